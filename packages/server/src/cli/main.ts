@@ -1,0 +1,99 @@
+import { parseArgs } from 'node:util';
+import { generateApiKey } from '../core/api-keys/key-format.js';
+import { ConfigError, loadConfig } from '../config/load-config.js';
+import { startServer } from '../main.js';
+import { openDatabase } from '../storage/sql/database.js';
+import { migrateToLatest } from '../storage/sql/migrate.js';
+
+const USAGE = `Usage: gatehouse <command> [options]
+
+Commands:
+  start                 Start the server (migrates the database first)
+  migrate               Bring the database schema up to date and exit
+  keys generate [--test]
+                        Print a new, well-formed key (for GATEHOUSE_BOOTSTRAP_ADMIN_KEY); stores nothing
+
+Options for start and migrate (each mirrors an environment variable):
+  --port N              GATEHOUSE_PORT (4000)
+  --host ADDR           GATEHOUSE_HOST (127.0.0.1)
+  --data-dir DIR        GATEHOUSE_DATA_DIR (./data)
+  --database-url URL    GATEHOUSE_DATABASE_URL (unset: SQLite in the data dir)
+  --redis-url URL       GATEHOUSE_REDIS_URL (unset: in-memory)
+  --issuer URL          GATEHOUSE_ISSUER (http://<host>:<port>)
+  --trust-proxy LIST    GATEHOUSE_TRUST_PROXY (off)
+  --log-level LEVEL     GATEHOUSE_LOG_LEVEL (info)
+  --management-rate-limit N/S
+                        GATEHOUSE_MANAGEMENT_RATE_LIMIT (1000/60)
+  --key-cache-ttl S     GATEHOUSE_KEY_CACHE_TTL_SECONDS (300)
+Secrets are read from the environment only: GATEHOUSE_MASTER_KEY, GATEHOUSE_BOOTSTRAP_ADMIN_KEY.
+`;
+
+async function start(argv: string[]): Promise<void> {
+  const config = loadConfig(process.env, argv);
+  const server = await startServer(config);
+  const { bootstrap } = server;
+  if (bootstrap.created && bootstrap.generatedKey) {
+    // Printed once, straight to the terminal and never through the logger: it is not stored anywhere.
+    process.stdout.write(
+      `\nRoot admin key (shown once; store it now, it cannot be recovered):\n\n  ${bootstrap.generatedKey}\n\n`,
+    );
+  }
+  process.stdout.write(`Gatehouse listening on ${server.url} (issuer ${config.issuer})\n`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'shutting down');
+    server.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error('shutdown failed', error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function migrate(argv: string[]): Promise<void> {
+  const config = loadConfig(process.env, argv);
+  const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    const applied = await migrateToLatest(database.db);
+    process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Schema is up to date.\n');
+  } finally {
+    await database.close();
+  }
+}
+
+function keys(argv: string[]): void {
+  const [sub, ...rest] = argv;
+  if (sub !== 'generate') throw new UsageError(`unknown keys command: ${sub ?? '(none)'}`);
+  const { values } = parseArgs({ args: rest, options: { test: { type: 'boolean' } } });
+  process.stdout.write(`${generateApiKey(values.test ? 'test' : 'live').key}\n`);
+}
+
+class UsageError extends Error {}
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'start') return await start(rest);
+    if (command === 'migrate') return await migrate(rest);
+    if (command === 'keys') return keys(rest);
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      process.stdout.write(USAGE);
+      return;
+    }
+    throw new UsageError(`unknown command: ${command}`);
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`gatehouse: ${(error as Error).message}\n${error instanceof UsageError ? USAGE : ''}`);
+      process.exit(2);
+    }
+    process.stderr.write(`gatehouse: ${(error as Error).message}\n`);
+    if ((error as Error).cause) process.stderr.write(`  cause: ${String((error as Error).cause)}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,143 @@
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { assertValidPolicy, type RateLimitPolicy } from '../core/rate-limit/decide.js';
+
+/** Validated, typed configuration. Environment variables first; command-line flags override them. */
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Unset: SQLite in dataDir. */
+  databaseUrl: string | undefined;
+  /** Unset: in-memory rate limiting and pub/sub (one process). */
+  redisUrl: string | undefined;
+  issuer: string;
+  /** Base64 of 32 bytes; unset in embedded mode means "generate into the data dir". Never a flag. */
+  masterKey: string | undefined;
+  /** Becomes the root admin key on an empty store. Never a flag (flags show up in `ps`). */
+  bootstrapAdminKey: string | undefined;
+  /** false, true (trust every hop; only behind a proxy you control), or the proxies' addresses / CIDRs. */
+  trustProxy: boolean | string[];
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The management API's per-admin-key limit (the verify endpoint is limited per verified key instead). */
+  managementRateLimit: RateLimitPolicy;
+  /** How long a cached key is trusted without a reload, should an invalidation be lost. */
+  keyCacheTtlSeconds: number;
+  bodyLimitBytes: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Flags accepted by `gatehouse start` and `gatehouse migrate`, mirroring the environment variables. */
+export const CONFIG_FLAGS = {
+  port: { type: 'string', env: 'GATEHOUSE_PORT' },
+  host: { type: 'string', env: 'GATEHOUSE_HOST' },
+  'data-dir': { type: 'string', env: 'GATEHOUSE_DATA_DIR' },
+  'database-url': { type: 'string', env: 'GATEHOUSE_DATABASE_URL' },
+  'redis-url': { type: 'string', env: 'GATEHOUSE_REDIS_URL' },
+  issuer: { type: 'string', env: 'GATEHOUSE_ISSUER' },
+  'trust-proxy': { type: 'string', env: 'GATEHOUSE_TRUST_PROXY' },
+  'log-level': { type: 'string', env: 'GATEHOUSE_LOG_LEVEL' },
+  'management-rate-limit': { type: 'string', env: 'GATEHOUSE_MANAGEMENT_RATE_LIMIT' },
+  'key-cache-ttl': { type: 'string', env: 'GATEHOUSE_KEY_CACHE_TTL_SECONDS' },
+} as const;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] = []): Config {
+  const { values } = parseArgs({
+    args: argv,
+    options: Object.fromEntries(Object.entries(CONFIG_FLAGS).map(([name, flag]) => [name, { type: flag.type }])),
+    strict: true,
+    allowPositionals: false,
+  });
+  const raw = (flag: keyof typeof CONFIG_FLAGS): string | undefined => {
+    const value = (values[flag] as string | undefined) ?? env[CONFIG_FLAGS[flag].env];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+  const problems: string[] = [];
+
+  const port = parseInteger(raw('port') ?? '4000', 'GATEHOUSE_PORT', 0, 65_535, problems);
+  const host = raw('host') ?? '127.0.0.1';
+  const dataDir = resolve(raw('data-dir') ?? './data');
+
+  const databaseUrl = raw('database-url');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('GATEHOUSE_DATABASE_URL must be a postgres:// URL (leave it unset for SQLite in the data dir)');
+  }
+  const redisUrl = raw('redis-url');
+  if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push('GATEHOUSE_REDIS_URL must be a redis:// or rediss:// URL');
+
+  const issuer = raw('issuer') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  try {
+    const url = new URL(issuer);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
+    if (url.search || url.hash) problems.push('GATEHOUSE_ISSUER must not have a query or fragment');
+  } catch {
+    problems.push('GATEHOUSE_ISSUER must be an absolute http(s) URL');
+  }
+
+  const masterKey = env.GATEHOUSE_MASTER_KEY?.trim() || undefined;
+  if (masterKey !== undefined && Buffer.from(masterKey, 'base64').length !== 32) {
+    problems.push('GATEHOUSE_MASTER_KEY must be the base64 encoding of exactly 32 bytes (openssl rand -base64 32)');
+  }
+  if (databaseUrl !== undefined && masterKey === undefined) {
+    problems.push('GATEHOUSE_MASTER_KEY is required with PostgreSQL: every process of a cluster must share it');
+  }
+
+  const logLevel = (raw('log-level') ?? 'info') as Config['logLevel'];
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`GATEHOUSE_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+
+  const managementRateLimit = parsePolicy(raw('management-rate-limit') ?? '1000/60', problems);
+  const keyCacheTtlSeconds = parseInteger(raw('key-cache-ttl') ?? '300', 'GATEHOUSE_KEY_CACHE_TTL_SECONDS', 1, 86_400, problems);
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    port,
+    host,
+    dataDir,
+    databaseUrl,
+    redisUrl,
+    issuer: issuer.replace(/\/+$/, ''),
+    masterKey,
+    bootstrapAdminKey: env.GATEHOUSE_BOOTSTRAP_ADMIN_KEY?.trim() || undefined,
+    trustProxy: parseTrustProxy(raw('trust-proxy')),
+    logLevel,
+    managementRateLimit,
+    keyCacheTtlSeconds,
+    bodyLimitBytes: 64 * 1024,
+  };
+}
+
+function parseInteger(value: string, name: string, min: number, max: number, problems: string[]): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < min || n > max) {
+    problems.push(`${name} must be a whole number from ${min} to ${max}`);
+    return min;
+  }
+  return n;
+}
+
+/** "LIMIT/WINDOW_SECONDS", e.g. 1000/60. */
+function parsePolicy(value: string, problems: string[]): RateLimitPolicy {
+  const match = /^(\d+)\/(\d+)$/.exec(value);
+  const policy = { limit: Number(match?.[1]), windowSeconds: Number(match?.[2]) };
+  try {
+    assertValidPolicy(policy);
+    return policy;
+  } catch {
+    problems.push('GATEHOUSE_MANAGEMENT_RATE_LIMIT must look like LIMIT/WINDOW_SECONDS, e.g. 1000/60');
+    return { limit: 1, windowSeconds: 1 };
+  }
+}
+
+function parseTrustProxy(value: string | undefined): boolean | string[] {
+  if (value === undefined || /^(off|false|0|no)$/i.test(value)) return false;
+  if (/^(on|true|1|yes)$/i.test(value)) return true;
+  return value.split(',').map((part) => part.trim()).filter(Boolean);
+}

@@ -1,0 +1,255 @@
+import type { ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, ApiKeyStore, PageCursor } from '../../storage/stores.js';
+import { createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
+import type { KeyCache } from '../cache/key-cache.js';
+import type { Clock } from '../clock.js';
+import { GatehouseError } from '../errors.js';
+import { newId } from '../random.js';
+import type { RateLimitPolicy } from '../rate-limit/decide.js';
+import type { RateLimiter } from '../rate-limit/rate-limiter.js';
+import type { WriteBehind } from '../write-behind.js';
+import { hashApiKey } from './hash-key.js';
+import { generateApiKey, type ApiKeyEnvironment } from './key-format.js';
+import { ungrantableScopes } from './management-scopes.js';
+import { verifyApiKey, type ApiKeyVerification } from './verify-api-key.js';
+
+/** Who is calling: an authenticated admin key, and where the request came from. */
+export interface Actor {
+  keyId: string;
+  keyPrefix: string;
+  tenantId: string | null;
+  scopes: readonly string[];
+  origin: RequestOrigin;
+}
+
+export interface CreateKeyInput {
+  name: string;
+  scopes?: string[] | undefined;
+  environment?: ApiKeyEnvironment | undefined;
+  tenantId?: string | undefined;
+  expiresAt?: number | undefined;
+  rateLimit?: RateLimitPolicy | undefined;
+  metadata?: Record<string, unknown> | undefined;
+}
+
+export interface ListKeysInput {
+  tenantId?: string | undefined;
+  environment?: ApiKeyEnvironment | undefined;
+  status?: ApiKeyStatus | undefined;
+  limit: number;
+  after?: PageCursor | undefined;
+}
+
+export interface ApiKeyServiceDeps {
+  store: ApiKeyStore;
+  cache: KeyCache;
+  rateLimiter: RateLimiter;
+  clock: Clock;
+  audit: WriteBehind<string, AuditEvent>;
+  lastUsed: WriteBehind<string, number>;
+  /** Drops a key from every process's cache (this one at once, the others through pub/sub). */
+  invalidate(hash: string): Promise<void>;
+}
+
+export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
+
+/** The API key lifecycle. Tenant isolation lives here: a tenant's admin key sees only its tenant's keys. */
+export class ApiKeyService {
+  constructor(private readonly deps: ApiKeyServiceDeps) {}
+
+  async create(actor: Actor, input: CreateKeyInput): Promise<{ record: ApiKeyRecord; key: string }> {
+    const now = this.deps.clock.now();
+    const tenantId = this.#tenantFor(actor, input.tenantId);
+    const scopes = [...new Set(input.scopes ?? [])];
+    this.#assertGrantable(actor, scopes);
+    if (input.expiresAt !== undefined && input.expiresAt <= now) {
+      throw new GatehouseError('invalid_request', 'expiresAt must be in the future.');
+    }
+    const environment = input.environment ?? 'live';
+    const { key, displayPrefix } = generateApiKey(environment);
+    const record: ApiKeyRecord = {
+      id: newId('key'),
+      hash: hashApiKey(key),
+      displayPrefix,
+      environment,
+      name: input.name,
+      scopes,
+      tenantId,
+      metadata: input.metadata ?? {},
+      rateLimit: input.rateLimit ?? null,
+      createdAt: now,
+      updatedAt: now,
+      expiresAt: input.expiresAt ?? null,
+      revokedAt: null,
+      lastUsedAt: null,
+      rotatedFromId: null,
+      rotatedToId: null,
+      createdBy: actor.keyId,
+    };
+    await this.deps.store.insert(record, [this.#lifecycleEvent(actor, 'key.created', record)]);
+    return { record, key };
+  }
+
+  async list(actor: Actor, input: ListKeysInput): Promise<ApiKeyRecord[]> {
+    if (actor.tenantId !== null && input.tenantId !== undefined && input.tenantId !== actor.tenantId) return [];
+    return this.deps.store.list({
+      ...input,
+      tenantId: actor.tenantId ?? input.tenantId,
+      now: this.deps.clock.now(),
+    });
+  }
+
+  /** The key, or a not_found error when it does not exist or belongs to another tenant. */
+  async get(actor: Actor, id: string): Promise<ApiKeyRecord> {
+    const key = await this.deps.store.findById(id);
+    if (!key || (actor.tenantId !== null && key.tenantId !== actor.tenantId)) {
+      throw new GatehouseError('not_found', 'No API key with that id.');
+    }
+    return key;
+  }
+
+  async update(actor: Actor, id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord> {
+    const current = await this.get(actor, id);
+    const now = this.deps.clock.now();
+    if (patch.scopes) {
+      patch = { ...patch, scopes: [...new Set(patch.scopes)] };
+      this.#assertGrantable(actor, patch.scopes!);
+    }
+    if (patch.expiresAt != null && patch.expiresAt <= now) {
+      throw new GatehouseError('invalid_request', 'expiresAt must be in the future.');
+    }
+    const event = this.#lifecycleEvent(actor, 'key.updated', current, { fields: Object.keys(patch).sort() });
+    const updated = await this.deps.store.updateActive(id, patch, now, [event]);
+    if (!updated) throw new GatehouseError('key_not_active');
+    await this.deps.invalidate(updated.hash);
+    return updated;
+  }
+
+  async rotate(
+    actor: Actor,
+    id: string,
+    gracePeriodSeconds = DEFAULT_ROTATION_GRACE_SECONDS,
+  ): Promise<{ record: ApiKeyRecord; key: string; previous: ApiKeyRecord }> {
+    const old = await this.get(actor, id);
+    const now = this.deps.clock.now();
+    const { key, displayPrefix } = generateApiKey(old.environment);
+    const successor: ApiKeyRecord = {
+      ...old,
+      id: newId('key'),
+      hash: hashApiKey(key),
+      displayPrefix,
+      createdAt: now,
+      updatedAt: now,
+      revokedAt: null,
+      lastUsedAt: null,
+      rotatedFromId: old.id,
+      rotatedToId: null,
+      createdBy: actor.keyId,
+    };
+    const oldExpiresAt = Math.min(old.expiresAt ?? Infinity, now + gracePeriodSeconds * 1000);
+    const events = [
+      this.#lifecycleEvent(actor, 'key.rotated', old, { successorId: successor.id, gracePeriodSeconds }),
+      this.#lifecycleEvent(actor, 'key.created', successor, { rotatedFromId: old.id }),
+    ];
+    const outcome = await this.deps.store.rotate({
+      oldId: old.id,
+      successor,
+      now,
+      oldExpiresAt,
+      revokeOld: gracePeriodSeconds === 0,
+      events,
+    });
+    if (outcome === 'not_found') throw new GatehouseError('not_found', 'No API key with that id.');
+    if (outcome === 'not_active') throw new GatehouseError('key_not_active');
+    if (outcome === 'already_rotated') throw new GatehouseError('key_already_rotated');
+    await this.deps.invalidate(old.hash);
+    const previous: ApiKeyRecord = {
+      ...old,
+      rotatedToId: successor.id,
+      updatedAt: now,
+      ...(gracePeriodSeconds === 0 ? { revokedAt: now } : { expiresAt: oldExpiresAt }),
+    };
+    return { record: successor, key, previous };
+  }
+
+  /** Idempotent: revoking a revoked key answers the key as it is. */
+  async revoke(actor: Actor, id: string): Promise<ApiKeyRecord> {
+    const current = await this.get(actor, id);
+    const now = this.deps.clock.now();
+    const result = await this.deps.store.revoke(id, now, [this.#lifecycleEvent(actor, 'key.revoked', current)]);
+    if (!result) throw new GatehouseError('not_found', 'No API key with that id.');
+    // Announce even when it was already revoked: a retry after a failed broadcast must reach every node.
+    await this.deps.invalidate(result.key.hash);
+    return result.key;
+  }
+
+  /** Verifies a key for a caller holding keys:verify; records the attempt. */
+  async verify(actor: Actor, input: { key: string; scopes?: string[] | undefined }): Promise<ApiKeyVerification> {
+    const result = await verifyApiKey(
+      { keys: this.deps.cache, rateLimiter: this.deps.rateLimiter, clock: this.deps.clock },
+      { key: input.key, scopes: input.scopes, tenantId: actor.tenantId },
+    );
+    const now = this.deps.clock.now();
+    if (result.valid) this.deps.lastUsed.add(result.key.id, now);
+    this.record(
+      now,
+      {
+        type: 'key.verification',
+        outcome: result.valid ? 'success' : 'failure',
+        reason: result.valid ? null : result.code,
+        keyId: result.key?.id ?? null,
+        keyPrefix: result.key?.displayPrefix ?? (result.valid ? null : result.displayPrefix),
+        tenantId: result.key?.tenantId ?? null,
+        actorKeyId: actor.keyId,
+      },
+      actor.origin,
+    );
+    return result;
+  }
+
+  /** Checks an admin credential (no rate limit consumed; the caller applies the management limit). */
+  authenticate(key: string): Promise<ApiKeyVerification> {
+    return verifyApiKey({ keys: this.deps.cache, rateLimiter: null, clock: this.deps.clock }, { key });
+  }
+
+  /** Notes a successful use of a key (written behind). */
+  touch(keyId: string, at: number): void {
+    this.deps.lastUsed.add(keyId, at);
+  }
+
+  /** Queues a high-volume audit event (written behind, in batches). */
+  record(now: number, input: AuditEventInput, origin?: RequestOrigin | null): void {
+    const event = createAuditEvent(now, input, origin);
+    this.deps.audit.add(event.id, event);
+  }
+
+  #lifecycleEvent(actor: Actor, type: AuditEventInput['type'], key: ApiKeyRecord, details?: Record<string, unknown>): AuditEvent {
+    return createAuditEvent(
+      this.deps.clock.now(),
+      {
+        type,
+        outcome: 'success',
+        keyId: key.id,
+        keyPrefix: key.displayPrefix,
+        tenantId: key.tenantId,
+        actorKeyId: actor.keyId,
+        details: details ?? null,
+      },
+      actor.origin,
+    );
+  }
+
+  #tenantFor(actor: Actor, requested: string | undefined): string | null {
+    if (actor.tenantId === null) return requested ?? null;
+    if (requested !== undefined && requested !== actor.tenantId) {
+      throw new GatehouseError('insufficient_scope', "This key can only manage its own tenant's keys.");
+    }
+    return actor.tenantId;
+  }
+
+  #assertGrantable(actor: Actor, scopes: readonly string[]): void {
+    const denied = ungrantableScopes(actor.scopes, scopes);
+    if (denied.length > 0) {
+      throw new GatehouseError('insufficient_scope', `A key can only grant management scopes it holds itself: ${denied.join(', ')}.`);
+    }
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Scopes of the management API. Admin keys are ordinary keys holding some of these; `admin` implies all.
+ * Any other scope string is the caller's own business and means nothing to Gatehouse.
+ */
+export const MANAGEMENT_SCOPES = ['admin', 'keys:read', 'keys:write', 'keys:verify', 'audit:read'] as const;
+export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
+
+const MANAGEMENT_SCOPE_SET: ReadonlySet<string> = new Set(MANAGEMENT_SCOPES);
+
+export function isManagementScope(scope: string): boolean {
+  return MANAGEMENT_SCOPE_SET.has(scope);
+}
+
+/** Whether a key holding `granted` may perform an operation that needs `required`. */
+export function allowsManagementScope(granted: readonly string[], required: ManagementScope): boolean {
+  return granted.includes('admin') || granted.includes(required);
+}
+
+/** The management scopes in `requested` that a caller holding `granted` could not grant on its own. */
+export function ungrantableScopes(granted: readonly string[], requested: readonly string[]): string[] {
+  return requested.filter((scope) => isManagementScope(scope) && !allowsManagementScope(granted, scope as ManagementScope));
+}

@@ -1,0 +1,66 @@
+import { newId } from '../random.js';
+
+/** Every kind of audit event. Lifecycle events are written in the same transaction as the change; the
+ * high-volume authentication events are written behind, in batches. */
+export const AUDIT_EVENT_TYPES = [
+  'system.bootstrap',
+  'key.created',
+  'key.updated',
+  'key.rotated',
+  'key.revoked',
+  'key.verification',
+  'admin.authentication',
+  'request.credentials_in_query',
+] as const;
+export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
+
+export interface AuditEvent {
+  id: string;
+  type: AuditEventType;
+  occurredAt: number;
+  outcome: 'success' | 'failure';
+  /** Internal reason for a failure (e.g. REVOKED); never shown to the failing client. */
+  reason: string | null;
+  /** The key the event is about, by id and display prefix only. */
+  keyId: string | null;
+  keyPrefix: string | null;
+  /** The admin key that made the call. */
+  actorKeyId: string | null;
+  tenantId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  route: string | null;
+  requestId: string | null;
+  details: Record<string, unknown> | null;
+}
+
+/** Where a request came from, copied onto the audit events it causes. */
+export interface RequestOrigin {
+  ip: string | null;
+  userAgent: string | null;
+  route: string | null;
+  requestId: string | null;
+}
+
+export type AuditEventInput = Partial<Omit<AuditEvent, 'id' | 'occurredAt' | 'type' | 'outcome'>> &
+  Pick<AuditEvent, 'type' | 'outcome'>;
+
+/** Fills in id, time and the empty fields. */
+export function createAuditEvent(now: number, input: AuditEventInput, origin?: RequestOrigin | null): AuditEvent {
+  return {
+    id: newId('evt'),
+    occurredAt: now,
+    type: input.type,
+    outcome: input.outcome,
+    reason: input.reason ?? null,
+    keyId: input.keyId ?? null,
+    keyPrefix: input.keyPrefix ?? null,
+    actorKeyId: input.actorKeyId ?? null,
+    tenantId: input.tenantId ?? null,
+    ip: input.ip ?? origin?.ip ?? null,
+    userAgent: input.userAgent ?? origin?.userAgent ?? null,
+    route: input.route ?? origin?.route ?? null,
+    requestId: input.requestId ?? origin?.requestId ?? null,
+    details: input.details ?? null,
+  };
+}

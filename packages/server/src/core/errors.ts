@@ -1,0 +1,53 @@
+/**
+ * Every error Gatehouse answers with. The wire shape is {"error": code, "error_description": text,
+ * "request_id": id}; docs/errors.md lists every code and a test keeps the two in sync.
+ * Descriptions are what clients see: useful, but vague where detail would help an attacker.
+ */
+export const ERROR_CATALOG = {
+  invalid_request: { status: 400, description: 'The request is malformed or fails validation.' },
+  invalid_json: { status: 400, description: 'The request body is not valid JSON.' },
+  invalid_encoding: { status: 400, description: 'The request body is not valid UTF-8.' },
+  credentials_in_query: {
+    status: 400,
+    description: 'Credentials must be sent in the Authorization header, never in the URL.',
+  },
+  invalid_token: { status: 401, description: 'The credential is missing, malformed, unknown, expired or revoked.' },
+  insufficient_scope: { status: 403, description: 'The credential lacks the scope this operation requires.' },
+  not_found: { status: 404, description: 'No such resource.' },
+  key_not_active: { status: 409, description: 'The key is revoked or expired.' },
+  key_already_rotated: { status: 409, description: 'The key has already been rotated; rotate its successor instead.' },
+  payload_too_large: { status: 413, description: 'The request body is too large.' },
+  unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
+  rate_limited: { status: 429, description: 'Too many requests; retry after the time in Retry-After.' },
+  request_header_too_large: { status: 431, description: 'The request headers are too large.' },
+  server_error: { status: 500, description: 'An internal error occurred.' },
+  temporarily_unavailable: {
+    status: 503,
+    description: 'The service is temporarily unavailable; retry later.',
+  },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CATALOG;
+
+export class GatehouseError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** Extra response headers (Retry-After, WWW-Authenticate, ...). */
+  readonly headers: Record<string, string>;
+
+  constructor(code: ErrorCode, description?: string, options: { headers?: Record<string, string>; cause?: unknown } = {}) {
+    super(description ?? ERROR_CATALOG[code].description, { cause: options.cause });
+    this.name = 'GatehouseError';
+    this.code = code;
+    this.status = ERROR_CATALOG[code].status;
+    this.headers = options.headers ?? {};
+  }
+}
+
+/** Storage (database or Redis) could not be reached or answered with an infrastructure failure. */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
+  }
+}

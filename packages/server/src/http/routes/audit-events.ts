@@ -1,0 +1,66 @@
+import { Type } from '@sinclair/typebox';
+import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../core/audit/audit-event.js';
+import type { Services } from '../../services.js';
+import type { App } from '../app-types.js';
+import { decodeCursor, page, parseTimestamp } from '../cursor.js';
+import { Cursor, errorResponses, Nullable, PageLimit, Timestamp, toIso } from '../schemas/common.js';
+
+const AuditEventSchema = Type.Object({
+  id: Type.String(),
+  type: Type.String(),
+  occurredAt: Timestamp,
+  outcome: Type.Union([Type.Literal('success'), Type.Literal('failure')]),
+  reason: Nullable(Type.String()),
+  keyId: Nullable(Type.String()),
+  keyPrefix: Nullable(Type.String()),
+  actorKeyId: Nullable(Type.String()),
+  tenantId: Nullable(Type.String()),
+  ip: Nullable(Type.String()),
+  userAgent: Nullable(Type.String()),
+  route: Nullable(Type.String()),
+  requestId: Nullable(Type.String()),
+  details: Nullable(Type.Record(Type.String(), Type.Unknown())),
+});
+
+const view = (event: AuditEvent) => ({ ...event, occurredAt: toIso(event.occurredAt)! });
+
+export function registerAuditEvents(app: App, { stores, audit }: Services): void {
+  app.get(
+    '/v1/audit-events',
+    {
+      config: { scope: 'audit:read' },
+      schema: {
+        tags: ['audit'],
+        summary: 'Audit events, newest first',
+        security: [{ adminKey: [] }],
+        querystring: Type.Object(
+          {
+            type: Type.Optional(Type.Union(AUDIT_EVENT_TYPES.map((type) => Type.Literal(type)))),
+            keyId: Type.Optional(Type.String({ pattern: '^key_[0-9A-Za-z]{1,64}$' })),
+            since: Type.Optional(Timestamp),
+            limit: PageLimit(200, 50),
+            cursor: Type.Optional(Cursor),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ data: Type.Array(AuditEventSchema), nextCursor: Nullable(Type.String()) }),
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, since, ...filters } = request.query;
+      const after = decodeCursor(cursor);
+      // Events of this process still waiting in the write-behind buffer are written first.
+      await audit.flush();
+      const tenantId = request.auth!.tenantId ?? undefined;
+      const result = await page(
+        limit,
+        (n) => stores.audit.list({ ...filters, tenantId, since: parseTimestamp(since, 'since'), limit: n, after }),
+        (event) => ({ at: event.occurredAt, id: event.id }),
+      );
+      return { data: result.items.map(view), nextCursor: result.nextCursor };
+    },
+  );
+}

@@ -1,0 +1,45 @@
+import { Type } from '@sinclair/typebox';
+import type { Services } from '../../../services.js';
+import type { App } from '../../app-types.js';
+import { decodeCursor, page } from '../../cursor.js';
+import { ApiKey, apiKeyView, Environment } from '../../schemas/api-key.js';
+import { Cursor, errorResponses, Nullable, PageLimit, TenantId } from '../../schemas/common.js';
+
+export function registerListKeys(app: App, { apiKeys, clock, lastUsed }: Services): void {
+  app.get(
+    '/v1/keys',
+    {
+      config: { scope: 'keys:read' },
+      schema: {
+        tags: ['keys'],
+        summary: 'List API keys, newest first',
+        security: [{ adminKey: [] }],
+        querystring: Type.Object(
+          {
+            limit: PageLimit(100, 20),
+            cursor: Type.Optional(Cursor),
+            tenantId: Type.Optional(TenantId),
+            environment: Type.Optional(Environment),
+            status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')])),
+          },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({ data: Type.Array(ApiKey), nextCursor: Nullable(Type.String()) }),
+          ...errorResponses(400, 401, 403, 429),
+        },
+      },
+    },
+    async (request) => {
+      const { limit, cursor, ...filters } = request.query;
+      const after = decodeCursor(cursor);
+      const result = await page(
+        limit,
+        (n) => apiKeys.list(request.auth!, { ...filters, limit: n, after }),
+        (key) => ({ at: key.createdAt, id: key.id }),
+      );
+      const now = clock.now();
+      return { data: result.items.map((key) => apiKeyView(key, now, lastUsed.peek(key.id))), nextCursor: result.nextCursor };
+    },
+  );
+}

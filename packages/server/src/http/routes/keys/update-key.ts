@@ -1,0 +1,30 @@
+import type { Services } from '../../../services.js';
+import type { App } from '../../app-types.js';
+import { parseTimestamp } from '../../cursor.js';
+import { ApiKey, apiKeyView, KeyIdParams, UpdateKeyBody } from '../../schemas/api-key.js';
+import { errorResponses } from '../../schemas/common.js';
+
+export function registerUpdateKey(app: App, { apiKeys, clock, lastUsed }: Services): void {
+  app.patch(
+    '/v1/keys/:id',
+    {
+      config: { scope: 'keys:write' },
+      schema: {
+        tags: ['keys'],
+        summary: 'Change the name, scopes, rate limit, metadata or expiry of an active key',
+        security: [{ adminKey: [] }],
+        params: KeyIdParams,
+        body: UpdateKeyBody,
+        response: { 200: ApiKey, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429) },
+      },
+    },
+    async (request) => {
+      const { expiresAt, ...rest } = request.body;
+      const key = await apiKeys.update(request.auth!, request.params.id, {
+        ...rest,
+        ...(expiresAt !== undefined ? { expiresAt: expiresAt === null ? null : parseTimestamp(expiresAt, 'expiresAt')! } : {}),
+      });
+      return apiKeyView(key, clock.now(), lastUsed.peek(key.id));
+    },
+  );
+}

@@ -1,0 +1,167 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { AuditEvent } from '../../core/audit/audit-event.js';
+import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateOutcome } from '../stores.js';
+import { apiKeyToRow, auditEventToRow, rowToApiKey } from './rows.js';
+import type { ApiKeysTable, Schema } from './schema.js';
+
+const BOOTSTRAP_MARKER = 'bootstrap.root_key';
+
+class Rollback extends Error {
+  constructor(readonly outcome: RotateOutcome) {
+    super(outcome);
+  }
+}
+
+async function insertEvents(trx: Transaction<Schema>, events: readonly AuditEvent[]): Promise<void> {
+  if (events.length > 0) await trx.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
+}
+
+export class SqlApiKeyStore implements ApiKeyStore {
+  constructor(private readonly db: Kysely<Schema>) {}
+
+  async insert(key: ApiKeyRecord, events: AuditEvent[]): Promise<void> {
+    await this.db.transaction().execute(async (trx) => {
+      await trx.insertInto('api_keys').values(apiKeyToRow(key)).execute();
+      await insertEvents(trx, events);
+    });
+  }
+
+  async insertBootstrapKey(key: ApiKeyRecord, events: AuditEvent[]): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const marker = await trx
+        .insertInto('meta')
+        .values({ name: BOOTSTRAP_MARKER, value: key.id })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      if (Number(marker.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+      await trx.insertInto('api_keys').values(apiKeyToRow(key)).execute();
+      await insertEvents(trx, events);
+      return true;
+    });
+  }
+
+  async findById(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+    return row && rowToApiKey(row);
+  }
+
+  async findByHash(hash: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db.selectFrom('api_keys').selectAll().where('hash', '=', hash).executeTakeFirst();
+    return row && rowToApiKey(row);
+  }
+
+  async list(query: ApiKeyListQuery): Promise<ApiKeyRecord[]> {
+    const { now } = query;
+    let q = this.db.selectFrom('api_keys').selectAll();
+    if (query.tenantId !== undefined) q = q.where('tenant_id', '=', query.tenantId);
+    if (query.environment !== undefined) q = q.where('environment', '=', query.environment);
+    if (query.status === 'revoked') q = q.where('revoked_at', 'is not', null);
+    if (query.status === 'expired') q = q.where('revoked_at', 'is', null).where('expires_at', '<=', now);
+    if (query.status === 'active') {
+      q = q.where('revoked_at', 'is', null).where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]));
+    }
+    const after = query.after;
+    if (after) {
+      q = q.where((eb) =>
+        eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]),
+      );
+    }
+    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
+    return rows.map(rowToApiKey);
+  }
+
+  async updateActive(id: string, patch: ApiKeyPatch, now: number, events: AuditEvent[]): Promise<ApiKeyRecord | undefined> {
+    const changes: Partial<ApiKeysTable> = { updated_at: now };
+    if (patch.name !== undefined) changes.name = patch.name;
+    if (patch.scopes !== undefined) changes.scopes = JSON.stringify(patch.scopes);
+    if (patch.metadata !== undefined) changes.metadata = JSON.stringify(patch.metadata);
+    if (patch.expiresAt !== undefined) changes.expires_at = patch.expiresAt;
+    if (patch.rateLimit !== undefined) {
+      changes.rate_limit_limit = patch.rateLimit?.limit ?? null;
+      changes.rate_limit_window_seconds = patch.rateLimit?.windowSeconds ?? null;
+    }
+    return this.db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('api_keys')
+        .set(changes)
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+        .returningAll()
+        .executeTakeFirst();
+      if (!row) return undefined;
+      await insertEvents(trx, events);
+      return rowToApiKey(row);
+    });
+  }
+
+  async rotate(input: {
+    oldId: string;
+    successor: ApiKeyRecord;
+    now: number;
+    oldExpiresAt: number;
+    revokeOld: boolean;
+    events: AuditEvent[];
+  }): Promise<RotateOutcome> {
+    const { oldId, successor, now } = input;
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        // One conditional write decides the race: of two concurrent rotations only one matches.
+        const ended = await trx
+          .updateTable('api_keys')
+          .set({
+            rotated_to_id: successor.id,
+            updated_at: now,
+            ...(input.revokeOld ? { revoked_at: now } : { expires_at: input.oldExpiresAt }),
+          })
+          .where('id', '=', oldId)
+          .where('rotated_to_id', 'is', null)
+          .where('revoked_at', 'is', null)
+          .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
+          .executeTakeFirst();
+        if (Number(ended.numUpdatedRows) === 0) {
+          const current = await trx.selectFrom('api_keys').select(['rotated_to_id']).where('id', '=', oldId).executeTakeFirst();
+          throw new Rollback(!current ? 'not_found' : current.rotated_to_id ? 'already_rotated' : 'not_active');
+        }
+        await trx.insertInto('api_keys').values(apiKeyToRow(successor)).execute();
+        await insertEvents(trx, input.events);
+        return 'rotated' as const;
+      });
+    } catch (error) {
+      if (error instanceof Rollback) return error.outcome;
+      throw error;
+    }
+  }
+
+  async revoke(id: string, now: number, events: AuditEvent[]): Promise<{ key: ApiKeyRecord; changed: boolean } | undefined> {
+    return this.db.transaction().execute(async (trx) => {
+      const updated = await trx
+        .updateTable('api_keys')
+        .set({ revoked_at: now, updated_at: now })
+        .where('id', '=', id)
+        .where('revoked_at', 'is', null)
+        .returningAll()
+        .executeTakeFirst();
+      if (updated) {
+        await insertEvents(trx, events);
+        return { key: rowToApiKey(updated), changed: true };
+      }
+      const row = await trx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+      return row && { key: rowToApiKey(row), changed: false };
+    });
+  }
+
+  async touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.transaction().execute(async (trx) => {
+      for (const [id, at] of entries) {
+        await trx
+          .updateTable('api_keys')
+          .set({ last_used_at: at })
+          .where('id', '=', id)
+          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
+          .execute();
+      }
+    });
+  }
+}

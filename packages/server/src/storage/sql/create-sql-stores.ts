@@ -1,0 +1,13 @@
+import type { Stores } from '../stores.js';
+import { SqlApiKeyStore } from './api-key-store.js';
+import { SqlAuditStore } from './audit-store.js';
+import type { Database } from './database.js';
+import { SqlMetaStore } from './meta-store.js';
+
+export function createSqlStores(database: Database): Stores {
+  return {
+    apiKeys: new SqlApiKeyStore(database.db),
+    audit: new SqlAuditStore(database.db),
+    meta: new SqlMetaStore(database.db),
+  };
+}

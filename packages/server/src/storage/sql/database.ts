@@ -1,0 +1,89 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import { StorageUnavailableError } from '../../core/errors.js';
+import type { Schema } from './schema.js';
+
+export type DialectName = 'sqlite' | 'postgres';
+
+/** The one database handle the stores share. */
+export interface Database {
+  readonly db: Kysely<Schema>;
+  readonly dialect: DialectName;
+  /** Resolves when the database answers; rejects with StorageUnavailableError otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface DatabaseOptions {
+  /** postgres://... for PostgreSQL; unset for SQLite in `dataDir`. */
+  url?: string | undefined;
+  dataDir: string;
+  /** PostgreSQL only: the schema to work in (tests use one per run). */
+  schema?: string | undefined;
+  /** SQLite only: the file name inside dataDir. */
+  sqliteFile?: string;
+}
+
+export function openDatabase(options: DatabaseOptions): Database {
+  if (options.url && /^postgres(ql)?:\/\//.test(options.url)) return openPostgres(options.url, options.schema);
+  if (options.url) throw new TypeError('GATEHOUSE_DATABASE_URL must be a postgres:// URL (unset for SQLite)');
+  return openSqlite(join(options.dataDir, options.sqliteFile ?? 'gatehouse.db'), options.dataDir);
+}
+
+function openSqlite(file: string, dataDir: string): Database {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const sqlite = new SQLite(file);
+  // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit durable even
+  // across power loss (NORMAL would already survive a process crash).
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    async ping() {
+      try {
+        sqlite.prepare('select 1').get();
+      } catch (error) {
+        throw new StorageUnavailableError('SQLite is not readable', { cause: error });
+      }
+    },
+    close: () => db.destroy(),
+  };
+}
+
+const INT8_OID = 20;
+
+function openPostgres(url: string, schema: string | undefined): Database {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: 10,
+    connectionTimeoutMillis: 5000,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+    // Timestamps are bigint milliseconds: parse them as numbers, not strings.
+    types: {
+      getTypeParser: ((oid: number, format?: string) =>
+        oid === INT8_OID ? (value: string) => Number(value) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    async ping() {
+      try {
+        await sql`select 1`.execute(db);
+      } catch (error) {
+        throw new StorageUnavailableError('PostgreSQL is not reachable', { cause: error });
+      }
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,92 @@
+import type { ApiKeyEnvironment } from '@gatehouse/sdk';
+import type { AuditEvent, AuditEventType } from '../../core/audit/audit-event.js';
+import type { ApiKeyRecord } from '../stores.js';
+import type { ApiKeysTable, AuditEventsTable } from './schema.js';
+
+/** Conversions between records and rows, in one place for both dialects. */
+
+export function apiKeyToRow(key: ApiKeyRecord): ApiKeysTable {
+  return {
+    id: key.id,
+    hash: key.hash,
+    display_prefix: key.displayPrefix,
+    environment: key.environment,
+    name: key.name,
+    scopes: JSON.stringify(key.scopes),
+    tenant_id: key.tenantId,
+    metadata: JSON.stringify(key.metadata),
+    rate_limit_limit: key.rateLimit?.limit ?? null,
+    rate_limit_window_seconds: key.rateLimit?.windowSeconds ?? null,
+    created_at: key.createdAt,
+    updated_at: key.updatedAt,
+    expires_at: key.expiresAt,
+    revoked_at: key.revokedAt,
+    last_used_at: key.lastUsedAt,
+    rotated_from_id: key.rotatedFromId,
+    rotated_to_id: key.rotatedToId,
+    created_by: key.createdBy,
+  };
+}
+
+export function rowToApiKey(row: ApiKeysTable): ApiKeyRecord {
+  return {
+    id: row.id,
+    hash: row.hash,
+    displayPrefix: row.display_prefix,
+    environment: row.environment as ApiKeyEnvironment,
+    name: row.name,
+    scopes: JSON.parse(row.scopes) as string[],
+    tenantId: row.tenant_id,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    rateLimit:
+      row.rate_limit_limit !== null && row.rate_limit_window_seconds !== null
+        ? { limit: row.rate_limit_limit, windowSeconds: row.rate_limit_window_seconds }
+        : null,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+    rotatedFromId: row.rotated_from_id,
+    rotatedToId: row.rotated_to_id,
+    createdBy: row.created_by,
+  };
+}
+
+export function auditEventToRow(event: AuditEvent): AuditEventsTable {
+  return {
+    id: event.id,
+    type: event.type,
+    occurred_at: event.occurredAt,
+    outcome: event.outcome,
+    reason: event.reason,
+    key_id: event.keyId,
+    key_prefix: event.keyPrefix,
+    actor_key_id: event.actorKeyId,
+    tenant_id: event.tenantId,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    route: event.route,
+    request_id: event.requestId,
+    details: event.details ? JSON.stringify(event.details) : null,
+  };
+}
+
+export function rowToAuditEvent(row: AuditEventsTable): AuditEvent {
+  return {
+    id: row.id,
+    type: row.type as AuditEventType,
+    occurredAt: row.occurred_at,
+    outcome: row.outcome as AuditEvent['outcome'],
+    reason: row.reason,
+    keyId: row.key_id,
+    keyPrefix: row.key_prefix,
+    actorKeyId: row.actor_key_id,
+    tenantId: row.tenant_id,
+    ip: row.ip,
+    userAgent: row.user_agent,
+    route: row.route,
+    requestId: row.request_id,
+    details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
+  };
+}
