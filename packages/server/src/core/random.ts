@@ -26,6 +26,18 @@ export function randomBase62(length: number): string {
 
 export type IdPrefix = 'key' | 'evt' | 'req';
 
+let sequence = 0;
+
+/**
+ * An id that sorts by creation: 9 base36 digits of the time in ms, 5 of a per-process sequence (so events of
+ * one millisecond keep their order), then 10 random base62 characters. Only [0-9a-z] in the ordered part,
+ * so any collation orders it like bytes.
+ */
+export function newSortableId(prefix: IdPrefix, nowMs: number): string {
+  sequence = (sequence + 1) % 36 ** 5;
+  return `${prefix}_${nowMs.toString(36).padStart(9, '0')}${sequence.toString(36).padStart(5, '0')}${randomBase62(10)}`;
+}
+
 /** A type-prefixed identifier such as `key_3kTMd0aQ9vVb7x1FfPq2Zy` (22 base62 chars, about 131 bits). */
 export function newId(prefix: IdPrefix): string {
   return `${prefix}_${randomBase62(22)}`;

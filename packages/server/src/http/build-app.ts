@@ -1,7 +1,7 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import { randomBase62 } from '../core/random.js';
 import type { Services } from '../services.js';
 import type { App } from './app-types.js';
@@ -44,7 +44,9 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     return503OnClosing: true,
     // Every authentication is an audit event; per-request access lines cost the hot path two log writes
     // each, so they are kept for debugging.
-    disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    logController: new LogController({
+      disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
+    }),
   };
   const logger = { ...loggerOptions(config.logLevel), ...(options.logStream ? { stream: options.logStream } : {}) };
   const app = Fastify({ ...fastifyOptions, logger }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;

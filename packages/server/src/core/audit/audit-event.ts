@@ -1,4 +1,4 @@
-import { newId } from '../random.js';
+import { newSortableId } from '../random.js';
 
 /** Every kind of audit event. Lifecycle events are written in the same transaction as the change; the
  * high-volume authentication events are written behind, in batches. */
@@ -48,7 +48,7 @@ export type AuditEventInput = Partial<Omit<AuditEvent, 'id' | 'occurredAt' | 'ty
 /** Fills in id, time and the empty fields. */
 export function createAuditEvent(now: number, input: AuditEventInput, origin?: RequestOrigin | null): AuditEvent {
   return {
-    id: newId('evt'),
+    id: newSortableId('evt', now),
     occurredAt: now,
     type: input.type,
     outcome: input.outcome,

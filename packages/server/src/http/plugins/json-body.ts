@@ -20,4 +20,10 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
       done(null, value);
     });
   });
+  // A POST without a body means "no options" (as in Stripe's API): endpoints with only optional fields
+  // accept it, and endpoints with required fields report what is missing.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
+    done();
+  });
 }, { name: 'gatehouse-json-body' });

@@ -103,7 +103,7 @@ export const KeyIdParams = Type.Object({ id: Type.String({ pattern: '^key_[0-9A-
 
 export const VerifyKeyBody = Type.Object(
   {
-    key: Type.String({ maxLength: 256, description: 'The key to verify, as the caller presented it.' }),
+    key: Type.String({ minLength: 1, maxLength: 256, description: 'The key to verify, as the caller presented it.' }),
     scopes: Type.Optional(Type.Array(Scope, { maxItems: 50, description: 'Scopes the key must all hold.' })),
   },
   { additionalProperties: false },

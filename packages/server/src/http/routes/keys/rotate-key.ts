@@ -15,20 +15,18 @@ export function registerRotateKey(app: App, { apiKeys, clock }: Services): void 
         summary: 'Replace a key with a new one; the old one keeps working for the grace period',
         security: [{ adminKey: [] }],
         params: KeyIdParams,
-        body: Type.Optional(
-          Type.Object(
-            {
-              gracePeriodSeconds: Type.Optional(
-                Type.Integer({
-                  minimum: 0,
-                  maximum: 30 * 86_400,
-                  default: DEFAULT_ROTATION_GRACE_SECONDS,
-                  description: 'How long the old key keeps working; 0 revokes it at once.',
-                }),
-              ),
-            },
-            { additionalProperties: false },
-          ),
+        body: Type.Object(
+          {
+            gracePeriodSeconds: Type.Optional(
+              Type.Integer({
+                minimum: 0,
+                maximum: 30 * 86_400,
+                default: DEFAULT_ROTATION_GRACE_SECONDS,
+                description: 'How long the old key keeps working; 0 revokes it at once.',
+              }),
+            ),
+          },
+          { additionalProperties: false },
         ),
         response: {
           200: Type.Composite([ApiKeyWithSecret, Type.Object({ previous: ApiKey })]),
@@ -37,7 +35,7 @@ export function registerRotateKey(app: App, { apiKeys, clock }: Services): void 
       },
     },
     async (request) => {
-      const { record, key, previous } = await apiKeys.rotate(request.auth!, request.params.id, request.body?.gracePeriodSeconds);
+      const { record, key, previous } = await apiKeys.rotate(request.auth!, request.params.id, request.body.gracePeriodSeconds);
       const now = clock.now();
       return { ...apiKeyView(record, now), key, previous: apiKeyView(previous, now) };
     },

@@ -1,0 +1,773 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createAuditEvent, type AuditEvent, type AuditEventType } from '../../core/audit/audit-event.js';
+import { newId } from '../../core/random.js';
+import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, Stores } from '../stores.js';
+
+/** Opens a fresh, empty, migrated set of stores; `close` releases it and removes everything it created. */
+export type OpenStores = () => Promise<{ stores: Stores; close(): Promise<void> }>;
+
+const T0 = Date.UTC(2026, 0, 1);
+const SECOND = 1_000;
+const MINUTE = 60 * SECOND;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+const TIMESTAMP_FIELDS = ['createdAt', 'updatedAt', 'expiresAt', 'revokedAt', 'lastUsedAt'] as const;
+
+/** A minimal active key; every test states what it needs on top. */
+function makeKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return {
+    id: newId('key'),
+    hash: randomBytes(32).toString('hex'),
+    displayPrefix: 'sk_test_Ab12Cd',
+    environment: 'test',
+    name: 'worker',
+    scopes: [],
+    tenantId: null,
+    metadata: {},
+    rateLimit: null,
+    createdAt: T0,
+    updatedAt: T0,
+    expiresAt: null,
+    revokedAt: null,
+    lastUsedAt: null,
+    rotatedFromId: null,
+    rotatedToId: null,
+    createdBy: null,
+    ...overrides,
+  };
+}
+
+/** A key with every optional field set to a non-default value. */
+function makeFullKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+  return makeKey({
+    displayPrefix: 'sk_live_Zq9xY1',
+    environment: 'live',
+    name: 'billing worker — Zürich ✓',
+    scopes: ['invoices:read', 'invoices:write', 'admin'],
+    tenantId: 'tenant_acme',
+    metadata: { team: 'billing', tier: 2, beta: true, ratio: 0.25, none: null, nested: { list: [1, 'two', { three: 3 }] } },
+    rateLimit: { limit: 100, windowSeconds: 60 },
+    createdAt: T0 + 1,
+    updatedAt: T0 + 2,
+    expiresAt: T0 + 30 * DAY,
+    revokedAt: T0 + 3,
+    lastUsedAt: T0 + 4,
+    rotatedFromId: newId('key'),
+    rotatedToId: newId('key'),
+    createdBy: newId('key'),
+    ...overrides,
+  });
+}
+
+function keyEvent(type: AuditEventType, key: ApiKeyRecord, at: number, details: Record<string, unknown> | null = null): AuditEvent {
+  return createAuditEvent(at, {
+    type,
+    outcome: 'success',
+    keyId: key.id,
+    keyPrefix: key.displayPrefix,
+    tenantId: key.tenantId,
+    actorKeyId: 'key_actor',
+    details,
+  });
+}
+
+function expectNumericTimestamps(key: ApiKeyRecord | undefined): void {
+  expect(key).toBeDefined();
+  for (const field of TIMESTAMP_FIELDS) {
+    const value = key![field];
+    if (value !== null) expect(typeof value, field).toBe('number');
+  }
+}
+
+export function apiKeyStoreContract(name: string, open: OpenStores): void {
+  describe(`ApiKeyStore contract (${name})`, () => {
+    let opened: Awaited<ReturnType<OpenStores>> | undefined;
+    beforeEach(async () => {
+      opened = await open();
+    });
+    afterEach(async () => {
+      await opened?.close();
+      opened = undefined;
+    });
+    const stores = (): Stores => {
+      if (!opened) throw new Error('stores are not open');
+      return opened.stores;
+    };
+    const keys = () => stores().apiKeys;
+    /** Every audit event about one key, newest first. */
+    const eventsOf = (keyId: string) => stores().audit.list({ keyId, limit: 1_000 });
+    /** Ids of every key in the store, newest first. */
+    const allKeyIds = async (query: Partial<ApiKeyListQuery> = {}) =>
+      (await keys().list({ now: T0, limit: 1_000, ...query })).map((k) => k.id);
+
+    describe('insert, findById, findByHash', () => {
+      it('round-trips every field of a fully populated key exactly', async () => {
+        const key = makeFullKey();
+        await keys().insert(key, []);
+
+        const byId = await keys().findById(key.id);
+        const byHash = await keys().findByHash(key.hash);
+        expect(byId).toStrictEqual(key);
+        expect(byHash).toStrictEqual(key);
+        expectNumericTimestamps(byId);
+        expectNumericTimestamps(byHash);
+        expect(typeof byId!.rateLimit!.limit).toBe('number');
+        expect(typeof byId!.rateLimit!.windowSeconds).toBe('number');
+      });
+
+      it('round-trips a minimal key: nulls, empty scopes and metadata, no rate limit', async () => {
+        const key = makeKey();
+        await keys().insert(key, []);
+
+        const byId = await keys().findById(key.id);
+        expect(byId).toStrictEqual(key);
+        expect(await keys().findByHash(key.hash)).toStrictEqual(key);
+        expect(byId!.rateLimit).toBeNull();
+        expect(byId!.tenantId).toBeNull();
+        expect(byId!.expiresAt).toBeNull();
+        expectNumericTimestamps(byId);
+      });
+
+      it('keeps timestamps beyond 32 bits and distinct keys apart', async () => {
+        // 2^53 - 1 is the largest exact integer; far beyond int32, so a 32-bit column or a lossy parse would show.
+        const far = makeKey({ createdAt: Number.MAX_SAFE_INTEGER, updatedAt: T0, expiresAt: Number.MAX_SAFE_INTEGER - 1 });
+        const other = makeKey({ name: 'other', tenantId: 't-other' });
+        await keys().insert(far, []);
+        await keys().insert(other, []);
+
+        expect(await keys().findById(far.id)).toStrictEqual(far);
+        expect(await keys().findByHash(other.hash)).toStrictEqual(other);
+        expectNumericTimestamps(await keys().findById(far.id));
+      });
+
+      it('returns undefined for an unknown id or hash', async () => {
+        const key = makeKey();
+        await keys().insert(key, []);
+        expect(await keys().findById(newId('key'))).toBeUndefined();
+        expect(await keys().findByHash(randomBytes(32).toString('hex'))).toBeUndefined();
+        // Lookups are exact: an id is not a hash and vice versa.
+        expect(await keys().findByHash(key.id)).toBeUndefined();
+        expect(await keys().findById(key.hash)).toBeUndefined();
+      });
+
+      it('writes the given audit events with the key, visible through AuditStore.list', async () => {
+        const key = makeFullKey({ revokedAt: null });
+        const created = keyEvent('key.created', key, T0 + 10, { scopes: key.scopes, via: 'contract' });
+        const second = keyEvent('key.updated', key, T0 + 20);
+        await keys().insert(key, [created, second]);
+
+        expect(await eventsOf(key.id)).toStrictEqual([second, created]);
+      });
+
+      it('writes no audit event when given none', async () => {
+        const key = makeKey();
+        await keys().insert(key, []);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+      });
+
+      it('rejects a duplicate hash and leaves neither the key nor its audit events behind', async () => {
+        const first = makeKey({ name: 'first' });
+        const firstEvent = keyEvent('key.created', first, T0);
+        await keys().insert(first, [firstEvent]);
+
+        const clash = makeKey({ name: 'clash', hash: first.hash });
+        const clashEvent = keyEvent('key.created', clash, T0 + 1);
+        await expect(keys().insert(clash, [clashEvent])).rejects.toThrow();
+
+        expect(await keys().findById(clash.id)).toBeUndefined();
+        expect(await keys().findByHash(first.hash)).toStrictEqual(first);
+        expect(await eventsOf(clash.id)).toStrictEqual([]);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([firstEvent]);
+      });
+
+      it('rejects a duplicate id and leaves neither the key nor its audit events behind', async () => {
+        const first = makeKey({ name: 'first' });
+        await keys().insert(first, []);
+
+        const clash = makeKey({ id: first.id, name: 'clash' });
+        await expect(keys().insert(clash, [keyEvent('key.created', clash, T0)])).rejects.toThrow();
+
+        expect(await keys().findById(first.id)).toStrictEqual(first);
+        expect(await keys().findByHash(clash.hash)).toBeUndefined();
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+      });
+    });
+
+    describe('insertBootstrapKey', () => {
+      it('inserts the first key with its events, then refuses every later one', async () => {
+        const root = makeFullKey({ revokedAt: null, rotatedFromId: null, rotatedToId: null, createdBy: null, scopes: ['admin'] });
+        const rootEvent = keyEvent('system.bootstrap', root, T0);
+        expect(await keys().insertBootstrapKey(root, [rootEvent])).toBe(true);
+        expect(await keys().findById(root.id)).toStrictEqual(root);
+        expect(await eventsOf(root.id)).toStrictEqual([rootEvent]);
+
+        const again = makeKey({ scopes: ['admin'] });
+        const againEvent = keyEvent('system.bootstrap', again, T0 + 1);
+        expect(await keys().insertBootstrapKey(again, [againEvent])).toBe(false);
+        expect(await keys().findById(again.id)).toBeUndefined();
+        expect(await keys().findByHash(again.hash)).toBeUndefined();
+        expect(await allKeyIds()).toStrictEqual([root.id]);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([rootEvent]);
+      });
+
+      it('stays refused even after the bootstrapped key is revoked', async () => {
+        const root = makeKey({ scopes: ['admin'] });
+        expect(await keys().insertBootstrapKey(root, [])).toBe(true);
+        expect((await keys().revoke(root.id, T0 + 1, []))?.changed).toBe(true);
+
+        const again = makeKey({ scopes: ['admin'] });
+        expect(await keys().insertBootstrapKey(again, [])).toBe(false);
+        expect(await keys().findById(again.id)).toBeUndefined();
+      });
+
+      it('of 10 concurrent calls exactly one inserts, leaving exactly one key and one event', async () => {
+        const candidates = Array.from({ length: 10 }, (_, i) => makeKey({ name: `root ${i}`, scopes: ['admin'] }));
+        const events = candidates.map((key, i) => keyEvent('system.bootstrap', key, T0 + i));
+
+        const results = await Promise.all(candidates.map((key, i) => keys().insertBootstrapKey(key, [events[i]!])));
+
+        expect(results.filter((r) => r === true)).toHaveLength(1);
+        expect(results.filter((r) => r === false)).toHaveLength(9);
+        const winner = results.indexOf(true);
+        expect(await allKeyIds()).toStrictEqual([candidates[winner]!.id]);
+        expect(await keys().findById(candidates[winner]!.id)).toStrictEqual(candidates[winner]);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([events[winner]]);
+      });
+    });
+
+    describe('list', () => {
+      it('returns keys newest first, whatever the insertion order', async () => {
+        const byAge = [5, 1, 4, 2, 3].map((n) => makeKey({ name: `k${n}`, createdAt: T0 + n * MINUTE, updatedAt: T0 + n * MINUTE }));
+        for (const key of byAge) await keys().insert(key, []);
+
+        const listed = await keys().list({ now: T0, limit: 100 });
+        expect(listed.map((k) => k.name)).toStrictEqual(['k5', 'k4', 'k3', 'k2', 'k1']);
+        // Listed records are whole records, just like findById.
+        for (const record of listed) expect(record).toStrictEqual(byAge.find((k) => k.id === record.id));
+        expectNumericTimestamps(listed[0]);
+      });
+
+      it('honours limit', async () => {
+        for (let i = 0; i < 5; i++) await keys().insert(makeKey({ createdAt: T0 + i }), []);
+        expect(await keys().list({ now: T0, limit: 2 })).toHaveLength(2);
+        expect(await keys().list({ now: T0, limit: 5 })).toHaveLength(5);
+        expect(await keys().list({ now: T0, limit: 50 })).toHaveLength(5);
+      });
+
+      it('pages with a cursor without gaps or duplicates, breaking createdAt ties by id (descending)', async () => {
+        // Ids made of one case of letters and digits sort the same under every collation, so the expected order
+        // is the same on every backend. Groups of equal createdAt are larger than the page sizes below, so page
+        // boundaries fall inside ties.
+        const spec: Array<[id: string, at: number]> = [
+          ['key_tie_c', T0 + 2 * MINUTE],
+          ['key_tie_a', T0 + MINUTE],
+          ['key_tie_f', T0 + MINUTE],
+          ['key_solo_z', T0 + 3 * MINUTE],
+          ['key_tie_b', T0 + MINUTE],
+          ['key_tie_e', T0 + 2 * MINUTE],
+          ['key_tie_d', T0 + MINUTE],
+          ['key_tie_g', T0 + 2 * MINUTE],
+          ['key_tie_h', T0 + MINUTE],
+          ['key_solo_y', T0],
+          ['key_tie_i', T0 + 2 * MINUTE],
+        ];
+        for (const [id, at] of spec) await keys().insert(makeKey({ id, createdAt: at, updatedAt: at }), []);
+        const expected = [
+          'key_solo_z',
+          'key_tie_i',
+          'key_tie_g',
+          'key_tie_e',
+          'key_tie_c',
+          'key_tie_h',
+          'key_tie_f',
+          'key_tie_d',
+          'key_tie_b',
+          'key_tie_a',
+          'key_solo_y',
+        ];
+        expect(await allKeyIds()).toStrictEqual(expected);
+
+        for (const limit of [1, 2, 3, 4, 5, 11, 12]) {
+          const seen: string[] = [];
+          let after: ApiKeyListQuery['after'];
+          for (let pages = 0; ; pages++) {
+            expect(pages, `limit ${limit}: too many pages`).toBeLessThanOrEqual(expected.length);
+            const page = await keys().list({ now: T0, limit, ...(after ? { after } : {}) });
+            expect(page.length).toBeLessThanOrEqual(limit);
+            seen.push(...page.map((k) => k.id));
+            if (page.length < limit) break;
+            const last = page[page.length - 1]!;
+            after = { at: last.createdAt, id: last.id };
+          }
+          expect(seen, `limit ${limit}`).toStrictEqual(expected);
+        }
+      });
+
+      it('pages through ties of randomly generated ids, each key exactly once', async () => {
+        const inserted: string[] = [];
+        for (let i = 0; i < 9; i++) {
+          const key = makeKey({ createdAt: i < 7 ? T0 : T0 - i });
+          inserted.push(key.id);
+          await keys().insert(key, []);
+        }
+        const full = await allKeyIds();
+        const seen: string[] = [];
+        let after: ApiKeyListQuery['after'];
+        for (let pages = 0; pages < 20; pages++) {
+          const page = await keys().list({ now: T0, limit: 2, ...(after ? { after } : {}) });
+          seen.push(...page.map((k) => k.id));
+          if (page.length < 2) break;
+          const last = page[page.length - 1]!;
+          after = { at: last.createdAt, id: last.id };
+        }
+        expect(seen).toStrictEqual(full);
+        expect([...seen].sort()).toStrictEqual([...inserted].sort());
+      });
+
+      it('starts strictly after the cursor', async () => {
+        const a = makeKey({ id: 'key_cursor_a', createdAt: T0 });
+        const b = makeKey({ id: 'key_cursor_b', createdAt: T0 });
+        const c = makeKey({ id: 'key_cursor_c', createdAt: T0 + 1 });
+        for (const key of [a, b, c]) await keys().insert(key, []);
+
+        expect(await allKeyIds({ after: { at: T0 + 1, id: c.id } })).toStrictEqual([b.id, a.id]);
+        expect(await allKeyIds({ after: { at: T0, id: b.id } })).toStrictEqual([a.id]);
+        expect(await allKeyIds({ after: { at: T0, id: a.id } })).toStrictEqual([]);
+        // A cursor need not name an existing key.
+        expect(await allKeyIds({ after: { at: T0 + 2, id: 'key_zzz' } })).toStrictEqual([c.id, b.id, a.id]);
+        expect(await allKeyIds({ after: { at: T0, id: 'key_cursor_az' } })).toStrictEqual([a.id]);
+      });
+
+      describe('filters', () => {
+        const now = T0 + DAY;
+        // Ordered newest first by construction, so expected lists below are in list order.
+        const activeNoExpiry = makeKey({ name: 'activeNoExpiry', tenantId: 't1', environment: 'live', createdAt: T0 + 9 });
+        const activeUntilLater = makeKey({ name: 'activeUntilLater', tenantId: 't1', environment: 'test', expiresAt: now + 1, createdAt: T0 + 8 });
+        const expiredAtNow = makeKey({ name: 'expiredAtNow', tenantId: 't2', environment: 'live', expiresAt: now, createdAt: T0 + 7 });
+        const expiredBefore = makeKey({ name: 'expiredBefore', tenantId: 't2', environment: 'test', expiresAt: now - 1, createdAt: T0 + 6 });
+        const revokedAndExpired = makeKey({
+          name: 'revokedAndExpired',
+          tenantId: null,
+          environment: 'live',
+          expiresAt: now - HOUR,
+          revokedAt: T0 + HOUR,
+          createdAt: T0 + 5,
+        });
+        const revokedLater = makeKey({ name: 'revokedLater', tenantId: 't1', environment: 'test', revokedAt: now + HOUR, createdAt: T0 + 4 });
+        const all = [activeNoExpiry, activeUntilLater, expiredAtNow, expiredBefore, revokedAndExpired, revokedLater];
+
+        beforeEach(async () => {
+          // Inserted oldest first, so insertion order is the reverse of list order.
+          for (const key of [...all].reverse()) await keys().insert(key, []);
+        });
+
+        const names = async (query: Partial<ApiKeyListQuery>) =>
+          (await keys().list({ now, limit: 100, ...query })).map((k) => k.name);
+
+        it('by status, relative to now: expiry at exactly now counts as expired, revocation beats expiry', async () => {
+          expect(await names({})).toStrictEqual(all.map((k) => k.name));
+          expect(await names({ status: 'active' })).toStrictEqual(['activeNoExpiry', 'activeUntilLater']);
+          expect(await names({ status: 'expired' })).toStrictEqual(['expiredAtNow', 'expiredBefore']);
+          // A revocation time is a fact, not a schedule: revokedAt set means revoked, at any `now`.
+          expect(await names({ status: 'revoked' })).toStrictEqual(['revokedAndExpired', 'revokedLater']);
+        });
+
+        it('by status at a different now', async () => {
+          expect(await names({ now: now - 1, status: 'active' })).toStrictEqual(['activeNoExpiry', 'activeUntilLater', 'expiredAtNow']);
+          expect(await names({ now: now - 1, status: 'expired' })).toStrictEqual(['expiredBefore']);
+          expect(await names({ now: now + 1, status: 'active' })).toStrictEqual(['activeNoExpiry']);
+          expect(await names({ now: now + 1, status: 'expired' })).toStrictEqual(['activeUntilLater', 'expiredAtNow', 'expiredBefore']);
+          expect(await names({ now: now + 1, status: 'revoked' })).toStrictEqual(['revokedAndExpired', 'revokedLater']);
+        });
+
+        it('by tenantId and environment', async () => {
+          expect(await names({ tenantId: 't1' })).toStrictEqual(['activeNoExpiry', 'activeUntilLater', 'revokedLater']);
+          expect(await names({ tenantId: 't2' })).toStrictEqual(['expiredAtNow', 'expiredBefore']);
+          expect(await names({ tenantId: 'nobody' })).toStrictEqual([]);
+          expect(await names({ environment: 'live' })).toStrictEqual(['activeNoExpiry', 'expiredAtNow', 'revokedAndExpired']);
+          expect(await names({ environment: 'test' })).toStrictEqual(['activeUntilLater', 'expiredBefore', 'revokedLater']);
+        });
+
+        it('combined, and together with a cursor', async () => {
+          expect(await names({ tenantId: 't1', environment: 'test' })).toStrictEqual(['activeUntilLater', 'revokedLater']);
+          expect(await names({ tenantId: 't1', status: 'active' })).toStrictEqual(['activeNoExpiry', 'activeUntilLater']);
+          expect(await names({ tenantId: 't1', environment: 'test', status: 'active' })).toStrictEqual(['activeUntilLater']);
+          expect(await names({ tenantId: 't2', status: 'active' })).toStrictEqual([]);
+          expect(await names({ environment: 'live', status: 'revoked' })).toStrictEqual(['revokedAndExpired']);
+
+          const first = await keys().list({ now, limit: 1, tenantId: 't1' });
+          expect(first.map((k) => k.name)).toStrictEqual(['activeNoExpiry']);
+          const rest = await names({ tenantId: 't1', after: { at: first[0]!.createdAt, id: first[0]!.id } });
+          expect(rest).toStrictEqual(['activeUntilLater', 'revokedLater']);
+        });
+      });
+    });
+
+    describe('updateActive', () => {
+      const now = T0 + HOUR;
+
+      it('applies only the given fields, sets updatedAt, and returns the record as stored', async () => {
+        let expected = makeFullKey({ revokedAt: null, rotatedToId: null });
+        await keys().insert(expected, []);
+
+        const steps: ApiKeyPatch[] = [
+          { name: 'renamed' },
+          { scopes: ['only:this'] },
+          { metadata: { replaced: true, list: [3, 2, 1] } },
+          { rateLimit: { limit: 7, windowSeconds: 1 } },
+          { rateLimit: null },
+          { expiresAt: now + DAY },
+          { expiresAt: null },
+          {},
+          { name: 'both', scopes: [], metadata: {}, rateLimit: { limit: 1, windowSeconds: 3600 }, expiresAt: now + 2 * DAY },
+        ];
+        for (const [i, patch] of steps.entries()) {
+          const at = now + i;
+          expected = { ...expected, ...patch, updatedAt: at };
+          const returned = await keys().updateActive(expected.id, patch, at, []);
+          expect(returned, `step ${i}`).toStrictEqual(expected);
+          expect(await keys().findById(expected.id), `step ${i}`).toStrictEqual(expected);
+          expectNumericTimestamps(returned);
+        }
+      });
+
+      it('treats a field given as undefined as not given', async () => {
+        const key = makeFullKey({ revokedAt: null });
+        await keys().insert(key, []);
+        const returned = await keys().updateActive(key.id, { name: undefined, rateLimit: undefined, expiresAt: undefined }, now, []);
+        expect(returned).toStrictEqual({ ...key, updatedAt: now });
+      });
+
+      it('leaves other keys alone', async () => {
+        const target = makeKey();
+        const bystander = makeFullKey({ revokedAt: null });
+        await keys().insert(target, []);
+        await keys().insert(bystander, []);
+        await keys().updateActive(target.id, { name: 'changed', scopes: ['x'] }, now, []);
+        expect(await keys().findById(bystander.id)).toStrictEqual(bystander);
+      });
+
+      it('writes its audit events when it applies the patch', async () => {
+        const key = makeKey();
+        await keys().insert(key, []);
+        const event = keyEvent('key.updated', key, now, { changed: ['name'] });
+        expect(await keys().updateActive(key.id, { name: 'n' }, now, [event])).toBeDefined();
+        expect(await eventsOf(key.id)).toStrictEqual([event]);
+      });
+
+      it('updates a key that expires later than now', async () => {
+        const key = makeKey({ expiresAt: now + 1 });
+        await keys().insert(key, []);
+        expect(await keys().updateActive(key.id, { name: 'still active' }, now, [])).toStrictEqual({
+          ...key,
+          name: 'still active',
+          updatedAt: now,
+        });
+      });
+
+      const inactive: Array<[label: string, overrides: Partial<ApiKeyRecord>]> = [
+        ['revoked', { revokedAt: T0 + 1 }],
+        ['revoked, with an expiry in the future', { revokedAt: T0 + 1, expiresAt: now + DAY }],
+        ['expired before now', { expiresAt: now - 1 }],
+        ['expired at exactly now', { expiresAt: now }],
+      ];
+      it.each(inactive)('returns undefined for a %s key, changes nothing and writes no event', async (_label, overrides) => {
+        const key = makeFullKey({ rotatedToId: null, revokedAt: null, ...overrides });
+        await keys().insert(key, []);
+        const event = keyEvent('key.updated', key, now);
+        expect(await keys().updateActive(key.id, { name: 'nope', expiresAt: null }, now, [event])).toBeUndefined();
+        expect(await keys().findById(key.id)).toStrictEqual(key);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+      });
+
+      it('returns undefined for an unknown id and writes no event', async () => {
+        const ghost = makeKey();
+        expect(await keys().updateActive(ghost.id, { name: 'nope' }, now, [keyEvent('key.updated', ghost, now)])).toBeUndefined();
+        expect(await keys().findById(ghost.id)).toBeUndefined();
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+      });
+    });
+
+    describe('rotate', () => {
+      const now = T0 + HOUR;
+      const grace = now + DAY;
+
+      function successorOf(old: ApiKeyRecord, overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+        return makeKey({
+          name: old.name,
+          scopes: old.scopes,
+          tenantId: old.tenantId,
+          metadata: old.metadata,
+          rateLimit: old.rateLimit,
+          environment: old.environment,
+          createdAt: now,
+          updatedAt: now,
+          rotatedFromId: old.id,
+          ...overrides,
+        });
+      }
+      const rotatedEvents = (old: ApiKeyRecord, successor: ApiKeyRecord) => [
+        keyEvent('key.rotated', old, now, { successorId: successor.id }),
+        keyEvent('key.created', successor, now, { rotatedFromId: old.id }),
+      ];
+
+      it('with a grace period: inserts the successor, points the old key to it and expires it at oldExpiresAt', async () => {
+        const old = makeFullKey({ revokedAt: null, rotatedToId: null, expiresAt: null });
+        await keys().insert(old, []);
+        const successor = successorOf(old);
+        const events = rotatedEvents(old, successor);
+
+        expect(await keys().rotate({ oldId: old.id, successor, now, oldExpiresAt: grace, revokeOld: false, events })).toBe('rotated');
+
+        expect(await keys().findById(successor.id)).toStrictEqual(successor);
+        expect(await keys().findByHash(successor.hash)).toStrictEqual(successor);
+        const after = await keys().findById(old.id);
+        expect(after).toStrictEqual({ ...old, rotatedToId: successor.id, expiresAt: grace, revokedAt: null, updatedAt: now });
+        expectNumericTimestamps(after);
+        expect((await stores().audit.list({ limit: 100 })).map((e) => e.id).sort()).toStrictEqual(events.map((e) => e.id).sort());
+        expect(await eventsOf(successor.id)).toStrictEqual([events[1]]);
+      });
+
+      it('with revokeOld: revokes the old key at now and leaves its expiry as it was', async () => {
+        const old = makeFullKey({ revokedAt: null, rotatedToId: null, expiresAt: now + 30 * DAY });
+        await keys().insert(old, []);
+        const successor = successorOf(old);
+        const events = rotatedEvents(old, successor);
+
+        expect(await keys().rotate({ oldId: old.id, successor, now, oldExpiresAt: grace, revokeOld: true, events })).toBe('rotated');
+
+        expect(await keys().findById(successor.id)).toStrictEqual(successor);
+        expect(await keys().findById(old.id)).toStrictEqual({ ...old, rotatedToId: successor.id, revokedAt: now, updatedAt: now });
+        expect(await stores().audit.list({ limit: 100 })).toHaveLength(2);
+      });
+
+      it('returns not_found for an unknown key and inserts nothing', async () => {
+        const ghost = makeKey();
+        const successor = successorOf(ghost);
+        const outcome = await keys().rotate({
+          oldId: ghost.id,
+          successor,
+          now,
+          oldExpiresAt: grace,
+          revokeOld: false,
+          events: rotatedEvents(ghost, successor),
+        });
+        expect(outcome).toBe('not_found');
+        expect(await keys().findById(successor.id)).toBeUndefined();
+        expect(await allKeyIds()).toStrictEqual([]);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+      });
+
+      const inactive: Array<[label: string, overrides: Partial<ApiKeyRecord>]> = [
+        ['revoked', { revokedAt: T0 + 1 }],
+        ['expired', { expiresAt: now - 1 }],
+        ['expired at exactly now', { expiresAt: now }],
+      ];
+      it.each(inactive)('returns not_active for a %s key and changes nothing', async (_label, overrides) => {
+        const old = makeFullKey({ revokedAt: null, rotatedToId: null, ...overrides });
+        await keys().insert(old, []);
+        const successor = successorOf(old);
+        for (const revokeOld of [false, true]) {
+          const outcome = await keys().rotate({
+            oldId: old.id,
+            successor,
+            now,
+            oldExpiresAt: grace,
+            revokeOld,
+            events: rotatedEvents(old, successor),
+          });
+          expect(outcome).toBe('not_active');
+        }
+        expect(await keys().findById(old.id)).toStrictEqual(old);
+        expect(await keys().findById(successor.id)).toBeUndefined();
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+      });
+
+      it('returns already_rotated for a key still in its grace period, and inserts no second successor', async () => {
+        const old = makeKey();
+        await keys().insert(old, []);
+        const first = successorOf(old);
+        const firstEvents = rotatedEvents(old, first);
+        expect(await keys().rotate({ oldId: old.id, successor: first, now, oldExpiresAt: grace, revokeOld: false, events: firstEvents })).toBe(
+          'rotated',
+        );
+        const afterFirst = await keys().findById(old.id);
+
+        const second = successorOf(old);
+        const outcome = await keys().rotate({
+          oldId: old.id,
+          successor: second,
+          now: now + 1,
+          oldExpiresAt: now + 1 + DAY,
+          revokeOld: true,
+          events: rotatedEvents(old, second),
+        });
+        expect(outcome).toBe('already_rotated');
+        expect(await keys().findById(second.id)).toBeUndefined();
+        expect(await keys().findById(old.id)).toStrictEqual(afterFirst);
+        expect(afterFirst!.rotatedToId).toBe(first.id);
+        expect((await stores().audit.list({ limit: 100 })).map((e) => e.id).sort()).toStrictEqual(firstEvents.map((e) => e.id).sort());
+      });
+
+      it('rolls back the old key when the successor cannot be inserted', async () => {
+        const bystander = makeKey();
+        const old = makeKey();
+        await keys().insert(bystander, []);
+        await keys().insert(old, []);
+        const successor = successorOf(old, { hash: bystander.hash });
+        await expect(
+          keys().rotate({ oldId: old.id, successor, now, oldExpiresAt: grace, revokeOld: true, events: rotatedEvents(old, successor) }),
+        ).rejects.toThrow();
+        expect(await keys().findById(old.id)).toStrictEqual(old);
+        expect(await keys().findById(successor.id)).toBeUndefined();
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+      });
+
+      it.each([false, true])('of 10 concurrent rotations of one key (revokeOld %s) exactly one wins', async (revokeOld) => {
+        const old = makeFullKey({ revokedAt: null, rotatedToId: null, expiresAt: null });
+        await keys().insert(old, []);
+        const successors = Array.from({ length: 10 }, () => successorOf(old));
+        const events = successors.map((s) => rotatedEvents(old, s));
+
+        const outcomes = await Promise.all(
+          successors.map((successor, i) =>
+            keys().rotate({ oldId: old.id, successor, now, oldExpiresAt: grace, revokeOld, events: events[i]! }),
+          ),
+        );
+
+        expect(outcomes.filter((o) => o === 'rotated')).toHaveLength(1);
+        expect(outcomes.filter((o) => o === 'already_rotated')).toHaveLength(9);
+        const winner = outcomes.indexOf('rotated');
+        const present: string[] = [];
+        for (const s of successors) if (await keys().findById(s.id)) present.push(s.id);
+        expect(present).toStrictEqual([successors[winner]!.id]);
+        expect((await allKeyIds()).sort()).toStrictEqual([old.id, successors[winner]!.id].sort());
+        expect(await keys().findById(old.id)).toStrictEqual({
+          ...old,
+          rotatedToId: successors[winner]!.id,
+          updatedAt: now,
+          ...(revokeOld ? { revokedAt: now } : { expiresAt: grace }),
+        });
+        expect((await stores().audit.list({ limit: 100 })).map((e) => e.id).sort()).toStrictEqual(
+          events[winner]!.map((e) => e.id).sort(),
+        );
+      });
+    });
+
+    describe('revoke', () => {
+      const now = T0 + HOUR;
+
+      it('revokes once (changed true), then is idempotent (changed false) and writes events only the first time', async () => {
+        const key = makeFullKey({ revokedAt: null });
+        await keys().insert(key, []);
+        const revokedEvent = keyEvent('key.revoked', key, now);
+
+        const first = await keys().revoke(key.id, now, [revokedEvent]);
+        const revoked = { ...key, revokedAt: now, updatedAt: now };
+        expect(first).toStrictEqual({ key: revoked, changed: true });
+        expectNumericTimestamps(first?.key);
+        expect(await keys().findById(key.id)).toStrictEqual(revoked);
+
+        const second = await keys().revoke(key.id, now + MINUTE, [keyEvent('key.revoked', key, now + MINUTE)]);
+        expect(second).toStrictEqual({ key: revoked, changed: false });
+        expectNumericTimestamps(second?.key);
+        expect(await keys().findById(key.id)).toStrictEqual(revoked);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([revokedEvent]);
+      });
+
+      it('revokes an expired key too', async () => {
+        const key = makeKey({ expiresAt: T0 + 1 });
+        await keys().insert(key, []);
+        expect(await keys().revoke(key.id, now, [])).toStrictEqual({ key: { ...key, revokedAt: now, updatedAt: now }, changed: true });
+      });
+
+      it('returns undefined for an unknown id and writes no event', async () => {
+        const ghost = makeKey();
+        expect(await keys().revoke(ghost.id, now, [keyEvent('key.revoked', ghost, now)])).toBeUndefined();
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+      });
+
+      it('of 10 concurrent revocations exactly one reports changed and writes its event', async () => {
+        const key = makeKey();
+        await keys().insert(key, []);
+        const events = Array.from({ length: 10 }, (_, i) => keyEvent('key.revoked', key, now + i));
+
+        const results = await Promise.all(events.map((event, i) => keys().revoke(key.id, now + i, [event])));
+
+        const changed = results.map((r) => r?.changed);
+        expect(changed.filter((c) => c === true)).toHaveLength(1);
+        expect(changed.filter((c) => c === false)).toHaveLength(9);
+        const winner = changed.indexOf(true);
+        const revoked = { ...key, revokedAt: now + winner, updatedAt: now + winner };
+        for (const result of results) expect(result?.key).toStrictEqual(revoked);
+        expect(await keys().findById(key.id)).toStrictEqual(revoked);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([events[winner]]);
+      });
+    });
+
+    describe('touchLastUsed', () => {
+      it('sets lastUsedAt and never moves it backwards, leaving every other field alone', async () => {
+        const key = makeFullKey({ lastUsedAt: null, revokedAt: null });
+        await keys().insert(key, []);
+        const lastUsed = async () => (await keys().findById(key.id))?.lastUsedAt;
+
+        await keys().touchLastUsed([[key.id, T0 + 10 * SECOND]]);
+        expect(await lastUsed()).toBe(T0 + 10 * SECOND);
+        expect(await keys().findById(key.id)).toStrictEqual({ ...key, lastUsedAt: T0 + 10 * SECOND });
+
+        await keys().touchLastUsed([[key.id, T0 + 5 * SECOND]]);
+        expect(await lastUsed()).toBe(T0 + 10 * SECOND);
+
+        await keys().touchLastUsed([[key.id, T0 + 10 * SECOND]]);
+        expect(await lastUsed()).toBe(T0 + 10 * SECOND);
+
+        await keys().touchLastUsed([[key.id, T0 + 11 * SECOND]]);
+        expect(await lastUsed()).toBe(T0 + 11 * SECOND);
+
+        // Within one batch too, the latest time wins whatever the order.
+        await keys().touchLastUsed([
+          [key.id, T0 + 30 * SECOND],
+          [key.id, T0 + 20 * SECOND],
+        ]);
+        expect(await lastUsed()).toBe(T0 + 30 * SECOND);
+        expect(await keys().findById(key.id)).toStrictEqual({ ...key, lastUsedAt: T0 + 30 * SECOND });
+        expectNumericTimestamps(await keys().findById(key.id));
+      });
+
+      it('never moves a time that was stored with the key backwards', async () => {
+        const key = makeKey({ lastUsedAt: T0 + HOUR });
+        await keys().insert(key, []);
+        await keys().touchLastUsed([[key.id, T0]]);
+        expect(await keys().findById(key.id)).toStrictEqual(key);
+      });
+
+      it('updates several keys in one batch and ignores unknown ids', async () => {
+        const a = makeKey();
+        const b = makeKey({ lastUsedAt: T0 + 50 });
+        const c = makeKey();
+        for (const key of [a, b, c]) await keys().insert(key, []);
+
+        await keys().touchLastUsed([
+          [newId('key'), T0 + 99],
+          [a.id, T0 + 10],
+          [b.id, T0 + 20],
+          [newId('key'), T0 + 1],
+        ]);
+
+        expect(await keys().findById(a.id)).toStrictEqual({ ...a, lastUsedAt: T0 + 10 });
+        expect(await keys().findById(b.id)).toStrictEqual(b);
+        expect(await keys().findById(c.id)).toStrictEqual(c);
+        expect((await allKeyIds()).sort()).toStrictEqual([a.id, b.id, c.id].sort());
+      });
+
+      it('accepts an empty batch', async () => {
+        const key = makeKey();
+        await keys().insert(key, []);
+        await keys().touchLastUsed([]);
+        expect(await keys().findById(key.id)).toStrictEqual(key);
+      });
+    });
+  });
+}

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Stores } from '../stores.js';
+
+/** Opens a fresh, empty, migrated set of stores; `close` releases it and removes everything it created. */
+export type OpenStores = () => Promise<{ stores: Stores; close(): Promise<void> }>;
+
+export function metaStoreContract(name: string, open: OpenStores): void {
+  describe(`MetaStore contract (${name})`, () => {
+    let opened: Awaited<ReturnType<OpenStores>> | undefined;
+    beforeEach(async () => {
+      opened = await open();
+    });
+    afterEach(async () => {
+      await opened?.close();
+      opened = undefined;
+    });
+    const meta = () => {
+      if (!opened) throw new Error('stores are not open');
+      return opened.stores.meta;
+    };
+
+    it('get returns undefined for a missing name', async () => {
+      expect(await meta().get('master_key.check')).toBeUndefined();
+      await meta().getOrInsert('other', 'x');
+      expect(await meta().get('master_key.check')).toBeUndefined();
+    });
+
+    it('getOrInsert stores the first value and keeps it when called again with another', async () => {
+      expect(await meta().getOrInsert('master_key.check', 'first')).toBe('first');
+      expect(await meta().get('master_key.check')).toBe('first');
+
+      expect(await meta().getOrInsert('master_key.check', 'second')).toBe('first');
+      expect(await meta().get('master_key.check')).toBe('first');
+    });
+
+    it('keeps names apart', async () => {
+      expect(await meta().getOrInsert('a', '1')).toBe('1');
+      expect(await meta().getOrInsert('b', '2')).toBe('2');
+      expect(await meta().get('a')).toBe('1');
+      expect(await meta().get('b')).toBe('2');
+      expect(await meta().get('A')).toBeUndefined();
+    });
+
+    it('stores values exactly, the empty string and long unicode values included', async () => {
+      const long = `v1:${'ünïcode ✓ '.repeat(500)}`;
+      expect(await meta().getOrInsert('empty', '')).toBe('');
+      expect(await meta().get('empty')).toBe('');
+      expect(await meta().getOrInsert('empty', 'not empty')).toBe('');
+      expect(await meta().getOrInsert('long', long)).toBe(long);
+      expect(await meta().get('long')).toBe(long);
+    });
+
+    it('concurrent getOrInsert calls with different values all agree on one of them', async () => {
+      const values = Array.from({ length: 10 }, (_, i) => `value-${i}`);
+
+      const results = await Promise.all(values.map((value) => meta().getOrInsert('race', value)));
+
+      const winner = results[0]!;
+      expect(values).toContain(winner);
+      expect(results).toStrictEqual(values.map(() => winner));
+      expect(await meta().get('race')).toBe(winner);
+    });
+  });
+}
