@@ -42,6 +42,26 @@ export function connectRedis(url: string): Redis {
   return redis;
 }
 
+/** Resolves once the connection is ready; rejects on its first error (ioredis's connectTimeout bounds the wait). */
+function untilReady(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error) => {
+      redis.off('ready', onReady);
+      redis.off('error', onError);
+      redis.off('end', onEnd);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onReady = () => settle();
+    const onError = (error: Error) => settle(error);
+    const onEnd = () => settle(new Error('Redis connection ended'));
+    redis.on('ready', onReady);
+    redis.on('error', onError);
+    redis.on('end', onEnd);
+  });
+}
+
 export async function createServices(config: Config, options: CreateServicesOptions = {}): Promise<Services> {
   const clock = options.clock ?? systemClock;
   const report = options.onBackgroundError ?? ((message, error) => console.error(message, error));
@@ -51,7 +71,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
   const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: options.databaseSchema });
   const closers: Array<() => Promise<void>> = [];
   try {
-    await migrateToLatest(database.db);
+    await migrateToLatest(database);
     const stores = createSqlStores(database);
     await checkMasterKey(stores.meta, secretBox);
 
@@ -59,10 +79,15 @@ export async function createServices(config: Config, options: CreateServicesOpti
     let rateLimiter: RateLimiter;
     let pubsub: PubSub;
     if (config.redisUrl) {
-      redis = connectRedis(config.redisUrl);
-      await redis.ping().catch((error: unknown) => {
-        throw new Error(`Cannot reach Redis at GATEHOUSE_REDIS_URL`, { cause: error });
-      });
+      const connection = connectRedis(config.redisUrl);
+      redis = connection;
+      // Without an offline queue, a command sent before the connection is ready fails at once: wait for it.
+      await untilReady(connection)
+        .then(() => connection.ping())
+        .catch((error: unknown) => {
+          connection.disconnect();
+          throw new Error(`Cannot reach Redis at GATEHOUSE_REDIS_URL`, { cause: error });
+        });
       rateLimiter = new RedisRateLimiter({ redis, clock });
       pubsub = new RedisPubSub(redis);
     } else {
@@ -165,7 +190,14 @@ export async function startServer(config: Config, options: CreateServicesOptions
       bootstrap,
       close: () =>
         (closing ??= (async () => {
-          await app.close();
+          // A connection whose request was in flight at shutdown stays open (keep-alive) after its response,
+          // holding app.close() until the client drops it (up to keepAliveTimeout): close each once it is idle.
+          const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+          try {
+            await app.close();
+          } finally {
+            clearInterval(sweep);
+          }
           await services.close();
         })()),
     };

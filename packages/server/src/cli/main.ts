@@ -38,7 +38,6 @@ async function start(argv: string[]): Promise<void> {
       `\nRoot admin key (shown once; store it now, it cannot be recovered):\n\n  ${bootstrap.generatedKey}\n\n`,
     );
   }
-  process.stdout.write(`Gatehouse listening on ${server.url} (issuer ${config.issuer})\n`);
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -54,13 +53,15 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  // Announced only once the signal handlers are in place: a SIGTERM right after this line shuts down gracefully.
+  process.stdout.write(`Gatehouse listening on ${server.url} (issuer ${config.issuer})\n`);
 }
 
 async function migrate(argv: string[]): Promise<void> {
   const config = loadConfig(process.env, argv);
   const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
-    const applied = await migrateToLatest(database.db);
+    const applied = await migrateToLatest(database);
     process.stdout.write(applied.length ? `Applied: ${applied.join(', ')}\n` : 'Schema is up to date.\n');
   } finally {
     await database.close();

@@ -12,7 +12,9 @@ export class RedisPubSub implements PubSub {
   #connectedOnce = false;
 
   constructor(private readonly redis: Redis) {
-    this.#subscriber = redis.duplicate();
+    // The shared connection fails commands at once while disconnected (no offline queue); the subscriber's
+    // only commands are (re)subscriptions, which must wait for its connection instead of failing.
+    this.#subscriber = redis.duplicate({ enableOfflineQueue: true });
     this.#subscriber.on('message', (channel: string, message: string) => {
       for (const handler of this.#handlers.get(channel) ?? []) handler(message);
     });
