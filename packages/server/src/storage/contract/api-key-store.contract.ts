@@ -98,6 +98,13 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
     const keys = () => stores().apiKeys;
     /** Every audit event about one key, newest first. */
     const eventsOf = (keyId: string) => stores().audit.list({ keyId, limit: 1_000 });
+    /**
+     * Opens as many pooled connections as a race will use, by reading concurrently, so that the racing calls
+     * below start together instead of the first one finishing while the others are still connecting.
+     */
+    const warmUp = async () => {
+      await Promise.all(Array.from({ length: 10 }, () => keys().findById('key_warm_up')));
+    };
     /** Ids of every key in the store, newest first. */
     const allKeyIds = async (query: Partial<ApiKeyListQuery> = {}) =>
       (await keys().list({ now: T0, limit: 1_000, ...query })).map((k) => k.id);
@@ -226,6 +233,7 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
         const candidates = Array.from({ length: 10 }, (_, i) => makeKey({ name: `root ${i}`, scopes: ['admin'] }));
         const events = candidates.map((key, i) => keyEvent('system.bootstrap', key, T0 + i));
 
+        await warmUp();
         const results = await Promise.all(candidates.map((key, i) => keys().insertBootstrapKey(key, [events[i]!])));
 
         expect(results.filter((r) => r === true)).toHaveLength(1);
@@ -631,6 +639,7 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
         const successors = Array.from({ length: 10 }, () => successorOf(old));
         const events = successors.map((s) => rotatedEvents(old, s));
 
+        await warmUp();
         const outcomes = await Promise.all(
           successors.map((successor, i) =>
             keys().rotate({ oldId: old.id, successor, now, oldExpiresAt: grace, revokeOld, events: events[i]! }),
@@ -694,6 +703,7 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
         await keys().insert(key, []);
         const events = Array.from({ length: 10 }, (_, i) => keyEvent('key.revoked', key, now + i));
 
+        await warmUp();
         const results = await Promise.all(events.map((event, i) => keys().revoke(key.id, now + i, [event])));
 
         const changed = results.map((r) => r?.changed);

@@ -53,6 +53,8 @@ export function metaStoreContract(name: string, open: OpenStores): void {
     it('concurrent getOrInsert calls with different values all agree on one of them', async () => {
       const values = Array.from({ length: 10 }, (_, i) => `value-${i}`);
 
+      // Open as many pooled connections as the race will use, so that the racing calls start together.
+      await Promise.all(values.map(() => meta().get('warm-up')));
       const results = await Promise.all(values.map((value) => meta().getOrInsert('race', value)));
 
       const winner = results[0]!;

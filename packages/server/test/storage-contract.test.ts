@@ -1,0 +1,62 @@
+import { describe } from 'vitest';
+import { apiKeyStoreContract } from '../src/storage/contract/api-key-store.contract.js';
+import { auditStoreContract } from '../src/storage/contract/audit-store.contract.js';
+import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
+import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
+import { openDatabase, type Database } from '../src/storage/sql/database.js';
+import { migrateToLatest } from '../src/storage/sql/migrate.js';
+import type { Stores } from '../src/storage/stores.js';
+import { createPgSchema, dialects, tempDir, type TestDialect } from './helpers/databases.js';
+
+interface OpenedStores {
+  stores: Stores;
+  close(): Promise<void>;
+}
+
+/** Runs the cleanups in reverse order, each even if an earlier one failed; rethrows the first failure. */
+async function cleanUp(steps: Array<() => unknown>): Promise<void> {
+  let failure: unknown;
+  for (const step of [...steps].reverse()) {
+    try {
+      await step();
+    } catch (error) {
+      failure ??= error;
+    }
+  }
+  if (failure !== undefined) throw failure;
+}
+
+/** A fresh, empty, migrated database of the given dialect, with stores over it. */
+async function openFresh(dialect: TestDialect): Promise<OpenedStores> {
+  const cleanups: Array<() => unknown> = [];
+  try {
+    const dir = tempDir('contract');
+    cleanups.push(() => dir.remove());
+    let database: Database;
+    if (dialect === 'postgres') {
+      const pg = await createPgSchema();
+      cleanups.push(() => pg.drop());
+      database = openDatabase({ url: pg.url, dataDir: dir.path, schema: pg.schema });
+    } else {
+      database = openDatabase({ dataDir: dir.path });
+    }
+    cleanups.push(() => database.close());
+    expectDialect(database, dialect);
+    await migrateToLatest(database);
+    return { stores: createSqlStores(database), close: () => cleanUp(cleanups) };
+  } catch (error) {
+    await cleanUp(cleanups).catch(() => {});
+    throw error;
+  }
+}
+
+function expectDialect(database: Database, dialect: TestDialect): void {
+  if (database.dialect !== dialect) throw new Error(`opened ${database.dialect}, wanted ${dialect}`);
+}
+
+describe.each(dialects)('storage contract: %s', (dialect) => {
+  const open = () => openFresh(dialect);
+  apiKeyStoreContract(dialect, open);
+  auditStoreContract(dialect, open);
+  metaStoreContract(dialect, open);
+});
