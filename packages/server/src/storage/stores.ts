@@ -49,6 +49,16 @@ export type ApiKeyPatch = Partial<Pick<ApiKeyRecord, 'name' | 'scopes' | 'rateLi
 
 export type RotateOutcome = 'rotated' | 'not_found' | 'not_active' | 'already_rotated';
 
+export interface RotateInput {
+  oldId: string;
+  successor: ApiKeyRecord;
+  now: number;
+  /** When the old key stops working (ignored when revokeOld). */
+  oldExpiresAt: number;
+  revokeOld: boolean;
+  events: AuditEvent[];
+}
+
 export interface ApiKeyStore {
   /** Inserts a key and its audit events atomically. */
   insert(key: ApiKeyRecord, events: AuditEvent[]): Promise<void>;
@@ -67,14 +77,7 @@ export interface ApiKeyStore {
    * Atomically: checks the old key is active and not yet rotated, inserts its successor, and ends the old key
    * (expires at `oldExpiresAt`, or revoked at `now` when `revokeOld`).
    */
-  rotate(input: {
-    oldId: string;
-    successor: ApiKeyRecord;
-    now: number;
-    oldExpiresAt: number;
-    revokeOld: boolean;
-    events: AuditEvent[];
-  }): Promise<RotateOutcome>;
+  rotate(input: RotateInput): Promise<RotateOutcome>;
   /** Revokes a key if it is not revoked yet; returns the key as it now is, and whether this call revoked it. */
   revoke(id: string, now: number, events: AuditEvent[]): Promise<{ key: ApiKeyRecord; changed: boolean } | undefined>;
   /** Write-behind of last-used times; never moves a time backwards. */

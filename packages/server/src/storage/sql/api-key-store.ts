@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
-import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateOutcome } from '../stores.js';
+import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateInput, RotateOutcome } from '../stores.js';
 import { apiKeyToRow, auditEventToRow, rowToApiKey } from './rows.js';
 import type { ApiKeysTable, Schema } from './schema.js';
 
@@ -95,14 +95,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
     });
   }
 
-  async rotate(input: {
-    oldId: string;
-    successor: ApiKeyRecord;
-    now: number;
-    oldExpiresAt: number;
-    revokeOld: boolean;
-    events: AuditEvent[];
-  }): Promise<RotateOutcome> {
+  async rotate(input: RotateInput): Promise<RotateOutcome> {
     const { oldId, successor, now } = input;
     try {
       return await this.db.transaction().execute(async (trx) => {
