@@ -12,6 +12,7 @@ import { openApiPlugin } from './plugins/openapi.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { registerRoutes } from './routes/register-routes.js';
 import { writeClientError } from './client-error.js';
+import { lazyChildLoggerFactory } from './lazy-request-logger.js';
 import { loggerOptions } from './logger-options.js';
 
 export interface BuildAppOptions {
@@ -44,6 +45,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     return503OnClosing: true,
     // Every authentication is an audit event; per-request access lines cost the hot path two log writes
     // each, so they are kept for debugging.
+    childLoggerFactory: lazyChildLoggerFactory,
     logController: new LogController({
       disableRequestLogging: config.logLevel !== 'debug' && config.logLevel !== 'trace',
     }),

@@ -206,8 +206,11 @@ export class ApiKeyService {
     return result;
   }
 
-  /** Checks an admin credential (no rate limit consumed; the caller applies the management limit). */
-  authenticate(key: string): Promise<ApiKeyVerification> {
+  /**
+   * Checks an admin credential (no rate limit consumed; the caller applies the management limit).
+   * Synchronous for a cached key.
+   */
+  authenticate(key: string): ApiKeyVerification | Promise<ApiKeyVerification> {
     return verifyApiKey({ keys: this.deps.cache, rateLimiter: null, clock: this.deps.clock }, { key });
   }
 

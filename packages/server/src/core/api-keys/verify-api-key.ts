@@ -45,12 +45,28 @@ export interface VerifyApiKeyInput {
   tenantId?: string | null | undefined;
 }
 
-export async function verifyApiKey(deps: VerifyApiKeyDeps, input: VerifyApiKeyInput): Promise<ApiKeyVerification> {
+/**
+ * Verifies a presented key. Synchronous when the answer needs no I/O (malformed, or cached and without a
+ * rate limit: the hot path); a promise when the key must be loaded or its rate limit consumed.
+ */
+export function verifyApiKey(
+  deps: VerifyApiKeyDeps,
+  input: VerifyApiKeyInput,
+): ApiKeyVerification | Promise<ApiKeyVerification> {
   const parsed = parseApiKey(input.key);
   if (!parsed.ok) return { valid: false, code: 'INVALID_FORMAT', key: null, displayPrefix: null, rateLimit: null };
   const hash = hashApiKey(input.key);
-  const key = deps.keys.peek(hash) ?? (await deps.keys.load(hash));
-  const displayPrefix = parsed.displayPrefix;
+  const cached = deps.keys.peek(hash);
+  if (cached !== undefined) return decide(deps, input, parsed.displayPrefix, cached);
+  return deps.keys.load(hash).then((key) => decide(deps, input, parsed.displayPrefix, key));
+}
+
+function decide(
+  deps: VerifyApiKeyDeps,
+  input: VerifyApiKeyInput,
+  displayPrefix: string,
+  key: ApiKeyRecord | undefined,
+): ApiKeyVerification | Promise<ApiKeyVerification> {
   if (!key || (typeof input.tenantId === 'string' && key.tenantId !== input.tenantId)) {
     return { valid: false, code: 'NOT_FOUND', key: null, displayPrefix, rateLimit: null };
   }
@@ -60,10 +76,12 @@ export async function verifyApiKey(deps: VerifyApiKeyDeps, input: VerifyApiKeyIn
   if (input.scopes && !input.scopes.every((scope) => key.scopes.includes(scope))) {
     return { valid: false, code: 'INSUFFICIENT_SCOPE', key, displayPrefix, rateLimit: null };
   }
-  if (key.rateLimit && deps.rateLimiter) {
-    const rateLimit = await deps.rateLimiter.consume(`key:${key.id}`, key.rateLimit);
-    if (!rateLimit.allowed) return { valid: false, code: 'RATE_LIMITED', key, displayPrefix, rateLimit };
-    return { valid: true, code: 'VALID', key, rateLimit };
-  }
-  return { valid: true, code: 'VALID', key, rateLimit: null };
+  if (!key.rateLimit || !deps.rateLimiter) return { valid: true, code: 'VALID', key, rateLimit: null };
+  return deps.rateLimiter
+    .consume(`key:${key.id}`, key.rateLimit)
+    .then((rateLimit): ApiKeyVerification =>
+      rateLimit.allowed
+        ? { valid: true, code: 'VALID', key, rateLimit }
+        : { valid: false, code: 'RATE_LIMITED', key, displayPrefix, rateLimit },
+    );
 }

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, preValidationHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { GatehouseError } from '../../core/errors.js';
 
@@ -20,10 +20,13 @@ export const jsonBodyPlugin = fp(async (app: FastifyInstance) => {
       done(null, value);
     });
   });
-  // A POST without a body means "no options" (as in Stripe's API): endpoints with only optional fields
-  // accept it, and endpoints with required fields report what is missing.
-  app.addHook('preValidation', (request, _reply, done) => {
-    if (request.body === undefined && request.routeOptions.schema?.body) request.body = {};
-    done();
-  });
 }, { name: 'gatehouse-json-body' });
+
+/**
+ * Route-level hook for endpoints whose body fields are all optional: a POST without a body means "no options"
+ * (as in Stripe's API). Kept off the global hook list, where every request would pay for it.
+ */
+export const emptyBodyAsObject: preValidationHookHandler = (request, _reply, done) => {
+  request.body ??= {};
+  done();
+};

@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { ERROR_CATALOG } from '../../core/errors.js';
 
 export const ErrorResponse = Type.Object(
@@ -10,7 +10,16 @@ export const ErrorResponse = Type.Object(
   { description: 'The one error shape of every Gatehouse endpoint.' },
 );
 
-export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+/**
+ * `T | null` as a JSON Schema type array (`"type": ["string", "null"]`) rather than `anyOf`: fast-json-stringify
+ * resolves an `anyOf` by running a validator on every value it serializes, a type array it serializes directly.
+ * Type arrays are plain JSON Schema 2020-12, so OpenAPI 3.1 documents them as they are.
+ */
+export const Nullable = <T extends TSchema>(schema: T) => {
+  const type = (schema as { type?: unknown }).type;
+  if (typeof type !== 'string') return Type.Union([schema, Type.Null()]);
+  return Type.Unsafe<Static<T> | null>({ ...schema, type: [type, 'null'] });
+};
 
 export const Timestamp = Type.String({ format: 'date-time', description: 'RFC 3339 time, UTC.' });
 

@@ -2,6 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { DEFAULT_ROTATION_GRACE_SECONDS } from '../../../core/api-keys/api-key-service.js';
 import type { Services } from '../../../services.js';
 import type { App } from '../../app-types.js';
+import { emptyBodyAsObject } from '../../plugins/json-body.js';
 import { ApiKey, ApiKeyWithSecret, apiKeyView, KeyIdParams } from '../../schemas/api-key.js';
 import { errorResponses } from '../../schemas/common.js';
 
@@ -10,6 +11,7 @@ export function registerRotateKey(app: App, { apiKeys, clock }: Services): void 
     '/v1/keys/:id/rotate',
     {
       config: { scope: 'keys:write' },
+      preValidation: emptyBodyAsObject,
       schema: {
         tags: ['keys'],
         summary: 'Replace a key with a new one; the old one keeps working for the grace period',
