@@ -1,7 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateInput, RotateOutcome } from '../stores.js';
 import { apiKeyToRow, auditEventToRow, rowToApiKey } from './rows.js';
+import type { Database } from './database.js';
 import type { ApiKeysTable, Schema } from './schema.js';
 
 const BOOTSTRAP_MARKER = 'bootstrap.root_key';
@@ -17,7 +18,11 @@ async function insertEvents(trx: Transaction<Schema>, events: readonly AuditEven
 }
 
 export class SqlApiKeyStore implements ApiKeyStore {
-  constructor(private readonly db: Kysely<Schema>) {}
+  private readonly db: Kysely<Schema>;
+
+  constructor(private readonly database: Database) {
+    this.db = database.db;
+  }
 
   async insert(key: ApiKeyRecord, events: AuditEvent[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
@@ -144,17 +149,13 @@ export class SqlApiKeyStore implements ApiKeyStore {
     });
   }
 
+  /** Write-behind, like audit events: the SQLite background writer, or one set-based PostgreSQL UPDATE. */
   async touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void> {
     if (entries.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      for (const [id, at] of entries) {
-        await trx
-          .updateTable('api_keys')
-          .set({ last_used_at: at })
-          .where('id', '=', id)
-          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', at)]))
-          .execute();
-      }
-    });
+    if (this.database.backgroundWriter) return this.database.backgroundWriter.touchLastUsed(entries);
+    const json = JSON.stringify(entries.map(([id, at]) => ({ id, at })));
+    await sql`update api_keys as k set last_used_at = v.at
+      from json_to_recordset(${json}::json) as v(id text, at bigint)
+      where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.at)`.execute(this.db);
   }
 }

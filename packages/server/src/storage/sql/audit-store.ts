@@ -1,24 +1,30 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { AuditEventQuery, AuditStore } from '../stores.js';
 import { auditEventToRow, rowToAuditEvent } from './rows.js';
+import type { Database } from './database.js';
 import type { Schema } from './schema.js';
 
-/** 14 columns x 500 rows stays well under both SQLite's and PostgreSQL's bound-parameter limits. */
-const ROWS_PER_INSERT = 500;
-
 export class SqlAuditStore implements AuditStore {
-  constructor(private readonly db: Kysely<Schema>) {}
+  private readonly db: Kysely<Schema>;
 
+  constructor(private readonly database: Database) {
+    this.db = database.db;
+  }
+
+  /**
+   * The write-behind path, thousands of rows a second under load, so it does not go through a query builder:
+   * SQLite batches go to the background writer (prepared statements, off the event loop); PostgreSQL gets one
+   * statement whose single JSON parameter the server expands into rows. Either way a batch retried after a
+   * partial failure skips the events already written.
+   */
   async insertMany(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
-      for (let i = 0; i < events.length; i += ROWS_PER_INSERT) {
-        const rows = events.slice(i, i + ROWS_PER_INSERT).map(auditEventToRow);
-        // A batch retried after a partial failure must not duplicate or fail on events already written.
-        await trx.insertInto('audit_events').values(rows).onConflict((oc) => oc.column('id').doNothing()).execute();
-      }
-    });
+    const rows = events.map(auditEventToRow);
+    if (this.database.backgroundWriter) return this.database.backgroundWriter.insertAuditEvents(rows);
+    await sql`insert into audit_events
+      select * from json_populate_recordset(null::audit_events, ${JSON.stringify(rows)}::json)
+      on conflict (id) do nothing`.execute(this.db);
   }
 
   async list(query: AuditEventQuery): Promise<AuditEvent[]> {

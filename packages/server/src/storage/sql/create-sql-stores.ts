@@ -6,8 +6,8 @@ import { SqlMetaStore } from './meta-store.js';
 
 export function createSqlStores(database: Database): Stores {
   return {
-    apiKeys: new SqlApiKeyStore(database.db),
-    audit: new SqlAuditStore(database.db),
+    apiKeys: new SqlApiKeyStore(database),
+    audit: new SqlAuditStore(database),
     meta: new SqlMetaStore(database.db),
   };
 }

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { Schema } from './schema.js';
+import { SqliteBackgroundWriter } from './sqlite-background-writer.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -12,6 +13,8 @@ export type DialectName = 'sqlite' | 'postgres';
 export interface Database {
   readonly db: Kysely<Schema>;
   readonly dialect: DialectName;
+  /** SQLite only: writes the write-behind batches off the event loop. */
+  readonly backgroundWriter?: SqliteBackgroundWriter;
   /** Resolves when the database answers; rejects with StorageUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -43,9 +46,11 @@ function openSqlite(file: string, dataDir: string): Database {
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
   const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const backgroundWriter = new SqliteBackgroundWriter(file);
   return {
     db,
     dialect: 'sqlite',
+    backgroundWriter,
     async ping() {
       try {
         sqlite.prepare('select 1').get();
@@ -53,7 +58,10 @@ function openSqlite(file: string, dataDir: string): Database {
         throw new StorageUnavailableError('SQLite is not readable', { cause: error });
       }
     },
-    close: () => db.destroy(),
+    async close() {
+      await backgroundWriter.close();
+      await db.destroy();
+    },
   };
 }
 

@@ -1,0 +1,124 @@
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import type { AuditEventsTable } from './schema.js';
+
+/** Columns of audit_events in insert order (the worker builds its statement from them). */
+export const AUDIT_EVENT_COLUMNS: ReadonlyArray<keyof AuditEventsTable> = [
+  'id',
+  'type',
+  'occurred_at',
+  'outcome',
+  'reason',
+  'key_id',
+  'key_prefix',
+  'actor_key_id',
+  'tenant_id',
+  'ip',
+  'user_agent',
+  'route',
+  'request_id',
+  'details',
+];
+
+// The worker's code, plain CommonJS run with `eval`, so it works the same from the built server and from the
+// TypeScript sources under test. It owns a second connection to the database file (WAL lets it write while the
+// main connection reads) and runs each batch as one transaction of prepared statements.
+const WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file);
+db.pragma('journal_mode = WAL');
+db.pragma('synchronous = FULL');
+db.pragma('busy_timeout = 5000');
+const columns = workerData.auditColumns;
+const insertEvent = db.prepare(
+  'insert into audit_events (' + columns.join(', ') + ') values (' + columns.map((c) => '@' + c).join(', ') + ') on conflict (id) do nothing'
+);
+const touch = db.prepare('update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)');
+const jobs = {
+  audit: db.transaction((rows) => { for (const row of rows) insertEvent.run(row); }),
+  touch: db.transaction((entries) => { for (const [id, at] of entries) touch.run(at, id, at); }),
+};
+parentPort.on('message', ({ id, job, payload }) => {
+  if (job === 'close') { db.close(); parentPort.postMessage({ id, ok: true }); return; }
+  try {
+    jobs[job](payload);
+    parentPort.postMessage({ id, ok: true });
+  } catch (error) {
+    parentPort.postMessage({ id, ok: false, message: String(error && error.message), code: error && error.code });
+  }
+});
+`;
+
+interface Reply {
+  id: number;
+  ok: boolean;
+  message?: string;
+  code?: string;
+}
+
+/**
+ * Writes the write-behind batches (audit events, last-used times) of an SQLite database from a worker thread.
+ * On the event loop those batches cost about as much as the requests that cause them (index upkeep, and an
+ * fsync per transaction with synchronous=FULL); in the worker they cost the hot path one postMessage.
+ * The worker starts on first use and stops with close().
+ */
+export class SqliteBackgroundWriter {
+  #worker: Worker | undefined;
+  #nextId = 0;
+  #pending = new Map<number, { resolve(): void; reject(error: Error): void }>();
+
+  constructor(private readonly file: string) {}
+
+  insertAuditEvents(rows: AuditEventsTable[]): Promise<void> {
+    return this.#send('audit', rows);
+  }
+
+  touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void> {
+    return this.#send('touch', entries);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#worker) return;
+    const worker = this.#worker;
+    await this.#send('close', null).catch(() => {});
+    this.#worker = undefined;
+    await worker.terminate();
+  }
+
+  #send(job: string, payload: unknown): Promise<void> {
+    const worker = (this.#worker ??= this.#start());
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      worker.postMessage({ id, job, payload });
+    });
+  }
+
+  #start(): Worker {
+    const worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        file: this.file,
+        driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+        auditColumns: AUDIT_EVENT_COLUMNS,
+      },
+    });
+    worker.unref();
+    worker.on('message', (reply: Reply) => {
+      const waiter = this.#pending.get(reply.id);
+      this.#pending.delete(reply.id);
+      if (!waiter) return;
+      if (reply.ok) waiter.resolve();
+      else waiter.reject(Object.assign(new Error(reply.message ?? 'SQLite background write failed'), { code: reply.code }));
+    });
+    const failAll = (error: Error) => {
+      for (const waiter of this.#pending.values()) waiter.reject(error);
+      this.#pending.clear();
+      this.#worker = undefined;
+    };
+    worker.on('error', failAll);
+    worker.on('exit', (code) => failAll(new Error(`SQLite background writer exited (${code})`)));
+    return worker;
+  }
+}
