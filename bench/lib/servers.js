@@ -1,0 +1,40 @@
+// Starting the processes under test: the Gatehouse server (the built CLI, as users run it) and the
+// hello-world Fastify baseline. Both listen on 127.0.0.1 on a port the OS picks.
+import { fileURLToPath } from 'node:url';
+import { cleanEnv, startNode } from './processes.js';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const GATEHOUSE_BIN = fileURLToPath(new URL('../../packages/server/bin/gatehouse.js', import.meta.url));
+const HELLO_SERVER = fileURLToPath(new URL('./hello-server.js', import.meta.url));
+
+/**
+ * `gatehouse start` on an embedded SQLite data dir. `nodeArgs` go before the script (e.g. --cpu-prof).
+ * Resolves with { url, stop(), ... } once it prints its "listening" line.
+ */
+export async function startGatehouse({ dataDir, adminKey, nodeArgs = [], env = {} }) {
+  const handle = await startNode('gatehouse', [...nodeArgs, GATEHOUSE_BIN, 'start'], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({
+      GATEHOUSE_DATA_DIR: dataDir,
+      GATEHOUSE_HOST: '127.0.0.1',
+      GATEHOUSE_PORT: '0',
+      GATEHOUSE_LOG_LEVEL: 'warn',
+      GATEHOUSE_BOOTSTRAP_ADMIN_KEY: adminKey,
+      NODE_ENV: 'production',
+      ...env,
+    }),
+    ready: /^Gatehouse listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 60_000,
+  });
+  return { ...handle, url: handle.match[1] };
+}
+
+export async function startHelloServer() {
+  const handle = await startNode('hello-server', [HELLO_SERVER], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({ NODE_ENV: 'production' }),
+    ready: /^hello listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 30_000,
+  });
+  return { ...handle, url: handle.match[1] };
+}
