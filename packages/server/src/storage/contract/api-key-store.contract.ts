@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createAuditEvent, type AuditEvent, type AuditEventType } from '../../core/audit/audit-event.js';
 import { newId } from '../../core/random.js';
-import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, Stores } from '../stores.js';
+import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord } from '../stores.js';
+import { useFreshStores, type OpenStores } from './fresh-stores.js';
 
-/** Opens a fresh, empty, migrated set of stores; `close` releases it and removes everything it created. */
-export type OpenStores = () => Promise<{ stores: Stores; close(): Promise<void> }>;
 
 const T0 = Date.UTC(2026, 0, 1);
 const SECOND = 1_000;
@@ -83,18 +82,7 @@ function expectNumericTimestamps(key: ApiKeyRecord | undefined): void {
 
 export function apiKeyStoreContract(name: string, open: OpenStores): void {
   describe(`ApiKeyStore contract (${name})`, () => {
-    let opened: Awaited<ReturnType<OpenStores>> | undefined;
-    beforeEach(async () => {
-      opened = await open();
-    });
-    afterEach(async () => {
-      await opened?.close();
-      opened = undefined;
-    });
-    const stores = (): Stores => {
-      if (!opened) throw new Error('stores are not open');
-      return opened.stores;
-    };
+    const stores = useFreshStores(open);
     const keys = () => stores().apiKeys;
     /** Every audit event about one key, newest first. */
     const eventsOf = (keyId: string) => stores().audit.list({ keyId, limit: 1_000 });

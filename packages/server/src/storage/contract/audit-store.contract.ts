@@ -1,9 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createAuditEvent, type AuditEvent, type AuditEventType } from '../../core/audit/audit-event.js';
-import type { AuditEventQuery, Stores } from '../stores.js';
+import type { AuditEventQuery } from '../stores.js';
+import { useFreshStores, type OpenStores } from './fresh-stores.js';
 
-/** Opens a fresh, empty, migrated set of stores; `close` releases it and removes everything it created. */
-export type OpenStores = () => Promise<{ stores: Stores; close(): Promise<void> }>;
 
 const T0 = Date.UTC(2026, 0, 1);
 const SECOND = 1_000;
@@ -69,18 +68,8 @@ function newestFirst(events: readonly AuditEvent[]): AuditEvent[] {
 
 export function auditStoreContract(name: string, open: OpenStores): void {
   describe(`AuditStore contract (${name})`, () => {
-    let opened: Awaited<ReturnType<OpenStores>> | undefined;
-    beforeEach(async () => {
-      opened = await open();
-    });
-    afterEach(async () => {
-      await opened?.close();
-      opened = undefined;
-    });
-    const audit = () => {
-      if (!opened) throw new Error('stores are not open');
-      return opened.stores.audit;
-    };
+    const stores = useFreshStores(open);
+    const audit = () => stores().audit;
 
     /** Follows the cursor page by page until a short page; returns everything in order. */
     async function collect(query: Omit<AuditEventQuery, 'limit' | 'after'>, limit: number): Promise<AuditEvent[]> {

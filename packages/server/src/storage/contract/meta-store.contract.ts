@@ -1,23 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Stores } from '../stores.js';
+import { describe, expect, it } from 'vitest';
+import { useFreshStores, type OpenStores } from './fresh-stores.js';
 
-/** Opens a fresh, empty, migrated set of stores; `close` releases it and removes everything it created. */
-export type OpenStores = () => Promise<{ stores: Stores; close(): Promise<void> }>;
 
 export function metaStoreContract(name: string, open: OpenStores): void {
   describe(`MetaStore contract (${name})`, () => {
-    let opened: Awaited<ReturnType<OpenStores>> | undefined;
-    beforeEach(async () => {
-      opened = await open();
-    });
-    afterEach(async () => {
-      await opened?.close();
-      opened = undefined;
-    });
-    const meta = () => {
-      if (!opened) throw new Error('stores are not open');
-      return opened.stores.meta;
-    };
+    const stores = useFreshStores(open);
+    const meta = () => stores().meta;
 
     it('get returns undefined for a missing name', async () => {
       expect(await meta().get('master_key.check')).toBeUndefined();
