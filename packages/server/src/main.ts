@@ -69,15 +69,14 @@ export async function createServices(config: Config, options: CreateServicesOpti
   const secretBox = new SecretBox(masterKey);
 
   const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: options.databaseSchema });
-  const closers: Array<() => Promise<void>> = [];
+  let redis: Redis | undefined;
+  let pubsub: PubSub | undefined;
   try {
     await migrateToLatest(database);
     const stores = createSqlStores(database);
     await checkMasterKey(stores.meta, secretBox);
 
-    let redis: Redis | undefined;
     let rateLimiter: RateLimiter;
-    let pubsub: PubSub;
     if (config.redisUrl) {
       const connection = connectRedis(config.redisUrl);
       redis = connection;
@@ -94,6 +93,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       rateLimiter = new MemoryRateLimiter({ clock });
       pubsub = new MemoryPubSub();
     }
+    const bus: PubSub = pubsub;
 
     const keyCache = new KeyCache({
       load: (hash) => stores.apiKeys.findByHash(hash),
@@ -101,9 +101,9 @@ export async function createServices(config: Config, options: CreateServicesOpti
       ttlMs: config.keyCacheTtlSeconds * 1000,
       maxEntries: 1_000_000,
     });
-    await pubsub.subscribe(KEY_INVALIDATION_CHANNEL, (hash) => keyCache.invalidate(hash));
+    await bus.subscribe(KEY_INVALIDATION_CHANNEL, (hash) => keyCache.invalidate(hash));
     // Invalidations sent while the subscription was down are lost: forget everything instead.
-    pubsub.onResubscribe(() => keyCache.clear());
+    bus.onResubscribe(() => keyCache.clear());
 
     const audit = new WriteBehind<string, AuditEvent>({
       write: (entries) => stores.audit.insertMany(entries.map(([, event]) => event)),
@@ -132,7 +132,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       lastUsed,
       async invalidate(hash) {
         keyCache.invalidate(hash);
-        await pubsub.publish(KEY_INVALIDATION_CHANNEL, hash);
+        await bus.publish(KEY_INVALIDATION_CHANNEL, hash);
       },
     });
 
@@ -155,13 +155,15 @@ export async function createServices(config: Config, options: CreateServicesOpti
       async close() {
         await audit.stop();
         await lastUsed.stop();
-        await pubsub.close();
+        await bus.close();
         await rateLimiter.close();
         redis?.disconnect();
         await database.close();
       },
     };
   } catch (error) {
+    await pubsub?.close().catch(() => {});
+    redis?.disconnect();
     await database.close().catch(() => {});
     throw error;
   }
