@@ -21,6 +21,8 @@ declare module 'fastify' {
 }
 
 const REALM = 'Bearer realm="gatehouse"';
+const INVALID_TOKEN = () =>
+  new GatehouseError('invalid_token', undefined, { headers: { 'www-authenticate': `${REALM}, error="invalid_token"` } });
 /** Query parameters that carry credentials in other APIs; here they are refused, never read. */
 const QUERY_CREDENTIAL_PARAMS = ['api_key', 'apikey', 'access_token', 'token', 'key', 'client_secret'];
 const BEARER = /^Bearer +([^\s]+) *$/i;
@@ -68,7 +70,7 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
   function admit({ request, reply, scope, limited, routeUrl, done }: Pending, result: ApiKeyVerification) {
     if (!result.valid) {
       refuse(request, result.code, { id: result.key?.id ?? null, prefix: result.key?.displayPrefix ?? result.displayPrefix });
-      return done(new GatehouseError('invalid_token', undefined, { headers: { 'www-authenticate': `${REALM}, error="invalid_token"` } }));
+      return done(INVALID_TOKEN());
     }
     const key = result.key;
     if (!allowsManagementScope(key.scopes, scope)) {
@@ -116,7 +118,7 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
     const token = BEARER.exec(header)?.[1];
     if (!token) {
       refuse(request, 'MALFORMED_AUTHORIZATION_HEADER');
-      return done(new GatehouseError('invalid_token', undefined, { headers: { 'www-authenticate': `${REALM}, error="invalid_token"` } }));
+      return done(INVALID_TOKEN());
     }
     const limited = routeConfig.managementRateLimit !== false;
     let result: ApiKeyVerification | Promise<ApiKeyVerification>;
