@@ -28,7 +28,9 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file);
 db.pragma('journal_mode = WAL');
-db.pragma('synchronous = FULL');
+// These rows are written behind by design (a crash may lose the last second of them), so their commits need
+// not wait for fsync; WAL keeps them across a process crash. The main connection stays synchronous=FULL.
+db.pragma('synchronous = NORMAL');
 db.pragma('busy_timeout = 5000');
 const columns = workerData.auditColumns;
 const insertEvent = db.prepare(
@@ -60,7 +62,7 @@ interface Reply {
 /**
  * Writes the write-behind batches (audit events, last-used times) of an SQLite database from a worker thread.
  * On the event loop those batches cost about as much as the requests that cause them (index upkeep, and an
- * fsync per transaction with synchronous=FULL); in the worker they cost the hot path one postMessage.
+ * fsync per transaction); in the worker they cost the hot path one postMessage.
  * The worker starts on first use and stops with close().
  */
 export class SqliteBackgroundWriter {
