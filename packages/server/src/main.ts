@@ -84,7 +84,6 @@ export async function createServices(config: Config, options: CreateServicesOpti
       await untilReady(connection)
         .then(() => connection.ping())
         .catch((error: unknown) => {
-          connection.disconnect();
           throw new Error(`Cannot reach Redis at GATEHOUSE_REDIS_URL`, { cause: error });
         });
       rateLimiter = new RedisRateLimiter({ redis, clock });
