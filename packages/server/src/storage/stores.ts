@@ -106,8 +106,166 @@ export interface MetaStore {
   getOrInsert(name: string, value: string): Promise<string>;
 }
 
+export interface GrantRecord {
+  id: string;
+  clientId: string;
+  /** Null for grants without a user (none today: client credentials create no grant). */
+  userId: string | null;
+  tenantId: string | null;
+  scopes: string[];
+  audience: string[];
+  authTime: number | null;
+  createdAt: number;
+  /** The absolute end of the grant: no refresh token outlives it. */
+  expiresAt: number;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
+export interface AuthorizationCodeRecord {
+  /** SHA-256 (hex) of the code; the code itself is never stored. */
+  hash: string;
+  clientId: string;
+  userId: string;
+  tenantId: string | null;
+  redirectUri: string;
+  /** The S256 challenge (PKCE is required for every code). */
+  codeChallenge: string;
+  scopes: string[];
+  audience: string[];
+  nonce: string | null;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  redeemedAt: number | null;
+  /** The grant created when the code was redeemed. */
+  grantId: string | null;
+}
+
+export interface RefreshTokenRecord {
+  /** SHA-256 (hex) of the token. */
+  hash: string;
+  grantId: string;
+  scopes: string[];
+  createdAt: number;
+  /** The idle expiry (never after the grant's absolute expiry). */
+  expiresAt: number;
+  /** When it was exchanged for its successor; presenting it again after that is reuse. */
+  usedAt: number | null;
+}
+
+/** An access token issued from a grant, remembered so that revoking the grant can deny it. */
+export interface GrantAccessToken {
+  jti: string;
+  grantId: string;
+  expiresAt: number;
+}
+
+export interface DeniedToken {
+  jti: string;
+  expiresAt: number;
+}
+
+export type RedeemCodeOutcome =
+  | { outcome: 'redeemed' }
+  | { outcome: 'already_redeemed'; grantId: string | null }
+  | { outcome: 'not_redeemable' };
+
+export type RotateRefreshOutcome =
+  | { outcome: 'rotated' }
+  /** The token was exchanged before: the caller must treat this as theft and revoke the grant. */
+  | { outcome: 'reused'; grantId: string }
+  | { outcome: 'not_active' };
+
+export interface GrantStore {
+  insertCode(code: AuthorizationCodeRecord): Promise<void>;
+  findCode(hash: string): Promise<AuthorizationCodeRecord | undefined>;
+  /**
+   * One atomic step: marks the code redeemed if it is unredeemed and unexpired at `now`, and creates the grant,
+   * its first refresh token (if any) and the access token's record. Of concurrent redemptions exactly one wins.
+   */
+  redeemCode(input: {
+    codeHash: string;
+    now: number;
+    grant: GrantRecord;
+    refreshToken: RefreshTokenRecord | null;
+    accessToken: GrantAccessToken;
+    events: AuditEvent[];
+  }): Promise<RedeemCodeOutcome>;
+  findRefreshToken(hash: string): Promise<{ token: RefreshTokenRecord; grant: GrantRecord } | undefined>;
+  /**
+   * One atomic step: marks the old token used if it is unused, unexpired and its grant unrevoked at `now`, and
+   * inserts its successor and the new access token's record. Of concurrent rotations exactly one wins.
+   */
+  rotateRefreshToken(input: {
+    oldHash: string;
+    now: number;
+    next: RefreshTokenRecord;
+    accessToken: GrantAccessToken;
+    events: AuditEvent[];
+  }): Promise<RotateRefreshOutcome>;
+  findGrant(id: string): Promise<GrantRecord | undefined>;
+  /**
+   * Revokes grants (one by id, or every live one of a user or a client) and, in the same transaction, puts the
+   * unexpired access tokens issued from them on the denylist. Returns what it revoked and denied.
+   */
+  revokeGrants(
+    filter: { grantId: string } | { userId: string } | { clientId: string },
+    now: number,
+    reason: string,
+    events: AuditEvent[],
+  ): Promise<{ grantIds: string[]; deniedTokens: DeniedToken[] }>;
+  /** Adds one access token to the denylist (idempotent). */
+  denyToken(token: DeniedToken, now: number, events: AuditEvent[]): Promise<void>;
+  /** Every denylisted token that has not expired at `now`. */
+  listDeniedTokens(now: number): Promise<DeniedToken[]>;
+  /**
+   * Deletes what can no longer matter at `now`: expired refresh tokens, denylist entries and access-token
+   * records, and codes that expired before `codesExpiredBefore` (redeemed codes are kept a while longer, so
+   * that a late replay still revokes what was issued from them).
+   */
+  purgeExpired(now: number, codesExpiredBefore: number): Promise<void>;
+}
+
+export interface ConsentRecord {
+  userId: string;
+  clientId: string;
+  scopes: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConsentStore {
+  find(userId: string, clientId: string): Promise<ConsentRecord | undefined>;
+  /** Adds scopes to what the user has granted the client (a union; never narrows). */
+  grant(userId: string, clientId: string, scopes: readonly string[], now: number): Promise<ConsentRecord>;
+  /** Forgets a user's consents (to one client, or to all). */
+  forget(userId: string, clientId?: string): Promise<void>;
+}
+
+export interface SessionRecord {
+  /** SHA-256 (hex) of the session cookie's value. */
+  hash: string;
+  userId: string;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface SessionStore {
+  insert(session: SessionRecord): Promise<void>;
+  find(hash: string): Promise<SessionRecord | undefined>;
+  /** Ends every session of a user. */
+  revokeForUser(userId: string, now: number): Promise<void>;
+  revoke(hash: string, now: number): Promise<void>;
+}
+
 export interface Stores {
   apiKeys: ApiKeyStore;
   audit: AuditStore;
   meta: MetaStore;
+  grants: GrantStore;
+  consents: ConsentStore;
+  sessions: SessionStore;
 }

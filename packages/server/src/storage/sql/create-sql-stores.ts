@@ -2,12 +2,18 @@ import type { Stores } from '../stores.js';
 import { SqlApiKeyStore } from './api-key-store.js';
 import { SqlAuditStore } from './audit-store.js';
 import type { Database } from './database.js';
+import { SqlConsentStore } from './consent-store.js';
+import { SqlGrantStore } from './grant-store.js';
 import { SqlMetaStore } from './meta-store.js';
+import { SqlSessionStore } from './session-store.js';
 
 export function createSqlStores(database: Database): Stores {
   return {
     apiKeys: new SqlApiKeyStore(database),
     audit: new SqlAuditStore(database),
     meta: new SqlMetaStore(database.db),
+    grants: new SqlGrantStore(database),
+    consents: new SqlConsentStore(database),
+    sessions: new SqlSessionStore(database.db),
   };
 }

@@ -42,8 +42,84 @@ export interface MetaTable {
   value: string;
 }
 
+export interface OAuthGrantsTable {
+  id: string;
+  client_id: string;
+  user_id: string | null;
+  tenant_id: string | null;
+  scopes: string; // JSON array
+  audience: string; // JSON array
+  auth_time: number | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface OAuthCodesTable {
+  hash: string;
+  client_id: string;
+  user_id: string;
+  tenant_id: string | null;
+  redirect_uri: string;
+  code_challenge: string;
+  scopes: string; // JSON array
+  audience: string; // JSON array
+  nonce: string | null;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  redeemed_at: number | null;
+  grant_id: string | null;
+}
+
+export interface OAuthRefreshTokensTable {
+  hash: string;
+  grant_id: string;
+  scopes: string; // JSON array
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface OAuthGrantAccessTokensTable {
+  jti: string;
+  grant_id: string;
+  expires_at: number;
+}
+
+export interface OAuthTokenDenylistTable {
+  jti: string;
+  expires_at: number;
+  revoked_at: number;
+}
+
+export interface OAuthConsentsTable {
+  user_id: string;
+  client_id: string;
+  scopes: string; // JSON array
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OAuthSessionsTable {
+  hash: string;
+  user_id: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   meta: MetaTable;
+  oauth_grants: OAuthGrantsTable;
+  oauth_codes: OAuthCodesTable;
+  oauth_refresh_tokens: OAuthRefreshTokensTable;
+  oauth_grant_access_tokens: OAuthGrantAccessTokensTable;
+  oauth_token_denylist: OAuthTokenDenylistTable;
+  oauth_consents: OAuthConsentsTable;
+  oauth_sessions: OAuthSessionsTable;
 }
