@@ -6,6 +6,7 @@ import { KeyCache } from './core/cache/key-cache.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
+import { ClientService } from './core/oauth/client-service.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
 import { RedisPubSub } from './core/pubsub/redis.js';
 import { MemoryRateLimiter } from './core/rate-limit/memory.js';
@@ -17,6 +18,7 @@ import { resolveMasterKey } from './config/master-key.js';
 import { buildApp, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
 import type { Services } from './services.js';
+import type { OAuthClientRecord } from './storage/stores.js';
 import { createSqlStores } from './storage/sql/create-sql-stores.js';
 import { openDatabase } from './storage/sql/database.js';
 import { migrateToLatest } from './storage/sql/migrate.js';
@@ -24,6 +26,7 @@ import { migrateToLatest } from './storage/sql/migrate.js';
 /** The composition root: the only place where things are wired together. */
 
 const KEY_INVALIDATION_CHANNEL = 'gatehouse:invalidate:api-key';
+const CLIENT_INVALIDATION_CHANNEL = 'gatehouse:invalidate:oauth-client';
 
 export interface CreateServicesOptions {
   clock?: Clock;
@@ -104,6 +107,16 @@ export async function createServices(config: Config, options: CreateServicesOpti
     // Invalidations sent while the subscription was down are lost: forget everything instead.
     bus.onResubscribe(() => keyCache.clear());
 
+    // OAuth clients by id, for client authentication on the token endpoint; invalidated like API keys.
+    const clientCache = new KeyCache<OAuthClientRecord>({
+      load: (id) => stores.clients.findById(id),
+      clock,
+      ttlMs: config.keyCacheTtlSeconds * 1000,
+      maxEntries: 100_000,
+    });
+    await bus.subscribe(CLIENT_INVALIDATION_CHANNEL, (id) => clientCache.invalidate(id));
+    bus.onResubscribe(() => clientCache.clear());
+
     const audit = new WriteBehind<string, AuditEvent>({
       write: (entries) => stores.audit.insertMany(entries.map(([, event]) => event)),
       intervalMs: options.auditFlushIntervalMs ?? 1000,
@@ -135,12 +148,24 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
     });
 
+    const clients = new ClientService({
+      store: stores.clients,
+      cache: clientCache,
+      clock,
+      audit,
+      async invalidate(id) {
+        clientCache.invalidate(id);
+        await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
+      },
+    });
+
     return {
       config,
       clock,
       stores,
       secretBox,
       apiKeys,
+      clients,
       keyCache,
       rateLimiter,
       audit,

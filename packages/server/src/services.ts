@@ -3,6 +3,7 @@ import type { AuditEvent } from './core/audit/audit-event.js';
 import type { KeyCache } from './core/cache/key-cache.js';
 import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
+import type { ClientService } from './core/oauth/client-service.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { WriteBehind } from './core/write-behind.js';
 import type { Config } from './config/load-config.js';
@@ -15,6 +16,8 @@ export interface Services {
   stores: Stores;
   secretBox: SecretBox;
   apiKeys: ApiKeyService;
+  /** OAuth clients: management, and the cached lookup client authentication uses. */
+  clients: ClientService;
   keyCache: KeyCache;
   rateLimiter: RateLimiter;
   audit: WriteBehind<string, AuditEvent>;

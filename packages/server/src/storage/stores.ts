@@ -1,5 +1,6 @@
 import type { ApiKeyEnvironment } from '@gatehouse/sdk';
 import type { AuditEvent, AuditEventType } from '../core/audit/audit-event.js';
+import type { GrantType, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
 import type { RateLimitPolicy } from '../core/rate-limit/decide.js';
 
 /**
@@ -82,6 +83,90 @@ export interface ApiKeyStore {
   revoke(id: string, now: number, events: AuditEvent[]): Promise<{ key: ApiKeyRecord; changed: boolean } | undefined>;
   /** Write-behind of last-used times; never moves a time backwards. */
   touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void>;
+}
+
+/** A registered OAuth client. Secrets are stored only as SHA-256 (hex); public clients have none. */
+export interface OAuthClientRecord {
+  id: string;
+  name: string;
+  redirectUris: string[];
+  grantTypes: GrantType[];
+  scopes: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  audiences: string[];
+  defaultAudience: string | null;
+  tenantId: string | null;
+  accessTokenTtlSeconds: number | null;
+  secretHash: string | null;
+  /** Display prefix of the current secret (`cs_` + 6 characters); null for public clients. */
+  secretPrefix: string | null;
+  /** The secret replaced by the last rotation, accepted until `previousSecretExpiresAt`. */
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: number | null;
+  /** Incremented by every change; updates are conditional on it. */
+  version: number;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+}
+
+export type OAuthClientPatch = Partial<
+  Pick<
+    OAuthClientRecord,
+    | 'name'
+    | 'redirectUris'
+    | 'grantTypes'
+    | 'scopes'
+    | 'tokenEndpointAuthMethod'
+    | 'audiences'
+    | 'defaultAudience'
+    | 'accessTokenTtlSeconds'
+  >
+>;
+
+export interface OAuthClientListQuery {
+  tenantId?: string;
+  limit: number;
+  after?: PageCursor;
+}
+
+export type ClientWriteOutcome<T> = { ok: true; client: T } | { ok: false; reason: 'not_found' | 'conflict' };
+
+export interface RotateClientSecretInput {
+  id: string;
+  /** The secret hash the caller saw: the rotation applies only if it is still current (one of two racing wins). */
+  expectedSecretHash: string;
+  secretHash: string;
+  secretPrefix: string;
+  /** The replaced secret is kept until then; null drops it at once. */
+  previousSecretExpiresAt: number | null;
+  now: number;
+  events: AuditEvent[];
+}
+
+export interface ClientStore {
+  /** Inserts a client and its audit events atomically. */
+  insert(client: OAuthClientRecord, events: AuditEvent[]): Promise<void>;
+  /** Deleted clients too (their `deletedAt` is set). */
+  findById(id: string): Promise<OAuthClientRecord | undefined>;
+  /** Clients that are not deleted, newest first; at most `limit` after the cursor. */
+  list(query: OAuthClientListQuery): Promise<OAuthClientRecord[]>;
+  /**
+   * Applies a patch to a client that is not deleted and still at `expectedVersion`, bumping the version;
+   * not_found when it is missing or deleted, conflict when another change came first.
+   */
+  update(
+    id: string,
+    expectedVersion: number,
+    patch: OAuthClientPatch,
+    now: number,
+    events: AuditEvent[],
+  ): Promise<ClientWriteOutcome<OAuthClientRecord>>;
+  /** Replaces the secret in one conditional write: the old one becomes the previous secret. */
+  rotateSecret(input: RotateClientSecretInput): Promise<ClientWriteOutcome<OAuthClientRecord>>;
+  /** Soft-deletes a client if it is not deleted yet; the client as it now is, and whether this call deleted it. */
+  softDelete(id: string, now: number, events: AuditEvent[]): Promise<{ client: OAuthClientRecord; changed: boolean } | undefined>;
 }
 
 export interface AuditEventQuery {
@@ -268,4 +353,5 @@ export interface Stores {
   grants: GrantStore;
   consents: ConsentStore;
   sessions: SessionStore;
+  clients: ClientStore;
 }

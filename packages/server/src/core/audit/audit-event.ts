@@ -11,6 +11,11 @@ export const AUDIT_EVENT_TYPES = [
   'key.verification',
   'admin.authentication',
   'request.credentials_in_query',
+  'client.created',
+  'client.updated',
+  'client.deleted',
+  'client.secret_rotated',
+  'client.authentication',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -1,6 +1,12 @@
 import type { Services } from '../../services.js';
 import type { App } from '../app-types.js';
 import { registerAuditEvents } from './audit-events.js';
+import { registerCreateClient } from './clients/create-client.js';
+import { registerDeleteClient } from './clients/delete-client.js';
+import { registerGetClient } from './clients/get-client.js';
+import { registerListClients } from './clients/list-clients.js';
+import { registerRotateClientSecret } from './clients/rotate-client-secret.js';
+import { registerUpdateClient } from './clients/update-client.js';
 import { registerHealthRoutes } from './health.js';
 import { registerCreateKey } from './keys/create-key.js';
 import { registerGetKey } from './keys/get-key.js';
@@ -21,4 +27,10 @@ export function registerRoutes(app: App, services: Services): void {
   registerRotateKey(app, services);
   registerRevokeKey(app, services);
   registerAuditEvents(app, services);
+  registerCreateClient(app, services);
+  registerListClients(app, services);
+  registerGetClient(app, services);
+  registerUpdateClient(app, services);
+  registerDeleteClient(app, services);
+  registerRotateClientSecret(app, services);
 }

@@ -1,6 +1,7 @@
 import type { Stores } from '../stores.js';
 import { SqlApiKeyStore } from './api-key-store.js';
 import { SqlAuditStore } from './audit-store.js';
+import { SqlClientStore } from './client-store.js';
 import type { Database } from './database.js';
 import { SqlConsentStore } from './consent-store.js';
 import { SqlGrantStore } from './grant-store.js';
@@ -15,5 +16,6 @@ export function createSqlStores(database: Database): Stores {
     grants: new SqlGrantStore(database),
     consents: new SqlConsentStore(database),
     sessions: new SqlSessionStore(database.db),
+    clients: new SqlClientStore(database),
   };
 }

@@ -37,6 +37,28 @@ export interface AuditEventsTable {
   details: string | null; // JSON object
 }
 
+export interface OAuthClientsTable {
+  id: string;
+  name: string;
+  redirect_uris: string; // JSON array
+  grant_types: string; // JSON array
+  scopes: string; // JSON array
+  token_endpoint_auth_method: string;
+  audiences: string; // JSON array
+  default_audience: string | null;
+  tenant_id: string | null;
+  access_token_ttl_seconds: number | null;
+  secret_hash: string | null;
+  secret_prefix: string | null;
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: number | null;
+  version: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 export interface MetaTable {
   name: string;
   value: string;
@@ -122,4 +144,5 @@ export interface Schema {
   oauth_token_denylist: OAuthTokenDenylistTable;
   oauth_consents: OAuthConsentsTable;
   oauth_sessions: OAuthSessionsTable;
+  oauth_clients: OAuthClientsTable;
 }
