@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { apiKeyStoreContract } from '../src/storage/contract/api-key-store.contract.js';
 import { auditStoreContract } from '../src/storage/contract/audit-store.contract.js';
+import { clientStoreContract } from '../src/storage/contract/client-store.contract.js';
 import { grantStoreContract } from '../src/storage/contract/grant-store.contract.js';
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
 import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
@@ -61,4 +62,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   auditStoreContract(dialect, open);
   grantStoreContract(dialect, open);
   metaStoreContract(dialect, open);
+  clientStoreContract(dialect, open);
 });
