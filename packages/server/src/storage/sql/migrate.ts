@@ -23,9 +23,15 @@ export async function migrateToLatest(database: Pick<Database, 'db' | 'dialect'>
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
   const migrator = new Migrator({ db, migrationTableSchema, provider: { getMigrations: async () => MIGRATIONS } });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
-  if (result.error) {
-    throw new Error('Database migration failed', { cause: result.error });
+  for (let attempt = 1; ; attempt++) {
+    const result: MigrationResultSet = await migrator.migrateToLatest();
+    if (!result.error) return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely looks for its bookkeeping table by introspecting every schema of the database, checking each by
+    // name (has_schema_privilege): a schema another session drops meanwhile fails that query with 3F000
+    // (invalid_schema_name) before anything is migrated. Such a race is worth another try; nothing else is.
+    if (attempt >= 5 || (result.error as { code?: unknown }).code !== '3F000') {
+      throw new Error('Database migration failed', { cause: result.error });
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20 * attempt));
   }
-  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
