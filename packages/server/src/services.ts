@@ -4,7 +4,9 @@ import type { KeyCache } from './core/cache/key-cache.js';
 import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
+import type { UserService } from './core/users/user-service.js';
 import type { WriteBehind } from './core/write-behind.js';
+import type { CsrfProtection } from './http/pages/csrf.js';
 import type { Config } from './config/load-config.js';
 import type { Stores } from './storage/stores.js';
 
@@ -15,6 +17,9 @@ export interface Services {
   stores: Stores;
   secretBox: SecretBox;
   apiKeys: ApiKeyService;
+  users: UserService;
+  /** CSRF tokens for the login and consent forms. */
+  csrf: CsrfProtection;
   keyCache: KeyCache;
   rateLimiter: RateLimiter;
   audit: WriteBehind<string, AuditEvent>;

@@ -42,8 +42,20 @@ export interface MetaTable {
   value: string;
 }
 
+export interface UsersTable {
+  id: string;
+  email: string; // normalised: trimmed, lowercased
+  password_hash: string; // self-describing scrypt encoding, never the password
+  name: string | null;
+  tenant_id: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   meta: MetaTable;
+  users: UsersTable;
 }
