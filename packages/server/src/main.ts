@@ -12,11 +12,14 @@ import { RedisPubSub } from './core/pubsub/redis.js';
 import { MemoryRateLimiter } from './core/rate-limit/memory.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import { RedisRateLimiter } from './core/rate-limit/redis.js';
+import { scryptParamsForCost } from './core/users/password-hash.js';
+import { UserService } from './core/users/user-service.js';
 import { WriteBehind } from './core/write-behind.js';
 import type { Config } from './config/load-config.js';
 import { resolveMasterKey } from './config/master-key.js';
 import { buildApp, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
+import { CsrfProtection } from './http/pages/csrf.js';
 import type { Services } from './services.js';
 import type { OAuthClientRecord } from './storage/stores.js';
 import { createSqlStores } from './storage/sql/create-sql-stores.js';
@@ -158,6 +161,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
         await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
       },
     });
+    const users = new UserService({ store: stores.users, clock, hashParams: scryptParamsForCost(config.passwordHashCost) });
+    const csrf = new CsrfProtection({ masterKey, secure: new URL(config.issuer).protocol === 'https:' });
 
     return {
       config,
@@ -166,6 +171,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
       secretBox,
       apiKeys,
       clients,
+      users,
+      csrf,
       keyCache,
       rateLimiter,
       audit,

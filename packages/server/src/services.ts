@@ -5,7 +5,9 @@ import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
+import type { UserService } from './core/users/user-service.js';
 import type { WriteBehind } from './core/write-behind.js';
+import type { CsrfProtection } from './http/pages/csrf.js';
 import type { Config } from './config/load-config.js';
 import type { Stores } from './storage/stores.js';
 
@@ -18,6 +20,9 @@ export interface Services {
   apiKeys: ApiKeyService;
   /** OAuth clients: management, and the cached lookup client authentication uses. */
   clients: ClientService;
+  users: UserService;
+  /** CSRF tokens for the login and consent forms. */
+  csrf: CsrfProtection;
   keyCache: KeyCache;
   rateLimiter: RateLimiter;
   audit: WriteBehind<string, AuditEvent>;

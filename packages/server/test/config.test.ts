@@ -37,6 +37,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ GATEHOUSE_HOST: '::1' }).issuer).toBe('http://[::1]:4000');
   });
 
+  it('GATEHOUSE_PASSWORD_HASH_COST: default 17 (OWASP), 14 to 20, flag mirrors it', () => {
+    expect(loadConfig({}).passwordHashCost).toBe(17);
+    expect(loadConfig({ GATEHOUSE_PASSWORD_HASH_COST: '14' }).passwordHashCost).toBe(14);
+    expect(loadConfig({}, ['--password-hash-cost', '18']).passwordHashCost).toBe(18);
+    for (const bad of ['13', '21', '1.5', 'high']) {
+      expect(() => loadConfig({ GATEHOUSE_PASSWORD_HASH_COST: bad })).toThrow(/GATEHOUSE_PASSWORD_HASH_COST/);
+    }
+  });
+
   it('collects every problem into one clear error', () => {
     try {
       loadConfig({

@@ -53,6 +53,10 @@ describe('OpenAPI document and docs page', () => {
         'POST /v1/keys/{id}/revoke',
         'POST /v1/keys/verify',
         'GET /v1/audit-events',
+        'POST /v1/users',
+        'GET /v1/users',
+        'GET /v1/users/{id}',
+        'DELETE /v1/users/{id}',
         'GET /healthz',
         'GET /readyz',
       ]) {

@@ -4,6 +4,7 @@ import { auditStoreContract } from '../src/storage/contract/audit-store.contract
 import { clientStoreContract } from '../src/storage/contract/client-store.contract.js';
 import { grantStoreContract } from '../src/storage/contract/grant-store.contract.js';
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
+import { userStoreContract } from '../src/storage/contract/user-store.contract.js';
 import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
 import { openDatabase, type Database } from '../src/storage/sql/database.js';
 import { migrateToLatest } from '../src/storage/sql/migrate.js';
@@ -63,4 +64,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   grantStoreContract(dialect, open);
   metaStoreContract(dialect, open);
   clientStoreContract(dialect, open);
+  userStoreContract(dialect, open);
 });

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assertValidPolicy, type RateLimitPolicy } from '../core/rate-limit/decide.js';
+import { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_HASH_COST, MIN_PASSWORD_HASH_COST } from '../core/users/password-hash.js';
 
 /** Validated, typed configuration. Environment variables first; command-line flags override them. */
 export interface Config {
@@ -24,6 +25,8 @@ export interface Config {
   /** How long a cached key is trusted without a reload, should an invalidation be lost. */
   keyCacheTtlSeconds: number;
   bodyLimitBytes: number;
+  /** scrypt cost of new password hashes, as log2 N (OWASP: 17). */
+  passwordHashCost: number;
 }
 
 export class ConfigError extends Error {
@@ -45,6 +48,7 @@ export const CONFIG_FLAGS = {
   'log-level': { type: 'string', env: 'GATEHOUSE_LOG_LEVEL' },
   'management-rate-limit': { type: 'string', env: 'GATEHOUSE_MANAGEMENT_RATE_LIMIT' },
   'key-cache-ttl': { type: 'string', env: 'GATEHOUSE_KEY_CACHE_TTL_SECONDS' },
+  'password-hash-cost': { type: 'string', env: 'GATEHOUSE_PASSWORD_HASH_COST' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -95,6 +99,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 
   const managementRateLimit = parsePolicy(raw('management-rate-limit') ?? '1000/60', problems);
   const keyCacheTtlSeconds = parseInteger(raw('key-cache-ttl') ?? '300', 'GATEHOUSE_KEY_CACHE_TTL_SECONDS', 1, 86_400, problems);
+  const passwordHashCost = parseInteger(
+    raw('password-hash-cost') ?? String(DEFAULT_SCRYPT_PARAMS.ln),
+    'GATEHOUSE_PASSWORD_HASH_COST',
+    MIN_PASSWORD_HASH_COST,
+    MAX_PASSWORD_HASH_COST,
+    problems,
+  );
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -111,6 +122,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     managementRateLimit,
     keyCacheTtlSeconds,
     bodyLimitBytes: 64 * 1024,
+    passwordHashCost,
   };
 }
 

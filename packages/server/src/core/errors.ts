@@ -16,7 +16,7 @@ export const ERROR_CATALOG = {
   not_found: { status: 404, description: 'No such resource.' },
   key_not_active: { status: 409, description: 'The key is revoked or expired.' },
   key_already_rotated: { status: 409, description: 'The key has already been rotated; rotate its successor instead.' },
-  conflict: { status: 409, description: 'The resource changed while this request was processed; fetch it and retry.' },
+  conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
   payload_too_large: { status: 413, description: 'The request body is too large.' },
   unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
   rate_limited: { status: 429, description: 'Too many requests; retry after the time in Retry-After.' },

@@ -346,6 +346,46 @@ export interface SessionStore {
   revoke(hash: string, now: number): Promise<void>;
 }
 
+export interface UserRecord {
+  id: string;
+  /** Normalised: trimmed and lowercased. Unique across the whole store. */
+  email: string;
+  /** Self-describing scrypt encoding (core/users/password-hash.ts); never the password. */
+  passwordHash: string;
+  name: string | null;
+  tenantId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  /** Set while the user's deletion is under way; such a user cannot log in and is not listed. */
+  deletedAt: number | null;
+}
+
+export interface UserListQuery {
+  tenantId?: string;
+  limit: number;
+  after?: PageCursor;
+}
+
+export interface UserStore {
+  /** Inserts a user and its audit events atomically; 'email_taken' (and nothing written) when the email exists. */
+  insert(user: UserRecord, events: AuditEvent[]): Promise<'created' | 'email_taken'>;
+  /** Finds a user by id, a user being deleted included. */
+  findById(id: string): Promise<UserRecord | undefined>;
+  /** Finds a user by normalised email, a user being deleted included. */
+  findByEmail(email: string): Promise<UserRecord | undefined>;
+  /** Users not being deleted, newest first; at most `limit` after the cursor. */
+  list(query: UserListQuery): Promise<UserRecord[]>;
+  /** Replaces the password hash of a user not being deleted (rehash at login); false when there is none. */
+  updatePasswordHash(id: string, passwordHash: string, now: number): Promise<boolean>;
+  /**
+   * First step of a deletion: marks the user deleted at `now` and writes the events atomically, if not marked
+   * yet. Returns the user as it now is and whether this call marked it; undefined when there is no such user.
+   */
+  markDeleted(id: string, now: number, events: AuditEvent[]): Promise<{ user: UserRecord; changed: boolean } | undefined>;
+  /** Last step of a deletion: removes a user marked deleted. Idempotent. */
+  purge(id: string): Promise<void>;
+}
+
 export interface Stores {
   apiKeys: ApiKeyStore;
   audit: AuditStore;
@@ -354,4 +394,5 @@ export interface Stores {
   consents: ConsentStore;
   sessions: SessionStore;
   clients: ClientStore;
+  users: UserStore;
 }

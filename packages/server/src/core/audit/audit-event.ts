@@ -16,6 +16,8 @@ export const AUDIT_EVENT_TYPES = [
   'client.deleted',
   'client.secret_rotated',
   'client.authentication',
+  'user.created',
+  'user.deleted',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -15,6 +15,10 @@ import { registerRevokeKey } from './keys/revoke-key.js';
 import { registerRotateKey } from './keys/rotate-key.js';
 import { registerUpdateKey } from './keys/update-key.js';
 import { registerVerifyKey } from './keys/verify-key.js';
+import { registerCreateUser } from './users/create-user.js';
+import { registerDeleteUser } from './users/delete-user.js';
+import { registerGetUser } from './users/get-user.js';
+import { registerListUsers } from './users/list-users.js';
 
 /** Every endpoint, registered in one place. */
 export function registerRoutes(app: App, services: Services): void {
@@ -33,4 +37,8 @@ export function registerRoutes(app: App, services: Services): void {
   registerUpdateClient(app, services);
   registerDeleteClient(app, services);
   registerRotateClientSecret(app, services);
+  registerCreateUser(app, services);
+  registerListUsers(app, services);
+  registerGetUser(app, services);
+  registerDeleteUser(app, services);
 }

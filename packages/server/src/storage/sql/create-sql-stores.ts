@@ -7,6 +7,7 @@ import { SqlConsentStore } from './consent-store.js';
 import { SqlGrantStore } from './grant-store.js';
 import { SqlMetaStore } from './meta-store.js';
 import { SqlSessionStore } from './session-store.js';
+import { SqlUserStore } from './user-store.js';
 
 export function createSqlStores(database: Database): Stores {
   return {
@@ -17,5 +18,6 @@ export function createSqlStores(database: Database): Stores {
     consents: new SqlConsentStore(database),
     sessions: new SqlSessionStore(database.db),
     clients: new SqlClientStore(database),
+    users: new SqlUserStore(database.db),
   };
 }

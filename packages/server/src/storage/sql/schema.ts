@@ -133,6 +133,17 @@ export interface OAuthSessionsTable {
   revoked_at: number | null;
 }
 
+export interface UsersTable {
+  id: string;
+  email: string; // normalised: trimmed, lowercased
+  password_hash: string; // self-describing scrypt encoding, never the password
+  name: string | null;
+  tenant_id: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
@@ -145,4 +156,5 @@ export interface Schema {
   oauth_consents: OAuthConsentsTable;
   oauth_sessions: OAuthSessionsTable;
   oauth_clients: OAuthClientsTable;
+  users: UsersTable;
 }
