@@ -4,6 +4,7 @@ import type { KeyCache } from './core/cache/key-cache.js';
 import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
+import type { SigningKeys } from './core/tokens/signing-keys.js';
 import type { WriteBehind } from './core/write-behind.js';
 import type { Config } from './config/load-config.js';
 import type { Stores } from './storage/stores.js';
@@ -19,6 +20,8 @@ export interface Services {
   rateLimiter: RateLimiter;
   audit: WriteBehind<string, AuditEvent>;
   lastUsed: WriteBehind<string, number>;
+  /** JWT signing keys and the JWKS, in memory. */
+  signingKeys: SigningKeys;
   /** 'ok' or 'unavailable' per dependency. */
   checkReadiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
   /** Flushes the write-behind queues and closes connections. */

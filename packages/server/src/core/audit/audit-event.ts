@@ -11,6 +11,8 @@ export const AUDIT_EVENT_TYPES = [
   'key.verification',
   'admin.authentication',
   'request.credentials_in_query',
+  'signing_key.created',
+  'signing_key.rotated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -9,6 +9,9 @@ import { registerRevokeKey } from './keys/revoke-key.js';
 import { registerRotateKey } from './keys/rotate-key.js';
 import { registerUpdateKey } from './keys/update-key.js';
 import { registerVerifyKey } from './keys/verify-key.js';
+import { registerJwks } from './signing-keys/jwks.js';
+import { registerListSigningKeys } from './signing-keys/list-signing-keys.js';
+import { registerRotateSigningKey } from './signing-keys/rotate-signing-key.js';
 
 /** Every endpoint, registered in one place. */
 export function registerRoutes(app: App, services: Services): void {
@@ -21,4 +24,7 @@ export function registerRoutes(app: App, services: Services): void {
   registerRotateKey(app, services);
   registerRevokeKey(app, services);
   registerAuditEvents(app, services);
+  registerJwks(app, services);
+  registerListSigningKeys(app, services);
+  registerRotateSigningKey(app, services);
 }

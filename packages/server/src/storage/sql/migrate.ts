@@ -1,10 +1,12 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { Database } from './database.js';
 import * as initial from './migrations/2026-11-22-0001-initial.js';
+import * as signingKeys from './migrations/2026-11-23-0001-signing-keys.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22-0001-initial': initial,
+  '2026-11-23-0001-signing-keys': signingKeys,
 };
 
 /**

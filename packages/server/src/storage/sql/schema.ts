@@ -42,8 +42,20 @@ export interface MetaTable {
   value: string;
 }
 
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string; // JSON object
+  private_key: string; // SecretBox ciphertext, associated data = kid
+  created_at: number;
+  activates_at: number;
+  retired_at: number | null;
+  publish_until: number | null;
+}
+
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   meta: MetaTable;
+  signing_keys: SigningKeysTable;
 }
