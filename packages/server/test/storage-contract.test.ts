@@ -2,6 +2,7 @@ import { describe } from 'vitest';
 import { apiKeyStoreContract } from '../src/storage/contract/api-key-store.contract.js';
 import { auditStoreContract } from '../src/storage/contract/audit-store.contract.js';
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
+import { signingKeyStoreContract } from '../src/storage/contract/signing-key-store.contract.js';
 import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
 import { openDatabase, type Database } from '../src/storage/sql/database.js';
 import { migrateToLatest } from '../src/storage/sql/migrate.js';
@@ -59,4 +60,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   apiKeyStoreContract(dialect, open);
   auditStoreContract(dialect, open);
   metaStoreContract(dialect, open);
+  signingKeyStoreContract(dialect, open);
 });
