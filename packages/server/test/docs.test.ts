@@ -55,6 +55,9 @@ describe('OpenAPI document and docs page', () => {
         'GET /v1/audit-events',
         'GET /healthz',
         'GET /readyz',
+        'GET /.well-known/jwks.json',
+        'GET /v1/signing-keys',
+        'POST /v1/signing-keys/rotate',
       ]) {
         expect(operations).toContain(route);
       }
