@@ -14,8 +14,9 @@ import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import { RedisRateLimiter } from './core/rate-limit/redis.js';
 import { scryptParamsForCost } from './core/users/password-hash.js';
 import { UserService } from './core/users/user-service.js';
+import { SigningKeys } from './core/tokens/signing-keys.js';
 import { WriteBehind } from './core/write-behind.js';
-import type { Config } from './config/load-config.js';
+import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
 import { resolveMasterKey } from './config/master-key.js';
 import { buildApp, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
@@ -138,6 +139,21 @@ export async function createServices(config: Config, options: CreateServicesOpti
     audit.start();
     lastUsed.start();
 
+    const signingKeys = await SigningKeys.open({
+      store: stores.signingKeys,
+      secretBox,
+      clock,
+      pubsub: bus,
+      defaultAlg: config.signingAlg,
+      activationDelaySeconds: config.signingKeyActivationSeconds,
+      maxTokenTtlSeconds: config.maxTokenTtlSeconds,
+      onError: report,
+    }).catch(async (error: unknown) => {
+      await audit.stop().catch(() => {});
+      await lastUsed.stop().catch(() => {});
+      throw error;
+    });
+
     const apiKeys = new ApiKeyService({
       store: stores.apiKeys,
       cache: keyCache,
@@ -177,6 +193,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       rateLimiter,
       audit,
       lastUsed,
+      signingKeys,
       async checkReadiness() {
         const checks: Record<string, 'ok' | 'unavailable'> = {};
         checks.database = await database.ping().then(() => 'ok' as const, () => 'unavailable' as const);
@@ -184,6 +201,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         return checks;
       },
       async close() {
+        await signingKeys.close();
         await audit.stop();
         await lastUsed.stop();
         await bus.close();
@@ -215,6 +233,17 @@ export async function startServer(config: Config, options: CreateServicesOptions
     const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
     const app = await buildApp(services, options);
     const address = await app.listen({ port: config.port, host: config.host });
+    if (!config.issuerConfigured) {
+      // GATEHOUSE_PORT=0: the issuer names the port actually listened on.
+      const bound = app.server.address();
+      if (bound && typeof bound === 'object') config.issuer = defaultIssuer(config.host, bound.port);
+      if (!isLoopbackHost(config.host)) {
+        app.log.warn(
+          { issuer: config.issuer },
+          'GATEHOUSE_ISSUER is unset: the issuer is a plain-http address; set it to the public https URL',
+        );
+      }
+    }
     let closing: Promise<void> | undefined;
     return {
       app,

@@ -6,6 +6,7 @@ import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { UserService } from './core/users/user-service.js';
+import type { SigningKeys } from './core/tokens/signing-keys.js';
 import type { WriteBehind } from './core/write-behind.js';
 import type { CsrfProtection } from './http/pages/csrf.js';
 import type { Config } from './config/load-config.js';
@@ -27,6 +28,8 @@ export interface Services {
   rateLimiter: RateLimiter;
   audit: WriteBehind<string, AuditEvent>;
   lastUsed: WriteBehind<string, number>;
+  /** JWT signing keys and the JWKS, in memory. */
+  signingKeys: SigningKeys;
   /** 'ok' or 'unavailable' per dependency. */
   checkReadiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
   /** Flushes the write-behind queues and closes connections. */

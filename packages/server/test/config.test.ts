@@ -10,10 +10,14 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       redisUrl: undefined,
       issuer: 'http://127.0.0.1:4000',
+      issuerConfigured: false,
       trustProxy: false,
       logLevel: 'info',
       managementRateLimit: { limit: 1000, windowSeconds: 60 },
       keyCacheTtlSeconds: 300,
+      signingAlg: 'EdDSA',
+      signingKeyActivationSeconds: 60,
+      maxTokenTtlSeconds: 86_400,
     });
     expect(config.dataDir).toMatch(/\/data$/);
   });
@@ -28,7 +32,8 @@ describe('loadConfig', () => {
     const config = loadConfig(env, ['--port', '6000', '--log-level', 'warn']);
     expect(config).toMatchObject({
       port: 6000,
-      issuer: 'https://auth.example.com',
+      issuer: 'https://auth.example.com/',
+      issuerConfigured: true,
       trustProxy: ['10.0.0.0/8', '127.0.0.1'],
       logLevel: 'warn',
       managementRateLimit: { limit: 50, windowSeconds: 10 },
@@ -43,6 +48,43 @@ describe('loadConfig', () => {
     expect(loadConfig({}, ['--password-hash-cost', '18']).passwordHashCost).toBe(18);
     for (const bad of ['13', '21', '1.5', 'high']) {
       expect(() => loadConfig({ GATEHOUSE_PASSWORD_HASH_COST: bad })).toThrow(/GATEHOUSE_PASSWORD_HASH_COST/);
+    }
+  });
+
+  it('keeps the issuer byte-identical to GATEHOUSE_ISSUER, and refuses what RFC 8414 forbids', () => {
+    for (const issuer of ['https://auth.example.com', 'https://auth.example.com/', 'https://example.com/tenants/Acme', 'http://localhost:4000', 'http://127.0.0.1:4000/x', 'http://[::1]:4000']) {
+      expect(loadConfig({ GATEHOUSE_ISSUER: issuer }).issuer).toBe(issuer);
+    }
+    for (const [issuer, problem] of [
+      ['http://auth.example.com', /must use https/],
+      ['http://10.0.0.1:4000', /must use https/],
+      ['https://auth.example.com/?tenant=a', /query or fragment/],
+      ['https://auth.example.com/#x', /query or fragment/],
+      ['https://auth.example.com?', /query or fragment/],
+      ['https://user:pw@auth.example.com', /credentials/],
+      ['ftp://auth.example.com', /absolute https URL/],
+      ['/relative', /absolute https URL/],
+    ] as const) {
+      expect(() => loadConfig({ GATEHOUSE_ISSUER: issuer }), issuer).toThrow(problem);
+    }
+  });
+
+  it('reads the signing settings', () => {
+    const config = loadConfig({
+      GATEHOUSE_SIGNING_ALG: 'ES256',
+      GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS: '0',
+      GATEHOUSE_MAX_TOKEN_TTL_SECONDS: '3600',
+    });
+    expect(config).toMatchObject({ signingAlg: 'ES256', signingKeyActivationSeconds: 0, maxTokenTtlSeconds: 3600 });
+    expect(loadConfig({}, ['--signing-alg', 'RS256']).signingAlg).toBe('RS256');
+    for (const [name, value] of [
+      ['GATEHOUSE_SIGNING_ALG', 'HS256'],
+      ['GATEHOUSE_SIGNING_ALG', 'none'],
+      ['GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS', '-1'],
+      ['GATEHOUSE_MAX_TOKEN_TTL_SECONDS', '0'],
+      ['GATEHOUSE_MAX_TOKEN_TTL_SECONDS', '1.5'],
+    ] as const) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(name);
     }
   });
 

@@ -59,6 +59,9 @@ describe('OpenAPI document and docs page', () => {
         'DELETE /v1/users/{id}',
         'GET /healthz',
         'GET /readyz',
+        'GET /.well-known/jwks.json',
+        'GET /v1/signing-keys',
+        'POST /v1/signing-keys/rotate',
       ]) {
         expect(operations).toContain(route);
       }

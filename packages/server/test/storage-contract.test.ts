@@ -5,6 +5,7 @@ import { clientStoreContract } from '../src/storage/contract/client-store.contra
 import { grantStoreContract } from '../src/storage/contract/grant-store.contract.js';
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
 import { userStoreContract } from '../src/storage/contract/user-store.contract.js';
+import { signingKeyStoreContract } from '../src/storage/contract/signing-key-store.contract.js';
 import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
 import { openDatabase, type Database } from '../src/storage/sql/database.js';
 import { migrateToLatest } from '../src/storage/sql/migrate.js';
@@ -65,4 +66,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   metaStoreContract(dialect, open);
   clientStoreContract(dialect, open);
   userStoreContract(dialect, open);
+  signingKeyStoreContract(dialect, open);
 });

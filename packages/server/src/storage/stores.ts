@@ -386,6 +386,45 @@ export interface UserStore {
   purge(id: string): Promise<void>;
 }
 
+/** A JWT signing key as stored. The private key is only ever held here as master-key ciphertext. */
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  /** The public JWK (kty, crv / n, e, x, y ...) with kid, alg and use. */
+  publicJwk: Record<string, unknown>;
+  /** SecretBox ciphertext of the PKCS#8 DER private key, sealed with associated data = kid. */
+  sealedPrivateKey: string;
+  createdAt: number;
+  /** Signs from this time on (it is published from its creation). */
+  activatesAt: number;
+  /** Stops signing at this time (set when a successor is created). */
+  retiredAt: number | null;
+  /** Dropped from the JWKS at this time (retirement + the longest token lifetime). */
+  publishUntil: number | null;
+}
+
+export interface SigningKeyRotation {
+  key: SigningKeyRecord;
+  /** Every older key still signing at `key.activatesAt` is retired then, and published until this time. */
+  previousPublishUntil: number;
+  events: AuditEvent[];
+}
+
+export interface SigningKeyStore {
+  /**
+   * Inserts the first signing key only if none was ever created, atomically (safe when several processes start
+   * at once on one database). Returns whether this call inserted it.
+   */
+  insertInitial(key: SigningKeyRecord, events: AuditEvent[]): Promise<boolean>;
+  /**
+   * Atomically, serialized with every other rotation: inserts the new key and retires each other key not yet
+   * retired by `key.activatesAt` at that time. Returns the kids it retired.
+   */
+  rotate(rotation: SigningKeyRotation): Promise<string[]>;
+  /** Every key, oldest activation first. */
+  list(): Promise<SigningKeyRecord[]>;
+}
+
 export interface Stores {
   apiKeys: ApiKeyStore;
   audit: AuditStore;
@@ -395,4 +434,5 @@ export interface Stores {
   sessions: SessionStore;
   clients: ClientStore;
   users: UserStore;
+  signingKeys: SigningKeyStore;
 }

@@ -13,6 +13,8 @@ export const MANAGEMENT_SCOPES = [
   'users:read',
   'users:write',
   'tokens:introspect',
+  'signing-keys:read',
+  'signing-keys:write',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 

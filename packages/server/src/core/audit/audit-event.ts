@@ -18,6 +18,8 @@ export const AUDIT_EVENT_TYPES = [
   'client.authentication',
   'user.created',
   'user.deleted',
+  'signing_key.created',
+  'signing_key.rotated',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -19,6 +19,9 @@ import { registerCreateUser } from './users/create-user.js';
 import { registerDeleteUser } from './users/delete-user.js';
 import { registerGetUser } from './users/get-user.js';
 import { registerListUsers } from './users/list-users.js';
+import { registerJwks } from './signing-keys/jwks.js';
+import { registerListSigningKeys } from './signing-keys/list-signing-keys.js';
+import { registerRotateSigningKey } from './signing-keys/rotate-signing-key.js';
 
 /** Every endpoint, registered in one place. */
 export function registerRoutes(app: App, services: Services): void {
@@ -41,4 +44,7 @@ export function registerRoutes(app: App, services: Services): void {
   registerListUsers(app, services);
   registerGetUser(app, services);
   registerDeleteUser(app, services);
+  registerJwks(app, services);
+  registerListSigningKeys(app, services);
+  registerRotateSigningKey(app, services);
 }

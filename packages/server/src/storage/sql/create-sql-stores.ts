@@ -8,6 +8,7 @@ import { SqlGrantStore } from './grant-store.js';
 import { SqlMetaStore } from './meta-store.js';
 import { SqlSessionStore } from './session-store.js';
 import { SqlUserStore } from './user-store.js';
+import { SqlSigningKeyStore } from './signing-key-store.js';
 
 export function createSqlStores(database: Database): Stores {
   return {
@@ -19,5 +20,6 @@ export function createSqlStores(database: Database): Stores {
     sessions: new SqlSessionStore(database.db),
     clients: new SqlClientStore(database),
     users: new SqlUserStore(database.db),
+    signingKeys: new SqlSigningKeyStore(database),
   };
 }

@@ -1,6 +1,7 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { Database } from './database.js';
 import * as initial from './migrations/2026-11-22-0001-initial.js';
+import * as signingKeys from './migrations/2026-11-23-0001-signing-keys.js';
 import * as oauthClients from './migrations/2026-11-23-0002-oauth-clients.js';
 import * as users from './migrations/2026-11-23-0003-users.js';
 import * as oauthGrants from './migrations/2026-11-23-0004-oauth-grants.js';
@@ -8,6 +9,7 @@ import * as oauthGrants from './migrations/2026-11-23-0004-oauth-grants.js';
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22-0001-initial': initial,
+  '2026-11-23-0001-signing-keys': signingKeys,
   '2026-11-23-0002-oauth-clients': oauthClients,
   '2026-11-23-0003-users': users,
   '2026-11-23-0004-oauth-grants': oauthGrants,

@@ -144,6 +144,17 @@ export interface UsersTable {
   deleted_at: number | null;
 }
 
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string; // JSON object
+  private_key: string; // SecretBox ciphertext, associated data = kid
+  created_at: number;
+  activates_at: number;
+  retired_at: number | null;
+  publish_until: number | null;
+}
+
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
@@ -157,4 +168,5 @@ export interface Schema {
   oauth_sessions: OAuthSessionsTable;
   oauth_clients: OAuthClientsTable;
   users: UsersTable;
+  signing_keys: SigningKeysTable;
 }
