@@ -15,6 +15,10 @@ import { RedisRateLimiter } from './core/rate-limit/redis.js';
 import { scryptParamsForCost } from './core/users/password-hash.js';
 import { UserService } from './core/users/user-service.js';
 import { SigningKeys } from './core/tokens/signing-keys.js';
+import { TokenDenylist } from './core/tokens/token-denylist.js';
+import { verifyAccessToken } from './core/tokens/verify-access-token.js';
+import type { OAuthDeps } from './core/oauth/oauth-deps.js';
+import { revokeGrants } from './core/oauth/revoke-grants.js';
 import { WriteBehind } from './core/write-behind.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
 import { resolveMasterKey } from './config/master-key.js';
@@ -178,6 +182,41 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
     });
     const users = new UserService({ store: stores.users, clock, hashParams: scryptParamsForCost(config.passwordHashCost) });
+    const denylist = await TokenDenylist.open({ store: stores.grants, pubsub: bus, clock });
+    const oauth: OAuthDeps = {
+      clock,
+      issuer: () => config.issuer,
+      policy: {
+        accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        maxTokenTtlSeconds: config.maxTokenTtlSeconds,
+        idTokenTtlSeconds: Math.min(3600, config.maxTokenTtlSeconds),
+        refreshTokenAbsoluteSeconds: config.refreshTokenAbsoluteSeconds,
+        refreshTokenIdleSeconds: config.refreshTokenIdleSeconds,
+        authorizationCodeSeconds: 60,
+        sessionSeconds: config.loginSessionSeconds,
+      },
+      grants: stores.grants,
+      consents: stores.consents,
+      sessions: stores.sessions,
+      denylist,
+      signingKey: () => signingKeys.current(),
+      async findClient(id) {
+        const client = await clients.lookup(id);
+        return client && client.deletedAt === null ? client : undefined;
+      },
+      async findUser(id) {
+        const user = await stores.users.findById(id);
+        return user && user.deletedAt === null ? user : undefined;
+      },
+      verifyAccessToken: (token) => verifyAccessToken(token, { keys: signingKeys, issuer: config.issuer, now: clock.now() }),
+      audit: (input, origin) => apiKeys.record(clock.now(), input, origin),
+    };
+    // A deleted user's grants, sessions and consents end with it; so do a deleted client's grants.
+    users.addDeletionHook(async (user, now) => {
+      await revokeGrants(oauth, { userId: user.id }, 'user deleted', null);
+      await stores.sessions.revokeForUser(user.id, now);
+      await stores.consents.forget(user.id);
+    });
     const csrf = new CsrfProtection({ masterKey, secure: new URL(config.issuer).protocol === 'https:' });
 
     return {
@@ -194,6 +233,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       audit,
       lastUsed,
       signingKeys,
+      oauth,
       async checkReadiness() {
         const checks: Record<string, 'ok' | 'unavailable'> = {};
         checks.database = await database.ping().then(() => 'ok' as const, () => 'unavailable' as const);
@@ -201,6 +241,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         return checks;
       },
       async close() {
+        denylist.close();
         await signingKeys.close();
         await audit.stop();
         await lastUsed.stop();

@@ -4,6 +4,7 @@ import type { KeyCache } from './core/cache/key-cache.js';
 import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
+import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { UserService } from './core/users/user-service.js';
 import type { SigningKeys } from './core/tokens/signing-keys.js';
@@ -30,6 +31,8 @@ export interface Services {
   lastUsed: WriteBehind<string, number>;
   /** JWT signing keys and the JWKS, in memory. */
   signingKeys: SigningKeys;
+  /** The authorization server's state and policy, shared by the OAuth endpoints. */
+  oauth: OAuthDeps;
   /** 'ok' or 'unavailable' per dependency. */
   checkReadiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
   /** Flushes the write-behind queues and closes connections. */

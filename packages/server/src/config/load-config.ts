@@ -41,6 +41,14 @@ export interface Config {
   signingKeyActivationSeconds: number;
   /** The cap on any access token's lifetime; retired signing keys stay published this long. */
   maxTokenTtlSeconds: number;
+  /** Access-token lifetime for clients that set none (RFC 9068 tokens; 900 s). */
+  accessTokenTtlSeconds: number;
+  /** A grant (and every refresh token of it) ends this long after the user authorised. */
+  refreshTokenAbsoluteSeconds: number;
+  /** A refresh token unused this long expires. */
+  refreshTokenIdleSeconds: number;
+  /** How long a browser stays logged in to the login page. */
+  loginSessionSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -66,6 +74,10 @@ export const CONFIG_FLAGS = {
   'signing-alg': { type: 'string', env: 'GATEHOUSE_SIGNING_ALG' },
   'signing-key-activation': { type: 'string', env: 'GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS' },
   'max-token-ttl': { type: 'string', env: 'GATEHOUSE_MAX_TOKEN_TTL_SECONDS' },
+  'access-token-ttl': { type: 'string', env: 'GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS' },
+  'refresh-token-absolute': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_ABSOLUTE_SECONDS' },
+  'refresh-token-idle': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS' },
+  'login-session': { type: 'string', env: 'GATEHOUSE_LOGIN_SESSION_SECONDS' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -129,6 +141,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     problems,
   );
   const maxTokenTtlSeconds = parseInteger(raw('max-token-ttl') ?? '86400', 'GATEHOUSE_MAX_TOKEN_TTL_SECONDS', 60, 30 * 86_400, problems);
+  const accessTokenTtlSeconds = parseInteger(raw('access-token-ttl') ?? '900', 'GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS', 60, 86_400, problems);
+  if (accessTokenTtlSeconds > maxTokenTtlSeconds) problems.push('GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS must not exceed GATEHOUSE_MAX_TOKEN_TTL_SECONDS');
+  const refreshTokenAbsoluteSeconds = parseInteger(raw('refresh-token-absolute') ?? String(30 * 86_400), 'GATEHOUSE_REFRESH_TOKEN_ABSOLUTE_SECONDS', 60, 366 * 86_400, problems);
+  const refreshTokenIdleSeconds = parseInteger(raw('refresh-token-idle') ?? String(7 * 86_400), 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS', 60, 366 * 86_400, problems);
+  const loginSessionSeconds = parseInteger(raw('login-session') ?? '86400', 'GATEHOUSE_LOGIN_SESSION_SECONDS', 60, 90 * 86_400, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -150,6 +167,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     signingAlg: signingAlg as SigningAlg,
     signingKeyActivationSeconds,
     maxTokenTtlSeconds,
+    accessTokenTtlSeconds,
+    refreshTokenAbsoluteSeconds,
+    refreshTokenIdleSeconds,
+    loginSessionSeconds,
   };
 }
 

@@ -20,6 +20,12 @@ export const AUDIT_EVENT_TYPES = [
   'user.deleted',
   'signing_key.created',
   'signing_key.rotated',
+  'oauth.authorization',
+  'oauth.login',
+  'oauth.token',
+  'oauth.revocation',
+  'grant.revoked',
+  'token.reuse_detected',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

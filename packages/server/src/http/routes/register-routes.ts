@@ -1,5 +1,8 @@
 import type { Services } from '../../services.js';
 import type { App } from '../app-types.js';
+import { registerRevokeClientGrants } from './grants/revoke-client-grants.js';
+import { registerRevokeUserGrants } from './grants/revoke-user-grants.js';
+import { registerOAuthRoutes } from './oauth/register-oauth-routes.js';
 import { registerAuditEvents } from './audit-events.js';
 import { registerCreateClient } from './clients/create-client.js';
 import { registerDeleteClient } from './clients/delete-client.js';
@@ -47,4 +50,7 @@ export function registerRoutes(app: App, services: Services): void {
   registerJwks(app, services);
   registerListSigningKeys(app, services);
   registerRotateSigningKey(app, services);
+  registerRevokeUserGrants(app, services);
+  registerRevokeClientGrants(app, services);
+  registerOAuthRoutes(app, services);
 }

@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
+import { revokeGrants } from '../../../core/oauth/revoke-grants.js';
 import type { Services } from '../../../services.js';
 import type { App } from '../../app-types.js';
 import { ClientIdParams } from '../../schemas/client.js';
 import { errorResponses } from '../../schemas/common.js';
 
-export function registerDeleteClient(app: App, { clients }: Services): void {
+export function registerDeleteClient(app: App, { clients, oauth }: Services): void {
   app.delete(
     '/v1/clients/:id',
     {
@@ -19,6 +20,8 @@ export function registerDeleteClient(app: App, { clients }: Services): void {
     },
     async (request, reply) => {
       await clients.delete(request.auth!, request.params.id);
+      // Its users' grants end with it: refresh tokens stop, live access tokens are denied.
+      await revokeGrants(oauth, { clientId: request.params.id }, 'client deleted', request.auth!.origin, request.auth!);
       return reply.status(204).send(null);
     },
   );
