@@ -62,6 +62,18 @@ describe('OpenAPI document and docs page', () => {
         'GET /.well-known/jwks.json',
         'GET /v1/signing-keys',
         'POST /v1/signing-keys/rotate',
+        'DELETE /v1/users/{id}/grants',
+        'DELETE /v1/clients/{id}/grants',
+        'GET /.well-known/oauth-authorization-server',
+        'GET /.well-known/openid-configuration',
+        'GET /oauth/authorize',
+        'POST /oauth/authorize/login',
+        'POST /oauth/authorize/consent',
+        'POST /oauth/token',
+        'POST /oauth/revoke',
+        'POST /oauth/introspect',
+        'GET /oauth/userinfo',
+        'POST /oauth/userinfo',
       ]) {
         expect(operations).toContain(route);
       }

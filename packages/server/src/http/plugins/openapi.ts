@@ -25,6 +25,17 @@ export const openApiPlugin = fp(async (app: FastifyInstance, { issuer }: { issue
             scheme: 'bearer',
             description: 'A Gatehouse API key holding the management scope the operation needs.',
           },
+          bearerAccessToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'An RFC 9068 access token issued by this server.',
+          },
+          clientBasic: {
+            type: 'http',
+            scheme: 'basic',
+            description: 'OAuth client authentication (client_secret_basic); client_secret_post and public clients send client_id in the form body instead.',
+          },
         },
       },
     },

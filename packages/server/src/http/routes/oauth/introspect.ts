@@ -41,6 +41,7 @@ export function registerIntrospectionEndpoint(app: FastifyInstance, services: Se
     {
       schema: {
         tags: ['oauth'],
+        security: [{ clientBasic: [] }, { adminKey: [] }],
         summary: 'Token introspection (RFC 7662), for clients (their own tokens) and admin keys with tokens:introspect',
       },
     },

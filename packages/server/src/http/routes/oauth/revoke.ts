@@ -9,7 +9,8 @@ import { formParams } from './form-body.js';
 export function registerRevocationEndpoint(app: FastifyInstance, services: Services): void {
   app.post(
     '/oauth/revoke',
-    { schema: { tags: ['oauth'], summary: 'Revoke a refresh token (and its grant) or an access token (RFC 7009)' } },
+    { schema: { tags: ['oauth'],
+        security: [{ clientBasic: [] }, {}], summary: 'Revoke a refresh token (and its grant) or an access token (RFC 7009)' } },
     async (request, reply) => {
       const params = formParams(request);
       const client = await requireClient(services, request, params);

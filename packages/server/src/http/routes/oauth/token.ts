@@ -12,6 +12,7 @@ export function registerTokenEndpoint(app: FastifyInstance, services: Services):
     {
       schema: {
         tags: ['oauth'],
+        security: [{ clientBasic: [] }, {}],
         summary: 'Token endpoint: authorization_code (with PKCE), refresh_token, client_credentials',
         description: 'application/x-www-form-urlencoded body per RFC 6749. Errors use RFC 6749 section 5.2 codes.',
       },
