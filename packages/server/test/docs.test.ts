@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VERIFY_CODES } from '../src/core/api-keys/verify-api-key.js';
-import { ERROR_CATALOG } from '../src/core/errors.js';
+import { ERROR_CATALOG, OAUTH_ERROR_CATALOG } from '../src/core/errors.js';
 import { createTestApp } from './helpers/test-app.js';
 
 const errorsDoc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
@@ -24,6 +24,12 @@ describe('docs/errors.md is in sync with the code', () => {
     const documented = tableAfter('## HTTP error codes');
     expect([...documented.keys()].sort()).toEqual(Object.keys(ERROR_CATALOG).sort());
     for (const [code, { status }] of Object.entries(ERROR_CATALOG)) expect(documented.get(code)).toBe(String(status));
+  });
+
+  it('lists every OAuth error code with its status', () => {
+    const documented = tableAfter('## OAuth error codes');
+    expect([...documented.keys()].sort()).toEqual(Object.keys(OAUTH_ERROR_CATALOG).sort());
+    for (const [code, { status }] of Object.entries(OAUTH_ERROR_CATALOG)) expect(documented.get(code)).toBe(String(status));
   });
 
   it('lists every verification result code', () => {

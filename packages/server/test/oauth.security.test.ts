@@ -1,5 +1,7 @@
 import { createHash, createHmac, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testDatabaseUrl } from './helpers/env.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { authorizeThroughForms, basicAuth, createOAuthTestApp, FormBrowser, hiddenFields, pkcePair, type OAuthTestApp } from './helpers/oauth.js';
 
 const REDIRECT = 'https://app.example/callback';
@@ -410,5 +412,41 @@ describe('OAuth attacks named by RFC 6749, 7636, 9700 and 8725', () => {
       expect(denied.searchParams.get('error')).toBe('access_denied');
       expect(denied.searchParams.get('state')).toBe('s1');
     });
+  });
+});
+
+describe.skipIf(!testDatabaseUrl)('OAuth during a storage outage (PostgreSQL behind a proxy that is cut)', () => {
+  it('answers 503 temporarily_unavailable at the token endpoint, never invalid_grant, and recovers', async () => {
+    const upstream = new URL(testDatabaseUrl!);
+    const proxy = await startTcpProxy({ host: upstream.hostname, port: Number(upstream.port || 5432) });
+    const proxied = new URL(testDatabaseUrl!);
+    proxied.port = String(proxy.port);
+    const t = await createOAuthTestApp({ dialect: 'postgres', env: { GATEHOUSE_DATABASE_URL: proxied.toString() } });
+    try {
+      const client = await t.createClient();
+      const user = await t.createUser();
+      const { verifier, challenge } = pkcePair();
+      const callback = await authorizeThroughForms(
+        new FormBrowser(t.issuer),
+        `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT, scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+        { email: user.email, password: PASSWORD },
+      );
+      const body = { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier };
+      const redeem = () =>
+        fetch(`${t.issuer}/oauth/token`, { ...form(body), headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client.clientId, client.clientSecret) } });
+
+      await proxy.cut();
+      const during = await redeem();
+      expect(during.status).toBe(503);
+      expect(((await during.json()) as any).error).toBe('temporarily_unavailable');
+      expect(during.headers.get('cache-control')).toBe('no-store');
+
+      await proxy.restore();
+      const after = await redeem();
+      expect(after.status).toBe(200);
+    } finally {
+      await t.close();
+      await proxy.close();
+    }
   });
 });
