@@ -116,4 +116,17 @@ describe('loadConfig', () => {
   it('refuses unknown flags', () => {
     expect(() => loadConfig({}, ['--prot', '1'])).toThrow();
   });
+
+  it('reads the OAuth token lifetimes, with RFC-minded defaults, and refuses an access TTL above the cap', () => {
+    expect(loadConfig({})).toMatchObject({
+      accessTokenTtlSeconds: 900,
+      refreshTokenAbsoluteSeconds: 30 * 86_400,
+      refreshTokenIdleSeconds: 7 * 86_400,
+      loginSessionSeconds: 86_400,
+    });
+    const custom = loadConfig({ GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS: '300', GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS: '3600' }, ['--refresh-token-absolute', '7200']);
+    expect(custom).toMatchObject({ accessTokenTtlSeconds: 300, refreshTokenIdleSeconds: 3600, refreshTokenAbsoluteSeconds: 7200 });
+    expect(() => loadConfig({ GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS: '3600', GATEHOUSE_MAX_TOKEN_TTL_SECONDS: '600' })).toThrow(/must not exceed/);
+    expect(() => loadConfig({ GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS: '0' })).toThrow(/GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS/);
+  });
 });

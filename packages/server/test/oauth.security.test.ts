@@ -344,6 +344,40 @@ describe('OAuth attacks named by RFC 6749, 7636, 9700 and 8725', () => {
     });
   });
 
+  describe('secrets at rest and in logs', () => {
+    it('no code, refresh token, access token, client secret or password reaches the logs, the audit events or the database file', async () => {
+      const { code, verifier } = await newCode();
+      const tokens = (await redeem(code, verifier)).body;
+      const rotated = (await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, clientAuth())).body;
+      await t.services.audit.flush();
+      await t.services.lastUsed.flush();
+      const secrets = {
+        code,
+        verifier,
+        refresh: tokens.refresh_token,
+        rotatedRefresh: rotated.refresh_token,
+        access: tokens.access_token,
+        idToken: tokens.id_token,
+        clientSecret: f.client.clientSecret,
+        password: PASSWORD,
+      };
+      const audit = JSON.stringify(await t.services.stores.audit.list({ limit: 1000 }));
+      const logs = t.logs.join('\n');
+      const { readFileSync, readdirSync } = await import('node:fs');
+      const dbBytes = readdirSync(t.dataDir)
+        .filter((name) => name.startsWith('gatehouse.db'))
+        .map((name) => readFileSync(`${t.dataDir}/${name}`).toString('latin1'))
+        .join('');
+      expect(dbBytes.length).toBeGreaterThan(0);
+      for (const [name, secret] of Object.entries(secrets)) {
+        expect(secret, name).toBeTruthy();
+        expect(logs.includes(secret), `${name} in logs`).toBe(false);
+        expect(audit.includes(secret), `${name} in audit events`).toBe(false);
+        expect(dbBytes.includes(secret), `${name} in the database file`).toBe(false);
+      }
+    });
+  });
+
   describe('login and consent pages', () => {
     it('forbid framing, carry a strict CSP, and refuse a consent submitted without the CSRF token', async () => {
       const browser = new FormBrowser(t.issuer);
