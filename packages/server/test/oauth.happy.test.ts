@@ -101,4 +101,83 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     const { payload } = await jwtVerify(response.body.access_token, jwks, { issuer: t.issuer, audience: 'https://api.example', typ: 'at+jwt' });
     expect(payload).toMatchObject({ sub: client.clientId, client_id: client.clientId, scope: 'read' });
   });
+
+  it('takes the audience from RFC 8707 resource (only registered ones) and stamps tenant_id', async () => {
+    const client = await t.createClient({
+      grantTypes: ['client_credentials'],
+      redirectUris: [],
+      scopes: ['read'],
+      audiences: ['https://api.example', 'https://billing.example'],
+      tenantId: 'acme',
+    });
+    const auth = basicAuth(client.clientId, client.clientSecret);
+    const jwks = createRemoteJWKSet(new URL(`${t.issuer}/.well-known/jwks.json`));
+    const byDefault = await token(t, { grant_type: 'client_credentials' }, auth);
+    expect((await jwtVerify(byDefault.body.access_token, jwks)).payload).toMatchObject({ aud: 'https://api.example', tenant_id: 'acme' });
+    const billing = await token(t, { grant_type: 'client_credentials', resource: 'https://billing.example' }, auth);
+    expect((await jwtVerify(billing.body.access_token, jwks, { audience: 'https://billing.example' })).payload.aud).toBe('https://billing.example');
+    const unregistered = await token(t, { grant_type: 'client_credentials', resource: 'https://evil.example' }, auth);
+    expect(unregistered.status).toBe(400);
+    expect(unregistered.body.error).toBe('invalid_target');
+    const withFragment = await token(t, { grant_type: 'client_credentials', resource: 'https://api.example#x' }, auth);
+    expect(withFragment.body.error).toBe('invalid_target');
+  });
+
+  it('lets only users of its tenant authorise a tenant-bound client', async () => {
+    const client = await t.createClient({ tenantId: 'acme' });
+    const insider = await t.createUser({ tenantId: 'acme' });
+    const outsider = await t.createUser({ tenantId: 'globex' });
+    const authorize = (challenge: string) =>
+      `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: 'https://app.example/callback', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' })}`;
+    await expect(authorizeThroughForms(new FormBrowser(t.issuer), authorize(pkcePair().challenge), { email: outsider.email, password: 'correct horse battery staple' })).rejects.toThrow(/expected a redirect, got 400/);
+    const { verifier, challenge } = pkcePair();
+    const callback = await authorizeThroughForms(new FormBrowser(t.issuer), authorize(challenge), { email: insider.email, password: 'correct horse battery staple' });
+    const response = await token(
+      t,
+      { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: 'https://app.example/callback', code_verifier: verifier },
+      basicAuth(client.clientId, client.clientSecret),
+    );
+    const jwks = createRemoteJWKSet(new URL(`${t.issuer}/.well-known/jwks.json`));
+    expect((await jwtVerify(response.body.access_token, jwks)).payload).toMatchObject({ sub: insider.id, tenant_id: 'acme' });
+  });
+
+  it('admin endpoints revoke all grants of a user or of a client', async () => {
+    const client = await t.createClient();
+    const user = await t.createUser();
+    const grant = async () => {
+      const { verifier, challenge } = pkcePair();
+      const callback = await authorizeThroughForms(
+        new FormBrowser(t.issuer),
+        `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: 'https://app.example/callback', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+        { email: user.email, password: 'correct horse battery staple' },
+      );
+      return (
+        await token(
+          t,
+          { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: 'https://app.example/callback', code_verifier: verifier },
+          basicAuth(client.clientId, client.clientSecret),
+        )
+      ).body;
+    };
+    const refreshFails = async (refresh: string) =>
+      (await token(t, { grant_type: 'refresh_token', refresh_token: refresh }, basicAuth(client.clientId, client.clientSecret))).body.error === 'invalid_grant';
+
+    const first = [await grant(), await grant()];
+    const byUser = await t.api('DELETE', `/v1/users/${user.id}/grants`);
+    expect(byUser.status).toBe(200);
+    expect(byUser.body).toStrictEqual({ revokedGrants: 2 });
+    for (const tokens of first) expect(await refreshFails(tokens.refresh_token)).toBe(true);
+
+    const second = await grant();
+    const byClient = await t.api('DELETE', `/v1/clients/${client.clientId}/grants`);
+    expect(byClient.body).toStrictEqual({ revokedGrants: 1 });
+    expect(await refreshFails(second.refresh_token)).toBe(true);
+    const introspected = await fetch(`${t.issuer}/oauth/introspect`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basicAuth(client.clientId, client.clientSecret) },
+      body: new URLSearchParams({ token: second.access_token }),
+    });
+    expect(await introspected.json()).toStrictEqual({ active: false });
+    expect((await t.api('DELETE', '/v1/users/usr_unknown/grants')).status).toBe(404);
+  });
 });
