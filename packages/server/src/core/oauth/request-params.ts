@@ -13,7 +13,7 @@ export function parseRequestParams(text: string): RequestParams | OAuthError {
     const values = params.get(name);
     if (values === undefined) params.set(name, [value]);
     else if (REPEATABLE.has(name)) values.push(value);
-    else return new OAuthError('invalid_request', `The ${safeName(name)} parameter is repeated.`);
+    else return new OAuthError('invalid_request', /^[a-z_]{1,40}$/.test(name) ? `The ${name} parameter is repeated.` : 'A parameter is repeated.');
   }
   return params;
 }
@@ -34,6 +34,3 @@ export function allParams(params: RequestParams, name: string): string[] {
   return (params.get(name) ?? []).filter((value) => value !== '');
 }
 
-function safeName(name: string): string {
-  return /^[a-z_]{1,40}$/.test(name) ? name : 'same';
-}
