@@ -24,12 +24,6 @@ export function param(params: RequestParams, name: string): string | undefined {
   return value === '' ? undefined : value;
 }
 
-export function requireParam(params: RequestParams, name: string): string {
-  const value = param(params, name);
-  if (value === undefined) throw new OAuthError('invalid_request', `The ${name} parameter is required.`);
-  return value;
-}
-
 export function allParams(params: RequestParams, name: string): string[] {
   return (params.get(name) ?? []).filter((value) => value !== '');
 }
