@@ -1,5 +1,6 @@
 import type { AuditEventInput, RequestOrigin } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
+import type { AccessTokenClaims } from '../tokens/access-token.js';
 import type { TokenDenylist } from '../tokens/token-denylist.js';
 import type { ConsentStore, GrantStore, SessionStore } from '../../storage/stores.js';
 import type { KeyObject } from 'node:crypto';
@@ -30,20 +31,6 @@ export interface OAuthSigningKey {
   kid: string;
   alg: 'EdDSA' | 'ES256' | 'RS256';
   privateKey: KeyObject;
-}
-
-/** The claims of an RFC 9068 access token, as Gatehouse issues them. */
-export interface AccessTokenClaimsView {
-  iss: string;
-  sub: string;
-  aud: string | string[];
-  exp: number;
-  iat: number;
-  jti: string;
-  client_id: string;
-  scope: string;
-  tenant_id?: string;
-  [claim: string]: unknown;
 }
 
 export interface OAuthPolicy {
@@ -78,7 +65,7 @@ export interface OAuthDeps {
    * Checks an access token Gatehouse issued: signature under a published key (allow-listed algorithm), typ,
    * issuer and expiry. Undefined for anything else. Does not consult the denylist.
    */
-  verifyAccessToken(token: string): AccessTokenClaimsView | undefined;
+  verifyAccessToken(token: string): AccessTokenClaims | undefined;
   /** Audit events written behind (authentication outcomes). */
   audit(input: AuditEventInput, origin: RequestOrigin | null): void;
 }

@@ -9,9 +9,9 @@ import type {
   OAuthClientRecord,
   RotateClientSecretInput,
 } from '../stores.js';
-import { auditEventToRow } from './rows.js';
 import type { Database } from './database.js';
 import type { OAuthClientsTable, Schema } from './schema.js';
+import { createdBefore, insertAuditEvents } from './shared-writes.js';
 
 export function clientToRow(client: OAuthClientRecord): OAuthClientsTable {
   return {
@@ -61,9 +61,6 @@ export function rowToClient(row: OAuthClientsTable): OAuthClientRecord {
   };
 }
 
-async function insertEvents(trx: Transaction<Schema>, events: readonly AuditEvent[]): Promise<void> {
-  if (events.length > 0) await trx.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
-}
 
 /** Why a conditional write matched nothing: the client is gone (or deleted), or it changed meanwhile. */
 async function missReason(trx: Transaction<Schema>, id: string): Promise<'not_found' | 'conflict'> {
@@ -81,7 +78,7 @@ export class SqlClientStore implements ClientStore {
   async insert(client: OAuthClientRecord, events: AuditEvent[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('oauth_clients').values(clientToRow(client)).execute();
-      await insertEvents(trx, events);
+      await insertAuditEvents(trx, events);
     });
   }
 
@@ -95,9 +92,7 @@ export class SqlClientStore implements ClientStore {
     if (query.tenantId !== undefined) q = q.where('tenant_id', '=', query.tenantId);
     const after = query.after;
     if (after) {
-      q = q.where((eb) =>
-        eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]),
-      );
+      q = q.where((eb) => createdBefore(eb, after));
     }
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
     return rows.map(rowToClient);
@@ -129,7 +124,7 @@ export class SqlClientStore implements ClientStore {
         .returningAll()
         .executeTakeFirst();
       if (!row) return { ok: false, reason: await missReason(trx, id) };
-      await insertEvents(trx, events);
+      await insertAuditEvents(trx, events);
       return { ok: true, client: rowToClient(row) };
     });
   }
@@ -154,7 +149,7 @@ export class SqlClientStore implements ClientStore {
         .returningAll()
         .executeTakeFirst();
       if (!row) return { ok: false, reason: await missReason(trx, id) };
-      await insertEvents(trx, input.events);
+      await insertAuditEvents(trx, input.events);
       return { ok: true, client: rowToClient(row) };
     });
   }
@@ -169,7 +164,7 @@ export class SqlClientStore implements ClientStore {
         .returningAll()
         .executeTakeFirst();
       if (updated) {
-        await insertEvents(trx, events);
+        await insertAuditEvents(trx, events);
         return { client: rowToClient(updated), changed: true };
       }
       const row = await trx.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();

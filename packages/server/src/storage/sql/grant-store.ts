@@ -11,8 +11,8 @@ import type {
   RotateRefreshOutcome,
 } from '../stores.js';
 import type { Database } from './database.js';
-import { auditEventToRow } from './rows.js';
 import type { OAuthCodesTable, OAuthGrantsTable, OAuthRefreshTokensTable, Schema } from './schema.js';
+import { insertAuditEvents } from './shared-writes.js';
 
 function grantToRow(grant: GrantRecord): OAuthGrantsTable {
   return {
@@ -106,9 +106,6 @@ function rowToRefresh(row: OAuthRefreshTokensTable): RefreshTokenRecord {
   };
 }
 
-async function insertEvents(trx: Transaction<Schema>, events: readonly AuditEvent[]): Promise<void> {
-  if (events.length > 0) await trx.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
-}
 
 async function recordAccessToken(trx: Transaction<Schema>, token: GrantAccessToken): Promise<void> {
   await trx
@@ -174,7 +171,7 @@ export class SqlGrantStore implements GrantStore {
         await trx.insertInto('oauth_grants').values(grantToRow(grant)).execute();
         if (input.refreshToken) await trx.insertInto('oauth_refresh_tokens').values(refreshToRow(input.refreshToken)).execute();
         await recordAccessToken(trx, input.accessToken);
-        await insertEvents(trx, input.events);
+        await insertAuditEvents(trx, input.events);
         return { outcome: 'redeemed' as const };
       }),
     );
@@ -213,7 +210,7 @@ export class SqlGrantStore implements GrantStore {
         }
         await trx.insertInto('oauth_refresh_tokens').values(refreshToRow(input.next)).execute();
         await recordAccessToken(trx, input.accessToken);
-        await insertEvents(trx, input.events);
+        await insertAuditEvents(trx, input.events);
         return { outcome: 'rotated' as const };
       }),
     );
@@ -255,7 +252,7 @@ export class SqlGrantStore implements GrantStore {
           .onConflict((oc) => oc.column('jti').doNothing())
           .execute();
       }
-      await insertEvents(trx, events);
+      await insertAuditEvents(trx, events);
       return { grantIds, deniedTokens: live.map((row) => ({ jti: row.jti, expiresAt: row.expires_at })) };
     });
   }
@@ -267,7 +264,7 @@ export class SqlGrantStore implements GrantStore {
         .values({ jti: token.jti, expires_at: token.expiresAt, revoked_at: now })
         .onConflict((oc) => oc.column('jti').doNothing())
         .execute();
-      await insertEvents(trx, events);
+      await insertAuditEvents(trx, events);
     });
   }
 

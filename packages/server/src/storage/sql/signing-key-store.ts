@@ -1,9 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { SigningKeyRecord, SigningKeyRotation, SigningKeyStore } from '../stores.js';
 import type { Database } from './database.js';
-import { auditEventToRow } from './rows.js';
 import type { Schema, SigningKeysTable } from './schema.js';
+import { insertAuditEvents } from './shared-writes.js';
 
 /** Set once, by whichever process inserted the first signing key: the race is decided by this row's key. */
 const INITIAL_MARKER = 'signing_keys.initial';
@@ -36,9 +36,6 @@ function fromRow(row: SigningKeysTable): SigningKeyRecord {
   };
 }
 
-async function insertEvents(trx: Transaction<Schema>, events: readonly AuditEvent[]): Promise<void> {
-  if (events.length > 0) await trx.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
-}
 
 export class SqlSigningKeyStore implements SigningKeyStore {
   private readonly db: Kysely<Schema>;
@@ -56,7 +53,7 @@ export class SqlSigningKeyStore implements SigningKeyStore {
         .executeTakeFirst();
       if (Number(marker.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
       await trx.insertInto('signing_keys').values(toRow(key)).execute();
-      await insertEvents(trx, events);
+      await insertAuditEvents(trx, events);
       return true;
     });
   }
@@ -81,7 +78,7 @@ export class SqlSigningKeyStore implements SigningKeyStore {
         .returning('kid')
         .execute();
       await trx.insertInto('signing_keys').values(toRow(key)).execute();
-      await insertEvents(trx, events);
+      await insertAuditEvents(trx, events);
       return retired.map((row) => row.kid).sort();
     });
   }

@@ -1,8 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { UserListQuery, UserRecord, UserStore } from '../stores.js';
-import { auditEventToRow, rowToUser, userToRow } from './rows.js';
+import { rowToUser, userToRow } from './rows.js';
 import type { Schema } from './schema.js';
+import { createdBefore, insertAuditEvents } from './shared-writes.js';
 
 export class SqlUserStore implements UserStore {
   constructor(private readonly db: Kysely<Schema>) {}
@@ -17,7 +18,7 @@ export class SqlUserStore implements UserStore {
         .onConflict((oc) => oc.column('email').doNothing())
         .executeTakeFirst();
       if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) return 'email_taken' as const;
-      if (events.length > 0) await trx.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
+      await insertAuditEvents(trx, events);
       return 'created' as const;
     });
   }
@@ -37,9 +38,7 @@ export class SqlUserStore implements UserStore {
     if (query.tenantId !== undefined) q = q.where('tenant_id', '=', query.tenantId);
     const after = query.after;
     if (after) {
-      q = q.where((eb) =>
-        eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]),
-      );
+      q = q.where((eb) => createdBefore(eb, after));
     }
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
     return rows.map(rowToUser);
@@ -65,7 +64,7 @@ export class SqlUserStore implements UserStore {
         .returningAll()
         .executeTakeFirst();
       if (updated) {
-        if (events.length > 0) await trx.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
+        await insertAuditEvents(trx, events);
         return { user: rowToUser(updated), changed: true };
       }
       const row = await trx.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
