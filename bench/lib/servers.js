@@ -38,3 +38,19 @@ export async function startHelloServer() {
   });
   return { ...handle, url: handle.match[1] };
 }
+
+const OIDC_PROVIDER_SERVER = fileURLToPath(new URL('./oidc-provider-server.js', import.meta.url));
+
+/**
+ * node-oidc-provider (the baseline of token-client-credentials) in its own process; `config` is passed to
+ * lib/oidc-provider-server.js as JSON: {clientId, clientSecret, scope, audience, jwk}.
+ */
+export async function startOidcProvider(config, { nodeArgs = [] } = {}) {
+  const handle = await startNode('oidc-provider', [...nodeArgs, OIDC_PROVIDER_SERVER], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({ NODE_ENV: 'production', OIDC_BENCH_CONFIG: JSON.stringify(config) }),
+    ready: /^oidc-provider listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 30_000,
+  });
+  return { ...handle, url: handle.match[1] };
+}
