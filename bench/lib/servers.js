@@ -54,3 +54,16 @@ export async function startOidcProvider(config, { nodeArgs = [] } = {}) {
   });
   return { ...handle, url: handle.match[1] };
 }
+
+const SIGN_FLOOR_SERVER = fileURLToPath(new URL('./sign-floor-server.js', import.meta.url));
+
+/** The floor reference of token-client-credentials: Fastify + form parsing + one Ed25519 signature. */
+export async function startSignFloorServer() {
+  const handle = await startNode('sign-floor', [SIGN_FLOOR_SERVER], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({ NODE_ENV: 'production' }),
+    ready: /^sign-floor listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 30_000,
+  });
+  return { ...handle, url: handle.match[1] };
+}

@@ -13,7 +13,7 @@ import { waitForQuiet } from '../lib/cpu.js';
 import { runLoad } from '../lib/load.js';
 import { makeTempDir, runNode } from '../lib/processes.js';
 import { summarizeProfile } from '../lib/profile-summary.js';
-import { REPO_ROOT, startGatehouse, startOidcProvider } from '../lib/servers.js';
+import { REPO_ROOT, startGatehouse, startOidcProvider, startSignFloorServer } from '../lib/servers.js';
 import { describeSigning } from './sign-jwt.js';
 
 export const name = 'token-client-credentials';
@@ -43,7 +43,8 @@ export async function run(ctx) {
   const { privateKey } = generateKeyPairSync('ed25519');
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-ed25519' };
   const provider = await startOidcProvider({ clientId: client.clientId, clientSecret: client.clientSecret, scope: SCOPE, audience: AUDIENCE, jwk });
-  log(`gatehouse at ${gatehouse.url} (pid ${gatehouse.child.pid}), node-oidc-provider ${providerVersion()} at ${provider.url} (pid ${provider.child.pid})`);
+  const floor = await startSignFloorServer();
+  log(`gatehouse at ${gatehouse.url} (pid ${gatehouse.child.pid}), node-oidc-provider ${providerVersion()} at ${provider.url} (pid ${provider.child.pid}), sign-floor at ${floor.url}`);
 
   const basic = Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64');
   const headers = { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' };
@@ -51,14 +52,18 @@ export async function run(ctx) {
   const subjects = {
     provider: { label: `node-oidc-provider ${providerVersion()} POST /token`, url: provider.url, pid: provider.child.pid, path: '/token', jwks: '/jwks' },
     gatehouse: { label: 'Gatehouse POST /oauth/token', url: gatehouse.url, pid: gatehouse.child.pid, path: '/oauth/token', jwks: '/.well-known/jwks.json' },
+    floor: { label: 'Fastify + form + signJwt only (floor)', url: floor.url, pid: floor.child.pid, path: '/token' },
   };
+  const order = ['provider', 'gatehouse', 'floor'];
   // Both answer {"access_token":"eyJ... (checked on every response; the preflight checks the rest).
   const tokenOk = (text) => text.startsWith('{"access_token":"eyJ');
 
-  for (const subject of Object.values(subjects)) {
+  for (const subject of [subjects.provider, subjects.gatehouse]) {
     subject.sample = await preflight({ subject, headers, body, clientId: client.clientId });
     log(`preflight ${subject.label}: 200, JWT verified by jose against ${subject.jwks} (${subject.sample})`);
   }
+  const floorCheck = await fetch(`${floor.url}/token`, { method: 'POST', headers, body });
+  if (floorCheck.status !== 200 || !tokenOk(await floorCheck.text())) throw new Error(`preflight sign-floor: ${floorCheck.status}`);
 
   const load = (which, duration, title) =>
     runLoad({
@@ -75,7 +80,7 @@ export async function run(ctx) {
     await settle();
     if (ctx.quietWait <= 0) return;
     const sample = await waitForQuiet({
-      pids: [gatehouse.child.pid, provider.child.pid],
+      pids: [gatehouse.child.pid, provider.child.pid, floor.child.pid],
       threshold: NOISY_CORES,
       maxSeconds: ctx.quietWait,
       onWait: (other) => log(`  other processes are using ${other.toFixed(2)} cores; waiting up to ${ctx.quietWait} s for quiet`),
@@ -85,15 +90,15 @@ export async function run(ctx) {
 
   if (ctx.warmup > 0) {
     log(`warm-up: ${ctx.warmup} s each, discarded`);
-    for (const which of ['provider', 'gatehouse']) {
+    for (const which of order) {
       await load(which, ctx.warmup, `${which} warm-up`);
       await settle();
     }
   }
 
-  const runs = { provider: [], gatehouse: [] };
+  const runs = { provider: [], gatehouse: [], floor: [] };
   for (let round = 1; round <= ctx.rounds; round++) {
-    for (const which of ['provider', 'gatehouse']) {
+    for (const which of order) {
       await quiet();
       log(`round ${round}/${ctx.rounds}: ${which}, ${ctx.duration} s ...`);
       const result = await load(which, ctx.duration, `${which} round ${round}`);
@@ -116,19 +121,23 @@ export async function run(ctx) {
       target: `>=${TARGET_RATIO}x`,
       result: ratio >= TARGET_RATIO ? 'PASS' : 'MISS',
     },
+    { scenario: `${subjects.floor.label}`, ...pick(medianRun(runs.floor)), ratio: medianRun(runs.floor).reqPerSec / baseline.reqPerSec, target: null, result: 'reference' },
   ];
   const range = (list) => `${fmt(Math.min(...list.map((r) => r.reqPerSec)))}..${fmt(Math.max(...list.map((r) => r.reqPerSec)))}`;
   const notes = [
     `token-client-credentials: grant_type=client_credentials, scope "${SCOPE}", client_secret_basic, one confidential client ` +
       `(the same id and secret on both), EdDSA (Ed25519) JWT access tokens (typ at+jwt, aud ${AUDIENCE}); Gatehouse on embedded ` +
       `SQLite (every issuance audited, written behind), node-oidc-provider with its in-memory adapter. Every response checked; ` +
-      `non-2xx responses: ${[...runs.provider, ...runs.gatehouse].reduce((n, r) => n + r.non2xx, 0)}.`,
+      `non-2xx responses: ${[...runs.provider, ...runs.gatehouse, ...runs.floor].reduce((n, r) => n + r.non2xx, 0)}.`,
     `Each row is the median of ${ctx.rounds} alternating round(s) by req/s (p50/p99 from that round); every round ${ctx.duration} s, ` +
       `${ctx.connections} connections, pipelining 1, keep-alive. Spread: node-oidc-provider ${range(runs.provider)} req/s, ` +
-      `Gatehouse ${range(runs.gatehouse)} req/s; per-round ratios ${pairRatios.map((r) => `${r.toFixed(2)}x`).join(', ')}.`,
-    ...['provider', 'gatehouse'].flatMap((which) => runs[which].map((r) => `  ${r.title.padEnd(18)} ${describe(r)}`)),
+      `Gatehouse ${range(runs.gatehouse)} req/s, floor ${range(runs.floor)} req/s; per-round Gatehouse/node-oidc-provider ratios ${pairRatios.map((r) => `${r.toFixed(2)}x`).join(', ')}.`,
+    'The floor row is a reference, not a competitor: Fastify with no logger or hooks, form parsing and one signJwt per request ' +
+      '(no client authentication, checks or audit), i.e. the cheapest token endpoint on this stack; ' +
+      `${TARGET_RATIO}x node-oidc-provider is ${fmt(TARGET_RATIO * baseline.reqPerSec)} req/s.`,
+    ...order.flatMap((which) => runs[which].map((r) => `  ${r.title.padEnd(18)} ${describe(r)}`)),
   ];
-  const noisy = [...runs.provider, ...runs.gatehouse].filter((r) => r.cpu && r.cpu.other > NOISY_CORES);
+  const noisy = [...runs.provider, ...runs.gatehouse, ...runs.floor].filter((r) => r.cpu && r.cpu.other > NOISY_CORES);
   if (noisy.length) {
     notes.push(
       `WARNING: other processes used > ${NOISY_CORES} cores during ${noisy.map((r) => r.title).join(', ')}: ` +
@@ -137,7 +146,7 @@ export async function run(ctx) {
   }
   if (ratio < TARGET_RATIO) notes.push(`token-client-credentials MISS: throughput ${ratio.toFixed(2)}x < ${TARGET_RATIO}x.`);
 
-  await provider.stop();
+  await Promise.all([provider.stop(), floor.stop()]);
   if (ctx.profile) {
     await gatehouse.stop();
     gatehouse = null;
