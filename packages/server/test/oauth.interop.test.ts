@@ -90,6 +90,14 @@ describe.each(dialects)('interoperability with client libraries (%s)', (dialect)
         expect(tokens.refresh_token).toBeUndefined();
         const claims = await verifyAccessToken(tokens.access_token, 'https://api.example');
         expect(claims).toMatchObject({ sub: registered.clientId, client_id: registered.clientId, scope: 'read' });
+        // The resource server's side of RFC 9068, as oauth4webapi implements it.
+        const resourceRequest = new Request('https://api.example/orders', { headers: { authorization: `Bearer ${tokens.access_token}` } });
+        expect(await oauth.validateJwtAccessToken(as, resourceRequest, 'https://api.example', insecure)).toMatchObject({
+          iss: t.issuer,
+          client_id: registered.clientId,
+          scope: 'read',
+        });
+        await expect(oauth.validateJwtAccessToken(as, resourceRequest, 'https://other.example', insecure)).rejects.toThrow(/aud/);
       }
     });
 
@@ -127,6 +135,8 @@ describe.each(dialects)('interoperability with client libraries (%s)', (dialect)
         const params = oauth.validateAuthResponse(as, c, callback, state);
         const response = await oauth.authorizationCodeGrantRequest(as, c, clientAuth, params, REDIRECT_URI, codeVerifier, insecure);
         const tokens = await oauth.processAuthorizationCodeResponse(as, c, response, { expectedNonce: nonce, requireIdToken: true });
+        await verifyIdToken(tokens.id_token!, c.client_id, nonce, tokens.access_token);
+        expect(await verifyAccessToken(tokens.access_token)).toMatchObject({ sub: user.id, client_id: c.client_id, scope: 'openid profile email read' });
         return { tokens, nonce };
       };
 
@@ -134,8 +144,6 @@ describe.each(dialects)('interoperability with client libraries (%s)', (dialect)
       expect(first.tokens).toMatchObject({ token_type: 'bearer', expires_in: 900, scope: 'openid profile email read' });
       const idClaims = oauth.getValidatedIdTokenClaims(first.tokens)!;
       expect(idClaims).toMatchObject({ iss: t.issuer, aud: c.client_id, sub: user.id, nonce: first.nonce, name: 'Katherine Johnson', email: user.email });
-      await verifyIdToken(first.tokens.id_token!, c.client_id, first.nonce, first.tokens.access_token);
-      expect(await verifyAccessToken(first.tokens.access_token)).toMatchObject({ sub: user.id, client_id: c.client_id, scope: 'openid profile email read' });
 
       const userinfo = await oauth.processUserInfoResponse(as, c, user.id, await oauth.userInfoRequest(as, c, first.tokens.access_token, insecure));
       expect(userinfo).toStrictEqual({ sub: user.id, name: 'Katherine Johnson', email: user.email });
@@ -280,14 +288,14 @@ describe.each(dialects)('interoperability with client libraries (%s)', (dialect)
           expectedNonce: nonce,
           idTokenExpected: true,
         });
+        await verifyIdToken(tokens.id_token!, registered.clientId, nonce, tokens.access_token);
+        expect(await verifyAccessToken(tokens.access_token)).toMatchObject({ sub: user.id, client_id: registered.clientId, scope: 'openid profile email' });
         return { tokens, nonce };
       };
 
       const first = await login();
       const claims = first.tokens.claims()!;
       expect(claims).toMatchObject({ iss: t.issuer, aud: registered.clientId, sub: user.id, nonce: first.nonce, email: user.email, name: 'Katherine Johnson' });
-      await verifyIdToken(first.tokens.id_token!, registered.clientId, first.nonce, first.tokens.access_token);
-      await verifyAccessToken(first.tokens.access_token);
 
       expect(await client.fetchUserInfo(config, first.tokens.access_token, claims.sub)).toStrictEqual({
         sub: user.id,
@@ -315,6 +323,8 @@ describe.each(dialects)('interoperability with client libraries (%s)', (dialect)
       expect(refreshed.refresh_token).toBeTruthy();
       expect(refreshed.refresh_token).not.toBe(first.tokens.refresh_token);
       await verifyAccessToken(refreshed.access_token);
+      expect(refreshed.claims()).toMatchObject({ sub: user.id, auth_time: claims.auth_time });
+      await verifyIdToken(refreshed.id_token!, registered.clientId, undefined, refreshed.access_token);
       await expect(client.refreshTokenGrant(config, first.tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant', status: 400 });
 
       const second = await login();
@@ -325,6 +335,33 @@ describe.each(dialects)('interoperability with client libraries (%s)', (dialect)
       expect(await client.tokenIntrospection(config, accessToken)).toStrictEqual({ active: false });
       await expect(client.fetchUserInfo(config, accessToken, user.id)).rejects.toMatchObject({ status: 401 });
       await expect(client.refreshTokenGrant(config, refreshToken!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    });
+
+    it('client_secret_post at every endpoint; revoking an access token (token_type_hint) leaves the refresh token alive', async () => {
+      const registered = await t.createClient({ name: 'post app', tokenEndpointAuthMethod: 'client_secret_post' });
+      const config = await client.discovery(issuer, registered.clientId, registered.clientSecret, client.ClientSecretPost(), options);
+      const codeVerifier = client.randomPKCECodeVerifier();
+      const state = client.randomState();
+      const nonce = client.randomNonce();
+      const redirectTo = client.buildAuthorizationUrl(config, {
+        redirect_uri: REDIRECT_URI,
+        scope: 'openid read',
+        code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge_method: 'S256',
+        state,
+        nonce,
+      });
+      const callback = await authorizeThroughForms(new FormBrowser(t.issuer), redirectTo.href, { email: user.email, password: PASSWORD });
+      const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce });
+      await verifyIdToken(tokens.id_token!, registered.clientId, nonce, tokens.access_token);
+      await verifyAccessToken(tokens.access_token);
+
+      await client.tokenRevocation(config, tokens.access_token, { token_type_hint: 'access_token' });
+      expect(await client.tokenIntrospection(config, tokens.access_token)).toStrictEqual({ active: false });
+      await expect(client.fetchUserInfo(config, tokens.access_token, user.id)).rejects.toMatchObject({ status: 401 });
+      expect(await client.tokenIntrospection(config, tokens.refresh_token!, { token_type_hint: 'refresh_token' })).toMatchObject({ active: true });
+      const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+      expect(await client.fetchUserInfo(config, refreshed.access_token, user.id)).toStrictEqual({ sub: user.id });
     });
   });
 });
