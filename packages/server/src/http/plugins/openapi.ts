@@ -25,6 +25,12 @@ export const openApiPlugin = fp(async (app: FastifyInstance, { issuer }: { issue
             scheme: 'bearer',
             description: 'A Gatehouse API key holding the management scope the operation needs.',
           },
+          bearerAccessToken: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description: 'An OAuth access token issued by this server (RFC 9068 JWT), as for /oauth/userinfo.',
+          },
         },
       },
     },
