@@ -1,22 +1,63 @@
 import type { Redis } from 'ioredis';
+import { randomBase62 } from '../random.js';
 import type { PubSub } from './pubsub.js';
+
+/** How long `publish` waits for every subscriber to confirm it has handled a message. */
+const DEFAULT_CONFIRM_TIMEOUT_MS = 1000;
+
+interface Envelope {
+  /** The message. */
+  m: string;
+  /** Where to confirm handling, and under which id. */
+  a: string;
+  i: string;
+}
+
+function parseEnvelope(raw: string): Envelope | undefined {
+  try {
+    const value = JSON.parse(raw) as Partial<Envelope> | null;
+    return value && typeof value.m === 'string' && typeof value.a === 'string' && typeof value.i === 'string' ? (value as Envelope) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /**
  * Redis pub/sub. Publishing uses the shared command connection; subscribing needs a connection of its own,
  * duplicated from it. After a reconnect, subscribers are told, because messages sent meanwhile are lost.
+ *
+ * `publish` resolves once every process subscribed to the channel has run its handlers for the message (each
+ * confirms on the publisher's own reply channel; PUBLISH says how many received it), or after a timeout. So
+ * when a revocation call returns, every live process has already dropped what it cached: "immediate on every
+ * process" holds for the very next request, whichever process serves it.
  */
 export class RedisPubSub implements PubSub {
   readonly #subscriber: Redis;
+  readonly #replyChannel = `gatehouse:confirm:${randomBase62(20)}`;
+  readonly #pending = new Map<string, () => void>();
+  readonly #confirmTimeoutMs: number;
+  #replySubscription: Promise<unknown> | undefined;
   #handlers = new Map<string, Array<(message: string) => void>>();
   #resubscribeHandlers: Array<() => void> = [];
   #connectedOnce = false;
 
-  constructor(private readonly redis: Redis) {
+  constructor(
+    private readonly redis: Redis,
+    options: { confirmTimeoutMs?: number } = {},
+  ) {
+    this.#confirmTimeoutMs = options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
     // The shared connection fails commands at once while disconnected (no offline queue); the subscriber's
     // only commands are (re)subscriptions, which must wait for its connection instead of failing.
     this.#subscriber = redis.duplicate({ enableOfflineQueue: true });
-    this.#subscriber.on('message', (channel: string, message: string) => {
-      for (const handler of this.#handlers.get(channel) ?? []) handler(message);
+    this.#subscriber.on('message', (channel: string, raw: string) => {
+      if (channel === this.#replyChannel) {
+        this.#pending.get(raw)?.();
+        return;
+      }
+      const envelope = parseEnvelope(raw);
+      if (!envelope) return;
+      for (const handler of this.#handlers.get(channel) ?? []) handler(envelope.m);
+      this.redis.publish(envelope.a, envelope.i).catch(() => {});
     });
     this.#subscriber.on('ready', () => {
       if (this.#connectedOnce) for (const handler of this.#resubscribeHandlers) handler();
@@ -27,7 +68,26 @@ export class RedisPubSub implements PubSub {
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await this.redis.publish(channel, message);
+    await (this.#replySubscription ??= this.#subscriber.subscribe(this.#replyChannel));
+    const id = randomBase62(16);
+    let confirmed = 0;
+    let expected = Number.POSITIVE_INFINITY;
+    let allConfirmed!: () => void;
+    const done = new Promise<void>((resolve) => (allConfirmed = resolve));
+    this.#pending.set(id, () => {
+      if (++confirmed >= expected) allConfirmed();
+    });
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      expected = await this.redis.publish(channel, JSON.stringify({ m: message, a: this.#replyChannel, i: id } satisfies Envelope));
+      if (confirmed >= expected) return;
+      // A subscriber that cannot answer in time (stuck or gone) must not hold the caller: its cache still
+      // expires after GATEHOUSE_KEY_CACHE_TTL_SECONDS.
+      await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#confirmTimeoutMs)))]);
+    } finally {
+      clearTimeout(timer);
+      this.#pending.delete(id);
+    }
   }
 
   async subscribe(channel: string, handler: (message: string) => void): Promise<void> {
