@@ -5,6 +5,7 @@ import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { WriteBehind } from './core/write-behind.js';
+import type { WriteBehindLog } from './core/write-behind-log.js';
 import type { Config } from './config/load-config.js';
 import type { Stores } from './storage/stores.js';
 
@@ -17,7 +18,7 @@ export interface Services {
   apiKeys: ApiKeyService;
   keyCache: KeyCache;
   rateLimiter: RateLimiter;
-  audit: WriteBehind<string, AuditEvent>;
+  audit: WriteBehindLog<AuditEvent>;
   lastUsed: WriteBehind<string, number>;
   /** 'ok' or 'unavailable' per dependency. */
   checkReadiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
