@@ -183,12 +183,20 @@ export class ApiKeyService {
     return result.key;
   }
 
-  /** Verifies a key for a caller holding keys:verify; records the attempt. */
-  async verify(actor: Actor, input: { key: string; scopes?: string[] | undefined }): Promise<ApiKeyVerification> {
-    const result = await verifyApiKey(
+  /**
+   * Verifies a key for a caller holding keys:verify; records the attempt. Synchronous when the answer needs no
+   * I/O (the cached hot path), a promise otherwise.
+   */
+  verify(actor: Actor, input: { key: string; scopes?: string[] | undefined }): ApiKeyVerification | Promise<ApiKeyVerification> {
+    const result = verifyApiKey(
       { keys: this.deps.cache, rateLimiter: this.deps.rateLimiter, clock: this.deps.clock },
       { key: input.key, scopes: input.scopes, tenantId: actor.tenantId },
     );
+    if (result instanceof Promise) return result.then((settled) => this.#recordVerification(actor, settled));
+    return this.#recordVerification(actor, result);
+  }
+
+  #recordVerification(actor: Actor, result: ApiKeyVerification): ApiKeyVerification {
     const now = this.deps.clock.now();
     if (result.valid) this.deps.lastUsed.add(result.key.id, now);
     this.record(
