@@ -111,6 +111,15 @@ describe.each(dialects)('verify fast path answers as the Fastify route does (%s)
     expect(JSON.parse(after.text)).toMatchObject({ valid: false, code: 'REVOKED' });
   });
 
+  it('answers a changed key with its new fields at once', async () => {
+    const created = await t.createKey({ metadata: { plan: 'free' } });
+    const before = JSON.parse((await overSocket({ body: JSON.stringify({ key: created.key }) })).text);
+    expect(before.metadata).toEqual({ plan: 'free' });
+    await t.api('PATCH', `/v1/keys/${created.id}`, { body: { metadata: { plan: 'pro' }, name: 'renamed' } });
+    const after = JSON.parse((await overSocket({ body: JSON.stringify({ key: created.key }) })).text);
+    expect(after).toMatchObject({ valid: true, name: 'renamed', metadata: { plan: 'pro' } });
+  });
+
   it('consumes the key rate limit and reports it', async () => {
     const limited = await t.createKey({ rateLimit: { limit: 1, windowSeconds: 60 } });
     const first = JSON.parse((await overSocket({ body: JSON.stringify({ key: limited.key }) })).text);

@@ -101,6 +101,19 @@ export function createFastVerify({ services, bodyLimit, handler, logger, isClosi
     writeJson(response, status, requestId, body, httpError.headers);
   }
 
+  // A valid key without a rate limit always gets the same answer, until the record changes; and a changed key
+  // is a new record (the cache drops the old one on every change), so the text can be kept per record.
+  const validBodies = new WeakMap<object, string>();
+  function verificationBody(result: ApiKeyVerification): string {
+    if (!result.valid || result.rateLimit !== null) return JSON.stringify(verificationView(result, clock.now()));
+    let body = validBodies.get(result.key);
+    if (body === undefined) {
+      body = JSON.stringify(verificationView(result, clock.now()));
+      validBodies.set(result.key, body);
+    }
+    return body;
+  }
+
   const stats = { answered: 0, handedOver: 0 };
   const fastVerify = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (request.method !== 'POST' || request.url !== VERIFY_KEY_PATH) return false;
@@ -165,8 +178,7 @@ export function createFastVerify({ services, bodyLimit, handler, logger, isClosi
         },
       };
       apiKeys.touch(admin.id, now);
-      const answer = (result: ApiKeyVerification) =>
-        writeJson(response, 200, requestId, JSON.stringify(verificationView(result, clock.now())));
+      const answer = (result: ApiKeyVerification) => writeJson(response, 200, requestId, verificationBody(result));
       let result: ApiKeyVerification | Promise<ApiKeyVerification>;
       try {
         result = apiKeys.verify(actor, input);
