@@ -12,8 +12,9 @@ import { cpus } from 'node:os';
 import { cleanup } from './lib/processes.js';
 import { formatTable } from './lib/table.js';
 import * as apiKeyVerify from './scenarios/api-key-verify.js';
+import * as tokenClientCredentials from './scenarios/token-client-credentials.js';
 
-const SCENARIOS = [apiKeyVerify];
+const SCENARIOS = [apiKeyVerify, tokenClientCredentials];
 
 function numberSetting(name, fallback, { min = 0, integer = true } = {}) {
   const raw = process.env[name];

@@ -71,6 +71,8 @@ export async function runLoad({ url, requests, verifyBody, duration, title, serv
   return {
     title,
     requests: result.requests.total,
+    // always 0 here (any non-2xx response makes the run throw above); kept so reports can show it
+    non2xx: result.non2xx,
     seconds: result.duration,
     reqPerSec: result.requests.total / result.duration,
     p50: percentile(50),

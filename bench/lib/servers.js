@@ -38,3 +38,32 @@ export async function startHelloServer() {
   });
   return { ...handle, url: handle.match[1] };
 }
+
+const OIDC_PROVIDER_SERVER = fileURLToPath(new URL('./oidc-provider-server.js', import.meta.url));
+
+/**
+ * node-oidc-provider (the baseline of token-client-credentials) in its own process; `config` is passed to
+ * lib/oidc-provider-server.js as JSON: {clientId, clientSecret, scope, audience, jwk}.
+ */
+export async function startOidcProvider(config, { nodeArgs = [] } = {}) {
+  const handle = await startNode('oidc-provider', [...nodeArgs, OIDC_PROVIDER_SERVER], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({ NODE_ENV: 'production', OIDC_BENCH_CONFIG: JSON.stringify(config) }),
+    ready: /^oidc-provider listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 30_000,
+  });
+  return { ...handle, url: handle.match[1] };
+}
+
+const SIGN_FLOOR_SERVER = fileURLToPath(new URL('./sign-floor-server.js', import.meta.url));
+
+/** The floor reference of token-client-credentials: Fastify + form parsing + one Ed25519 signature. */
+export async function startSignFloorServer() {
+  const handle = await startNode('sign-floor', [SIGN_FLOOR_SERVER], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({ NODE_ENV: 'production' }),
+    ready: /^sign-floor listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 30_000,
+  });
+  return { ...handle, url: handle.match[1] };
+}

@@ -6,18 +6,28 @@ import { KeyCache } from './core/cache/key-cache.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
+import { ClientService } from './core/oauth/client-service.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
 import { RedisPubSub } from './core/pubsub/redis.js';
 import { MemoryRateLimiter } from './core/rate-limit/memory.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import { RedisRateLimiter } from './core/rate-limit/redis.js';
+import { scryptParamsForCost } from './core/users/password-hash.js';
+import { UserService } from './core/users/user-service.js';
+import { SigningKeys } from './core/tokens/signing-keys.js';
+import { TokenDenylist } from './core/tokens/token-denylist.js';
+import { verifyAccessToken } from './core/tokens/verify-access-token.js';
+import type { OAuthDeps } from './core/oauth/oauth-deps.js';
+import { revokeGrants } from './core/oauth/revoke-grants.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
-import type { Config } from './config/load-config.js';
+import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
 import { resolveMasterKey } from './config/master-key.js';
 import { buildApp, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
+import { CsrfProtection } from './http/pages/csrf.js';
 import type { Services } from './services.js';
+import type { OAuthClientRecord } from './storage/stores.js';
 import { createSqlStores } from './storage/sql/create-sql-stores.js';
 import { openDatabase } from './storage/sql/database.js';
 import { migrateToLatest } from './storage/sql/migrate.js';
@@ -25,6 +35,7 @@ import { migrateToLatest } from './storage/sql/migrate.js';
 /** The composition root: the only place where things are wired together. */
 
 const KEY_INVALIDATION_CHANNEL = 'gatehouse:invalidate:api-key';
+const CLIENT_INVALIDATION_CHANNEL = 'gatehouse:invalidate:oauth-client';
 
 export interface CreateServicesOptions {
   clock?: Clock;
@@ -105,6 +116,16 @@ export async function createServices(config: Config, options: CreateServicesOpti
     // Invalidations sent while the subscription was down are lost: forget everything instead.
     bus.onResubscribe(() => keyCache.clear());
 
+    // OAuth clients by id, for client authentication on the token endpoint; invalidated like API keys.
+    const clientCache = new KeyCache<OAuthClientRecord>({
+      load: (id) => stores.clients.findById(id),
+      clock,
+      ttlMs: config.keyCacheTtlSeconds * 1000,
+      maxEntries: 100_000,
+    });
+    await bus.subscribe(CLIENT_INVALIDATION_CHANNEL, (id) => clientCache.invalidate(id));
+    bus.onResubscribe(() => clientCache.clear());
+
     const audit = new WriteBehindLog<AuditEvent>({
       write: (events) => stores.audit.insertMany(events),
       intervalMs: options.auditFlushIntervalMs ?? 1000,
@@ -125,6 +146,21 @@ export async function createServices(config: Config, options: CreateServicesOpti
     audit.start();
     lastUsed.start();
 
+    const signingKeys = await SigningKeys.open({
+      store: stores.signingKeys,
+      secretBox,
+      clock,
+      pubsub: bus,
+      defaultAlg: config.signingAlg,
+      activationDelaySeconds: config.signingKeyActivationSeconds,
+      maxTokenTtlSeconds: config.maxTokenTtlSeconds,
+      onError: report,
+    }).catch(async (error: unknown) => {
+      await audit.stop().catch(() => {});
+      await lastUsed.stop().catch(() => {});
+      throw error;
+    });
+
     const apiKeys = new ApiKeyService({
       store: stores.apiKeys,
       cache: keyCache,
@@ -138,16 +174,69 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
     });
 
+    const clients = new ClientService({
+      store: stores.clients,
+      cache: clientCache,
+      clock,
+      audit,
+      async invalidate(id) {
+        clientCache.invalidate(id);
+        await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
+      },
+    });
+    const users = new UserService({ store: stores.users, clock, hashParams: scryptParamsForCost(config.passwordHashCost) });
+    const denylist = await TokenDenylist.open({ store: stores.grants, pubsub: bus, clock });
+    const oauth: OAuthDeps = {
+      clock,
+      issuer: () => config.issuer,
+      policy: {
+        accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+        maxTokenTtlSeconds: config.maxTokenTtlSeconds,
+        idTokenTtlSeconds: Math.min(3600, config.maxTokenTtlSeconds),
+        refreshTokenAbsoluteSeconds: config.refreshTokenAbsoluteSeconds,
+        refreshTokenIdleSeconds: config.refreshTokenIdleSeconds,
+        authorizationCodeSeconds: 60,
+        sessionSeconds: config.loginSessionSeconds,
+      },
+      grants: stores.grants,
+      consents: stores.consents,
+      sessions: stores.sessions,
+      denylist,
+      signingKey: () => signingKeys.current(),
+      async findClient(id) {
+        const client = await clients.lookup(id);
+        return client && client.deletedAt === null ? client : undefined;
+      },
+      async findUser(id) {
+        const user = await stores.users.findById(id);
+        return user && user.deletedAt === null ? user : undefined;
+      },
+      verifyAccessToken: (token) => verifyAccessToken(token, { keys: signingKeys, issuer: config.issuer, now: clock.now() }),
+      audit: (input, origin) => apiKeys.record(clock.now(), input, origin),
+    };
+    // A deleted user's grants, sessions and consents end with it; so do a deleted client's grants.
+    users.addDeletionHook(async (user, now) => {
+      await revokeGrants(oauth, { userId: user.id }, 'user deleted', null);
+      await stores.sessions.revokeForUser(user.id, now);
+      await stores.consents.forget(user.id);
+    });
+    const csrf = new CsrfProtection({ masterKey, secure: new URL(config.issuer).protocol === 'https:' });
+
     return {
       config,
       clock,
       stores,
       secretBox,
       apiKeys,
+      clients,
+      users,
+      csrf,
       keyCache,
       rateLimiter,
       audit,
       lastUsed,
+      signingKeys,
+      oauth,
       async checkReadiness() {
         const checks: Record<string, 'ok' | 'unavailable'> = {};
         checks.database = await database.ping().then(() => 'ok' as const, () => 'unavailable' as const);
@@ -155,6 +244,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
         return checks;
       },
       async close() {
+        denylist.close();
+        await signingKeys.close();
         await audit.stop();
         await lastUsed.stop();
         await bus.close();
@@ -186,6 +277,17 @@ export async function startServer(config: Config, options: CreateServicesOptions
     const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
     const app = await buildApp(services, options);
     const address = await app.listen({ port: config.port, host: config.host });
+    if (!config.issuerConfigured) {
+      // GATEHOUSE_PORT=0: the issuer names the port actually listened on.
+      const bound = app.server.address();
+      if (bound && typeof bound === 'object') config.issuer = defaultIssuer(config.host, bound.port);
+      if (!isLoopbackHost(config.host)) {
+        app.log.warn(
+          { issuer: config.issuer },
+          'GATEHOUSE_ISSUER is unset: the issuer is a plain-http address; set it to the public https URL',
+        );
+      }
+    }
     let closing: Promise<void> | undefined;
     return {
       app,

@@ -3,9 +3,14 @@ import type { AuditEvent } from './core/audit/audit-event.js';
 import type { KeyCache } from './core/cache/key-cache.js';
 import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
+import type { ClientService } from './core/oauth/client-service.js';
+import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
+import type { UserService } from './core/users/user-service.js';
+import type { SigningKeys } from './core/tokens/signing-keys.js';
 import type { WriteBehind } from './core/write-behind.js';
 import type { WriteBehindLog } from './core/write-behind-log.js';
+import type { CsrfProtection } from './http/pages/csrf.js';
 import type { Config } from './config/load-config.js';
 import type { Stores } from './storage/stores.js';
 
@@ -16,10 +21,19 @@ export interface Services {
   stores: Stores;
   secretBox: SecretBox;
   apiKeys: ApiKeyService;
+  /** OAuth clients: management, and the cached lookup client authentication uses. */
+  clients: ClientService;
+  users: UserService;
+  /** CSRF tokens for the login and consent forms. */
+  csrf: CsrfProtection;
   keyCache: KeyCache;
   rateLimiter: RateLimiter;
   audit: WriteBehindLog<AuditEvent>;
   lastUsed: WriteBehind<string, number>;
+  /** JWT signing keys and the JWKS, in memory. */
+  signingKeys: SigningKeys;
+  /** The authorization server's state and policy, shared by the OAuth endpoints. */
+  oauth: OAuthDeps;
   /** 'ok' or 'unavailable' per dependency. */
   checkReadiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
   /** Flushes the write-behind queues and closes connections. */

@@ -38,6 +38,8 @@ describe.skipIf(!testDatabaseUrl || !testRedisUrl)('cluster: two processes, one 
       GATEHOUSE_REDIS_URL: testRedisUrl!,
       GATEHOUSE_MASTER_KEY: masterKey,
       GATEHOUSE_BOOTSTRAP_ADMIN_KEY: rootKey,
+      // One public address in front of both, as behind a load balancer: tokens name one issuer.
+      GATEHOUSE_ISSUER: 'http://127.0.0.1:4000',
       GATEHOUSE_LOG_LEVEL: 'warn',
       GATEHOUSE_MANAGEMENT_RATE_LIMIT: '100000/60',
     });
@@ -107,5 +109,38 @@ describe.skipIf(!testDatabaseUrl || !testRedisUrl)('cluster: two processes, one 
     expect(await verify(b, oldKey)).toBe('REVOKED');
     expect(await verify(b, rotated.body.key)).toBe('VALID');
     expect(await verify(a, oldKey)).toBe('REVOKED');
+  });
+
+  it('OAuth across processes: a client made on A issues tokens on B, both publish one JWKS, a revocation on A is seen by B at once', async () => {
+    const created = await call(a, 'POST', '/v1/clients', {
+      name: 'cluster client',
+      redirectUris: [],
+      grantTypes: ['client_credentials'],
+      scopes: ['read'],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+    });
+    expect(created.status).toBe(201);
+    const { clientId, clientSecret } = created.body as { clientId: string; clientSecret: string };
+    const auth = `Basic ${Buffer.from(`${clientId}:${clientSecret}`).toString('base64')}`;
+    const oauth = async (server: SpawnedServer, path: string, body: Record<string, string>) => {
+      const response = await fetch(`${server.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
+        body: new URLSearchParams(body),
+      });
+      const text = await response.text();
+      return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    };
+    const jwks = await Promise.all([a, b].map(async (server) => (await fetch(`${server.url}/.well-known/jwks.json`)).text()));
+    expect(jwks[0]).toBe(jwks[1]);
+
+    for (let i = 0; i < 10; i++) {
+      const issued = await oauth(b, '/oauth/token', { grant_type: 'client_credentials' });
+      expect(issued.status).toBe(200);
+      expect((await oauth(b, '/oauth/introspect', { token: issued.body.access_token })).body.active).toBe(true);
+      expect((await oauth(a, '/oauth/revoke', { token: issued.body.access_token })).status).toBe(200);
+      expect((await oauth(a, '/oauth/introspect', { token: issued.body.access_token })).body, `A, round ${i}`).toEqual({ active: false });
+      expect((await oauth(b, '/oauth/introspect', { token: issued.body.access_token })).body).toEqual({ active: false });
+    }
   });
 });

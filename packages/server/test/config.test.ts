@@ -10,10 +10,14 @@ describe('loadConfig', () => {
       databaseUrl: undefined,
       redisUrl: undefined,
       issuer: 'http://127.0.0.1:4000',
+      issuerConfigured: false,
       trustProxy: false,
       logLevel: 'info',
       managementRateLimit: { limit: 1000, windowSeconds: 60 },
       keyCacheTtlSeconds: 300,
+      signingAlg: 'EdDSA',
+      signingKeyActivationSeconds: 60,
+      maxTokenTtlSeconds: 86_400,
     });
     expect(config.dataDir).toMatch(/\/data$/);
   });
@@ -28,13 +32,60 @@ describe('loadConfig', () => {
     const config = loadConfig(env, ['--port', '6000', '--log-level', 'warn']);
     expect(config).toMatchObject({
       port: 6000,
-      issuer: 'https://auth.example.com',
+      issuer: 'https://auth.example.com/',
+      issuerConfigured: true,
       trustProxy: ['10.0.0.0/8', '127.0.0.1'],
       logLevel: 'warn',
       managementRateLimit: { limit: 50, windowSeconds: 10 },
     });
     expect(loadConfig({ GATEHOUSE_TRUST_PROXY: 'off' }).trustProxy).toBe(false);
     expect(loadConfig({ GATEHOUSE_HOST: '::1' }).issuer).toBe('http://[::1]:4000');
+  });
+
+  it('GATEHOUSE_PASSWORD_HASH_COST: default 17 (OWASP), 14 to 20, flag mirrors it', () => {
+    expect(loadConfig({}).passwordHashCost).toBe(17);
+    expect(loadConfig({ GATEHOUSE_PASSWORD_HASH_COST: '14' }).passwordHashCost).toBe(14);
+    expect(loadConfig({}, ['--password-hash-cost', '18']).passwordHashCost).toBe(18);
+    for (const bad of ['13', '21', '1.5', 'high']) {
+      expect(() => loadConfig({ GATEHOUSE_PASSWORD_HASH_COST: bad })).toThrow(/GATEHOUSE_PASSWORD_HASH_COST/);
+    }
+  });
+
+  it('keeps the issuer byte-identical to GATEHOUSE_ISSUER, and refuses what RFC 8414 forbids', () => {
+    for (const issuer of ['https://auth.example.com', 'https://auth.example.com/', 'https://example.com/tenants/Acme', 'http://localhost:4000', 'http://127.0.0.1:4000/x', 'http://[::1]:4000']) {
+      expect(loadConfig({ GATEHOUSE_ISSUER: issuer }).issuer).toBe(issuer);
+    }
+    for (const [issuer, problem] of [
+      ['http://auth.example.com', /must use https/],
+      ['http://10.0.0.1:4000', /must use https/],
+      ['https://auth.example.com/?tenant=a', /query or fragment/],
+      ['https://auth.example.com/#x', /query or fragment/],
+      ['https://auth.example.com?', /query or fragment/],
+      ['https://user:pw@auth.example.com', /credentials/],
+      ['ftp://auth.example.com', /absolute https URL/],
+      ['/relative', /absolute https URL/],
+    ] as const) {
+      expect(() => loadConfig({ GATEHOUSE_ISSUER: issuer }), issuer).toThrow(problem);
+    }
+  });
+
+  it('reads the signing settings', () => {
+    const config = loadConfig({
+      GATEHOUSE_SIGNING_ALG: 'ES256',
+      GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS: '0',
+      GATEHOUSE_MAX_TOKEN_TTL_SECONDS: '3600',
+    });
+    expect(config).toMatchObject({ signingAlg: 'ES256', signingKeyActivationSeconds: 0, maxTokenTtlSeconds: 3600 });
+    expect(loadConfig({}, ['--signing-alg', 'RS256']).signingAlg).toBe('RS256');
+    for (const [name, value] of [
+      ['GATEHOUSE_SIGNING_ALG', 'HS256'],
+      ['GATEHOUSE_SIGNING_ALG', 'none'],
+      ['GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS', '-1'],
+      ['GATEHOUSE_MAX_TOKEN_TTL_SECONDS', '0'],
+      ['GATEHOUSE_MAX_TOKEN_TTL_SECONDS', '1.5'],
+    ] as const) {
+      expect(() => loadConfig({ [name]: value }), `${name}=${value}`).toThrow(name);
+    }
   });
 
   it('collects every problem into one clear error', () => {
@@ -64,5 +115,18 @@ describe('loadConfig', () => {
 
   it('refuses unknown flags', () => {
     expect(() => loadConfig({}, ['--prot', '1'])).toThrow();
+  });
+
+  it('reads the OAuth token lifetimes, with RFC-minded defaults, and refuses an access TTL above the cap', () => {
+    expect(loadConfig({})).toMatchObject({
+      accessTokenTtlSeconds: 900,
+      refreshTokenAbsoluteSeconds: 30 * 86_400,
+      refreshTokenIdleSeconds: 7 * 86_400,
+      loginSessionSeconds: 86_400,
+    });
+    const custom = loadConfig({ GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS: '300', GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS: '3600' }, ['--refresh-token-absolute', '7200']);
+    expect(custom).toMatchObject({ accessTokenTtlSeconds: 300, refreshTokenIdleSeconds: 3600, refreshTokenAbsoluteSeconds: 7200 });
+    expect(() => loadConfig({ GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS: '3600', GATEHOUSE_MAX_TOKEN_TTL_SECONDS: '600' })).toThrow(/must not exceed/);
+    expect(() => loadConfig({ GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS: '0' })).toThrow(/GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS/);
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { VERIFY_CODES } from '../src/core/api-keys/verify-api-key.js';
-import { ERROR_CATALOG } from '../src/core/errors.js';
+import { ERROR_CATALOG, OAUTH_ERROR_CATALOG } from '../src/core/errors.js';
 import { createTestApp } from './helpers/test-app.js';
 
 const errorsDoc = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
@@ -24,6 +24,12 @@ describe('docs/errors.md is in sync with the code', () => {
     const documented = tableAfter('## HTTP error codes');
     expect([...documented.keys()].sort()).toEqual(Object.keys(ERROR_CATALOG).sort());
     for (const [code, { status }] of Object.entries(ERROR_CATALOG)) expect(documented.get(code)).toBe(String(status));
+  });
+
+  it('lists every OAuth error code with its status', () => {
+    const documented = tableAfter('## OAuth error codes');
+    expect([...documented.keys()].sort()).toEqual(Object.keys(OAUTH_ERROR_CATALOG).sort());
+    for (const [code, { status }] of Object.entries(OAUTH_ERROR_CATALOG)) expect(documented.get(code)).toBe(String(status));
   });
 
   it('lists every verification result code', () => {
@@ -53,8 +59,27 @@ describe('OpenAPI document and docs page', () => {
         'POST /v1/keys/{id}/revoke',
         'POST /v1/keys/verify',
         'GET /v1/audit-events',
+        'POST /v1/users',
+        'GET /v1/users',
+        'GET /v1/users/{id}',
+        'DELETE /v1/users/{id}',
         'GET /healthz',
         'GET /readyz',
+        'GET /.well-known/jwks.json',
+        'GET /v1/signing-keys',
+        'POST /v1/signing-keys/rotate',
+        'DELETE /v1/users/{id}/grants',
+        'DELETE /v1/clients/{id}/grants',
+        'GET /.well-known/oauth-authorization-server',
+        'GET /.well-known/openid-configuration',
+        'GET /oauth/authorize',
+        'POST /oauth/authorize/login',
+        'POST /oauth/authorize/consent',
+        'POST /oauth/token',
+        'POST /oauth/revoke',
+        'POST /oauth/introspect',
+        'GET /oauth/userinfo',
+        'POST /oauth/userinfo',
       ]) {
         expect(operations).toContain(route);
       }

@@ -1,7 +1,11 @@
 import { describe } from 'vitest';
 import { apiKeyStoreContract } from '../src/storage/contract/api-key-store.contract.js';
 import { auditStoreContract } from '../src/storage/contract/audit-store.contract.js';
+import { clientStoreContract } from '../src/storage/contract/client-store.contract.js';
+import { grantStoreContract } from '../src/storage/contract/grant-store.contract.js';
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
+import { userStoreContract } from '../src/storage/contract/user-store.contract.js';
+import { signingKeyStoreContract } from '../src/storage/contract/signing-key-store.contract.js';
 import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
 import { openDatabase, type Database } from '../src/storage/sql/database.js';
 import { migrateToLatest } from '../src/storage/sql/migrate.js';
@@ -58,5 +62,9 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   const open = () => openFresh(dialect);
   apiKeyStoreContract(dialect, open);
   auditStoreContract(dialect, open);
+  grantStoreContract(dialect, open);
   metaStoreContract(dialect, open);
+  clientStoreContract(dialect, open);
+  userStoreContract(dialect, open);
+  signingKeyStoreContract(dialect, open);
 });

@@ -19,12 +19,16 @@ Options for start and migrate (each mirrors an environment variable):
   --data-dir DIR        GATEHOUSE_DATA_DIR (./data)
   --database-url URL    GATEHOUSE_DATABASE_URL (unset: SQLite in the data dir)
   --redis-url URL       GATEHOUSE_REDIS_URL (unset: in-memory)
-  --issuer URL          GATEHOUSE_ISSUER (http://<host>:<port>)
+  --issuer URL          GATEHOUSE_ISSUER (http://<host>:<listening port>)
   --trust-proxy LIST    GATEHOUSE_TRUST_PROXY (off)
   --log-level LEVEL     GATEHOUSE_LOG_LEVEL (info)
   --management-rate-limit N/S
                         GATEHOUSE_MANAGEMENT_RATE_LIMIT (1000/60)
   --key-cache-ttl S     GATEHOUSE_KEY_CACHE_TTL_SECONDS (300)
+  --signing-alg ALG     GATEHOUSE_SIGNING_ALG (EdDSA | ES256 | RS256)
+  --signing-key-activation S
+                        GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS (60)
+  --max-token-ttl S     GATEHOUSE_MAX_TOKEN_TTL_SECONDS (86400)
 Secrets are read from the environment only: GATEHOUSE_MASTER_KEY, GATEHOUSE_BOOTSTRAP_ADMIN_KEY.
 `;
 

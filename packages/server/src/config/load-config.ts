@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assertValidPolicy, type RateLimitPolicy } from '../core/rate-limit/decide.js';
+import { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_HASH_COST, MIN_PASSWORD_HASH_COST } from '../core/users/password-hash.js';
+import { SIGNING_ALGS, isSigningAlg, type SigningAlg } from '../core/tokens/signing-alg.js';
 
 /** Validated, typed configuration. Environment variables first; command-line flags override them. */
 export interface Config {
@@ -11,7 +13,14 @@ export interface Config {
   databaseUrl: string | undefined;
   /** Unset: in-memory rate limiting and pub/sub (one process). */
   redisUrl: string | undefined;
+  /**
+   * The issuer identifier (`iss`, metadata), byte-identical to GATEHOUSE_ISSUER when set. When unset it is
+   * `http://<host>:<port>`, and startServer replaces it with the address actually listened on (GATEHOUSE_PORT=0).
+   * Read it when needed (at request time), not once at start-up.
+   */
   issuer: string;
+  /** Whether `issuer` came from GATEHOUSE_ISSUER (otherwise it is derived from the listening address). */
+  issuerConfigured: boolean;
   /** Base64 of 32 bytes; unset in embedded mode means "generate into the data dir". Never a flag. */
   masterKey: string | undefined;
   /** Becomes the root admin key on an empty store. Never a flag (flags show up in `ps`). */
@@ -24,6 +33,22 @@ export interface Config {
   /** How long a cached key is trusted without a reload, should an invalidation be lost. */
   keyCacheTtlSeconds: number;
   bodyLimitBytes: number;
+  /** scrypt cost of new password hashes, as log2 N (OWASP: 17). */
+  passwordHashCost: number;
+  /** The algorithm of new signing keys. */
+  signingAlg: SigningAlg;
+  /** How long a rotated-in signing key is published before it signs. */
+  signingKeyActivationSeconds: number;
+  /** The cap on any access token's lifetime; retired signing keys stay published this long. */
+  maxTokenTtlSeconds: number;
+  /** Access-token lifetime for clients that set none (RFC 9068 tokens; 900 s). */
+  accessTokenTtlSeconds: number;
+  /** A grant (and every refresh token of it) ends this long after the user authorised. */
+  refreshTokenAbsoluteSeconds: number;
+  /** A refresh token unused this long expires. */
+  refreshTokenIdleSeconds: number;
+  /** How long a browser stays logged in to the login page. */
+  loginSessionSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -45,6 +70,14 @@ export const CONFIG_FLAGS = {
   'log-level': { type: 'string', env: 'GATEHOUSE_LOG_LEVEL' },
   'management-rate-limit': { type: 'string', env: 'GATEHOUSE_MANAGEMENT_RATE_LIMIT' },
   'key-cache-ttl': { type: 'string', env: 'GATEHOUSE_KEY_CACHE_TTL_SECONDS' },
+  'password-hash-cost': { type: 'string', env: 'GATEHOUSE_PASSWORD_HASH_COST' },
+  'signing-alg': { type: 'string', env: 'GATEHOUSE_SIGNING_ALG' },
+  'signing-key-activation': { type: 'string', env: 'GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS' },
+  'max-token-ttl': { type: 'string', env: 'GATEHOUSE_MAX_TOKEN_TTL_SECONDS' },
+  'access-token-ttl': { type: 'string', env: 'GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS' },
+  'refresh-token-absolute': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_ABSOLUTE_SECONDS' },
+  'refresh-token-idle': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS' },
+  'login-session': { type: 'string', env: 'GATEHOUSE_LOGIN_SESSION_SECONDS' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -73,14 +106,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const redisUrl = raw('redis-url');
   if (redisUrl !== undefined && !/^rediss?:\/\//.test(redisUrl)) problems.push('GATEHOUSE_REDIS_URL must be a redis:// or rediss:// URL');
 
-  const issuer = raw('issuer') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
-  try {
-    const url = new URL(issuer);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new Error();
-    if (url.search || url.hash) problems.push('GATEHOUSE_ISSUER must not have a query or fragment');
-  } catch {
-    problems.push('GATEHOUSE_ISSUER must be an absolute http(s) URL');
-  }
+  const configuredIssuer = raw('issuer');
+  const issuer = configuredIssuer ?? defaultIssuer(host, port);
+  if (configuredIssuer !== undefined) checkIssuer(configuredIssuer, problems);
 
   const masterKey = env.GATEHOUSE_MASTER_KEY?.trim() || undefined;
   if (masterKey !== undefined && Buffer.from(masterKey, 'base64').length !== 32) {
@@ -95,6 +123,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 
   const managementRateLimit = parsePolicy(raw('management-rate-limit') ?? '1000/60', problems);
   const keyCacheTtlSeconds = parseInteger(raw('key-cache-ttl') ?? '300', 'GATEHOUSE_KEY_CACHE_TTL_SECONDS', 1, 86_400, problems);
+  const passwordHashCost = parseInteger(
+    raw('password-hash-cost') ?? String(DEFAULT_SCRYPT_PARAMS.ln),
+    'GATEHOUSE_PASSWORD_HASH_COST',
+    MIN_PASSWORD_HASH_COST,
+    MAX_PASSWORD_HASH_COST,
+    problems,
+  );
+
+  const signingAlg = raw('signing-alg') ?? 'EdDSA';
+  if (!isSigningAlg(signingAlg)) problems.push(`GATEHOUSE_SIGNING_ALG must be one of ${SIGNING_ALGS.join(', ')}`);
+  const signingKeyActivationSeconds = parseInteger(
+    raw('signing-key-activation') ?? '60',
+    'GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS',
+    0,
+    86_400,
+    problems,
+  );
+  const maxTokenTtlSeconds = parseInteger(raw('max-token-ttl') ?? '86400', 'GATEHOUSE_MAX_TOKEN_TTL_SECONDS', 60, 30 * 86_400, problems);
+  const accessTokenTtlSeconds = parseInteger(raw('access-token-ttl') ?? '900', 'GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS', 60, 86_400, problems);
+  if (accessTokenTtlSeconds > maxTokenTtlSeconds) problems.push('GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS must not exceed GATEHOUSE_MAX_TOKEN_TTL_SECONDS');
+  const refreshTokenAbsoluteSeconds = parseInteger(raw('refresh-token-absolute') ?? String(30 * 86_400), 'GATEHOUSE_REFRESH_TOKEN_ABSOLUTE_SECONDS', 60, 366 * 86_400, problems);
+  const refreshTokenIdleSeconds = parseInteger(raw('refresh-token-idle') ?? String(7 * 86_400), 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS', 60, 366 * 86_400, problems);
+  const loginSessionSeconds = parseInteger(raw('login-session') ?? '86400', 'GATEHOUSE_LOGIN_SESSION_SECONDS', 60, 90 * 86_400, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -103,7 +154,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     dataDir,
     databaseUrl,
     redisUrl,
-    issuer: issuer.replace(/\/+$/, ''),
+    issuer,
+    issuerConfigured: configuredIssuer !== undefined,
     masterKey,
     bootstrapAdminKey: env.GATEHOUSE_BOOTSTRAP_ADMIN_KEY?.trim() || undefined,
     trustProxy: parseTrustProxy(raw('trust-proxy')),
@@ -111,7 +163,50 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     managementRateLimit,
     keyCacheTtlSeconds,
     bodyLimitBytes: 64 * 1024,
+    passwordHashCost,
+    signingAlg: signingAlg as SigningAlg,
+    signingKeyActivationSeconds,
+    maxTokenTtlSeconds,
+    accessTokenTtlSeconds,
+    refreshTokenAbsoluteSeconds,
+    refreshTokenIdleSeconds,
+    loginSessionSeconds,
   };
+}
+
+/** `http://<host>:<port>`, the host bracketed when it is an IPv6 address. */
+export function defaultIssuer(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** localhost, 127.0.0.0/8 and ::1: the hosts for which an http issuer is acceptable. */
+export function isLoopbackHost(hostname: string): boolean {
+  const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/**
+ * RFC 8414 section 2: the issuer is an https URL with no query or fragment. http is accepted for loopback
+ * hosts only (development). It is used byte for byte as configured: no trailing slash is added or removed.
+ */
+function checkIssuer(issuer: string, problems: string[]): void {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    problems.push('GATEHOUSE_ISSUER must be an absolute https URL');
+    return;
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    problems.push('GATEHOUSE_ISSUER must be an absolute https URL');
+    return;
+  }
+  if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
+    problems.push('GATEHOUSE_ISSUER must use https (http is accepted only for localhost / 127.0.0.1 / ::1)');
+  }
+  if (issuer.includes('?') || issuer.includes('#')) problems.push('GATEHOUSE_ISSUER must not have a query or fragment');
+  if (url.username || url.password) problems.push('GATEHOUSE_ISSUER must not contain credentials');
+  if (/\s/.test(issuer)) problems.push('GATEHOUSE_ISSUER must not contain white space');
 }
 
 function parseInteger(value: string, name: string, min: number, max: number, problems: string[]): number {

@@ -16,6 +16,7 @@ export const ERROR_CATALOG = {
   not_found: { status: 404, description: 'No such resource.' },
   key_not_active: { status: 409, description: 'The key is revoked or expired.' },
   key_already_rotated: { status: 409, description: 'The key has already been rotated; rotate its successor instead.' },
+  conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
   payload_too_large: { status: 413, description: 'The request body is too large.' },
   unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
   rate_limited: { status: 429, description: 'Too many requests; retry after the time in Retry-After.' },
@@ -49,5 +50,42 @@ export class StorageUnavailableError extends Error {
   constructor(message: string, options: { cause?: unknown } = {}) {
     super(message, options);
     this.name = 'StorageUnavailableError';
+  }
+}
+
+/**
+ * Errors of the OAuth endpoints, with RFC 6749 (section 5.2 and 4.1.2.1), OpenID Connect and RFC 8707 codes.
+ * Codes marked `redirect` are only ever sent to the client in the authorization response's redirect.
+ */
+export const OAUTH_ERROR_CATALOG = {
+  invalid_request: { status: 400, description: 'The request is missing a parameter, repeats one, or is otherwise malformed.' },
+  invalid_client: { status: 401, description: 'Client authentication failed.' },
+  invalid_grant: { status: 400, description: 'The grant or refresh token is invalid, expired, revoked, or was issued to another client.' },
+  unauthorized_client: { status: 400, description: 'The client is not allowed to use this grant type.' },
+  unsupported_grant_type: { status: 400, description: 'The grant type is not supported.' },
+  invalid_scope: { status: 400, description: 'The requested scope is invalid, unknown, or exceeds what was granted.' },
+  invalid_target: { status: 400, description: 'The requested resource is not an audience this client may ask for.' },
+  unsupported_response_type: { status: 400, description: 'Only response_type=code is supported.' },
+  access_denied: { status: 403, description: 'The resource owner denied the request.' },
+  login_required: { status: 400, description: 'The user must log in, and prompt=none forbids asking.' },
+  consent_required: { status: 400, description: 'The user must consent, and prompt=none forbids asking.' },
+} as const satisfies Record<string, { status: number; description: string }>;
+
+export type OAuthErrorCode = keyof typeof OAUTH_ERROR_CATALOG;
+
+export class OAuthError extends Error {
+  readonly code: OAuthErrorCode;
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  /** Why, for the audit log and debug logs only; never sent to the client. */
+  readonly reason: string | undefined;
+
+  constructor(code: OAuthErrorCode, description?: string, options: { headers?: Record<string, string>; reason?: string; cause?: unknown } = {}) {
+    super(description ?? OAUTH_ERROR_CATALOG[code].description, { cause: options.cause });
+    this.name = 'OAuthError';
+    this.code = code;
+    this.status = OAUTH_ERROR_CATALOG[code].status;
+    this.headers = options.headers ?? {};
+    this.reason = options.reason;
   }
 }

@@ -100,7 +100,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   await app.register(securityHeadersPlugin);
   await app.register(jsonBodyPlugin);
   await app.register(authenticatePlugin, { services });
-  await app.register(openApiPlugin, { issuer: config.issuer });
+  await app.register(openApiPlugin, { issuer: () => config.issuer });
   registerRoutes(app, services);
   await app.ready();
   return app;

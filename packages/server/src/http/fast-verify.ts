@@ -4,10 +4,9 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Actor } from '../core/api-keys/api-key-service.js';
 import { allowsManagementScope } from '../core/api-keys/management-scopes.js';
 import type { ApiKeyVerification } from '../core/api-keys/verify-api-key.js';
-import { ERROR_CATALOG } from '../core/errors.js';
 import type { Services } from '../services.js';
 import { BEARER_TOKEN } from './plugins/authenticate.js';
-import { toHttpError } from './plugins/error-handler.js';
+import { statusOf, toHttpError } from './plugins/error-handler.js';
 import { SECURITY_HEADERS } from './plugins/security-headers.js';
 import { setPrereadBody } from './preread-body.js';
 import { newRequestId } from './request-id.js';
@@ -95,7 +94,7 @@ export function createFastVerify({ services, bodyLimit, handler, logger, isClosi
   /** As the error handler would answer (it is not reachable from here): same shape, same logging. */
   function fail(response: ServerResponse, requestId: string, error: Error) {
     const httpError = toHttpError(error);
-    const status = ERROR_CATALOG[httpError.code].status;
+    const status = statusOf(httpError);
     if (status >= 500) logger().error({ reqId: requestId, err: error, code: httpError.code }, 'request failed');
     const body = JSON.stringify({ error: httpError.code, error_description: httpError.description, request_id: requestId });
     writeJson(response, status, requestId, body, httpError.headers);

@@ -1,5 +1,6 @@
 import type { ApiKeyEnvironment } from '@gatehouse/sdk';
 import type { AuditEvent, AuditEventType } from '../core/audit/audit-event.js';
+import type { GrantType, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
 import type { RateLimitPolicy } from '../core/rate-limit/decide.js';
 
 /**
@@ -84,6 +85,90 @@ export interface ApiKeyStore {
   touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void>;
 }
 
+/** A registered OAuth client. Secrets are stored only as SHA-256 (hex); public clients have none. */
+export interface OAuthClientRecord {
+  id: string;
+  name: string;
+  redirectUris: string[];
+  grantTypes: GrantType[];
+  scopes: string[];
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  audiences: string[];
+  defaultAudience: string | null;
+  tenantId: string | null;
+  accessTokenTtlSeconds: number | null;
+  secretHash: string | null;
+  /** Display prefix of the current secret (`cs_` + 6 characters); null for public clients. */
+  secretPrefix: string | null;
+  /** The secret replaced by the last rotation, accepted until `previousSecretExpiresAt`. */
+  previousSecretHash: string | null;
+  previousSecretExpiresAt: number | null;
+  /** Incremented by every change; updates are conditional on it. */
+  version: number;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+}
+
+export type OAuthClientPatch = Partial<
+  Pick<
+    OAuthClientRecord,
+    | 'name'
+    | 'redirectUris'
+    | 'grantTypes'
+    | 'scopes'
+    | 'tokenEndpointAuthMethod'
+    | 'audiences'
+    | 'defaultAudience'
+    | 'accessTokenTtlSeconds'
+  >
+>;
+
+export interface OAuthClientListQuery {
+  tenantId?: string;
+  limit: number;
+  after?: PageCursor;
+}
+
+export type ClientWriteOutcome<T> = { ok: true; client: T } | { ok: false; reason: 'not_found' | 'conflict' };
+
+export interface RotateClientSecretInput {
+  id: string;
+  /** The secret hash the caller saw: the rotation applies only if it is still current (one of two racing wins). */
+  expectedSecretHash: string;
+  secretHash: string;
+  secretPrefix: string;
+  /** The replaced secret is kept until then; null drops it at once. */
+  previousSecretExpiresAt: number | null;
+  now: number;
+  events: AuditEvent[];
+}
+
+export interface ClientStore {
+  /** Inserts a client and its audit events atomically. */
+  insert(client: OAuthClientRecord, events: AuditEvent[]): Promise<void>;
+  /** Deleted clients too (their `deletedAt` is set). */
+  findById(id: string): Promise<OAuthClientRecord | undefined>;
+  /** Clients that are not deleted, newest first; at most `limit` after the cursor. */
+  list(query: OAuthClientListQuery): Promise<OAuthClientRecord[]>;
+  /**
+   * Applies a patch to a client that is not deleted and still at `expectedVersion`, bumping the version;
+   * not_found when it is missing or deleted, conflict when another change came first.
+   */
+  update(
+    id: string,
+    expectedVersion: number,
+    patch: OAuthClientPatch,
+    now: number,
+    events: AuditEvent[],
+  ): Promise<ClientWriteOutcome<OAuthClientRecord>>;
+  /** Replaces the secret in one conditional write: the old one becomes the previous secret. */
+  rotateSecret(input: RotateClientSecretInput): Promise<ClientWriteOutcome<OAuthClientRecord>>;
+  /** Soft-deletes a client if it is not deleted yet; the client as it now is, and whether this call deleted it. */
+  softDelete(id: string, now: number, events: AuditEvent[]): Promise<{ client: OAuthClientRecord; changed: boolean } | undefined>;
+}
+
 export interface AuditEventQuery {
   type?: AuditEventType;
   keyId?: string;
@@ -106,8 +191,248 @@ export interface MetaStore {
   getOrInsert(name: string, value: string): Promise<string>;
 }
 
+export interface GrantRecord {
+  id: string;
+  clientId: string;
+  /** Null for grants without a user (none today: client credentials create no grant). */
+  userId: string | null;
+  tenantId: string | null;
+  scopes: string[];
+  audience: string[];
+  authTime: number | null;
+  createdAt: number;
+  /** The absolute end of the grant: no refresh token outlives it. */
+  expiresAt: number;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
+export interface AuthorizationCodeRecord {
+  /** SHA-256 (hex) of the code; the code itself is never stored. */
+  hash: string;
+  clientId: string;
+  userId: string;
+  tenantId: string | null;
+  redirectUri: string;
+  /** The S256 challenge (PKCE is required for every code). */
+  codeChallenge: string;
+  scopes: string[];
+  audience: string[];
+  nonce: string | null;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  redeemedAt: number | null;
+  /** The grant created when the code was redeemed. */
+  grantId: string | null;
+}
+
+export interface RefreshTokenRecord {
+  /** SHA-256 (hex) of the token. */
+  hash: string;
+  grantId: string;
+  scopes: string[];
+  createdAt: number;
+  /** The idle expiry (never after the grant's absolute expiry). */
+  expiresAt: number;
+  /** When it was exchanged for its successor; presenting it again after that is reuse. */
+  usedAt: number | null;
+}
+
+/** An access token issued from a grant, remembered so that revoking the grant can deny it. */
+export interface GrantAccessToken {
+  jti: string;
+  grantId: string;
+  expiresAt: number;
+}
+
+export interface DeniedToken {
+  jti: string;
+  expiresAt: number;
+}
+
+export type RedeemCodeOutcome =
+  | { outcome: 'redeemed' }
+  | { outcome: 'already_redeemed'; grantId: string | null }
+  | { outcome: 'not_redeemable' };
+
+export type RotateRefreshOutcome =
+  | { outcome: 'rotated' }
+  /** The token was exchanged before: the caller must treat this as theft and revoke the grant. */
+  | { outcome: 'reused'; grantId: string }
+  | { outcome: 'not_active' };
+
+export interface GrantStore {
+  insertCode(code: AuthorizationCodeRecord): Promise<void>;
+  findCode(hash: string): Promise<AuthorizationCodeRecord | undefined>;
+  /**
+   * One atomic step: marks the code redeemed if it is unredeemed and unexpired at `now`, and creates the grant,
+   * its first refresh token (if any) and the access token's record. Of concurrent redemptions exactly one wins.
+   */
+  redeemCode(input: {
+    codeHash: string;
+    now: number;
+    grant: GrantRecord;
+    refreshToken: RefreshTokenRecord | null;
+    accessToken: GrantAccessToken;
+    events: AuditEvent[];
+  }): Promise<RedeemCodeOutcome>;
+  findRefreshToken(hash: string): Promise<{ token: RefreshTokenRecord; grant: GrantRecord } | undefined>;
+  /**
+   * One atomic step: marks the old token used if it is unused, unexpired and its grant unrevoked at `now`, and
+   * inserts its successor and the new access token's record. Of concurrent rotations exactly one wins.
+   */
+  rotateRefreshToken(input: {
+    oldHash: string;
+    now: number;
+    next: RefreshTokenRecord;
+    accessToken: GrantAccessToken;
+    events: AuditEvent[];
+  }): Promise<RotateRefreshOutcome>;
+  findGrant(id: string): Promise<GrantRecord | undefined>;
+  /**
+   * Revokes grants (one by id, or every live one of a user or a client) and, in the same transaction, puts the
+   * unexpired access tokens issued from them on the denylist. Returns what it revoked and denied.
+   */
+  revokeGrants(
+    filter: { grantId: string } | { userId: string } | { clientId: string },
+    now: number,
+    reason: string,
+    events: AuditEvent[],
+  ): Promise<{ grantIds: string[]; deniedTokens: DeniedToken[] }>;
+  /** Adds one access token to the denylist (idempotent). */
+  denyToken(token: DeniedToken, now: number, events: AuditEvent[]): Promise<void>;
+  /** Every denylisted token that has not expired at `now`. */
+  listDeniedTokens(now: number): Promise<DeniedToken[]>;
+  /**
+   * Deletes what can no longer matter at `now`: expired refresh tokens, denylist entries and access-token
+   * records, and codes that expired before `codesExpiredBefore` (redeemed codes are kept a while longer, so
+   * that a late replay still revokes what was issued from them).
+   */
+  purgeExpired(now: number, codesExpiredBefore: number): Promise<void>;
+}
+
+export interface ConsentRecord {
+  userId: string;
+  clientId: string;
+  scopes: string[];
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ConsentStore {
+  find(userId: string, clientId: string): Promise<ConsentRecord | undefined>;
+  /** Adds scopes to what the user has granted the client (a union; never narrows). */
+  grant(userId: string, clientId: string, scopes: readonly string[], now: number): Promise<ConsentRecord>;
+  /** Forgets a user's consents (to one client, or to all). */
+  forget(userId: string, clientId?: string): Promise<void>;
+}
+
+export interface SessionRecord {
+  /** SHA-256 (hex) of the session cookie's value. */
+  hash: string;
+  userId: string;
+  authTime: number;
+  createdAt: number;
+  expiresAt: number;
+  revokedAt: number | null;
+}
+
+export interface SessionStore {
+  insert(session: SessionRecord): Promise<void>;
+  find(hash: string): Promise<SessionRecord | undefined>;
+  /** Ends every session of a user. */
+  revokeForUser(userId: string, now: number): Promise<void>;
+  revoke(hash: string, now: number): Promise<void>;
+}
+
+export interface UserRecord {
+  id: string;
+  /** Normalised: trimmed and lowercased. Unique across the whole store. */
+  email: string;
+  /** Self-describing scrypt encoding (core/users/password-hash.ts); never the password. */
+  passwordHash: string;
+  name: string | null;
+  tenantId: string | null;
+  createdAt: number;
+  updatedAt: number;
+  /** Set while the user's deletion is under way; such a user cannot log in and is not listed. */
+  deletedAt: number | null;
+}
+
+export interface UserListQuery {
+  tenantId?: string;
+  limit: number;
+  after?: PageCursor;
+}
+
+export interface UserStore {
+  /** Inserts a user and its audit events atomically; 'email_taken' (and nothing written) when the email exists. */
+  insert(user: UserRecord, events: AuditEvent[]): Promise<'created' | 'email_taken'>;
+  /** Finds a user by id, a user being deleted included. */
+  findById(id: string): Promise<UserRecord | undefined>;
+  /** Finds a user by normalised email, a user being deleted included. */
+  findByEmail(email: string): Promise<UserRecord | undefined>;
+  /** Users not being deleted, newest first; at most `limit` after the cursor. */
+  list(query: UserListQuery): Promise<UserRecord[]>;
+  /** Replaces the password hash of a user not being deleted (rehash at login); false when there is none. */
+  updatePasswordHash(id: string, passwordHash: string, now: number): Promise<boolean>;
+  /**
+   * First step of a deletion: marks the user deleted at `now` and writes the events atomically, if not marked
+   * yet. Returns the user as it now is and whether this call marked it; undefined when there is no such user.
+   */
+  markDeleted(id: string, now: number, events: AuditEvent[]): Promise<{ user: UserRecord; changed: boolean } | undefined>;
+  /** Last step of a deletion: removes a user marked deleted. Idempotent. */
+  purge(id: string): Promise<void>;
+}
+
+/** A JWT signing key as stored. The private key is only ever held here as master-key ciphertext. */
+export interface SigningKeyRecord {
+  kid: string;
+  alg: string;
+  /** The public JWK (kty, crv / n, e, x, y ...) with kid, alg and use. */
+  publicJwk: Record<string, unknown>;
+  /** SecretBox ciphertext of the PKCS#8 DER private key, sealed with associated data = kid. */
+  sealedPrivateKey: string;
+  createdAt: number;
+  /** Signs from this time on (it is published from its creation). */
+  activatesAt: number;
+  /** Stops signing at this time (set when a successor is created). */
+  retiredAt: number | null;
+  /** Dropped from the JWKS at this time (retirement + the longest token lifetime). */
+  publishUntil: number | null;
+}
+
+export interface SigningKeyRotation {
+  key: SigningKeyRecord;
+  /** Every older key still signing at `key.activatesAt` is retired then, and published until this time. */
+  previousPublishUntil: number;
+  events: AuditEvent[];
+}
+
+export interface SigningKeyStore {
+  /**
+   * Inserts the first signing key only if none was ever created, atomically (safe when several processes start
+   * at once on one database). Returns whether this call inserted it.
+   */
+  insertInitial(key: SigningKeyRecord, events: AuditEvent[]): Promise<boolean>;
+  /**
+   * Atomically, serialized with every other rotation: inserts the new key and retires each other key not yet
+   * retired by `key.activatesAt` at that time. Returns the kids it retired.
+   */
+  rotate(rotation: SigningKeyRotation): Promise<string[]>;
+  /** Every key, oldest activation first. */
+  list(): Promise<SigningKeyRecord[]>;
+}
+
 export interface Stores {
   apiKeys: ApiKeyStore;
   audit: AuditStore;
   meta: MetaStore;
+  grants: GrantStore;
+  consents: ConsentStore;
+  sessions: SessionStore;
+  clients: ClientStore;
+  users: UserStore;
+  signingKeys: SigningKeyStore;
 }

@@ -47,6 +47,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     GATEHOUSE_DATA_DIR: dir.path,
     GATEHOUSE_LOG_LEVEL: 'debug',
     GATEHOUSE_BOOTSTRAP_ADMIN_KEY: rootKey,
+    // The cheapest scrypt cost allowed: tests hash many passwords; production defaults to 17.
+    GATEHOUSE_PASSWORD_HASH_COST: '14',
     ...(pgSchema ? { GATEHOUSE_DATABASE_URL: pgSchema.url, GATEHOUSE_MASTER_KEY: Buffer.alloc(32, 7).toString('base64') } : {}),
     ...(options.redis ? { GATEHOUSE_REDIS_URL: testRedisUrl! } : {}),
     ...options.env,

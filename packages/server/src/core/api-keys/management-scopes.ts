@@ -2,7 +2,20 @@
  * Scopes of the management API. Admin keys are ordinary keys holding some of these; `admin` implies all.
  * Any other scope string is the caller's own business and means nothing to Gatehouse.
  */
-export const MANAGEMENT_SCOPES = ['admin', 'keys:read', 'keys:write', 'keys:verify', 'audit:read'] as const;
+export const MANAGEMENT_SCOPES = [
+  'admin',
+  'keys:read',
+  'keys:write',
+  'keys:verify',
+  'audit:read',
+  'clients:read',
+  'clients:write',
+  'users:read',
+  'users:write',
+  'tokens:introspect',
+  'signing-keys:read',
+  'signing-keys:write',
+] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 
 const MANAGEMENT_SCOPE_SET: ReadonlySet<string> = new Set(MANAGEMENT_SCOPES);

@@ -11,6 +11,21 @@ export const AUDIT_EVENT_TYPES = [
   'key.verification',
   'admin.authentication',
   'request.credentials_in_query',
+  'client.created',
+  'client.updated',
+  'client.deleted',
+  'client.secret_rotated',
+  'client.authentication',
+  'user.created',
+  'user.deleted',
+  'signing_key.created',
+  'signing_key.rotated',
+  'oauth.authorization',
+  'oauth.login',
+  'oauth.token',
+  'oauth.revocation',
+  'grant.revoked',
+  'token.reuse_detected',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -1,8 +1,8 @@
 import type { ApiKeyRecord } from '../../storage/stores.js';
 import type { Clock } from '../clock.js';
 
-export interface KeyCacheOptions {
-  load(hash: string): Promise<ApiKeyRecord | undefined>;
+export interface KeyCacheOptions<T = ApiKeyRecord> {
+  load(key: string): Promise<T | undefined>;
   clock: Clock;
   /** Upper bound on how long an entry is trusted without a reload: the safety net should an
    * invalidation message be lost. Invalidation, not this TTL, is what makes revocation immediate. */
@@ -10,33 +10,34 @@ export interface KeyCacheOptions {
   maxEntries: number;
 }
 
-interface Entry {
-  record: ApiKeyRecord;
+interface Entry<T> {
+  record: T;
   loadedAt: number;
 }
 
 /**
- * The in-process cache that keeps key verification off the database. Keyed by key hash.
+ * The in-process cache that keeps key verification off the database. Keyed by key hash (API keys) or by id
+ * (OAuth clients: `KeyCache<OAuthClientRecord>`).
  *
  * A load that races an invalidation must not put the stale record back: every invalidation bumps a
  * generation counter, and a load whose generation changed while it ran answers its caller but is not cached.
  * Concurrent misses for one hash share one load (single flight).
  */
-export class KeyCache {
-  #entries = new Map<string, Entry>();
-  #loading = new Map<string, Promise<ApiKeyRecord | undefined>>();
+export class KeyCache<T = ApiKeyRecord> {
+  #entries = new Map<string, Entry<T>>();
+  #loading = new Map<string, Promise<T | undefined>>();
   #generation = 0;
   hits = 0;
   misses = 0;
 
-  constructor(private readonly options: KeyCacheOptions) {}
+  constructor(private readonly options: KeyCacheOptions<T>) {}
 
   get size(): number {
     return this.#entries.size;
   }
 
   /** The cached record, without loading. */
-  peek(hash: string): ApiKeyRecord | undefined {
+  peek(hash: string): T | undefined {
     const entry = this.#entries.get(hash);
     if (entry === undefined) return undefined;
     if (this.options.clock.now() - entry.loadedAt >= this.options.ttlMs) {
@@ -47,13 +48,13 @@ export class KeyCache {
     return entry.record;
   }
 
-  get(hash: string): Promise<ApiKeyRecord | undefined> {
+  get(hash: string): Promise<T | undefined> {
     const cached = this.peek(hash);
     if (cached !== undefined) return Promise.resolve(cached);
     return this.load(hash);
   }
 
-  load(hash: string): Promise<ApiKeyRecord | undefined> {
+  load(hash: string): Promise<T | undefined> {
     const pending = this.#loading.get(hash);
     if (pending) return pending;
     this.misses++;
@@ -83,7 +84,7 @@ export class KeyCache {
     this.#loading.clear();
   }
 
-  #remember(hash: string, record: ApiKeyRecord): void {
+  #remember(hash: string, record: T): void {
     if (this.#entries.size >= this.options.maxEntries) {
       // Evict the oldest insertion; Map iteration order is insertion order.
       const oldest = this.#entries.keys().next();

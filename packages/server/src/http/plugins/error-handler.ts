@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { ERROR_CATALOG, GatehouseError, type ErrorCode } from '../../core/errors.js';
+import { ERROR_CATALOG, GatehouseError, OAuthError, type ErrorCode, type OAuthErrorCode } from '../../core/errors.js';
 import { isStorageUnavailable } from '../../storage/is-storage-unavailable.js';
 
 /** Fastify's own error codes that are the client's fault, by the Gatehouse code they become. */
@@ -22,7 +22,8 @@ const STATUS_CODES: Record<number, ErrorCode> = {
 };
 
 interface HttpError {
-  code: ErrorCode;
+  code: ErrorCode | OAuthErrorCode;
+  status?: number;
   description: string;
   headers: Record<string, string>;
 }
@@ -30,6 +31,7 @@ interface HttpError {
 /** The one place where errors become HTTP responses. */
 export function toHttpError(error: FastifyError | Error): HttpError {
   if (error instanceof GatehouseError) return { code: error.code, description: error.message, headers: error.headers };
+  if (error instanceof OAuthError) return { code: error.code, status: error.status, description: error.message, headers: error.headers };
   const fastifyError = error as FastifyError;
   if (fastifyError.validation) {
     return { code: 'invalid_request', description: describeValidation(fastifyError), headers: {} };
@@ -55,17 +57,22 @@ function describeValidation(error: FastifyError): string {
 
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: HttpError): FastifyReply {
   return reply
-    .status(ERROR_CATALOG[error.code].status)
+    .status(statusOf(error))
     .headers(error.headers)
     .send({ error: error.code, error_description: error.description, request_id: request.id });
+}
+
+/** The HTTP status an error answers with. */
+export function statusOf(error: HttpError): number {
+  return error.status ?? ERROR_CATALOG[error.code as ErrorCode].status;
 }
 
 export const errorHandlerPlugin = fp(async (app: FastifyInstance) => {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const httpError = toHttpError(error);
-    const status = ERROR_CATALOG[httpError.code].status;
+    const status = statusOf(httpError);
     if (status >= 500) request.log.error({ err: error, code: httpError.code }, 'request failed');
-    else request.log.debug({ code: httpError.code, reason: error.message }, 'request rejected');
+    else request.log.debug({ code: httpError.code, reason: error instanceof OAuthError ? (error.reason ?? error.message) : error.message }, 'request rejected');
     return sendError(request, reply, httpError);
   });
   app.setNotFoundHandler((request, reply) =>

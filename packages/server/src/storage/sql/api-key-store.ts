@@ -1,9 +1,10 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateInput, RotateOutcome } from '../stores.js';
-import { apiKeyToRow, auditEventToRow, rowToApiKey } from './rows.js';
+import { apiKeyToRow, rowToApiKey } from './rows.js';
 import type { Database } from './database.js';
 import type { ApiKeysTable, Schema } from './schema.js';
+import { createdBefore, insertAuditEvents } from './shared-writes.js';
 
 const BOOTSTRAP_MARKER = 'bootstrap.root_key';
 
@@ -13,9 +14,6 @@ class Rollback extends Error {
   }
 }
 
-async function insertEvents(trx: Transaction<Schema>, events: readonly AuditEvent[]): Promise<void> {
-  if (events.length > 0) await trx.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
-}
 
 export class SqlApiKeyStore implements ApiKeyStore {
   private readonly db: Kysely<Schema>;
@@ -27,7 +25,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
   async insert(key: ApiKeyRecord, events: AuditEvent[]): Promise<void> {
     await this.db.transaction().execute(async (trx) => {
       await trx.insertInto('api_keys').values(apiKeyToRow(key)).execute();
-      await insertEvents(trx, events);
+      await insertAuditEvents(trx, events);
     });
   }
 
@@ -40,7 +38,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
         .executeTakeFirst();
       if (Number(marker.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
       await trx.insertInto('api_keys').values(apiKeyToRow(key)).execute();
-      await insertEvents(trx, events);
+      await insertAuditEvents(trx, events);
       return true;
     });
   }
@@ -67,9 +65,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
     }
     const after = query.after;
     if (after) {
-      q = q.where((eb) =>
-        eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]),
-      );
+      q = q.where((eb) => createdBefore(eb, after));
     }
     const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(query.limit).execute();
     return rows.map(rowToApiKey);
@@ -95,7 +91,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
         .returningAll()
         .executeTakeFirst();
       if (!row) return undefined;
-      await insertEvents(trx, events);
+      await insertAuditEvents(trx, events);
       return rowToApiKey(row);
     });
   }
@@ -122,7 +118,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
           throw new Rollback(!current ? 'not_found' : current.rotated_to_id ? 'already_rotated' : 'not_active');
         }
         await trx.insertInto('api_keys').values(apiKeyToRow(successor)).execute();
-        await insertEvents(trx, input.events);
+        await insertAuditEvents(trx, input.events);
         return 'rotated' as const;
       });
     } catch (error) {
@@ -141,7 +137,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
         .returningAll()
         .executeTakeFirst();
       if (updated) {
-        await insertEvents(trx, events);
+        await insertAuditEvents(trx, events);
         return { key: rowToApiKey(updated), changed: true };
       }
       const row = await trx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();

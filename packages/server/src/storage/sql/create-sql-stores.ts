@@ -1,13 +1,25 @@
 import type { Stores } from '../stores.js';
 import { SqlApiKeyStore } from './api-key-store.js';
 import { SqlAuditStore } from './audit-store.js';
+import { SqlClientStore } from './client-store.js';
 import type { Database } from './database.js';
+import { SqlConsentStore } from './consent-store.js';
+import { SqlGrantStore } from './grant-store.js';
 import { SqlMetaStore } from './meta-store.js';
+import { SqlSessionStore } from './session-store.js';
+import { SqlUserStore } from './user-store.js';
+import { SqlSigningKeyStore } from './signing-key-store.js';
 
 export function createSqlStores(database: Database): Stores {
   return {
     apiKeys: new SqlApiKeyStore(database),
     audit: new SqlAuditStore(database),
     meta: new SqlMetaStore(database.db),
+    grants: new SqlGrantStore(database),
+    consents: new SqlConsentStore(database),
+    sessions: new SqlSessionStore(database.db),
+    clients: new SqlClientStore(database),
+    users: new SqlUserStore(database.db),
+    signingKeys: new SqlSigningKeyStore(database),
   };
 }

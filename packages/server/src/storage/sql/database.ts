@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, PostgresIntrospector, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata } from 'kysely';
 import pg from 'pg';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { Schema } from './schema.js';
@@ -67,6 +67,34 @@ function openSqlite(file: string, dataDir: string): Database {
 
 const INT8_OID = 20;
 
+/**
+ * Kysely's PostgreSQL introspector (used by the migrator to find its own tables) reads every schema of the
+ * database and calls has_schema_privilege() and pg_get_serial_sequence() on each: a schema dropped by another
+ * client meanwhile (parallel test runs, other applications) fails the migration with "schema ... does not
+ * exist". Gatehouse only ever needs the tables of its own schema.
+ */
+class CurrentSchemaIntrospector extends PostgresIntrospector {
+  constructor(private readonly kysely: Kysely<any>) {
+    super(kysely);
+  }
+
+  /** The tables and views of current_schema(), without their columns (nothing here reads them). */
+  override async getTables(): Promise<TableMetadata[]> {
+    const { rows } = await sql<{ name: string; schema: string; kind: string }>`
+      select c.relname as name, ns.nspname as schema, c.relkind as kind
+      from pg_catalog.pg_class c join pg_catalog.pg_namespace ns on ns.oid = c.relnamespace
+      where ns.nspname = current_schema() and c.relkind in ('r', 'v', 'p')
+      order by c.relname`.execute(this.kysely);
+    return rows.map((row) => ({ name: row.name, schema: row.schema, isView: row.kind === 'v', columns: [] }));
+  }
+}
+
+class CurrentSchemaPostgresDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<any>): DatabaseIntrospector {
+    return new CurrentSchemaIntrospector(db);
+  }
+}
+
 function openPostgres(url: string, schema: string | undefined): Database {
   const pool = new pg.Pool({
     connectionString: url,
@@ -83,7 +111,7 @@ function openPostgres(url: string, schema: string | undefined): Database {
   // error and is answered as a 503; an idle client is dropped from the pool and replaced on next use.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Schema>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
   return {
     db,
     dialect: 'postgres',

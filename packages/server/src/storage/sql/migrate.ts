@@ -1,10 +1,18 @@
 import { Migrator, sql, type Kysely, type Migration, type MigrationResultSet } from 'kysely';
 import type { Database } from './database.js';
 import * as initial from './migrations/2026-11-22-0001-initial.js';
+import * as signingKeys from './migrations/2026-11-23-0001-signing-keys.js';
+import * as oauthClients from './migrations/2026-11-23-0002-oauth-clients.js';
+import * as users from './migrations/2026-11-23-0003-users.js';
+import * as oauthGrants from './migrations/2026-11-23-0004-oauth-grants.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
   '2026-11-22-0001-initial': initial,
+  '2026-11-23-0001-signing-keys': signingKeys,
+  '2026-11-23-0002-oauth-clients': oauthClients,
+  '2026-11-23-0003-users': users,
+  '2026-11-23-0004-oauth-grants': oauthGrants,
 };
 
 /**
@@ -19,9 +27,21 @@ export async function migrateToLatest(database: Pick<Database, 'db' | 'dialect'>
       ? (await sql<{ schema: string }>`select current_schema() as schema`.execute(db)).rows[0]?.schema
       : undefined;
   const migrator = new Migrator({ db, migrationTableSchema, provider: { getMigrations: async () => MIGRATIONS } });
-  const result: MigrationResultSet = await migrator.migrateToLatest();
-  if (result.error) {
+  for (let attempt = 1; ; attempt++) {
+    const result: MigrationResultSet = await migrator.migrateToLatest();
+    if (!result.error) return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (attempt < 5 && isOtherSchemaDropped(result.error, migrationTableSchema)) continue;
     throw new Error('Database migration failed', { cause: result.error });
   }
-  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/**
+ * Kysely's introspection (run before any migration, to find its bookkeeping tables) calls
+ * has_schema_privilege() on every schema of the database; a schema another client drops meanwhile makes it fail
+ * with 3F000 ("schema ... does not exist"). Nothing was done yet, so trying again is safe. Seen when several
+ * test runs share one PostgreSQL database.
+ */
+function isOtherSchemaDropped(error: unknown, ownSchema: string | undefined): boolean {
+  const e = error as { code?: unknown; message?: unknown };
+  return e.code === '3F000' && ownSchema !== undefined && typeof e.message === 'string' && !e.message.includes(`"${ownSchema}"`);
 }

@@ -1,7 +1,7 @@
 import type { ApiKeyEnvironment } from '@gatehouse/sdk';
 import type { AuditEvent, AuditEventType } from '../../core/audit/audit-event.js';
-import type { ApiKeyRecord } from '../stores.js';
-import type { ApiKeysTable, AuditEventsTable } from './schema.js';
+import type { ApiKeyRecord, UserRecord } from '../stores.js';
+import type { ApiKeysTable, AuditEventsTable, UsersTable } from './schema.js';
 
 /** Conversions between records and rows, in one place for both dialects. */
 
@@ -126,5 +126,31 @@ export function rowToAuditEvent(row: AuditEventsTable): AuditEvent {
     route: row.route,
     requestId: row.request_id,
     details: row.details ? (JSON.parse(row.details) as Record<string, unknown>) : null,
+  };
+}
+
+export function userToRow(user: UserRecord): UsersTable {
+  return {
+    id: user.id,
+    email: user.email,
+    password_hash: user.passwordHash,
+    name: user.name,
+    tenant_id: user.tenantId,
+    created_at: user.createdAt,
+    updated_at: user.updatedAt,
+    deleted_at: user.deletedAt,
+  };
+}
+
+export function rowToUser(row: UsersTable): UserRecord {
+  return {
+    id: row.id,
+    email: row.email,
+    passwordHash: row.password_hash,
+    name: row.name,
+    tenantId: row.tenant_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deletedAt: row.deleted_at,
   };
 }

@@ -37,13 +37,136 @@ export interface AuditEventsTable {
   details: string | null; // JSON object
 }
 
+export interface OAuthClientsTable {
+  id: string;
+  name: string;
+  redirect_uris: string; // JSON array
+  grant_types: string; // JSON array
+  scopes: string; // JSON array
+  token_endpoint_auth_method: string;
+  audiences: string; // JSON array
+  default_audience: string | null;
+  tenant_id: string | null;
+  access_token_ttl_seconds: number | null;
+  secret_hash: string | null;
+  secret_prefix: string | null;
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: number | null;
+  version: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 export interface MetaTable {
   name: string;
   value: string;
+}
+
+export interface OAuthGrantsTable {
+  id: string;
+  client_id: string;
+  user_id: string | null;
+  tenant_id: string | null;
+  scopes: string; // JSON array
+  audience: string; // JSON array
+  auth_time: number | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
+export interface OAuthCodesTable {
+  hash: string;
+  client_id: string;
+  user_id: string;
+  tenant_id: string | null;
+  redirect_uri: string;
+  code_challenge: string;
+  scopes: string; // JSON array
+  audience: string; // JSON array
+  nonce: string | null;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  redeemed_at: number | null;
+  grant_id: string | null;
+}
+
+export interface OAuthRefreshTokensTable {
+  hash: string;
+  grant_id: string;
+  scopes: string; // JSON array
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
+export interface OAuthGrantAccessTokensTable {
+  jti: string;
+  grant_id: string;
+  expires_at: number;
+}
+
+export interface OAuthTokenDenylistTable {
+  jti: string;
+  expires_at: number;
+  revoked_at: number;
+}
+
+export interface OAuthConsentsTable {
+  user_id: string;
+  client_id: string;
+  scopes: string; // JSON array
+  created_at: number;
+  updated_at: number;
+}
+
+export interface OAuthSessionsTable {
+  hash: string;
+  user_id: string;
+  auth_time: number;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string; // normalised: trimmed, lowercased
+  password_hash: string; // self-describing scrypt encoding, never the password
+  name: string | null;
+  tenant_id: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string; // JSON object
+  private_key: string; // SecretBox ciphertext, associated data = kid
+  created_at: number;
+  activates_at: number;
+  retired_at: number | null;
+  publish_until: number | null;
 }
 
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
   meta: MetaTable;
+  oauth_grants: OAuthGrantsTable;
+  oauth_codes: OAuthCodesTable;
+  oauth_refresh_tokens: OAuthRefreshTokensTable;
+  oauth_grant_access_tokens: OAuthGrantAccessTokensTable;
+  oauth_token_denylist: OAuthTokenDenylistTable;
+  oauth_consents: OAuthConsentsTable;
+  oauth_sessions: OAuthSessionsTable;
+  oauth_clients: OAuthClientsTable;
+  users: UsersTable;
+  signing_keys: SigningKeysTable;
 }

@@ -1,0 +1,107 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { RequestOrigin } from '../audit/audit-event.js';
+import { OAuthError } from '../errors.js';
+import type { AuthorizationRequest } from './authorization-request.js';
+import type { OAuthDeps, OAuthUserView } from './oauth-deps.js';
+import { scopesOutside } from './scopes.js';
+import { hashToken, newAuthorizationCode } from './token-minter.js';
+import type { SessionRecord } from '../../storage/stores.js';
+
+/** A logged-in browser: the user and when they last proved who they are. */
+export interface LoginSession {
+  user: OAuthUserView;
+  authTime: number;
+}
+
+export type NextStep = { step: 'login' } | { step: 'consent' } | { step: 'issue_code' } | { step: 'error'; error: OAuthError };
+
+/**
+ * What an authorization request needs next (OpenID Connect Core 3.1.2.1 for prompt and max_age), decided
+ * purely. `justAuthenticated`: the user logged in within this very request, so prompt=login is satisfied.
+ */
+export function nextAuthorizationStep(
+  request: AuthorizationRequest,
+  session: LoginSession | null,
+  consentedScopes: readonly string[] | null,
+  now: number,
+  justAuthenticated: boolean,
+): NextStep {
+  const tooOld = session !== null && request.maxAgeSeconds !== null && now - session.authTime > request.maxAgeSeconds * 1000;
+  const needsLogin = session === null || (!justAuthenticated && (request.prompt.login || tooOld));
+  if (needsLogin) return request.prompt.none ? { step: 'error', error: new OAuthError('login_required') } : { step: 'login' };
+  const needsConsent = request.prompt.consent || consentedScopes === null || scopesOutside(request.scopes, consentedScopes).length > 0;
+  if (needsConsent) return request.prompt.none ? { step: 'error', error: new OAuthError('consent_required') } : { step: 'consent' };
+  return { step: 'issue_code' };
+}
+
+/** A user may only authorise a client of their own tenant (clients without a tenant serve everyone). */
+export function userMayUseClient(user: OAuthUserView, request: AuthorizationRequest): boolean {
+  return request.client.tenantId === null || request.client.tenantId === user.tenantId;
+}
+
+/** Issues a single-use authorization code bound to the client, redirect URI, challenge and user. */
+export async function issueAuthorizationCode(
+  deps: Pick<OAuthDeps, 'grants' | 'clock' | 'policy' | 'audit'>,
+  request: AuthorizationRequest,
+  session: LoginSession,
+  origin: RequestOrigin,
+): Promise<string> {
+  const now = deps.clock.now();
+  const code = newAuthorizationCode();
+  await deps.grants.insertCode({
+    hash: hashToken(code),
+    clientId: request.client.id,
+    userId: session.user.id,
+    tenantId: request.client.tenantId ?? session.user.tenantId,
+    redirectUri: request.redirectUri,
+    codeChallenge: request.codeChallenge,
+    scopes: request.scopes,
+    audience: request.audience,
+    nonce: request.nonce,
+    authTime: session.authTime,
+    createdAt: now,
+    expiresAt: now + deps.policy.authorizationCodeSeconds * 1000,
+    redeemedAt: null,
+    grantId: null,
+  });
+  deps.audit(
+    {
+      type: 'oauth.authorization',
+      outcome: 'success',
+      tenantId: request.client.tenantId ?? session.user.tenantId,
+      details: { clientId: request.client.id, userId: session.user.id, scopes: request.scopes },
+    },
+    origin,
+  );
+  return code;
+}
+
+/** Creates a login session; returns the cookie value (only its hash is stored). */
+export async function createLoginSession(deps: Pick<OAuthDeps, 'sessions' | 'clock' | 'policy'>, user: OAuthUserView): Promise<{ cookieValue: string; session: SessionRecord }> {
+  const now = deps.clock.now();
+  const cookieValue = randomBytes(32).toString('base64url');
+  const session: SessionRecord = {
+    hash: hashToken(cookieValue),
+    userId: user.id,
+    authTime: now,
+    createdAt: now,
+    expiresAt: now + deps.policy.sessionSeconds * 1000,
+    revokedAt: null,
+  };
+  await deps.sessions.insert(session);
+  return { cookieValue, session };
+}
+
+/** The session a cookie names, if it is live and its user still exists. */
+export async function findLoginSession(deps: Pick<OAuthDeps, 'sessions' | 'clock' | 'findUser'>, cookieValue: string | undefined): Promise<LoginSession | null> {
+  if (!cookieValue || cookieValue.length > 100) return null;
+  const record = await deps.sessions.find(hashToken(cookieValue));
+  if (!record || record.revokedAt !== null || record.expiresAt <= deps.clock.now()) return null;
+  const user = await deps.findUser(record.userId);
+  return user ? { user, authTime: record.authTime } : null;
+}
+
+/** The hash of an email for audit events about failed logins: recognisable, never the address itself. */
+export function emailFingerprint(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,134 @@
+import { isUtf8 } from 'node:buffer';
+import type { Clock } from '../clock.js';
+import { hashClientSecret, sameHash } from './client-secret.js';
+import type { OAuthClient } from './client-service.js';
+
+export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+
+/**
+ * A denial is data. `reason` is for the audit log only; the token endpoint answers every invalid_client alike.
+ * `clientId` is the id the request claimed (for the audit log), when it had one.
+ */
+export type ClientAuthResult =
+  | { ok: true; client: OAuthClient; method: ClientAuthMethod }
+  | { ok: false; error: 'invalid_client' | 'invalid_request'; reason: string; clientId?: string };
+
+export interface ClientLookup {
+  /** The client by id from the in-process cache (loading on a miss), deleted ones included. Throws on storage failure. */
+  lookup(clientId: string): Promise<OAuthClient | undefined>;
+}
+
+export interface ClientAuthRequest {
+  /** The Authorization header, as received. */
+  authorization?: string | undefined;
+  /** The decoded application/x-www-form-urlencoded body of the token request. */
+  body: Record<string, unknown>;
+}
+
+export interface ClientAuthDeps {
+  clients: ClientLookup;
+  clock: Clock;
+}
+
+const MAX_CREDENTIAL_LENGTH = 1024;
+const BASIC = /^Basic[ ]+([A-Za-z0-9+/]+={0,2})[ ]*$/i;
+
+const deny = (error: 'invalid_client' | 'invalid_request', reason: string, clientId?: string): ClientAuthResult =>
+  clientId === undefined ? { ok: false, error, reason } : { ok: false, error, reason, clientId: clientId.slice(0, 128) };
+
+/**
+ * RFC 6749 Appendix B: application/x-www-form-urlencoded decoding of one value (`+` is a space, then
+ * percent-decoding as UTF-8). Undefined when the encoding is malformed.
+ */
+function formDecode(value: string): string | undefined {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    return undefined;
+  }
+}
+
+type BasicCredentials = { ok: true; clientId: string; secret: string } | { ok: false; reason: string };
+
+/** RFC 6749 2.3.1 / RFC 7617: base64 of form-urlencoded id, a colon, form-urlencoded secret. */
+function parseBasic(header: string): BasicCredentials {
+  const encoded = BASIC.exec(header)?.[1];
+  if (!encoded || encoded.length > 4 * MAX_CREDENTIAL_LENGTH) return { ok: false, reason: 'malformed_basic_credentials' };
+  const raw = Buffer.from(encoded, 'base64');
+  if (!isUtf8(raw)) return { ok: false, reason: 'malformed_basic_credentials' };
+  const decoded = raw.toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return { ok: false, reason: 'malformed_basic_credentials' };
+  const clientId = formDecode(decoded.slice(0, colon));
+  const secret = formDecode(decoded.slice(colon + 1));
+  if (clientId === undefined || secret === undefined || clientId.length === 0) {
+    return { ok: false, reason: 'malformed_basic_credentials' };
+  }
+  return { ok: true, clientId, secret };
+}
+
+/** A body parameter: absent, or exactly one string (RFC 6749 3.2: parameters MUST NOT repeat). */
+function bodyParam(body: Record<string, unknown>, name: string): { ok: true; value: string | undefined } | { ok: false } {
+  const value = Object.hasOwn(body, name) ? body[name] : undefined;
+  if (value === undefined) return { ok: true, value: undefined };
+  if (typeof value !== 'string' || value.length > MAX_CREDENTIAL_LENGTH) return { ok: false };
+  return { ok: true, value };
+}
+
+/**
+ * Authenticates the client of a token-endpoint request (RFC 6749 2.3 and 3.2.1): by HTTP Basic, by
+ * client_id and client_secret in the body, or (public clients) by client_id alone. Exactly one method per
+ * request, and it must be the one the client registered. Unknown, deleted and wrongly authenticated clients are
+ * all invalid_client. Storage failure throws; it is never reported as invalid_client.
+ */
+export async function authenticateClient(request: ClientAuthRequest, deps: ClientAuthDeps): Promise<ClientAuthResult> {
+  const idParam = bodyParam(request.body, 'client_id');
+  const secretParam = bodyParam(request.body, 'client_secret');
+  if (!idParam.ok || !secretParam.ok) return deny('invalid_request', 'repeated_or_invalid_client_parameter');
+  const bodyId = idParam.value;
+  const bodySecret = secretParam.value;
+
+  let method: ClientAuthMethod;
+  let clientId: string;
+  let secret: string | undefined;
+  const header = request.authorization;
+  if (header !== undefined && header !== '') {
+    if (!/^Basic /i.test(header)) return deny('invalid_client', 'unsupported_authorization_scheme', bodyId);
+    if (bodySecret !== undefined) return deny('invalid_request', 'multiple_client_auth_methods', bodyId);
+    const basic = parseBasic(header);
+    if (!basic.ok) return deny('invalid_client', basic.reason, bodyId);
+    // A client_id in the body as well is tolerated when it names the same client.
+    if (bodyId !== undefined && bodyId !== basic.clientId) return deny('invalid_request', 'client_id_mismatch', basic.clientId);
+    method = 'client_secret_basic';
+    clientId = basic.clientId;
+    secret = basic.secret;
+  } else if (bodySecret !== undefined) {
+    if (bodyId === undefined) return deny('invalid_request', 'client_secret_without_client_id');
+    method = 'client_secret_post';
+    clientId = bodyId;
+    secret = bodySecret;
+  } else if (bodyId !== undefined) {
+    method = 'none';
+    clientId = bodyId;
+  } else {
+    return deny('invalid_client', 'no_client_authentication');
+  }
+
+  const client = await deps.clients.lookup(clientId);
+  if (!client) return deny('invalid_client', 'unknown_client', clientId);
+  if (client.deletedAt !== null) return deny('invalid_client', 'deleted_client', clientId);
+  if (client.tokenEndpointAuthMethod !== method) return deny('invalid_client', `auth_method_mismatch:${method}`, clientId);
+  if (method === 'none') return { ok: true, client, method };
+  if (!secretMatches(client, secret!, deps.clock.now())) return deny('invalid_client', 'wrong_secret', clientId);
+  return { ok: true, client, method };
+}
+
+/** The current secret, or the previous one inside its grace window; both compared, timing-safely, every time. */
+function secretMatches(client: OAuthClient, secret: string, now: number): boolean {
+  if (client.secretHash === null) return false;
+  const presented = hashClientSecret(secret);
+  const current = sameHash(presented, client.secretHash);
+  const previousValid = client.previousSecretHash !== null && client.previousSecretExpiresAt !== null && now < client.previousSecretExpiresAt;
+  const previous = sameHash(presented, previousValid ? client.previousSecretHash! : client.secretHash) && previousValid;
+  return current || previous;
+}

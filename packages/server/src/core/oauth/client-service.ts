@@ -1,0 +1,243 @@
+import type { ClientStore, ClientWriteOutcome, OAuthClientPatch, OAuthClientRecord, PageCursor } from '../../storage/stores.js';
+import type { Actor } from '../api-keys/api-key-service.js';
+import { createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
+import type { KeyCache } from '../cache/key-cache.js';
+import type { Clock } from '../clock.js';
+import { GatehouseError } from '../errors.js';
+import { newId } from '../random.js';
+import type { WriteBehindLog } from '../write-behind-log.js';
+import {
+  clientMetadataProblem,
+  isPublicMethod,
+  unique,
+  type ClientMetadata,
+  type GrantType,
+  type TokenEndpointAuthMethod,
+} from './client-metadata.js';
+import { generateClientSecret, hashClientSecret } from './client-secret.js';
+
+/** A registered OAuth client as the rest of the server sees it. */
+export type OAuthClient = OAuthClientRecord;
+
+export interface CreateClientInput {
+  name: string;
+  redirectUris?: string[] | undefined;
+  grantTypes: GrantType[];
+  scopes?: string[] | undefined;
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  audiences?: string[] | undefined;
+  defaultAudience?: string | undefined;
+  tenantId?: string | undefined;
+  accessTokenTtlSeconds?: number | undefined;
+}
+
+export interface ListClientsInput {
+  tenantId?: string | undefined;
+  limit: number;
+  after?: PageCursor | undefined;
+}
+
+export interface ClientServiceDeps {
+  store: ClientStore;
+  /** By client id; holds deleted clients too, so a deleted id is answered from memory. */
+  cache: KeyCache<OAuthClientRecord>;
+  clock: Clock;
+  audit: WriteBehindLog<AuditEvent>;
+  /** Drops a client from every process's cache (this one at once, the others through pub/sub). */
+  invalidate(clientId: string): Promise<void>;
+}
+
+export const DEFAULT_CLIENT_SECRET_GRACE_SECONDS = 86_400;
+export const MAX_CLIENT_SECRET_GRACE_SECONDS = 30 * 86_400;
+const CLIENT_ID = /^cli_[0-9A-Za-z]{22}$/;
+
+export const isClientId = (value: string): boolean => CLIENT_ID.test(value);
+
+/**
+ * The OAuth client lifecycle: registration, changes, secret rotation with a grace window, soft deletion; and the
+ * cached lookup by id that client authentication uses on every token request. Tenant isolation lives here: an
+ * admin key bound to a tenant sees and touches only that tenant's clients.
+ */
+export class ClientService {
+  constructor(private readonly deps: ClientServiceDeps) {}
+
+  async create(actor: Actor, input: CreateClientInput): Promise<{ client: OAuthClient; clientSecret: string | null }> {
+    const now = this.deps.clock.now();
+    const tenantId = this.#tenantFor(actor, input.tenantId);
+    const audiences = unique(input.audiences ?? []);
+    const metadata: ClientMetadata = {
+      redirectUris: unique(input.redirectUris ?? []),
+      grantTypes: unique(input.grantTypes),
+      scopes: unique(input.scopes ?? []),
+      tokenEndpointAuthMethod: input.tokenEndpointAuthMethod,
+      audiences,
+      defaultAudience: input.defaultAudience ?? (audiences.length === 1 ? audiences[0]! : null),
+      accessTokenTtlSeconds: input.accessTokenTtlSeconds ?? null,
+    };
+    assertValid(metadata);
+    const secret = isPublicMethod(metadata.tokenEndpointAuthMethod) ? null : generateClientSecret();
+    const client: OAuthClientRecord = {
+      id: newId('cli'),
+      name: input.name,
+      ...metadata,
+      tenantId,
+      secretHash: secret ? hashClientSecret(secret.secret) : null,
+      secretPrefix: secret?.displayPrefix ?? null,
+      previousSecretHash: null,
+      previousSecretExpiresAt: null,
+      version: 1,
+      createdBy: actor.keyId,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    };
+    await this.deps.store.insert(client, [this.#event(actor, 'client.created', client)]);
+    return { client, clientSecret: secret?.secret ?? null };
+  }
+
+  async list(actor: Actor, input: ListClientsInput): Promise<OAuthClient[]> {
+    if (actor.tenantId !== null && input.tenantId !== undefined && input.tenantId !== actor.tenantId) return [];
+    return this.deps.store.list({ ...input, tenantId: actor.tenantId ?? input.tenantId });
+  }
+
+  /** The client, or not_found when it does not exist, is deleted, or belongs to another tenant. */
+  async get(actor: Actor, id: string): Promise<OAuthClient> {
+    const client = await this.#find(actor, id);
+    if (client.deletedAt !== null) throw notFound();
+    return client;
+  }
+
+  async update(actor: Actor, id: string, patch: OAuthClientPatch): Promise<OAuthClient> {
+    const current = await this.get(actor, id);
+    const normalised: OAuthClientPatch = { ...patch };
+    if (patch.redirectUris) normalised.redirectUris = unique(patch.redirectUris);
+    if (patch.grantTypes) normalised.grantTypes = unique(patch.grantTypes);
+    if (patch.scopes) normalised.scopes = unique(patch.scopes);
+    if (patch.audiences) normalised.audiences = unique(patch.audiences);
+    const method = normalised.tokenEndpointAuthMethod;
+    if (method !== undefined && isPublicMethod(method) !== isPublicMethod(current.tokenEndpointAuthMethod)) {
+      throw new GatehouseError(
+        'invalid_request',
+        'tokenEndpointAuthMethod cannot change between a public client (none) and a confidential one; register a new client.',
+      );
+    }
+    // Audiences narrowed so that the default audience is no longer one of them: drop the default.
+    const audiences = normalised.audiences ?? current.audiences;
+    if (normalised.defaultAudience === undefined && current.defaultAudience !== null && !audiences.includes(current.defaultAudience)) {
+      normalised.defaultAudience = null;
+    }
+    const merged: ClientMetadata = {
+      redirectUris: normalised.redirectUris ?? current.redirectUris,
+      grantTypes: normalised.grantTypes ?? current.grantTypes,
+      scopes: normalised.scopes ?? current.scopes,
+      tokenEndpointAuthMethod: normalised.tokenEndpointAuthMethod ?? current.tokenEndpointAuthMethod,
+      audiences,
+      defaultAudience: normalised.defaultAudience !== undefined ? normalised.defaultAudience : current.defaultAudience,
+      accessTokenTtlSeconds:
+        normalised.accessTokenTtlSeconds !== undefined ? normalised.accessTokenTtlSeconds : current.accessTokenTtlSeconds,
+    };
+    assertValid(merged);
+    const now = this.deps.clock.now();
+    const event = this.#event(actor, 'client.updated', current, { fields: Object.keys(patch).sort() });
+    const outcome = await this.deps.store.update(id, current.version, normalised, now, [event]);
+    const updated = unwrap(outcome);
+    await this.deps.invalidate(id);
+    return updated;
+  }
+
+  /**
+   * Issues a new secret (returned once). The replaced one keeps working until the grace period ends;
+   * 0 ends it at once. Only the secret just replaced is kept: rotating again within the grace period ends the
+   * older one at once.
+   */
+  async rotateSecret(
+    actor: Actor,
+    id: string,
+    options: { gracePeriodSeconds?: number | undefined } = {},
+  ): Promise<{ client: OAuthClient; clientSecret: string }> {
+    const gracePeriodSeconds = options.gracePeriodSeconds ?? DEFAULT_CLIENT_SECRET_GRACE_SECONDS;
+    if (!Number.isInteger(gracePeriodSeconds) || gracePeriodSeconds < 0 || gracePeriodSeconds > MAX_CLIENT_SECRET_GRACE_SECONDS) {
+      throw new GatehouseError('invalid_request', `gracePeriodSeconds must be an integer from 0 to ${MAX_CLIENT_SECRET_GRACE_SECONDS}.`);
+    }
+    const current = await this.get(actor, id);
+    if (current.secretHash === null) throw new GatehouseError('invalid_request', 'A public client (none) has no secret to rotate.');
+    const now = this.deps.clock.now();
+    const { secret, displayPrefix } = generateClientSecret();
+    const outcome = await this.deps.store.rotateSecret({
+      id,
+      expectedSecretHash: current.secretHash,
+      secretHash: hashClientSecret(secret),
+      secretPrefix: displayPrefix,
+      previousSecretExpiresAt: gracePeriodSeconds === 0 ? null : now + gracePeriodSeconds * 1000,
+      now,
+      events: [this.#event(actor, 'client.secret_rotated', current, { gracePeriodSeconds, secretPrefix: displayPrefix })],
+    });
+    const client = unwrap(outcome);
+    await this.deps.invalidate(id);
+    return { client, clientSecret: secret };
+  }
+
+  /** Soft delete: the client never authenticates again. Idempotent for a client already deleted. */
+  async delete(actor: Actor, id: string): Promise<void> {
+    const current = await this.#find(actor, id);
+    const result = await this.deps.store.softDelete(id, this.deps.clock.now(), [this.#event(actor, 'client.deleted', current)]);
+    if (!result) throw notFound();
+    // Announce even when it was already deleted: a retry after a failed broadcast must reach every node.
+    await this.deps.invalidate(id);
+  }
+
+  /**
+   * The hot-path lookup for client authentication: from the in-process cache, loading on a miss. Deleted
+   * clients are returned too (with `deletedAt`); the caller refuses them. Throws only on storage failure.
+   */
+  lookup(clientId: string): Promise<OAuthClient | undefined> {
+    if (!isClientId(clientId)) return Promise.resolve(undefined);
+    return this.deps.cache.get(clientId);
+  }
+
+  /** Queues a high-volume audit event (client authentication), written behind. */
+  record(input: AuditEventInput, origin?: RequestOrigin | null): void {
+    this.deps.audit.add(createAuditEvent(this.deps.clock.now(), input, origin));
+  }
+
+  async #find(actor: Actor, id: string): Promise<OAuthClientRecord> {
+    const client = isClientId(id) ? await this.deps.store.findById(id) : undefined;
+    if (!client || (actor.tenantId !== null && client.tenantId !== actor.tenantId)) throw notFound();
+    return client;
+  }
+
+  #event(actor: Actor, type: AuditEventInput['type'], client: OAuthClientRecord, details: Record<string, unknown> = {}): AuditEvent {
+    return createAuditEvent(
+      this.deps.clock.now(),
+      {
+        type,
+        outcome: 'success',
+        tenantId: client.tenantId,
+        actorKeyId: actor.keyId,
+        details: { clientId: client.id, ...details },
+      },
+      actor.origin,
+    );
+  }
+
+  #tenantFor(actor: Actor, requested: string | undefined): string | null {
+    if (actor.tenantId === null) return requested ?? null;
+    if (requested !== undefined && requested !== actor.tenantId) {
+      throw new GatehouseError('insufficient_scope', "This key can only manage its own tenant's clients.");
+    }
+    return actor.tenantId;
+  }
+}
+
+function assertValid(metadata: ClientMetadata): void {
+  const problem = clientMetadataProblem(metadata);
+  if (problem) throw new GatehouseError('invalid_request', problem);
+}
+
+const notFound = () => new GatehouseError('not_found', 'No client with that id.');
+
+function unwrap(outcome: ClientWriteOutcome<OAuthClientRecord>): OAuthClientRecord {
+  if (outcome.ok) return outcome.client;
+  if (outcome.reason === 'not_found') throw notFound();
+  throw new GatehouseError('conflict', 'The client changed while this request was processed; fetch it and retry.');
+}

@@ -1,0 +1,71 @@
+import type { AuditEventInput, RequestOrigin } from '../audit/audit-event.js';
+import type { Clock } from '../clock.js';
+import type { AccessTokenClaims } from '../tokens/access-token.js';
+import type { TokenDenylist } from '../tokens/token-denylist.js';
+import type { ConsentStore, GrantStore, SessionStore } from '../../storage/stores.js';
+import type { KeyObject } from 'node:crypto';
+
+/** What the OAuth logic needs to know of a registered client. */
+export interface OAuthClientView {
+  id: string;
+  name: string;
+  redirectUris: string[];
+  grantTypes: string[];
+  scopes: string[];
+  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  audiences: string[];
+  defaultAudience: string | null;
+  tenantId: string | null;
+  accessTokenTtlSeconds: number | null;
+}
+
+/** What the OAuth logic needs to know of a user. */
+export interface OAuthUserView {
+  id: string;
+  email: string;
+  name: string | null;
+  tenantId: string | null;
+}
+
+export interface OAuthSigningKey {
+  kid: string;
+  alg: 'EdDSA' | 'ES256' | 'RS256';
+  privateKey: KeyObject;
+}
+
+export interface OAuthPolicy {
+  /** Default access-token lifetime when the client sets none. */
+  accessTokenTtlSeconds: number;
+  /** No token lives longer, whatever a client asks for (retired signing keys stay published this long). */
+  maxTokenTtlSeconds: number;
+  idTokenTtlSeconds: number;
+  /** Grants (and so refresh tokens) end this long after the user authorised, whatever happens. */
+  refreshTokenAbsoluteSeconds: number;
+  /** A refresh token unused for this long expires. */
+  refreshTokenIdleSeconds: number;
+  /** How long an authorization code lives (RFC 6749 recommends at most 10 minutes; we use 60 s). */
+  authorizationCodeSeconds: number;
+  /** How long a browser login session lasts. */
+  sessionSeconds: number;
+}
+
+/** Everything the grants, the authorization endpoint and revocation / introspection share. */
+export interface OAuthDeps {
+  clock: Clock;
+  issuer(): string;
+  policy: OAuthPolicy;
+  grants: GrantStore;
+  consents: ConsentStore;
+  sessions: SessionStore;
+  denylist: TokenDenylist;
+  signingKey(): OAuthSigningKey;
+  findClient(id: string): Promise<OAuthClientView | undefined>;
+  findUser(id: string): Promise<OAuthUserView | undefined>;
+  /**
+   * Checks an access token Gatehouse issued: signature under a published key (allow-listed algorithm), typ,
+   * issuer and expiry. Undefined for anything else. Does not consult the denylist.
+   */
+  verifyAccessToken(token: string): AccessTokenClaims | undefined;
+  /** Audit events written behind (authentication outcomes). */
+  audit(input: AuditEventInput, origin: RequestOrigin | null): void;
+}

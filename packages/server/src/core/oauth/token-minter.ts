@@ -1,0 +1,111 @@
+import { createHash, hash, randomBytes } from 'node:crypto';
+import { issueAccessToken } from '../tokens/access-token.js';
+import { signJwt } from '../tokens/sign-jwt.js';
+import { OIDC_SCOPES, formatScope } from './scopes.js';
+import type { OAuthClientView, OAuthDeps, OAuthSigningKey, OAuthUserView } from './oauth-deps.js';
+
+/** Codes and refresh tokens are stored by the SHA-256 of their value, like every other high-entropy secret. */
+export function hashToken(token: string): string {
+  return hash('sha256', token, 'hex');
+}
+
+/** Refresh tokens carry a prefix so that scanners recognise a leaked one; 256 random bits follow. */
+export const REFRESH_TOKEN_PREFIX = 'ghr_';
+
+export function newRefreshToken(): string {
+  return REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
+}
+
+export function newAuthorizationCode(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function isRefreshTokenShaped(token: string): boolean {
+  return token.startsWith(REFRESH_TOKEN_PREFIX) && token.length === REFRESH_TOKEN_PREFIX.length + 43;
+}
+
+export interface MintedAccessToken {
+  token: string;
+  jti: string;
+  expiresAt: number;
+  ttlSeconds: number;
+}
+
+export function accessTokenTtl(deps: Pick<OAuthDeps, 'policy'>, client: OAuthClientView): number {
+  return Math.min(client.accessTokenTtlSeconds ?? deps.policy.accessTokenTtlSeconds, deps.policy.maxTokenTtlSeconds);
+}
+
+export function mintAccessToken(
+  deps: Pick<OAuthDeps, 'clock' | 'issuer' | 'policy'>,
+  key: OAuthSigningKey,
+  input: { client: OAuthClientView; subject: string; scopes: readonly string[]; audience: readonly string[]; tenantId: string | null; authTime?: number | null },
+): MintedAccessToken {
+  const ttlSeconds = accessTokenTtl(deps, input.client);
+  const issued = issueAccessToken(key, {
+    issuer: deps.issuer(),
+    subject: input.subject,
+    audience: input.audience.length === 1 ? input.audience[0]! : [...input.audience],
+    clientId: input.client.id,
+    scope: formatScope(input.scopes),
+    tenantId: input.tenantId,
+    ttlSeconds,
+    now: deps.clock.now(),
+    ...(input.authTime != null ? { extraClaims: { auth_time: Math.floor(input.authTime / 1000) } } : {}),
+  });
+  return { token: issued.token, jti: issued.jti, expiresAt: issued.expiresAt, ttlSeconds };
+}
+
+/**
+ * OpenID Connect Core 3.1.3.6: the left half of the hash of the access token, with the hash of the signing
+ * algorithm (SHA-512 for Ed25519, as the OpenID Foundation's libraries do).
+ */
+export function accessTokenHash(accessToken: string, alg: OAuthSigningKey['alg']): string {
+  const digest = createHash(alg === 'EdDSA' ? 'sha512' : 'sha256').update(accessToken, 'ascii').digest();
+  return digest.subarray(0, digest.length / 2).toString('base64url');
+}
+
+/** The standard claims each OpenID Connect scope releases. */
+export function userClaims(user: OAuthUserView, scopes: readonly string[]): Record<string, unknown> {
+  const claims: Record<string, unknown> = {};
+  if (scopes.includes('profile') && user.name !== null) claims.name = user.name;
+  if (scopes.includes('email')) claims.email = user.email;
+  return claims;
+}
+
+export function mintIdToken(
+  deps: Pick<OAuthDeps, 'clock' | 'issuer' | 'policy'>,
+  key: OAuthSigningKey,
+  input: { client: OAuthClientView; user: OAuthUserView; scopes: readonly string[]; nonce: string | null; authTime: number; accessToken: string },
+): string {
+  const iat = Math.floor(deps.clock.now() / 1000);
+  return signJwt(
+    key,
+    {
+      iss: deps.issuer(),
+      sub: input.user.id,
+      aud: input.client.id,
+      exp: iat + deps.policy.idTokenTtlSeconds,
+      iat,
+      auth_time: Math.floor(input.authTime / 1000),
+      ...(input.nonce !== null ? { nonce: input.nonce } : {}),
+      at_hash: accessTokenHash(input.accessToken, key.alg),
+      ...(input.user.tenantId !== null ? { tenant_id: input.user.tenantId } : {}),
+      ...userClaims(input.user, input.scopes),
+    },
+    'JWT',
+  );
+}
+
+export function wantsIdToken(scopes: readonly string[]): boolean {
+  return scopes.includes(OIDC_SCOPES[0]);
+}
+
+/** The successful token response of RFC 6749 section 5.1. */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  id_token?: string;
+}

@@ -1,0 +1,12 @@
+/**
+ * The JWS algorithms Gatehouse signs with (RFC 7518, RFC 8037). Asymmetric only: the verification key is
+ * public, so there is no shared secret to leak and no HMAC to confuse with it (RFC 8725 section 2.1).
+ */
+export const SIGNING_ALGS = ['EdDSA', 'ES256', 'RS256'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+const SIGNING_ALG_SET: ReadonlySet<string> = new Set(SIGNING_ALGS);
+
+export function isSigningAlg(value: unknown): value is SigningAlg {
+  return typeof value === 'string' && SIGNING_ALG_SET.has(value);
+}

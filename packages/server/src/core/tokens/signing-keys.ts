@@ -1,0 +1,402 @@
+import { createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCallback, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+import type { SigningKeyRecord, SigningKeyStore } from '../../storage/stores.js';
+import { createAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import type { PubSub } from '../pubsub/pubsub.js';
+import { newId } from '../random.js';
+import type { JwtSigningKey } from './sign-jwt.js';
+import { isSigningAlg, type SigningAlg } from './signing-alg.js';
+
+const generateKeyPair = promisify(generateKeyPairCallback);
+
+/** Announces a rotation (the message is the new kid) so every process reloads its keys. */
+export const SIGNING_KEYS_CHANNEL = 'gatehouse:signing-keys';
+/** Every process reloads its keys at least this often, should a rotation message be lost. */
+export const SIGNING_KEYS_RELOAD_INTERVAL_MS = 60_000;
+/** An unknown kid in a token triggers a reload at most this often (a rotation this process missed). */
+const UNKNOWN_KID_RELOAD_INTERVAL_MS = 10_000;
+
+export type SigningKeyStatus = 'pending' | 'active' | 'retired' | 'expired';
+
+/** A signing key as the management API shows it: no key material beyond the public JWK. */
+export interface SigningKeyInfo {
+  kid: string;
+  alg: SigningAlg;
+  status: SigningKeyStatus;
+  createdAt: number;
+  activatesAt: number;
+  retiredAt: number | null;
+  publishUntil: number | null;
+}
+
+/** A public JWK as published: kty and its parameters, plus kid, alg and use. */
+export type PublicJwk = { kty: string; kid: string; alg: SigningAlg; use: 'sig' } & Record<string, unknown>;
+
+export interface SigningKeysDeps {
+  store: SigningKeyStore;
+  secretBox: SecretBox;
+  clock: Clock;
+  pubsub: PubSub;
+  defaultAlg: SigningAlg;
+  /** How long a rotated-in key is published before it signs (0 allowed). */
+  activationDelaySeconds: number;
+  /** The longest lifetime of any token signed with these keys. */
+  maxTokenTtlSeconds: number;
+  /** Default SIGNING_KEYS_RELOAD_INTERVAL_MS. */
+  reloadIntervalMs?: number;
+  /** Where failures of background reloads are reported. */
+  onError?: (message: string, error: unknown) => void;
+}
+
+export interface RotateSigningKeyOptions {
+  alg?: SigningAlg;
+  activateAfterSeconds?: number;
+  /** The admin making the call, for the audit event. */
+  actor?: { keyId: string; origin?: RequestOrigin | null } | null;
+}
+
+interface LoadedKey {
+  kid: string;
+  alg: SigningAlg;
+  createdAt: number;
+  activatesAt: number;
+  retiredAt: number | null;
+  publishUntil: number | null;
+  jwk: PublicJwk;
+  signing: JwtSigningKey;
+  verification: { alg: SigningAlg; publicKey: KeyObject };
+}
+
+/** What is true between two key-schedule boundaries. */
+interface View {
+  from: number;
+  until: number;
+  current: LoadedKey | undefined;
+  jwks: { keys: PublicJwk[] };
+  jwksJson: string;
+}
+
+export function signingKeyStatus(key: Pick<SigningKeyRecord, 'activatesAt' | 'retiredAt' | 'publishUntil'>, now: number): SigningKeyStatus {
+  if (key.publishUntil !== null && key.publishUntil <= now) return 'expired';
+  if (key.retiredAt !== null && key.retiredAt <= now) return 'retired';
+  if (key.activatesAt > now) return 'pending';
+  return 'active';
+}
+
+async function generateKeyMaterial(alg: SigningAlg): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
+  switch (alg) {
+    case 'EdDSA':
+      return generateKeyPair('ed25519');
+    case 'ES256':
+      return generateKeyPair('ec', { namedCurve: 'P-256' });
+    case 'RS256':
+      return generateKeyPair('rsa', { modulusLength: 2048 });
+  }
+}
+
+/** Whether a private key is of the type its algorithm needs (a stored row is not trusted blindly). */
+function fitsAlg(key: KeyObject, alg: SigningAlg): boolean {
+  const details = key.asymmetricKeyDetails;
+  switch (alg) {
+    case 'EdDSA':
+      return key.asymmetricKeyType === 'ed25519';
+    case 'ES256':
+      return key.asymmetricKeyType === 'ec' && details?.namedCurve === 'prime256v1';
+    case 'RS256':
+      return key.asymmetricKeyType === 'rsa' && (details?.modulusLength ?? 0) >= 2048;
+  }
+}
+
+function publicJwk(publicKey: KeyObject, kid: string, alg: SigningAlg): PublicJwk {
+  const jwk = publicKey.export({ format: 'jwk' }) as Record<string, unknown>;
+  if ('d' in jwk) throw new Error('refusing to publish private key material');
+  return { ...jwk, kty: String(jwk.kty), kid, alg, use: 'sig' };
+}
+
+/**
+ * The JWT signing keys: created, rotated, published and used from memory. Each key is decrypted and imported
+ * into node:crypto KeyObjects once, when this process first loads it; signing (`current`), local verification
+ * (`publicKey`) and the JWKS (`jwks`) are synchronous and touch no storage.
+ *
+ * Rotation: the new key is published at once and signs only from `activatesAt`; every older key is retired
+ * then, and stays published until retirement + the longest token lifetime (+ one reload interval, for a
+ * process that learnt of the rotation late and signed a little longer with the old key). This process signs
+ * only with keys it has loaded, which are also the keys of its own JWKS.
+ */
+export class SigningKeys {
+  readonly #deps: SigningKeysDeps;
+  readonly #reloadIntervalMs: number;
+  #keys = new Map<string, LoadedKey>();
+  #view: View | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #reloading: Promise<void> | undefined;
+  #reloadAgain = false;
+  #lastUnknownKidReload = -Infinity;
+
+  private constructor(deps: SigningKeysDeps) {
+    for (const [name, value, min] of [
+      ['activationDelaySeconds', deps.activationDelaySeconds, 0],
+      ['maxTokenTtlSeconds', deps.maxTokenTtlSeconds, 1],
+    ] as const) {
+      if (!Number.isInteger(value) || value < min) throw new TypeError(`${name} must be a whole number >= ${min}`);
+    }
+    if (!isSigningAlg(deps.defaultAlg)) throw new TypeError(`Unsupported signing algorithm: ${String(deps.defaultAlg)}`);
+    this.#deps = deps;
+    this.#reloadIntervalMs = deps.reloadIntervalMs ?? SIGNING_KEYS_RELOAD_INTERVAL_MS;
+  }
+
+  /**
+   * Loads the keys, creating the first one (with `defaultAlg`, active at once) when there is none: of several
+   * processes starting together on one database, exactly one creates it and all use it.
+   */
+  static async open(deps: SigningKeysDeps): Promise<SigningKeys> {
+    const keys = new SigningKeys(deps);
+    // Subscribe before the first load, so a rotation made meanwhile is not missed.
+    await deps.pubsub.subscribe(SIGNING_KEYS_CHANNEL, (kid) => {
+      if (!keys.#keys.has(kid)) keys.#backgroundReload();
+    });
+    deps.pubsub.onResubscribe(() => keys.#backgroundReload());
+    const existing = await deps.store.list();
+    if (existing.length === 0) {
+      const now = deps.clock.now();
+      const record = await keys.#newRecord(deps.defaultAlg, now, now);
+      const event = createAuditEvent(now, {
+        type: 'signing_key.created',
+        outcome: 'success',
+        details: { kid: record.kid, alg: record.alg, initial: true },
+      });
+      await deps.store.insertInitial(record, [event]);
+    }
+    await keys.reload();
+    keys.#timer = setInterval(() => keys.#backgroundReload(), keys.#reloadIntervalMs);
+    keys.#timer.unref();
+    return keys;
+  }
+
+  /** The key to sign with now: the newest loaded key that has activated and is not retired. Throws if none. */
+  current(): JwtSigningKey {
+    const key = this.#viewAt(this.#deps.clock.now()).current;
+    if (!key) throw new Error('No signing key is active');
+    return key.signing;
+  }
+
+  /** The public key published under `kid`, for local verification; undefined for an unknown or expired kid. */
+  publicKey(kid: string): { alg: SigningAlg; publicKey: KeyObject } | undefined {
+    const key = this.#keys.get(kid);
+    const now = this.#deps.clock.now();
+    if (!key) {
+      // Perhaps a rotation whose message this process missed: look again, but not on every bad token.
+      if (now - this.#lastUnknownKidReload >= UNKNOWN_KID_RELOAD_INTERVAL_MS || now < this.#lastUnknownKidReload) {
+        this.#lastUnknownKidReload = now;
+        this.#backgroundReload();
+      }
+      return undefined;
+    }
+    if (key.publishUntil !== null && key.publishUntil <= now) return undefined;
+    return key.verification;
+  }
+
+  /** The JWK Set (RFC 7517): public keys only, pending ones included. The same object until the set changes. */
+  jwks(): { keys: PublicJwk[] } {
+    return this.#viewAt(this.#deps.clock.now()).jwks;
+  }
+
+  /** `jwks()` serialized, cached likewise. */
+  jwksJson(): string {
+    return this.#viewAt(this.#deps.clock.now()).jwksJson;
+  }
+
+  /** The longest lifetime any token may have (what retired keys stay published for). */
+  get maxTokenTtlSeconds(): number {
+    return this.#deps.maxTokenTtlSeconds;
+  }
+
+  /** Creates a new key; see the class comment for when it signs and when the others retire. */
+  async rotate(options: RotateSigningKeyOptions = {}): Promise<SigningKeyInfo> {
+    const alg = options.alg ?? this.#deps.defaultAlg;
+    if (!isSigningAlg(alg)) throw new TypeError(`Unsupported signing algorithm: ${String(alg)}`);
+    const delay = options.activateAfterSeconds ?? this.#deps.activationDelaySeconds;
+    if (!Number.isInteger(delay) || delay < 0) throw new TypeError('activateAfterSeconds must be a whole number >= 0');
+    const now = this.#deps.clock.now();
+    const record = await this.#newRecord(alg, now, now + delay * 1000);
+    const event = createAuditEvent(
+      now,
+      {
+        type: 'signing_key.rotated',
+        outcome: 'success',
+        actorKeyId: options.actor?.keyId ?? null,
+        details: { kid: record.kid, alg, activatesAt: new Date(record.activatesAt).toISOString() },
+      },
+      options.actor?.origin,
+    );
+    await this.#deps.store.rotate({ key: record, previousPublishUntil: this.#publishUntil(record.activatesAt), events: [event] });
+    await this.reload();
+    // The rotation is committed: should the broadcast fail, the other processes' periodic reload finds it.
+    await this.#deps.pubsub.publish(SIGNING_KEYS_CHANNEL, record.kid).catch((error: unknown) => this.#report('signing key rotation could not be broadcast', error));
+    return this.#info(record, now);
+  }
+
+  /** Every key with its status, oldest first; read from storage (the expired keys included). */
+  async list(): Promise<SigningKeyInfo[]> {
+    const records = await this.#deps.store.list();
+    const now = this.#deps.clock.now();
+    return records.map((record) => this.#info(record, now));
+  }
+
+  /** Reads the keys from storage again, importing only the ones not loaded yet. Concurrent calls coalesce. */
+  async reload(): Promise<void> {
+    if (this.#reloading) {
+      this.#reloadAgain = true;
+      return this.#reloading;
+    }
+    this.#reloading = (async () => {
+      try {
+        do {
+          this.#reloadAgain = false;
+          await this.#load();
+        } while (this.#reloadAgain);
+      } finally {
+        this.#reloading = undefined;
+      }
+    })();
+    return this.#reloading;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#timer);
+    await this.#reloading?.catch(() => {});
+  }
+
+  #publishUntil(retiredAt: number): number {
+    return retiredAt + this.#deps.maxTokenTtlSeconds * 1000 + this.#reloadIntervalMs;
+  }
+
+  async #newRecord(alg: SigningAlg, createdAt: number, activatesAt: number): Promise<SigningKeyRecord> {
+    const kid = newId('sig');
+    const { privateKey, publicKey } = await generateKeyMaterial(alg);
+    const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+    try {
+      return {
+        kid,
+        alg,
+        publicJwk: publicJwk(publicKey, kid, alg),
+        sealedPrivateKey: this.#deps.secretBox.encrypt(der, kid),
+        createdAt,
+        activatesAt,
+        retiredAt: null,
+        publishUntil: null,
+      };
+    } finally {
+      der.fill(0);
+    }
+  }
+
+  async #load(): Promise<void> {
+    const records = await this.#deps.store.list();
+    const now = this.#deps.clock.now();
+    const next = new Map<string, LoadedKey>();
+    for (const record of records) {
+      // An expired key verifies nothing and signs nothing: it is not even decrypted.
+      if (record.publishUntil !== null && record.publishUntil <= now) continue;
+      const known = this.#keys.get(record.kid);
+      const loaded = known ?? this.#import(record);
+      next.set(record.kid, { ...loaded, activatesAt: record.activatesAt, retiredAt: record.retiredAt, publishUntil: record.publishUntil });
+    }
+    if (this.#closed) return;
+    this.#keys = next;
+    this.#view = undefined;
+  }
+
+  #import(record: SigningKeyRecord): LoadedKey {
+    const { kid } = record;
+    if (!isSigningAlg(record.alg)) throw new Error(`Signing key ${kid} has an unsupported algorithm`);
+    const alg = record.alg;
+    const der = this.#deps.secretBox.decrypt(record.sealedPrivateKey, kid);
+    let privateKey: KeyObject;
+    try {
+      privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    } finally {
+      der.fill(0);
+    }
+    if (!fitsAlg(privateKey, alg)) throw new Error(`Signing key ${kid} does not fit its algorithm ${alg}`);
+    const publicKey = createPublicKey(privateKey);
+    const jwk = publicJwk(publicKey, kid, alg);
+    // The published JWK is the stored one; it must be this private key's public half.
+    for (const [name, value] of Object.entries(record.publicJwk)) {
+      if (jwk[name] !== value) throw new Error(`Signing key ${kid}: the stored public key does not match the private key`);
+    }
+    return {
+      kid,
+      alg,
+      createdAt: record.createdAt,
+      activatesAt: record.activatesAt,
+      retiredAt: record.retiredAt,
+      publishUntil: record.publishUntil,
+      jwk,
+      signing: { kid, alg, privateKey },
+      verification: { alg, publicKey },
+    };
+  }
+
+  #viewAt(now: number): View {
+    const view = this.#view;
+    if (view && now >= view.from && now < view.until) return view;
+    return (this.#view = this.#computeView(now));
+  }
+
+  #computeView(now: number): View {
+    let from = -Infinity;
+    let until = Infinity;
+    const boundary = (at: number | null) => {
+      if (at === null) return;
+      if (at <= now) from = Math.max(from, at);
+      else until = Math.min(until, at);
+    };
+    let current: LoadedKey | undefined;
+    const published: LoadedKey[] = [];
+    for (const key of this.#keys.values()) {
+      boundary(key.activatesAt);
+      boundary(key.retiredAt);
+      boundary(key.publishUntil);
+      if (key.publishUntil !== null && key.publishUntil <= now) continue;
+      published.push(key);
+      const signing = key.activatesAt <= now && (key.retiredAt === null || key.retiredAt > now);
+      if (signing && (!current || newer(key, current))) current = key;
+    }
+    published.sort((a, b) => (newer(a, b) ? -1 : 1));
+    const jwks = { keys: published.map((key) => key.jwk) };
+    return { from, until, current, jwks, jwksJson: JSON.stringify(jwks) };
+  }
+
+  #info(record: SigningKeyRecord, now: number): SigningKeyInfo {
+    return {
+      kid: record.kid,
+      alg: record.alg as SigningAlg,
+      status: signingKeyStatus(record, now),
+      createdAt: record.createdAt,
+      activatesAt: record.activatesAt,
+      retiredAt: record.retiredAt,
+      publishUntil: record.publishUntil,
+    };
+  }
+
+  #backgroundReload(): void {
+    if (this.#closed) return;
+    this.reload().catch((error: unknown) => this.#report('signing keys could not be reloaded', error));
+  }
+
+  #report(message: string, error: unknown): void {
+    (this.#deps.onError ?? ((m, e) => console.error(m, e)))(message, error);
+  }
+}
+
+/** Later activation first; ties by creation, then kid. */
+function newer(a: LoadedKey, b: LoadedKey): boolean {
+  if (a.activatesAt !== b.activatesAt) return a.activatesAt > b.activatesAt;
+  if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt;
+  return a.kid > b.kid;
+}

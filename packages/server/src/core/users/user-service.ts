@@ -1,0 +1,183 @@
+import type { PageCursor, UserRecord, UserStore } from '../../storage/stores.js';
+import type { Actor } from '../api-keys/api-key-service.js';
+import { createAuditEvent, type AuditEvent, type AuditEventType } from '../audit/audit-event.js';
+import type { Clock } from '../clock.js';
+import { GatehouseError } from '../errors.js';
+import { newId, randomBase62 } from '../random.js';
+import { isPlausibleEmail, normalizeEmail } from './normalize-email.js';
+import { DEFAULT_SCRYPT_PARAMS, hashPassword, needsRehash, verifyPassword, type ScryptParams } from './password-hash.js';
+import { passwordProblem } from './password-policy.js';
+
+export interface CreateUserInput {
+  email: string;
+  password: string;
+  name?: string | undefined;
+  tenantId?: string | undefined;
+}
+
+export interface ListUsersInput {
+  tenantId?: string | undefined;
+  limit: number;
+  after?: PageCursor | undefined;
+}
+
+export type UserAuthentication =
+  | { ok: true; user: UserRecord }
+  | { ok: false; reason: 'unknown_email' | 'wrong_password' };
+
+/**
+ * Runs while a user is being deleted, after the user is marked deleted (so it can no longer log in) and
+ * before its row is removed. Must be idempotent: when one fails, the deletion stops there and a retry of
+ * DELETE runs every hook again. Revoking the user's grants and tokens belongs here.
+ */
+export type UserDeletionHook = (user: UserRecord, now: number) => Promise<void>;
+
+/** How passwords are hashed; the real functions unless a test wraps them to observe calls. */
+export interface PasswordHasher {
+  hash(password: string, params: ScryptParams): Promise<string>;
+  verify(password: string, encoded: string): Promise<boolean>;
+}
+
+export interface UserServiceDeps {
+  store: UserStore;
+  clock: Clock;
+  /** Parameters for new hashes; hashes made with others are replaced at the next successful login. */
+  hashParams?: ScryptParams;
+  passwords?: PasswordHasher;
+  onDelete?: readonly UserDeletionHook[];
+}
+
+const realHasher: PasswordHasher = { hash: hashPassword, verify: verifyPassword };
+
+/** Users of the login page. Tenant isolation as for API keys: a tenant's admin key sees only its tenant's users. */
+export class UserService {
+  readonly #store: UserStore;
+  readonly #clock: Clock;
+  readonly #params: ScryptParams;
+  readonly #passwords: PasswordHasher;
+  readonly #onDelete: UserDeletionHook[];
+  #dummyHash: Promise<string> | undefined;
+
+  constructor(deps: UserServiceDeps) {
+    this.#store = deps.store;
+    this.#clock = deps.clock;
+    this.#params = deps.hashParams ?? DEFAULT_SCRYPT_PARAMS;
+    this.#passwords = deps.passwords ?? realHasher;
+    this.#onDelete = [...(deps.onDelete ?? [])];
+  }
+
+  /** Adds a step to every deletion (see UserDeletionHook); for wiring in main.ts. */
+  addDeletionHook(hook: UserDeletionHook): void {
+    this.#onDelete.push(hook);
+  }
+
+  async create(actor: Actor, input: CreateUserInput): Promise<UserRecord> {
+    const tenantId = this.#tenantFor(actor, input.tenantId);
+    const email = normalizeEmail(input.email);
+    if (!isPlausibleEmail(email)) throw new GatehouseError('invalid_request', 'email is not a valid email address.');
+    const problem = passwordProblem(input.password);
+    if (problem) throw new GatehouseError('invalid_request', problem);
+    const passwordHash = await this.#passwords.hash(input.password, this.#params);
+    const now = this.#clock.now();
+    const user: UserRecord = {
+      id: newId('usr'),
+      email,
+      passwordHash,
+      name: input.name ?? null,
+      tenantId,
+      createdAt: now,
+      updatedAt: now,
+      deletedAt: null,
+    };
+    const outcome = await this.#store.insert(user, [this.#event(actor, 'user.created', user)]);
+    if (outcome === 'email_taken') throw new GatehouseError('conflict', 'A user with that email already exists.');
+    return user;
+  }
+
+  async list(actor: Actor, input: ListUsersInput): Promise<UserRecord[]> {
+    if (actor.tenantId !== null && input.tenantId !== undefined && input.tenantId !== actor.tenantId) return [];
+    const tenantId = actor.tenantId ?? input.tenantId;
+    return this.#store.list({
+      limit: input.limit,
+      ...(tenantId !== undefined ? { tenantId } : {}),
+      ...(input.after ? { after: input.after } : {}),
+    });
+  }
+
+  /** The user, or not_found when there is none, it is being deleted, or it belongs to another tenant. */
+  async get(actor: Actor, id: string): Promise<UserRecord> {
+    const user = await this.#store.findById(id);
+    if (!user || user.deletedAt !== null || !this.#visible(actor, user)) throw this.#notFound();
+    return user;
+  }
+
+  /**
+   * Deletes a user: marks it deleted (its audit event in the same transaction; it can no longer log in), runs
+   * the deletion hooks, then removes the row. A deletion interrupted after the mark is completed by calling
+   * delete again.
+   */
+  async delete(actor: Actor, id: string): Promise<void> {
+    const current = await this.#store.findById(id);
+    if (!current || !this.#visible(actor, current)) throw this.#notFound();
+    const now = this.#clock.now();
+    const marked = await this.#store.markDeleted(id, now, [this.#event(actor, 'user.deleted', current)]);
+    if (!marked) throw this.#notFound();
+    for (const hook of this.#onDelete) await hook(marked.user, now);
+    await this.#store.purge(id);
+  }
+
+  /**
+   * Checks an email and password. An unknown email costs the same scrypt work as a known one (a fixed dummy
+   * hash with the current parameters), so response times do not tell which emails exist. A storage failure
+   * throws; it is never reported as a wrong password.
+   */
+  async authenticate(email: string, password: string): Promise<UserAuthentication> {
+    const user = await this.#store.findByEmail(normalizeEmail(email));
+    if (!user || user.deletedAt !== null) {
+      await this.#passwords.verify(password, await this.#dummy());
+      return { ok: false, reason: 'unknown_email' };
+    }
+    if (!(await this.#passwords.verify(password, user.passwordHash))) return { ok: false, reason: 'wrong_password' };
+    if (needsRehash(user.passwordHash, this.#params)) {
+      const passwordHash = await this.#passwords.hash(password, this.#params);
+      const now = this.#clock.now();
+      if (await this.#store.updatePasswordHash(user.id, passwordHash, now)) {
+        return { ok: true, user: { ...user, passwordHash, updatedAt: now } };
+      }
+    }
+    return { ok: true, user };
+  }
+
+  #dummy(): Promise<string> {
+    // Made once per process from a random password nobody knows; a failure is retried on the next call.
+    this.#dummyHash ??= this.#passwords.hash(randomBase62(32), this.#params).catch((error: unknown) => {
+      this.#dummyHash = undefined;
+      throw error;
+    });
+    return this.#dummyHash;
+  }
+
+  #visible(actor: Actor, user: UserRecord): boolean {
+    return actor.tenantId === null || user.tenantId === actor.tenantId;
+  }
+
+  #notFound(): GatehouseError {
+    return new GatehouseError('not_found', 'No user with that id.');
+  }
+
+  #event(actor: Actor, type: AuditEventType, user: UserRecord): AuditEvent {
+    return createAuditEvent(
+      this.#clock.now(),
+      { type, outcome: 'success', tenantId: user.tenantId, actorKeyId: actor.keyId, details: { userId: user.id } },
+      actor.origin,
+    );
+  }
+
+  #tenantFor(actor: Actor, requested: string | undefined): string | null {
+    if (actor.tenantId === null) return requested ?? null;
+    if (requested !== undefined && requested !== actor.tenantId) {
+      throw new GatehouseError('insufficient_scope', "This key can only manage its own tenant's users.");
+    }
+    return actor.tenantId;
+  }
+}

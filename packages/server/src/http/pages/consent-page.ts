@@ -1,0 +1,37 @@
+import { CSRF_FIELD } from './csrf.js';
+import { html } from './html.js';
+import { assertFormAction, hiddenInputs, renderDocument } from './layout.js';
+
+export interface ConsentPageInput {
+  action: string;
+  hiddenFields: Record<string, string>;
+  csrfToken: string;
+  clientName: string;
+  /** The scopes asked for, each with a sentence a person understands. */
+  scopes: ReadonlyArray<{ name: string; description: string }>;
+  /** Who is signed in. */
+  userEmail: string;
+}
+
+/** The consent page: what the application asks for, and two submit buttons named `decision` (allow / deny). */
+export function renderConsentPage(input: ConsentPageInput): string {
+  assertFormAction(input.action);
+  const fields = { ...input.hiddenFields, [CSRF_FIELD]: input.csrfToken };
+  const scopes =
+    input.scopes.length > 0
+      ? html`<ul class="scopes">
+${input.scopes.map((s) => html`<li>${s.description} <code>${s.name}</code></li>\n`)}</ul>`
+      : html`<p>It asks for no particular permissions.</p>`;
+  const body = html`<h1>Allow access?</h1>
+<p><strong>${input.clientName}</strong> wants to access your account.</p>
+<p class="muted">Signed in as ${input.userEmail}</p>
+<p>It will be able to:</p>
+${scopes}
+<form method="post" action="${input.action}">
+${hiddenInputs(fields)}<div class="actions">
+<button type="submit" name="decision" value="deny" class="secondary">Deny</button>
+<button type="submit" name="decision" value="allow">Allow</button>
+</div>
+</form>`;
+  return renderDocument(`Allow ${input.clientName} access?`, body);
+}

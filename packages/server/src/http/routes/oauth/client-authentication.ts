@@ -1,0 +1,27 @@
+import type { FastifyRequest } from 'fastify';
+import { OAuthError } from '../../../core/errors.js';
+import { authenticateClient } from '../../../core/oauth/client-auth.js';
+import type { OAuthClientView } from '../../../core/oauth/oauth-deps.js';
+import type { RequestParams } from '../../../core/oauth/request-params.js';
+import type { Services } from '../../../services.js';
+import { requestOrigin } from '../../plugins/authenticate.js';
+import { firstValues } from './form-body.js';
+
+/**
+ * Authenticates the calling client of the token, revocation and introspection endpoints. A failure is a
+ * 401 invalid_client with a WWW-Authenticate challenge (RFC 6749 section 5.2) and an audit event with the
+ * reason; the client is told nothing more.
+ */
+export async function requireClient(services: Services, request: FastifyRequest, params: RequestParams): Promise<OAuthClientView> {
+  const result = await authenticateClient(
+    { authorization: request.headers.authorization, body: firstValues(params) },
+    { clients: services.clients, clock: services.clock },
+  );
+  if (result.ok) return result.client;
+  services.oauth.audit(
+    { type: 'client.authentication', outcome: 'failure', reason: result.reason, details: { clientId: result.clientId ?? null } },
+    requestOrigin(request),
+  );
+  if (result.error === 'invalid_request') throw new OAuthError('invalid_request', 'Use exactly one client authentication method.');
+  throw new OAuthError('invalid_client', undefined, { headers: { 'www-authenticate': 'Basic realm="gatehouse", charset="UTF-8"' } });
+}

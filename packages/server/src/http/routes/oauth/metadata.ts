@@ -1,0 +1,43 @@
+import type { FastifyInstance } from 'fastify';
+import { OIDC_SCOPES } from '../../../core/oauth/scopes.js';
+import { SUPPORTED_GRANT_TYPES } from '../../../core/oauth/token-request.js';
+import type { Services } from '../../../services.js';
+
+/** RFC 8414 and OpenID Connect Discovery 1.0: one document, served at both well-known addresses. */
+export function authorizationServerMetadata(issuer: string, signingAlgs: readonly string[]): Record<string, unknown> {
+  const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none'];
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}/oauth/authorize`,
+    token_endpoint: `${issuer}/oauth/token`,
+    jwks_uri: `${issuer}/.well-known/jwks.json`,
+    userinfo_endpoint: `${issuer}/oauth/userinfo`,
+    revocation_endpoint: `${issuer}/oauth/revoke`,
+    introspection_endpoint: `${issuer}/oauth/introspect`,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: SUPPORTED_GRANT_TYPES,
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: clientAuthMethods,
+    revocation_endpoint_auth_methods_supported: clientAuthMethods,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'bearer'],
+    scopes_supported: [...OIDC_SCOPES],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: signingAlgs,
+    claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'at_hash', 'name', 'email', 'tenant_id'],
+    prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+    authorization_response_iss_parameter_supported: true,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
+    claims_parameter_supported: false,
+  };
+}
+
+export function registerMetadataEndpoints(app: FastifyInstance, services: Services): void {
+  const handler = async (_request: unknown, reply: { header(name: string, value: string): unknown }) => {
+    reply.header('cache-control', 'public, max-age=300');
+    return authorizationServerMetadata(services.oauth.issuer(), [...new Set(services.signingKeys.jwks().keys.map((key) => key.alg))]);
+  };
+  app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['oauth'], summary: 'Authorization server metadata (RFC 8414)' } }, handler);
+  app.get('/.well-known/openid-configuration', { schema: { tags: ['oauth'], summary: 'OpenID Connect discovery' } }, handler);
+}

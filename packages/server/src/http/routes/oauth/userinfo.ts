@@ -1,0 +1,18 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { userinfo } from '../../../core/oauth/userinfo.js';
+import type { Services } from '../../../services.js';
+
+const BEARER = /^Bearer +(\S+) *$/i;
+
+function bearer(request: FastifyRequest): string | undefined {
+  const header = request.headers.authorization;
+  return header ? BEARER.exec(header)?.[1] : undefined;
+}
+
+/** OpenID Connect Core 5.3: GET or POST with the access token in the Authorization header. */
+export function registerUserinfoEndpoint(app: FastifyInstance, services: Services): void {
+  const handler = async (request: FastifyRequest) => userinfo(services.oauth, bearer(request));
+  const schema = { tags: ['oauth'], summary: 'OpenID Connect UserInfo', security: [{ bearerAccessToken: [] }] };
+  app.get('/oauth/userinfo', { schema }, handler);
+  app.post('/oauth/userinfo', { schema }, handler);
+}

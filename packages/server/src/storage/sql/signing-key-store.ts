@@ -1,0 +1,90 @@
+import type { Kysely } from 'kysely';
+import type { AuditEvent } from '../../core/audit/audit-event.js';
+import type { SigningKeyRecord, SigningKeyRotation, SigningKeyStore } from '../stores.js';
+import type { Database } from './database.js';
+import type { Schema, SigningKeysTable } from './schema.js';
+import { insertAuditEvents } from './shared-writes.js';
+
+/** Set once, by whichever process inserted the first signing key: the race is decided by this row's key. */
+const INITIAL_MARKER = 'signing_keys.initial';
+/** Locked (PostgreSQL: SELECT ... FOR UPDATE) by every rotation, so two rotations never interleave. */
+const ROTATION_LOCK = 'signing_keys.rotation_lock';
+
+function toRow(key: SigningKeyRecord): SigningKeysTable {
+  return {
+    kid: key.kid,
+    alg: key.alg,
+    public_jwk: JSON.stringify(key.publicJwk),
+    private_key: key.sealedPrivateKey,
+    created_at: key.createdAt,
+    activates_at: key.activatesAt,
+    retired_at: key.retiredAt,
+    publish_until: key.publishUntil,
+  };
+}
+
+function fromRow(row: SigningKeysTable): SigningKeyRecord {
+  return {
+    kid: row.kid,
+    alg: row.alg,
+    publicJwk: JSON.parse(row.public_jwk) as Record<string, unknown>,
+    sealedPrivateKey: row.private_key,
+    createdAt: row.created_at,
+    activatesAt: row.activates_at,
+    retiredAt: row.retired_at,
+    publishUntil: row.publish_until,
+  };
+}
+
+
+export class SqlSigningKeyStore implements SigningKeyStore {
+  private readonly db: Kysely<Schema>;
+
+  constructor(private readonly database: Database) {
+    this.db = database.db;
+  }
+
+  async insertInitial(key: SigningKeyRecord, events: AuditEvent[]): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const marker = await trx
+        .insertInto('meta')
+        .values({ name: INITIAL_MARKER, value: key.kid })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .executeTakeFirst();
+      if (Number(marker.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+      await trx.insertInto('signing_keys').values(toRow(key)).execute();
+      await insertAuditEvents(trx, events);
+      return true;
+    });
+  }
+
+  async rotate({ key, previousPublishUntil, events }: SigningKeyRotation): Promise<string[]> {
+    return this.db.transaction().execute(async (trx) => {
+      // SQLite: one process per file, and Kysely runs its transactions one at a time on one connection.
+      // PostgreSQL: a row lock serializes rotations from every process, so each sees the keys the last one made.
+      if (this.database.dialect === 'postgres') {
+        await trx
+          .insertInto('meta')
+          .values({ name: ROTATION_LOCK, value: '' })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .execute();
+        await trx.selectFrom('meta').select('name').where('name', '=', ROTATION_LOCK).forUpdate().execute();
+      }
+      const retired = await trx
+        .updateTable('signing_keys')
+        .set({ retired_at: key.activatesAt, publish_until: previousPublishUntil })
+        .where('kid', '!=', key.kid)
+        .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', key.activatesAt)]))
+        .returning('kid')
+        .execute();
+      await trx.insertInto('signing_keys').values(toRow(key)).execute();
+      await insertAuditEvents(trx, events);
+      return retired.map((row) => row.kid).sort();
+    });
+  }
+
+  async list(): Promise<SigningKeyRecord[]> {
+    const rows = await this.db.selectFrom('signing_keys').selectAll().orderBy('activates_at').orderBy('created_at').orderBy('kid').execute();
+    return rows.map(fromRow);
+  }
+}
