@@ -9,6 +9,7 @@ import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { UserService } from './core/users/user-service.js';
 import type { SigningKeys } from './core/tokens/signing-keys.js';
 import type { WriteBehind } from './core/write-behind.js';
+import type { WriteBehindLog } from './core/write-behind-log.js';
 import type { CsrfProtection } from './http/pages/csrf.js';
 import type { Config } from './config/load-config.js';
 import type { Stores } from './storage/stores.js';
@@ -27,7 +28,7 @@ export interface Services {
   csrf: CsrfProtection;
   keyCache: KeyCache;
   rateLimiter: RateLimiter;
-  audit: WriteBehind<string, AuditEvent>;
+  audit: WriteBehindLog<AuditEvent>;
   lastUsed: WriteBehind<string, number>;
   /** JWT signing keys and the JWKS, in memory. */
   signingKeys: SigningKeys;

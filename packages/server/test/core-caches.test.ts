@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { KeyCache } from '../src/core/cache/key-cache.js';
 import { ManualClock } from '../src/core/clock.js';
 import { WriteBehind } from '../src/core/write-behind.js';
+import { WriteBehindLog } from '../src/core/write-behind-log.js';
 import type { ApiKeyRecord } from '../src/storage/stores.js';
 
 const record = (id: string, revokedAt: number | null = null) => ({ id, revokedAt }) as ApiKeyRecord;
@@ -112,5 +113,65 @@ describe('WriteBehind', () => {
     queue.add('c', 1);
     expect(queue.size).toBe(2);
     expect(queue.dropped).toBe(1);
+  });
+});
+
+describe('WriteBehindLog', () => {
+  const make = (write: (values: number[]) => Promise<void>, maxBuffered = 100, batchSize = 1000) => {
+    const errors: unknown[] = [];
+    const log = new WriteBehindLog<number>({ write, intervalMs: 60_000, batchSize, maxBuffered, onError: (e) => errors.push(e) });
+    return { log, errors };
+  };
+
+  it('writes every value, in order, in one batch', async () => {
+    const written: number[][] = [];
+    const { log } = make(async (values) => void written.push(values));
+    log.add(3);
+    log.add(1);
+    log.add(3);
+    expect(log.size).toBe(3);
+    await log.flush();
+    expect(written).toEqual([[3, 1, 3]]);
+    expect(log.size).toBe(0);
+  });
+
+  it('flushes early once batchSize values wait', async () => {
+    const written: number[][] = [];
+    const { log } = make(async (values) => void written.push(values), 100, 2);
+    log.add(1);
+    log.add(2);
+    await log.flush();
+    expect(written).toEqual([[1, 2]]);
+  });
+
+  it('keeps a failed batch ahead of newer values and writes them next time', async () => {
+    let fail = true;
+    const written: number[] = [];
+    const { log, errors } = make(async (values) => {
+      if (fail) throw new Error('database down');
+      written.push(...values);
+    });
+    log.add(1);
+    log.add(2);
+    await log.flush();
+    expect(errors).toHaveLength(1);
+    log.add(3);
+    fail = false;
+    await log.stop();
+    expect(written).toEqual([1, 2, 3]);
+  });
+
+  it('bounds the buffer during an outage and counts what it drops', async () => {
+    const { log } = make(async () => {
+      throw new Error('down');
+    }, 2);
+    log.add(1);
+    log.add(2);
+    log.add(3);
+    expect(log.size).toBe(2);
+    expect(log.dropped).toBe(1);
+    await log.flush();
+    expect(log.size).toBe(2);
+    expect(log.dropped).toBe(1);
   });
 });

@@ -7,6 +7,7 @@ import { newId } from '../random.js';
 import type { RateLimitPolicy } from '../rate-limit/decide.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
 import type { WriteBehind } from '../write-behind.js';
+import type { WriteBehindLog } from '../write-behind-log.js';
 import { hashApiKey } from './hash-key.js';
 import { generateApiKey, type ApiKeyEnvironment } from './key-format.js';
 import { ungrantableScopes } from './management-scopes.js';
@@ -44,7 +45,7 @@ export interface ApiKeyServiceDeps {
   cache: KeyCache;
   rateLimiter: RateLimiter;
   clock: Clock;
-  audit: WriteBehind<string, AuditEvent>;
+  audit: WriteBehindLog<AuditEvent>;
   lastUsed: WriteBehind<string, number>;
   /** Drops a key from every process's cache (this one at once, the others through pub/sub). */
   invalidate(hash: string): Promise<void>;
@@ -182,12 +183,20 @@ export class ApiKeyService {
     return result.key;
   }
 
-  /** Verifies a key for a caller holding keys:verify; records the attempt. */
-  async verify(actor: Actor, input: { key: string; scopes?: string[] | undefined }): Promise<ApiKeyVerification> {
-    const result = await verifyApiKey(
+  /**
+   * Verifies a key for a caller holding keys:verify; records the attempt. Synchronous when the answer needs no
+   * I/O (the cached hot path), a promise otherwise.
+   */
+  verify(actor: Actor, input: { key: string; scopes?: string[] | undefined }): ApiKeyVerification | Promise<ApiKeyVerification> {
+    const result = verifyApiKey(
       { keys: this.deps.cache, rateLimiter: this.deps.rateLimiter, clock: this.deps.clock },
       { key: input.key, scopes: input.scopes, tenantId: actor.tenantId },
     );
+    if (result instanceof Promise) return result.then((settled) => this.#recordVerification(actor, settled));
+    return this.#recordVerification(actor, result);
+  }
+
+  #recordVerification(actor: Actor, result: ApiKeyVerification): ApiKeyVerification {
     const now = this.deps.clock.now();
     if (result.valid) this.deps.lastUsed.add(result.key.id, now);
     this.record(
@@ -221,8 +230,7 @@ export class ApiKeyService {
 
   /** Queues a high-volume audit event (written behind, in batches). */
   record(now: number, input: AuditEventInput, origin?: RequestOrigin | null): void {
-    const event = createAuditEvent(now, input, origin);
-    this.deps.audit.add(event.id, event);
+    this.deps.audit.add(createAuditEvent(now, input, origin));
   }
 
   #lifecycleEvent(actor: Actor, type: AuditEventInput['type'], key: ApiKeyRecord, details?: Record<string, unknown>): AuditEvent {

@@ -5,7 +5,7 @@ import type { KeyCache } from '../cache/key-cache.js';
 import type { Clock } from '../clock.js';
 import { GatehouseError } from '../errors.js';
 import { newId } from '../random.js';
-import type { WriteBehind } from '../write-behind.js';
+import type { WriteBehindLog } from '../write-behind-log.js';
 import {
   clientMetadataProblem,
   isPublicMethod,
@@ -42,7 +42,7 @@ export interface ClientServiceDeps {
   /** By client id; holds deleted clients too, so a deleted id is answered from memory. */
   cache: KeyCache<OAuthClientRecord>;
   clock: Clock;
-  audit: WriteBehind<string, AuditEvent>;
+  audit: WriteBehindLog<AuditEvent>;
   /** Drops a client from every process's cache (this one at once, the others through pub/sub). */
   invalidate(clientId: string): Promise<void>;
 }
@@ -197,8 +197,7 @@ export class ClientService {
 
   /** Queues a high-volume audit event (client authentication), written behind. */
   record(input: AuditEventInput, origin?: RequestOrigin | null): void {
-    const event = createAuditEvent(this.deps.clock.now(), input, origin);
-    this.deps.audit.add(event.id, event);
+    this.deps.audit.add(createAuditEvent(this.deps.clock.now(), input, origin));
   }
 
   async #find(actor: Actor, id: string): Promise<OAuthClientRecord> {

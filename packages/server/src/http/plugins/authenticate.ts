@@ -25,7 +25,8 @@ const INVALID_TOKEN = () =>
   new GatehouseError('invalid_token', undefined, { headers: { 'www-authenticate': `${REALM}, error="invalid_token"` } });
 /** Query parameters that carry credentials in other APIs; here they are refused, never read. */
 const QUERY_CREDENTIAL_PARAMS = ['api_key', 'apikey', 'access_token', 'token', 'key', 'client_secret'];
-const BEARER = /^Bearer +([^\s]+) *$/i;
+/** `Authorization: Bearer <token>`; the token is group 1. */
+export const BEARER_TOKEN = /^Bearer +([^\s]+) *$/i;
 
 /** Where a request came from, for audit events. `routeUrl` saves a read of request.routeOptions (a getter
  * that builds an object each time). */
@@ -115,7 +116,7 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
       // RFC 6750 section 3.1: no error code when the request carried no credentials at all.
       return done(new GatehouseError('invalid_token', 'Authentication required.', { headers: { 'www-authenticate': REALM } }));
     }
-    const token = BEARER.exec(header)?.[1];
+    const token = BEARER_TOKEN.exec(header)?.[1];
     if (!token) {
       refuse(request, 'MALFORMED_AUTHORIZATION_HEADER');
       return done(INVALID_TOKEN());

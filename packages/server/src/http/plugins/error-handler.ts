@@ -62,7 +62,8 @@ export function sendError(request: FastifyRequest, reply: FastifyReply, error: H
     .send({ error: error.code, error_description: error.description, request_id: request.id });
 }
 
-function statusOf(error: HttpError): number {
+/** The HTTP status an error answers with. */
+export function statusOf(error: HttpError): number {
   return error.status ?? ERROR_CATALOG[error.code as ErrorCode].status;
 }
 

@@ -20,8 +20,8 @@ export class SqlAuditStore implements AuditStore {
    */
   async insertMany(events: readonly AuditEvent[]): Promise<void> {
     if (events.length === 0) return;
+    if (this.database.backgroundWriter) return this.database.backgroundWriter.insertAuditEvents(events);
     const rows = events.map(auditEventToRow);
-    if (this.database.backgroundWriter) return this.database.backgroundWriter.insertAuditEvents(rows);
     await sql`insert into audit_events
       select * from json_populate_recordset(null::audit_events, ${JSON.stringify(rows)}::json)
       on conflict (id) do nothing`.execute(this.db);

@@ -72,6 +72,44 @@ export function auditEventToRow(event: AuditEvent): AuditEventsTable {
   };
 }
 
+/** Columns of audit_events in the order pushAuditEventValues writes them. */
+export const AUDIT_EVENT_COLUMNS: ReadonlyArray<keyof AuditEventsTable> = [
+  'id',
+  'type',
+  'occurred_at',
+  'outcome',
+  'reason',
+  'key_id',
+  'key_prefix',
+  'actor_key_id',
+  'tenant_id',
+  'ip',
+  'user_agent',
+  'route',
+  'request_id',
+  'details',
+];
+
+/** Appends an event's column values (AUDIT_EVENT_COLUMNS order) to a flat array: a batch without row objects. */
+export function pushAuditEventValues(out: unknown[], event: AuditEvent): void {
+  out.push(
+    event.id,
+    event.type,
+    event.occurredAt,
+    event.outcome,
+    event.reason,
+    event.keyId,
+    event.keyPrefix,
+    event.actorKeyId,
+    event.tenantId,
+    event.ip,
+    event.userAgent,
+    event.route,
+    event.requestId,
+    event.details ? JSON.stringify(event.details) : null,
+  );
+}
+
 export function rowToAuditEvent(row: AuditEventsTable): AuditEvent {
   return {
     id: row.id,

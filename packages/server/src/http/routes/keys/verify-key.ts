@@ -2,13 +2,20 @@ import type { Services } from '../../../services.js';
 import type { App } from '../../app-types.js';
 import { verificationView, VerifyKeyBody, VerifyKeyResponse } from '../../schemas/api-key.js';
 import { errorResponses } from '../../schemas/common.js';
+import { replayPrereadBody } from '../../preread-body.js';
 
+export const VERIFY_KEY_PATH = '/v1/keys/verify';
+export const VERIFY_KEY_SCOPE = 'keys:verify';
+
+/** Most verifications are answered by the fast path in front of Fastify (http/fast-verify.ts) with the same
+ * result; this route answers the rest, and every request the fast path hands over. */
 export function registerVerifyKey(app: App, { apiKeys, clock }: Services): void {
   app.post(
-    '/v1/keys/verify',
+    VERIFY_KEY_PATH,
     {
       // Limited per verified key (its rateLimit), not per caller: this is the data plane.
-      config: { scope: 'keys:verify', managementRateLimit: false },
+      config: { scope: VERIFY_KEY_SCOPE, managementRateLimit: false },
+      preParsing: replayPrereadBody,
       schema: {
         tags: ['keys'],
         summary: 'Verify an API key presented to your API',
