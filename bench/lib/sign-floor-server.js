@@ -16,7 +16,7 @@ app.post('/token', async (request) => {
   const scope = request.body.get('scope') ?? '';
   const iat = Math.floor(Date.now() / 1000);
   const claims = { iss: 'http://127.0.0.1', sub: 'cli_floor', aud: 'https://api.example.com', exp: iat + 900, iat, jti: randomBase62(22), client_id: 'cli_floor', scope };
-  return { access_token: signJwt(key, claims, 'at+jwt'), token_type: 'Bearer', expires_in: 900, scope };
+  return { access_token: await signJwt(key, claims, 'at+jwt'), token_type: 'Bearer', expires_in: 900, scope };
 });
 
 const address = await app.listen({ host: '127.0.0.1', port: 0 });

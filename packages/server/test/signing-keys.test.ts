@@ -62,8 +62,8 @@ async function open(stores: Stores, clock: ManualClock, overrides: Partial<Signi
   return keys;
 }
 
-function token(keys: SigningKeys, now: number): string {
-  return issueAccessToken(keys.current(), {
+async function token(keys: SigningKeys, now: number): Promise<string> {
+  const issued = await issueAccessToken(keys.current(), {
     issuer: ISSUER,
     subject: 'user_1',
     audience: 'https://api.example.com',
@@ -71,7 +71,8 @@ function token(keys: SigningKeys, now: number): string {
     scope: 'read',
     ttlSeconds: 900,
     now,
-  }).token;
+  });
+  return issued.token;
 }
 
 async function joseVerifies(keys: SigningKeys, jwt: string): Promise<string> {
@@ -117,7 +118,7 @@ describe('SigningKeys', () => {
     const keys = await open(stores, new ManualClock(T0), { defaultAlg: alg });
     expect(keys.jwks().keys[0]).toMatchObject({ alg, use: 'sig', kid: keys.current().kid });
     expect(keys.jwks().keys[0]).not.toHaveProperty('d');
-    const jwt = token(keys, T0);
+    const jwt = await token(keys, T0);
     expect(await joseVerifies(keys, jwt)).toBe(keys.current().kid);
     expect(verifyAccessToken(jwt, { keys, issuer: ISSUER, now: T0 })).toMatchObject({ sub: 'user_1', client_id: 'cli_1' });
   });
@@ -127,7 +128,7 @@ describe('SigningKeys', () => {
     const clock = new ManualClock(T0);
     const keys = await open(stores, clock);
     const old = keys.current().kid;
-    const oldToken = token(keys, T0);
+    const oldToken = await token(keys, T0);
 
     clock.advance(10 * SECOND);
     const rotated = await keys.rotate();
@@ -139,11 +140,11 @@ describe('SigningKeys', () => {
     expect(keys.current().kid).toBe(old);
     clock.set(activatesAt - 1);
     expect(keys.current().kid).toBe(old);
-    expect(await joseVerifies(keys, token(keys, clock.now()))).toBe(old);
+    expect(await joseVerifies(keys, await token(keys, clock.now()))).toBe(old);
 
     clock.set(activatesAt);
     expect(keys.current().kid).toBe(rotated.kid);
-    expect(await joseVerifies(keys, token(keys, clock.now()))).toBe(rotated.kid);
+    expect(await joseVerifies(keys, await token(keys, clock.now()))).toBe(rotated.kid);
     expect(await keys.list()).toEqual([
       { kid: old, alg: 'EdDSA', status: 'retired', createdAt: T0, activatesAt: T0, retiredAt: activatesAt, publishUntil },
       { ...rotated, status: 'active' },
@@ -174,7 +175,7 @@ describe('SigningKeys', () => {
     expect(rotated.status).toBe('active');
     expect(keys.current()).toMatchObject({ kid: rotated.kid, alg: 'ES256' });
     expect(keys.jwks().keys.map((k) => k.alg)).toEqual(['ES256', 'EdDSA']);
-    expect(await joseVerifies(keys, token(keys, clock.now()))).toBe(rotated.kid);
+    expect(await joseVerifies(keys, await token(keys, clock.now()))).toBe(rotated.kid);
     await expect(keys.rotate({ alg: 'HS256' as SigningAlg })).rejects.toThrow(TypeError);
     await expect(keys.rotate({ activateAfterSeconds: -1 })).rejects.toThrow(TypeError);
   });

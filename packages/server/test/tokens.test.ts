@@ -38,7 +38,7 @@ describe.each(SIGNING_ALGS)('%s access tokens, served JWKS, jose as the verifier
 
   it('issues RFC 9068 tokens that jose verifies against the JWKS fetched over HTTP', async () => {
     const now = t.clock.now();
-    const issued = issue(t.services.signingKeys, now, { tenantId: 'acme', extraClaims: { auth_time: 1_700_000_000, cnf: { 'x5t#S256': 'abc' } } });
+    const issued = await issue(t.services.signingKeys, now, { tenantId: 'acme', extraClaims: { auth_time: 1_700_000_000, cnf: { 'x5t#S256': 'abc' } } });
     const { payload, protectedHeader } = await jwtVerify(issued.token, createRemoteJWKSet(jwksUrl), {
       issuer: ISSUER,
       audience: AUDIENCE,
@@ -68,8 +68,8 @@ describe.each(SIGNING_ALGS)('%s access tokens, served JWKS, jose as the verifier
 
   it('leaves tenant_id out when there is none, takes an audience list, and gives each token its own jti', async () => {
     const now = t.clock.now();
-    const a = issue(t.services.signingKeys, now, { tenantId: null, audience: [AUDIENCE, 'https://other.example.com'] });
-    const b = issue(t.services.signingKeys, now);
+    const a = await issue(t.services.signingKeys, now, { tenantId: null, audience: [AUDIENCE, 'https://other.example.com'] });
+    const b = await issue(t.services.signingKeys, now);
     expect(a.claims).not.toHaveProperty('tenant_id');
     expect(a.jti).not.toBe(b.jti);
     const { payload } = await jwtVerify(a.token, createRemoteJWKSet(jwksUrl), { issuer: ISSUER, audience: 'https://other.example.com', typ: 'at+jwt', currentDate: new Date(now) });
@@ -78,11 +78,11 @@ describe.each(SIGNING_ALGS)('%s access tokens, served JWKS, jose as the verifier
 
   it('a rotated key is fetched by jose from the served JWKS, and the old key still verifies', async () => {
     const keys = t.services.signingKeys;
-    const oldToken = issue(keys, t.clock.now()).token;
+    const oldToken = (await issue(keys, t.clock.now())).token;
     const rotated = await keys.rotate({ activateAfterSeconds: 30 });
-    expect(issue(keys, t.clock.now()).token).not.toContain(b64({ alg, typ: 'at+jwt', kid: rotated.kid }));
+    expect((await issue(keys, t.clock.now())).token).not.toContain(b64({ alg, typ: 'at+jwt', kid: rotated.kid }));
     t.clock.advance(30_000);
-    const newToken = issue(keys, t.clock.now()).token;
+    const newToken = (await issue(keys, t.clock.now())).token;
     expect(decodeProtectedHeader(newToken).kid).toBe(rotated.kid);
     const jwks = createRemoteJWKSet(jwksUrl);
     for (const jwt of [oldToken, newToken]) {
@@ -98,21 +98,21 @@ describe('signJwt and issueAccessToken refuse misuse', () => {
   });
   afterAll(() => t.close());
 
-  it('throws on a bad TTL, an empty audience, or extra claims that would replace registered ones', () => {
+  it('throws on a bad TTL, an empty audience, or extra claims that would replace registered ones', async () => {
     const keys = t.services.signingKeys;
-    expect(() => issue(keys, 0, { ttlSeconds: 0 })).toThrow(TypeError);
-    expect(() => issue(keys, 0, { ttlSeconds: 1.5 })).toThrow(TypeError);
-    expect(() => issue(keys, 0, { audience: [] })).toThrow(TypeError);
-    expect(() => issue(keys, 0, { extraClaims: { sub: 'admin' } })).toThrow(/sub/);
-    expect(() => issue(keys, 0, { extraClaims: { exp: 9e9 } })).toThrow(/exp/);
+    await expect(issue(keys, 0, { ttlSeconds: 0 })).rejects.toThrow(TypeError);
+    await expect(issue(keys, 0, { ttlSeconds: 1.5 })).rejects.toThrow(TypeError);
+    await expect(issue(keys, 0, { audience: [] })).rejects.toThrow(TypeError);
+    await expect(issue(keys, 0, { extraClaims: { sub: 'admin' } })).rejects.toThrow(/sub/);
+    await expect(issue(keys, 0, { extraClaims: { exp: 9e9 } })).rejects.toThrow(/exp/);
   });
 
-  it('signJwt writes exactly {alg, typ, kid}, base64url without padding', () => {
+  it('signJwt writes exactly {alg, typ, kid}, base64url without padding', async () => {
     const key = t.services.signingKeys.current();
-    const jwt = signJwt(key, { a: 1 }, 'JWT');
+    const jwt = await signJwt(key, { a: 1 }, 'JWT');
     expect(jwt).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
     expect(JSON.parse(Buffer.from(jwt.split('.')[0]!, 'base64url').toString())).toStrictEqual({ alg: key.alg, typ: 'JWT', kid: key.kid });
-    expect(signJwt(key, { a: 1 }, 'at+jwt').split('.')[0]).toBe(b64({ alg: key.alg, typ: 'at+jwt', kid: key.kid }));
+    expect((await signJwt(key, { a: 1 }, 'at+jwt')).split('.')[0]).toBe(b64({ alg: key.alg, typ: 'at+jwt', kid: key.kid }));
   });
 });
 
@@ -136,18 +136,23 @@ describe('verifyAccessToken: attacks and invalid tokens', () => {
   afterAll(() => t.close());
 
   const verify = (token: string, at = now, issuer = ISSUER) => verifyAccessToken(token, { keys, issuer, now: at });
-  const claims = () => issue(keys, now).claims;
+  /** The claims of a genuine token (issued once; each use gets its own copy). */
+  let genuine: Record<string, unknown>;
+  beforeAll(async () => {
+    genuine = (await issue(keys, now)).claims;
+  });
+  const claims = () => ({ ...genuine });
   /** A token with the given header and claims, signed by `signer` over the usual input. */
   const forge = (header: Record<string, unknown>, payload: object, signer: (input: Buffer) => Buffer) => {
     const input = `${b64(header)}.${b64(payload)}`;
     return `${input}.${signer(Buffer.from(input)).toString('base64url')}`;
   };
 
-  it('accepts a genuine token (the baseline for every case below)', () => {
-    expect(verify(issue(keys, now).token)).toMatchObject({ sub: 'usr_1' });
+  it('accepts a genuine token (the baseline for every case below)', async () => {
+    expect(verify((await issue(keys, now)).token)).toMatchObject({ sub: 'usr_1' });
   });
 
-  it('rejects alg none, with or without a signature', () => {
+  it('rejects alg none, with or without a signature', async () => {
     const kid = keys.current().kid;
     for (const alg of ['none', 'None', 'NONE']) {
       const unsigned = `${b64({ alg, typ: 'at+jwt', kid })}.${b64(claims())}.`;
@@ -156,7 +161,7 @@ describe('verifyAccessToken: attacks and invalid tokens', () => {
     }
   });
 
-  it('rejects HS256 (and HS384/HS512) signed with the public key, as PEM or as JWK', () => {
+  it('rejects HS256 (and HS384/HS512) signed with the public key, as PEM or as JWK', async () => {
     for (const kid of [byAlg.get('RS256')!.kid, byAlg.get('EdDSA')!.kid, byAlg.get('ES256')!.kid]) {
       const publicKey = keys.publicKey(kid)!.publicKey;
       const secrets = [
@@ -173,8 +178,8 @@ describe('verifyAccessToken: attacks and invalid tokens', () => {
     }
   });
 
-  it('rejects a tampered signature, payload or header', () => {
-    const token = issue(keys, now).token;
+  it('rejects a tampered signature, payload or header', async () => {
+    const token = (await issue(keys, now)).token;
     const [h, p, s] = token.split('.') as [string, string, string];
     const flip = (text: string, at: number) => text.slice(0, at) + (text[at] === 'A' ? 'B' : 'A') + text.slice(at + 1);
     expect(verify(`${h}.${p}.${flip(s, 5)}`)).toBeUndefined();
@@ -186,7 +191,7 @@ describe('verifyAccessToken: attacks and invalid tokens', () => {
     expect(verify(`${b64({ ...JSON.parse(Buffer.from(h, 'base64url').toString()), extra: 1 })}.${p}.${s}`)).toBeUndefined();
   });
 
-  it('rejects an unknown kid, a missing kid, and a token signed by a key that is not ours', () => {
+  it('rejects an unknown kid, a missing kid, and a token signed by a key that is not ours', async () => {
     const stranger = generateKeyPairSync('ed25519');
     const payload = claims();
     expect(verify(forge({ alg: 'EdDSA', typ: 'at+jwt', kid: 'sig_unknown' }, payload, (i) => sign(null, i, stranger.privateKey)))).toBeUndefined();
@@ -198,7 +203,7 @@ describe('verifyAccessToken: attacks and invalid tokens', () => {
     expect(verify(forge({ alg: 'EdDSA', typ: 'at+jwt', kid: byAlg.get('EdDSA')!.kid, jwk }, payload, (i) => sign(null, i, stranger.privateKey)))).toBeUndefined();
   });
 
-  it('rejects a header alg that differs from the key’s alg, even when the signature is right for the header alg', () => {
+  it('rejects a header alg that differs from the key’s alg, even when the signature is right for the header alg', async () => {
     const signer = keys.current(); // EdDSA
     const payload = claims();
     // The genuine EdDSA signature, relabelled.
@@ -211,33 +216,33 @@ describe('verifyAccessToken: attacks and invalid tokens', () => {
     expect(verify(forge({ alg: 'PS256', typ: 'at+jwt', kid: byAlg.get('RS256')!.kid }, payload, (i) => sign(null, i, signer.privateKey)))).toBeUndefined();
   });
 
-  it('rejects a wrong or missing typ', () => {
+  it('rejects a wrong or missing typ', async () => {
     const signer = keys.current();
     for (const typ of ['JWT', 'jwt', 'application/jwt', 'id_token+jwt', undefined]) {
-      const token = signJwt(signer, claims(), typ as string);
+      const token = await signJwt(signer, claims(), typ as string);
       expect(verify(token), String(typ)).toBeUndefined();
     }
-    expect(verify(signJwt(signer, claims(), 'application/at+jwt'))).toBeDefined();
+    expect(verify(await signJwt(signer, claims(), 'application/at+jwt'))).toBeDefined();
   });
 
-  it('rejects a wrong issuer (byte for byte: no trailing-slash or case leniency)', () => {
-    const token = issue(keys, now).token;
+  it('rejects a wrong issuer (byte for byte: no trailing-slash or case leniency)', async () => {
+    const token = (await issue(keys, now)).token;
     for (const issuer of ['https://evil.example.com', `${ISSUER}/`, 'https://AUTH.example.com', 'http://auth.example.com']) {
       expect(verify(token, now, issuer)).toBeUndefined();
     }
-    expect(verify(issue(keys, now, { issuer: `${ISSUER}/` }).token)).toBeUndefined();
+    expect(verify((await issue(keys, now, { issuer: `${ISSUER}/` })).token)).toBeUndefined();
   });
 
-  it('rejects an expired token with no leeway, and one issued in the future', () => {
-    const issued = issue(keys, now, { ttlSeconds: 60 });
+  it('rejects an expired token with no leeway, and one issued in the future', async () => {
+    const issued = await issue(keys, now, { ttlSeconds: 60 });
     expect(verify(issued.token, issued.expiresAt - 1)).toBeDefined();
     expect(verify(issued.token, issued.expiresAt)).toBeUndefined();
     expect(verify(issued.token, issued.expiresAt + 3600_000)).toBeUndefined();
-    const future = issue(keys, now + 3600_000);
+    const future = await issue(keys, now + 3600_000);
     expect(verify(future.token, now)).toBeUndefined();
   });
 
-  it('rejects tokens whose claims have the wrong types', () => {
+  it('rejects tokens whose claims have the wrong types', async () => {
     const signer = keys.current();
     const base = claims();
     for (const broken of [
@@ -251,11 +256,11 @@ describe('verifyAccessToken: attacks and invalid tokens', () => {
       { ...base, tenant_id: 5 },
       { ...base, nbf: base.iat + 3600 },
     ]) {
-      expect(verify(signJwt(signer, broken, 'at+jwt')), JSON.stringify(broken)).toBeUndefined();
+      expect(verify(await signJwt(signer, broken, 'at+jwt')), JSON.stringify(broken)).toBeUndefined();
     }
   });
 
-  it('never throws on garbage', () => {
+  it('never throws on garbage', async () => {
     const garbage = ['', '.', '..', 'a.b', 'a.b.c', 'a.b.c.d', `${b64('[]')}.${b64('{}')}.x`, `${b64('null')}.e30.x`, '!!.??.**', 'x'.repeat(100_000), `${b64('{"alg":"EdDSA"')}.e30.x`];
     for (const token of garbage) expect(verify(token)).toBeUndefined();
     expect(verifyAccessToken(undefined as unknown as string, { keys, issuer: ISSUER, now })).toBeUndefined();

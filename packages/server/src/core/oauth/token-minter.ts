@@ -35,13 +35,13 @@ export function accessTokenTtl(deps: Pick<OAuthDeps, 'policy'>, client: OAuthCli
   return Math.min(client.accessTokenTtlSeconds ?? deps.policy.accessTokenTtlSeconds, deps.policy.maxTokenTtlSeconds);
 }
 
-export function mintAccessToken(
+export async function mintAccessToken(
   deps: Pick<OAuthDeps, 'clock' | 'issuer' | 'policy'>,
   key: OAuthSigningKey,
   input: { client: OAuthClientView; subject: string; scopes: readonly string[]; audience: readonly string[]; tenantId: string | null; authTime?: number | null },
-): MintedAccessToken {
+): Promise<MintedAccessToken> {
   const ttlSeconds = accessTokenTtl(deps, input.client);
-  const issued = issueAccessToken(key, {
+  const issued = await issueAccessToken(key, {
     issuer: deps.issuer(),
     subject: input.subject,
     audience: input.audience.length === 1 ? input.audience[0]! : [...input.audience],
@@ -72,11 +72,11 @@ export function userClaims(user: OAuthUserView, scopes: readonly string[]): Reco
   return claims;
 }
 
-export function mintIdToken(
+export async function mintIdToken(
   deps: Pick<OAuthDeps, 'clock' | 'issuer' | 'policy'>,
   key: OAuthSigningKey,
   input: { client: OAuthClientView; user: OAuthUserView; scopes: readonly string[]; nonce: string | null; authTime: number; accessToken: string },
-): string {
+): Promise<string> {
   const iat = Math.floor(deps.clock.now() / 1000);
   return signJwt(
     key,

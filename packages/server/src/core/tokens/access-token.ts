@@ -45,7 +45,7 @@ export interface IssuedAccessToken {
 const RESERVED_CLAIMS: ReadonlySet<string> = new Set(['iss', 'sub', 'aud', 'exp', 'iat', 'nbf', 'jti', 'client_id', 'scope', 'tenant_id']);
 
 /** Issues a JWT access token per RFC 9068 (header typ `at+jwt`). Throws on caller misuse only. */
-export function issueAccessToken(key: JwtSigningKey, input: AccessTokenInput): IssuedAccessToken {
+export async function issueAccessToken(key: JwtSigningKey, input: AccessTokenInput): Promise<IssuedAccessToken> {
   if (!Number.isInteger(input.ttlSeconds) || input.ttlSeconds <= 0) {
     throw new TypeError('ttlSeconds must be a positive whole number');
   }
@@ -72,5 +72,5 @@ export function issueAccessToken(key: JwtSigningKey, input: AccessTokenInput): I
       claims[name] = input.extraClaims[name];
     }
   }
-  return { token: signJwt(key, claims, ACCESS_TOKEN_TYP), jti, expiresAt: exp * 1000, claims };
+  return { token: await signJwt(key, claims, ACCESS_TOKEN_TYP), jti, expiresAt: exp * 1000, claims };
 }

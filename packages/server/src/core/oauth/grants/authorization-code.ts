@@ -46,7 +46,7 @@ export const authorizationCodeGrant: GrantHandler = {
     const tenantId = client.tenantId ?? user.tenantId;
 
     const key = deps.signingKey();
-    const access = mintAccessToken(deps, key, { client, subject: user.id, scopes: record.scopes, audience, tenantId, authTime: record.authTime });
+    const access = await mintAccessToken(deps, key, { client, subject: user.id, scopes: record.scopes, audience, tenantId, authTime: record.authTime });
     const grantId = newId('grt');
     const refreshToken = client.grantTypes.includes('refresh_token') ? newRefreshToken() : null;
     const grantExpiresAt = now + deps.policy.refreshTokenAbsoluteSeconds * 1000;
@@ -93,7 +93,7 @@ export const authorizationCodeGrant: GrantHandler = {
     const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.ttlSeconds, scope: formatScope(record.scopes) };
     if (refreshToken) response.refresh_token = refreshToken;
     if (wantsIdToken(record.scopes)) {
-      response.id_token = mintIdToken(deps, key, { client, user, scopes: record.scopes, nonce: record.nonce, authTime: record.authTime, accessToken: access.token });
+      response.id_token = await mintIdToken(deps, key, { client, user, scopes: record.scopes, nonce: record.nonce, authTime: record.authTime, accessToken: access.token });
     }
     return response;
 

@@ -24,7 +24,7 @@ export const clientCredentialsGrant: GrantHandler = {
       throw new OAuthError('invalid_scope', undefined, { reason: `not allowed: ${formatScope(outside).slice(0, 200)}` });
     }
     const audience = resolveAudience(client, allParams(params, 'resource'), deps.issuer());
-    const access = mintAccessToken(deps, deps.signingKey(), { client, subject: client.id, scopes, audience, tenantId: client.tenantId });
+    const access = await mintAccessToken(deps, deps.signingKey(), { client, subject: client.id, scopes, audience, tenantId: client.tenantId });
     deps.audit(
       { type: 'oauth.token', outcome: 'success', tenantId: client.tenantId, details: { grantType: 'client_credentials', clientId: client.id, jti: access.jti } },
       origin,

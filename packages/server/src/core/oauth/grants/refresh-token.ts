@@ -40,7 +40,7 @@ export const refreshTokenGrant: GrantHandler = {
     if (grant.userId !== null && !user) throw INVALID_GRANT('the user no longer exists');
 
     const key = deps.signingKey();
-    const access = mintAccessToken(deps, key, {
+    const access = await mintAccessToken(deps, key, {
       client,
       subject: grant.userId ?? client.id,
       scopes,
@@ -79,7 +79,7 @@ export const refreshTokenGrant: GrantHandler = {
 
     const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.ttlSeconds, scope: formatScope(scopes), refresh_token: next };
     if (user && grant.authTime !== null && wantsIdToken(scopes)) {
-      response.id_token = mintIdToken(deps, key, { client, user, scopes, nonce: null, authTime: grant.authTime, accessToken: access.token });
+      response.id_token = await mintIdToken(deps, key, { client, user, scopes, nonce: null, authTime: grant.authTime, accessToken: access.token });
     }
     return response;
 
