@@ -8,3 +8,31 @@ export {
   type ApiKeyEnvironment,
   type ParsedApiKey,
 } from './api-key-format.js';
+export {
+  createAuthenticator,
+  ALLOWED_ALGORITHMS,
+  DEFAULT_ALGORITHMS,
+  type Authenticator,
+  type AuthenticatorOptions,
+  type AuthenticateOptions,
+  type AuthenticatorStatus,
+} from './create-authenticator.js';
+export {
+  DENIAL_CODES,
+  type Auth,
+  type AuthDenial,
+  type AuthResult,
+  type AuthSuccess,
+  type DenialCode,
+  type RateLimitInfo,
+} from './authentication-result.js';
+export {
+  startRevocationStream,
+  type DeniedToken,
+  type RevocationHandlers,
+  type RevocationStream,
+  type RevocationStreamOptions,
+  type RevocationStreamState,
+} from './revocation-stream.js';
+export { createSseParser, type SseEvent } from './sse-parser.js';
+export { UnavailableError } from './unavailable-error.js';

@@ -1,0 +1,164 @@
+import type { RateLimitInfo } from './authentication-result.js';
+import { UnavailableError } from './unavailable-error.js';
+
+/** The answer of `POST /v1/keys/verify` (docs/api-keys.md), the fields the SDK uses. */
+export interface KeyVerification {
+  valid: boolean;
+  code: 'VALID' | 'NOT_FOUND' | 'INVALID_FORMAT' | 'REVOKED' | 'EXPIRED' | 'INSUFFICIENT_SCOPE' | 'RATE_LIMITED';
+  keyId: string | null;
+  tenantId: string | null;
+  scopes: string[];
+  expiresAt: string | null;
+  rateLimit: RateLimitInfo | null;
+}
+
+export interface CachedKey {
+  hash: string;
+  /** Epoch milliseconds after which the entry is not used. */
+  expiresAt: number;
+  verification: KeyVerification;
+}
+
+export interface ApiKeyVerifierOptions {
+  verifyUrl: string;
+  verifierKey: string;
+  fetch: typeof fetch;
+  cacheTtlMs: number;
+  now: () => number;
+  timeoutMs: number;
+  maxCacheEntries?: number;
+}
+
+interface Flight {
+  hash: string;
+  promise: Promise<KeyVerification>;
+  /** Set when a revocation for this key arrived while the request was in flight: its answer is not cached. */
+  stale: boolean;
+}
+
+const CODES = new Set(['VALID', 'NOT_FOUND', 'INVALID_FORMAT', 'REVOKED', 'EXPIRED', 'INSUFFICIENT_SCOPE', 'RATE_LIMITED']);
+
+function isVerification(body: any): body is KeyVerification {
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof body.valid === 'boolean' &&
+    CODES.has(body.code) &&
+    Array.isArray(body.scopes) &&
+    body.scopes.every((s: unknown) => typeof s === 'string') &&
+    (body.keyId === null || typeof body.keyId === 'string') &&
+    (body.tenantId === null || typeof body.tenantId === 'string') &&
+    (body.rateLimit === null ||
+      body.rateLimit === undefined ||
+      (Number.isFinite(body.rateLimit.limit) && Number.isFinite(body.rateLimit.remaining) && Number.isFinite(body.rateLimit.reset)))
+  );
+}
+
+/**
+ * Verifies API keys through Gatehouse and caches the valid ones by the SHA-256 hex of the key.
+ *
+ * - Only VALID answers for keys without a rate limit are cached, for at most cacheTtlMs and never past the
+ *   key's `expiresAt`. A key with a rate limit is verified on every use, because Gatehouse counts each
+ *   verification against the limit: caching it would let a client exceed its limit.
+ * - Concurrent lookups of one key with the same scopes share one request (single flight). If that answer shows
+ *   the key is rate limited, every caller but the first makes its own request, so each use is counted.
+ * - `drop(hash)` (the revocation stream) removes the cached entry and keeps a request already in flight from
+ *   caching its (possibly pre-revocation) answer.
+ */
+export class ApiKeyVerifier {
+  readonly #options: ApiKeyVerifierOptions;
+  readonly #cache = new Map<string, CachedKey>();
+  readonly #flights = new Map<string, Flight>();
+  readonly #maxEntries: number;
+
+  constructor(options: ApiKeyVerifierOptions) {
+    this.#options = options;
+    this.#maxEntries = options.maxCacheEntries ?? 10_000;
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  /** The cached verification of a key, if still fresh. */
+  cached(hash: string, now: number): CachedKey | undefined {
+    const entry = this.#cache.get(hash);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt > now) return entry;
+    this.#cache.delete(hash);
+    return undefined;
+  }
+
+  drop(hash: string): void {
+    this.#cache.delete(hash);
+    for (const flight of this.#flights.values()) if (flight.hash === hash) flight.stale = true;
+  }
+
+  clear(): void {
+    this.#cache.clear();
+    for (const flight of this.#flights.values()) flight.stale = true;
+  }
+
+  /** Asks Gatehouse (sharing an identical request in flight); caches a cacheable VALID answer. */
+  async verify(key: string, hash: string, scopes: readonly string[]): Promise<{ verification: KeyVerification; cached?: CachedKey }> {
+    const flightKey = scopes.length === 0 ? hash : `${hash} ${[...scopes].sort().join(' ')}`;
+    const shared = this.#flights.get(flightKey);
+    if (shared) {
+      const verification = await shared.promise;
+      // Metered key: this use must be counted by Gatehouse too.
+      return { verification: verification.rateLimit ? await this.#request(key, scopes) : verification };
+    }
+    const flight: Flight = { hash, stale: false, promise: this.#request(key, scopes) };
+    this.#flights.set(flightKey, flight);
+    let verification: KeyVerification;
+    try {
+      verification = await flight.promise;
+    } finally {
+      // In the same synchronous step as the caching decision below, so no revocation can slip in between.
+      this.#flights.delete(flightKey);
+    }
+    if (flight.stale || verification.code !== 'VALID' || verification.rateLimit || this.#options.cacheTtlMs <= 0) {
+      return { verification };
+    }
+    const now = this.#options.now();
+    let expiresAt = now + this.#options.cacheTtlMs;
+    if (verification.expiresAt) {
+      const keyExpiry = Date.parse(verification.expiresAt);
+      if (Number.isFinite(keyExpiry)) expiresAt = Math.min(expiresAt, keyExpiry);
+    }
+    if (expiresAt <= now) return { verification };
+    const entry: CachedKey = { hash, expiresAt, verification };
+    this.#cache.delete(hash);
+    if (this.#cache.size >= this.#maxEntries) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(hash, entry);
+    return { verification, cached: entry };
+  }
+
+  async #request(key: string, scopes: readonly string[]): Promise<KeyVerification> {
+    const { verifyUrl, verifierKey, timeoutMs } = this.#options;
+    let response: Response;
+    try {
+      response = await this.#options.fetch(verifyUrl, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${verifierKey}`, 'content-type': 'application/json', accept: 'application/json' },
+        body: JSON.stringify(scopes.length > 0 ? { key, scopes } : { key }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (error) {
+      throw new UnavailableError(`key verification failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+    }
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch (error) {
+      throw new UnavailableError(`key verification: HTTP ${response.status} with an unreadable body`, { cause: error });
+    }
+    if (response.status !== 200) {
+      const code = (body as { error?: unknown })?.error;
+      throw new UnavailableError(`key verification: HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''}`);
+    }
+    if (!isVerification(body)) throw new UnavailableError('key verification: unexpected answer');
+    if (body.rateLimit === undefined) body.rateLimit = null;
+    return body;
+  }
+}

@@ -1,0 +1,361 @@
+import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { parseApiKey, isApiKey } from './api-key-format.js';
+import { ApiKeyVerifier, type CachedKey, type KeyVerification } from './api-key-verifier.js';
+import {
+  denials,
+  NO_HEADERS,
+  rateLimitHeaders,
+  type Auth,
+  type AuthDenial,
+  type AuthResult,
+  type AuthSuccess,
+} from './authentication-result.js';
+import { JwksSource } from './jwks-source.js';
+import { startRevocationStream, type RevocationStream, type RevocationStreamState } from './revocation-stream.js';
+import { sha256Hex } from './sha256-hex.js';
+import { TokenDenylist } from './token-denylist.js';
+import { UnavailableError } from './unavailable-error.js';
+
+/** Asymmetric JWS algorithms the authenticator can be told to accept. Never `none`, never HMAC. */
+export const ALLOWED_ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
+export const DEFAULT_ALGORITHMS = ['EdDSA', 'ES256', 'RS256'];
+
+export interface AuthenticatorOptions {
+  /** Gatehouse's issuer URL, exactly as in the tokens' `iss` (e.g. https://auth.example.com). */
+  issuer: string;
+  /** The audience(s) this API accepts in `aud` (its RFC 8707 resource indicator). */
+  audience: string | string[];
+  /** Where to reach Gatehouse's API (verify endpoint, revocation stream). Default: issuer. */
+  gatehouseUrl?: string;
+  /** An admin key holding keys:verify. Without it API keys are not accepted (invalid_token). */
+  verifierKey?: string;
+  /** Accepted JWS algorithms; default EdDSA, ES256, RS256. */
+  algorithms?: string[];
+  /** Leeway for exp and nbf, seconds; default 5. */
+  clockToleranceSeconds?: number;
+  /** How long a valid API key stays cached, seconds; default 10; 0 disables the cache. */
+  cacheTtlSeconds?: number;
+  /** Subscribe to the revocation stream; default true when verifierKey is given. */
+  revocationStream?: boolean;
+  /** The fetch to use; default globalThis.fetch. */
+  fetch?: typeof fetch;
+  /** The realm of WWW-Authenticate challenges; default the (first) audience. */
+  realm?: string;
+  /** Timeout for each request to Gatehouse (verify, metadata, JWKS), ms; default 5000. */
+  timeoutMs?: number;
+  /** Background and infrastructure failures (stream disconnects, Gatehouse unreachable), for your logs. */
+  onError?: (error: Error) => void;
+  /** The clock, epoch ms; default Date.now. For tests. */
+  now?: () => number;
+}
+
+export interface AuthenticateOptions {
+  /** Scopes the credential must all hold. */
+  scopes?: readonly string[];
+  /** The tenant the resource belongs to: credentials of any other tenant (or of none) are denied. */
+  tenantId?: string;
+}
+
+export interface AuthenticatorStatus {
+  revocationStream: RevocationStreamState | 'off';
+  /** Connections of the revocation stream that reached `ready`. */
+  streamConnections: number;
+  cachedKeys: number;
+  deniedTokens: number;
+}
+
+export interface Authenticator {
+  /** Never throws for bad credentials: resolves to a success or a denial (see DENIAL_CODES). */
+  authenticate(authorization: string | string[] | null | undefined, options?: AuthenticateOptions): Promise<AuthResult>;
+  status(): AuthenticatorStatus;
+  /** Stops the revocation stream and empties the caches. */
+  close(): void;
+}
+
+const MAX_AUTHORIZATION_LENGTH = 8192;
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+const NO_OPTIONS: AuthenticateOptions = Object.freeze({});
+
+function fail(message: string): never {
+  throw new TypeError(`createAuthenticator: ${message}`);
+}
+
+function httpUrl(value: unknown, name: string): string {
+  if (typeof value !== 'string') fail(`${name} must be a URL string`);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    fail(`${name} must be an absolute URL`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') fail(`${name} must be an http(s) URL`);
+  if (url.search || url.hash) fail(`${name} must not have a query or fragment`);
+  return value;
+}
+
+function seconds(value: unknown, name: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) fail(`${name} must be a number from 0 to ${max}`);
+  return value;
+}
+
+interface Settings {
+  issuer: string;
+  audience: string | string[];
+  gatehouseUrl: string;
+  verifierKey: string | undefined;
+  algorithms: string[];
+  clockToleranceSeconds: number;
+  cacheTtlSeconds: number;
+  revocationStream: boolean;
+  fetch: typeof fetch;
+  realm: string;
+  timeoutMs: number;
+  onError: (error: Error) => void;
+  now: () => number;
+}
+
+function validate(options: AuthenticatorOptions): Settings {
+  if (typeof options !== 'object' || options === null) fail('options must be an object');
+  const issuer = httpUrl(options.issuer, 'issuer');
+  const { audience } = options;
+  const audiences = Array.isArray(audience) ? audience : [audience];
+  if (audiences.length === 0 || !audiences.every((a) => typeof a === 'string' && a.length > 0)) {
+    fail('audience must be a non-empty string or array of non-empty strings');
+  }
+  const gatehouseUrl = options.gatehouseUrl === undefined ? issuer : httpUrl(options.gatehouseUrl, 'gatehouseUrl');
+  const { verifierKey } = options;
+  if (verifierKey !== undefined && (typeof verifierKey !== 'string' || !isApiKey(verifierKey))) {
+    fail('verifierKey must be a Gatehouse API key (sk_live_... or sk_test_...)');
+  }
+  const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
+  if (!Array.isArray(algorithms) || algorithms.length === 0) fail('algorithms must be a non-empty array');
+  for (const alg of algorithms) {
+    if (!(ALLOWED_ALGORITHMS as readonly unknown[]).includes(alg)) {
+      fail(`algorithm ${JSON.stringify(alg)} is not allowed (asymmetric algorithms only: ${ALLOWED_ALGORITHMS.join(', ')})`);
+    }
+  }
+  const revocationStream = options.revocationStream ?? verifierKey !== undefined;
+  if (typeof revocationStream !== 'boolean') fail('revocationStream must be a boolean');
+  if (revocationStream && verifierKey === undefined) fail('revocationStream needs a verifierKey (it is authenticated with keys:verify)');
+  const fetchImpl = options.fetch ?? globalThis.fetch?.bind(globalThis);
+  if (typeof fetchImpl !== 'function') fail('fetch must be a function (and no global fetch exists)');
+  const realm = options.realm ?? audiences[0]!;
+  if (typeof realm !== 'string' || realm.length === 0 || /[\u0000-\u001f\u007f]/.test(realm)) fail('realm must be a non-empty string without control characters');
+  const timeoutMs = options.timeoutMs ?? 5000;
+  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) fail('timeoutMs must be a positive number');
+  for (const name of ['onError', 'now'] as const) {
+    if (options[name] !== undefined && typeof options[name] !== 'function') fail(`${name} must be a function`);
+  }
+  return {
+    issuer,
+    audience: Array.isArray(audience) ? [...audience] : audience,
+    gatehouseUrl: gatehouseUrl.replace(/\/+$/, ''),
+    verifierKey,
+    algorithms: [...algorithms],
+    clockToleranceSeconds: seconds(options.clockToleranceSeconds, 'clockToleranceSeconds', 5, 300),
+    cacheTtlSeconds: seconds(options.cacheTtlSeconds, 'cacheTtlSeconds', 10, 86_400),
+    revocationStream,
+    fetch: fetchImpl,
+    realm,
+    timeoutMs,
+    onError: options.onError ?? (() => {}),
+    now: options.now ?? Date.now,
+  };
+}
+
+/**
+ * Creates the authenticator of an API server: API keys verified through Gatehouse (cached, single flight),
+ * JWT access tokens verified locally against the issuer's JWKS, revocations pushed by the revocation stream.
+ * Throws a TypeError on bad options; afterwards never throws for bad credentials.
+ */
+export function createAuthenticator(options: AuthenticatorOptions): Authenticator {
+  const settings = validate(options);
+  const { now, onError } = settings;
+  const deny = denials(settings.realm);
+  const toleranceMs = settings.clockToleranceSeconds * 1000;
+  const denylist = new TokenDenylist(now, toleranceMs);
+  const keys = settings.verifierKey
+    ? new ApiKeyVerifier({
+        verifyUrl: `${settings.gatehouseUrl}/v1/keys/verify`,
+        verifierKey: settings.verifierKey,
+        fetch: settings.fetch,
+        cacheTtlMs: settings.cacheTtlSeconds * 1000,
+        now,
+        timeoutMs: settings.timeoutMs,
+      })
+    : undefined;
+  const jwks = new JwksSource({ issuer: settings.issuer, fetch: settings.fetch, now, timeoutMs: settings.timeoutMs });
+  const stream: RevocationStream | undefined = settings.revocationStream
+    ? startRevocationStream({
+        url: `${settings.gatehouseUrl}/v1/revocations/stream`,
+        verifierKey: settings.verifierKey!,
+        fetch: settings.fetch,
+        onError,
+        handlers: {
+          onReady(deniedTokens) {
+            // Whatever was revoked while disconnected is unknown: verify every key afresh.
+            keys?.clear();
+            for (const token of deniedTokens) denylist.add(token.jti, token.exp);
+          },
+          onKey: (hash) => keys?.drop(hash),
+          onToken: (token) => denylist.add(token.jti, token.exp),
+        },
+      })
+    : undefined;
+
+  const unavailable = (error: unknown): AuthDenial => {
+    onError(error instanceof Error ? error : new Error(String(error)));
+    return deny.unavailable();
+  };
+
+  /** Scope and tenant checks, shared by both credential kinds. */
+  const admit = (
+    success: AuthSuccess,
+    scopes: readonly string[],
+    tenantId: string | null,
+    required: AuthenticateOptions,
+  ): AuthResult => {
+    if (required.tenantId !== undefined && tenantId !== required.tenantId) return deny.forbidden('wrong_tenant');
+    const needed = required.scopes;
+    if (needed !== undefined) {
+      for (let i = 0; i < needed.length; i++) {
+        if (!scopes.includes(needed[i]!)) return deny.forbidden('insufficient_scope', needed);
+      }
+    }
+    return success;
+  };
+
+  // ---- API keys ----
+
+  const successByEntry = new WeakMap<CachedKey, AuthSuccess>();
+
+  const keySuccess = (v: KeyVerification): AuthSuccess => {
+    const auth: Auth = {
+      kind: 'api_key',
+      subject: v.keyId!,
+      tenantId: v.tenantId,
+      scopes: Object.freeze([...v.scopes]),
+      keyId: v.keyId!,
+      ...(v.rateLimit ? { rateLimit: Object.freeze({ ...v.rateLimit }) } : {}),
+    };
+    return Object.freeze({
+      ok: true,
+      auth: Object.freeze(auth),
+      headers: v.rateLimit ? Object.freeze(rateLimitHeaders(v.rateLimit)) : NO_HEADERS,
+    });
+  };
+
+  const fromCache = (entry: CachedKey, required: AuthenticateOptions): AuthResult => {
+    let success = successByEntry.get(entry);
+    if (success === undefined) {
+      success = keySuccess(entry.verification);
+      successByEntry.set(entry, success);
+    }
+    return admit(success, success.auth.scopes, success.auth.tenantId, required);
+  };
+
+  const verifyKey = async (key: string, hash: string, required: AuthenticateOptions): Promise<AuthResult> => {
+    if (!keys || !parseApiKey(key).ok) return deny.unauthorized('invalid_token');
+    let outcome;
+    try {
+      outcome = await keys.verify(key, hash, required.scopes ?? NO_SCOPES);
+    } catch (error) {
+      return unavailable(error);
+    }
+    const v = outcome.verification;
+    switch (v.code) {
+      case 'VALID':
+        return outcome.cached ? fromCache(outcome.cached, required) : admit(keySuccess(v), v.scopes, v.tenantId, required);
+      case 'INSUFFICIENT_SCOPE':
+        if (required.tenantId !== undefined && v.tenantId !== required.tenantId) return deny.forbidden('wrong_tenant');
+        return deny.forbidden('insufficient_scope', required.scopes);
+      case 'RATE_LIMITED':
+        if (v.rateLimit) return deny.rateLimited(v.rateLimit, now() / 1000);
+        return unavailable(new UnavailableError('key verification: RATE_LIMITED without rateLimit'));
+      case 'REVOKED':
+        return deny.unauthorized('revoked_token');
+      case 'EXPIRED':
+        return deny.unauthorized('expired_token');
+      default:
+        return deny.unauthorized('invalid_token');
+    }
+  };
+
+  // ---- JWT access tokens ----
+
+  const verifyJwt = async (token: string, required: AuthenticateOptions): Promise<AuthResult> => {
+    let payload: JWTPayload;
+    try {
+      ({ payload } = await jwtVerify(token, jwks.getKey, {
+        issuer: settings.issuer,
+        audience: settings.audience,
+        algorithms: settings.algorithms,
+        typ: 'at+jwt',
+        clockTolerance: settings.clockToleranceSeconds,
+        requiredClaims: ['exp', 'iat', 'sub', 'jti', 'client_id'],
+        currentDate: new Date(now()),
+      }));
+    } catch (error) {
+      if (error instanceof errors.JWTExpired) return deny.unauthorized('expired_token');
+      if (error instanceof UnavailableError) return unavailable(error);
+      if (error instanceof errors.JOSEError) return deny.unauthorized('invalid_token');
+      return unavailable(error);
+    }
+    if (denylist.has(payload.jti!)) return deny.unauthorized('revoked_token');
+    const { scope, tenant_id: tenant, client_id: clientId, sub } = payload as JWTPayload & Record<string, unknown>;
+    if (typeof sub !== 'string' || typeof clientId !== 'string' || (scope !== undefined && typeof scope !== 'string') ||
+        (tenant !== undefined && tenant !== null && typeof tenant !== 'string')) {
+      return deny.unauthorized('invalid_token');
+    }
+    const scopes = Object.freeze(scope ? scope.split(' ').filter(Boolean) : []);
+    const tenantId = (tenant as string | null | undefined) ?? null;
+    const auth: Auth = Object.freeze({ kind: 'jwt', subject: sub, tenantId, scopes, clientId, claims: Object.freeze(payload) });
+    return admit({ ok: true, auth, headers: NO_HEADERS }, scopes, tenantId, required);
+  };
+
+  // ---- dispatch ----
+
+  const authenticate = (authorization: string | string[] | null | undefined, required: AuthenticateOptions = NO_OPTIONS): Promise<AuthResult> => {
+    if (authorization === undefined || authorization === null || authorization === '') {
+      return Promise.resolve(deny.unauthorized('missing_credentials'));
+    }
+    if (typeof authorization !== 'string' || authorization.length > MAX_AUTHORIZATION_LENGTH) {
+      return Promise.resolve(deny.unauthorized('malformed_authorization'));
+    }
+    const match = BEARER.exec(authorization);
+    if (match === null) return Promise.resolve(deny.unauthorized('malformed_authorization'));
+    const token = match[1]!;
+    if (token.startsWith('sk_')) {
+      if (!keys) return Promise.resolve(deny.unauthorized('invalid_token'));
+      const hash = sha256Hex(token);
+      if (typeof hash === 'string') {
+        const entry = keys.cached(hash, now());
+        if (entry !== undefined) return Promise.resolve(fromCache(entry, required));
+        return verifyKey(token, hash, required);
+      }
+      return hash.then((h) => {
+        const entry = keys.cached(h, now());
+        return entry !== undefined ? fromCache(entry, required) : verifyKey(token, h, required);
+      });
+    }
+    if (JWT_SHAPE.test(token)) return verifyJwt(token, required);
+    return Promise.resolve(deny.unauthorized('invalid_token'));
+  };
+
+  return {
+    authenticate,
+    status: () => ({
+      revocationStream: stream ? stream.state : 'off',
+      streamConnections: stream?.connections ?? 0,
+      cachedKeys: keys?.size ?? 0,
+      deniedTokens: denylist.size,
+    }),
+    close() {
+      stream?.close();
+      keys?.clear();
+    },
+  };
+}
