@@ -138,7 +138,8 @@ export class ApiKeyVerifier {
     const { verifyUrl, verifierKey, timeoutMs } = this.#options;
     let response: Response;
     try {
-      response = await this.#options.fetch(verifyUrl, {
+      const fetchImpl = this.#options.fetch; // called unbound: browsers refuse window.fetch with another `this`
+      response = await fetchImpl(verifyUrl, {
         method: 'POST',
         headers: { authorization: `Bearer ${verifierKey}`, 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify(scopes.length > 0 ? { key, scopes } : { key }),

@@ -86,7 +86,8 @@ export class JwksSource {
   async #getJson(url: string): Promise<any> {
     let response: Response;
     try {
-      response = await this.#options.fetch(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.#options.timeoutMs) });
+      const fetchImpl = this.#options.fetch; // called unbound (see api-key-verifier.ts)
+      response = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.#options.timeoutMs) });
     } catch (error) {
       throw new UnavailableError(`GET ${url} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
     }

@@ -50,3 +50,15 @@ describe('SDK module boundaries', () => {
     }
   });
 });
+
+describe('sha256Hex', () => {
+  it('the synchronous (node:crypto) and Web Crypto paths agree with node:crypto', async () => {
+    const { createHash } = await import('node:crypto');
+    const { sha256Hex, webCryptoSha256Hex } = await import('../src/sha256-hex.js');
+    for (const text of ['', 'sk_live_abc', 'é✓']) {
+      const expected = createHash('sha256').update(text).digest('hex');
+      expect(sha256Hex(text)).toBe(expected);
+      expect(await webCryptoSha256Hex(text)).toBe(expected);
+    }
+  });
+});
