@@ -8,3 +8,4 @@ export {
   type ApiKeyEnvironment,
   type ParsedApiKey,
 } from './api-key-format.js';
+export * from './client/index.js';
