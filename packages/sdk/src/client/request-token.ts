@@ -79,7 +79,7 @@ function retryAfterMs(response: Response): number | undefined {
 async function attempt(endpoint: string, params: URLSearchParams, headers: Record<string, string>, doFetch: FetchLike, now: () => number, defaultExpiresIn: number): Promise<{ tokens: TokenSet } | { error: TokenRequestError; retryAfter?: number }> {
   let response: Response;
   try {
-    response = await doFetch(endpoint, { method: 'POST', headers, body: params.toString(), redirect: 'error', cache: 'no-store' });
+    response = await doFetch(endpoint, { method: 'POST', headers, body: params.toString(), redirect: 'error' });
   } catch (cause) {
     return { error: new TokenRequestError('network_error', { cause }) };
   }
