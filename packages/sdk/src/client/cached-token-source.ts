@@ -71,13 +71,14 @@ export abstract class CachedTokenSource {
    */
   async fetch(input: string | URL | Request, init: RequestInit = {}): Promise<Response> {
     const replayable = canReplay(input, init);
+    const send = this.#fetch; // called unbound: a browser's window.fetch refuses another `this`
     const token = await this.getToken();
-    const response = await this.#fetch(...withBearer(input, init, token));
+    const response = await send(...withBearer(input, init, token));
     if (response.status !== 401 || !replayable) return response;
     await response.body?.cancel().catch(() => {});
     this.invalidate(token);
     const fresh = await this.getToken();
-    return this.#fetch(...withBearer(input, init, fresh));
+    return send(...withBearer(input, init, fresh));
   }
 
   /** The cached token set, if any, without any request (for inspection). */
