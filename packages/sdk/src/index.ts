@@ -36,3 +36,4 @@ export {
 } from './revocation-stream.js';
 export { createSseParser, type SseEvent } from './sse-parser.js';
 export { UnavailableError } from './unavailable-error.js';
+export * from './client/index.js';
