@@ -270,7 +270,7 @@ describe.skipIf(!testDatabaseUrl)('SigningKeys on PostgreSQL: several processes'
     expect(b.current().kid).not.toBe(rotated.kid);
     clock.advance(60 * SECOND);
     expect(b.current().kid).toBe(rotated.kid);
-    const jwt = token(a, clock.now());
+    const jwt = await token(a, clock.now());
     expect(verifyAccessToken(jwt, { keys: b, issuer: ISSUER, now: clock.now() })?.iss).toBe(ISSUER);
   });
 });
