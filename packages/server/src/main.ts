@@ -19,11 +19,12 @@ import { TokenDenylist } from './core/tokens/token-denylist.js';
 import { verifyAccessToken } from './core/tokens/verify-access-token.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import { revokeGrants } from './core/oauth/revoke-grants.js';
+import { KeyRevocationRelay, RevocationFeed } from './core/revocation-feed.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
 import { resolveMasterKey } from './config/master-key.js';
-import { buildApp, type BuildAppOptions } from './http/build-app.js';
+import { buildApp, closeUnusedConnections, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
 import { CsrfProtection } from './http/pages/csrf.js';
 import type { Services } from './services.js';
@@ -112,7 +113,13 @@ export async function createServices(config: Config, options: CreateServicesOpti
       ttlMs: config.keyCacheTtlSeconds * 1000,
       maxEntries: 1_000_000,
     });
-    await bus.subscribe(KEY_INVALIDATION_CHANNEL, (hash) => keyCache.invalidate(hash));
+    // Every revocation this process learns of, for GET /v1/revocations/stream.
+    const revocations = new RevocationFeed();
+    const keyRevocations = new KeyRevocationRelay(revocations);
+    await bus.subscribe(KEY_INVALIDATION_CHANNEL, (hash) => {
+      keyCache.invalidate(hash);
+      keyRevocations.received(hash);
+    });
     // Invalidations sent while the subscription was down are lost: forget everything instead.
     bus.onResubscribe(() => keyCache.clear());
 
@@ -170,7 +177,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       lastUsed,
       async invalidate(hash) {
         keyCache.invalidate(hash);
-        await bus.publish(KEY_INVALIDATION_CHANNEL, hash);
+        await keyRevocations.local(hash, () => bus.publish(KEY_INVALIDATION_CHANNEL, hash));
       },
     });
 
@@ -185,7 +192,12 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
     });
     const users = new UserService({ store: stores.users, clock, hashParams: scryptParamsForCost(config.passwordHashCost) });
-    const denylist = await TokenDenylist.open({ store: stores.grants, pubsub: bus, clock });
+    const denylist = await TokenDenylist.open({
+      store: stores.grants,
+      pubsub: bus,
+      clock,
+      onDenied: ({ jti, expiresAt }) => revocations.emit({ type: 'token', jti, exp: Math.ceil(expiresAt / 1000) }),
+    });
     const oauth: OAuthDeps = {
       clock,
       issuer: () => config.issuer,
@@ -237,6 +249,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       lastUsed,
       signingKeys,
       oauth,
+      revocations,
       async checkReadiness() {
         const checks: Record<string, 'ok' | 'unavailable'> = {};
         checks.database = await database.ping().then(() => 'ok' as const, () => 'unavailable' as const);
@@ -298,7 +311,11 @@ export async function startServer(config: Config, options: CreateServicesOptions
         (closing ??= (async () => {
           // A connection whose request was in flight at shutdown stays open (keep-alive) after its response,
           // holding app.close() until the client drops it (up to keepAliveTimeout): close each once it is idle.
-          const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
+          // Connections that never sent a request are closed too (see closeUnusedConnections).
+          const sweep = setInterval(() => {
+            app.server.closeIdleConnections();
+            closeUnusedConnections(app);
+          }, 100);
           try {
             await app.close();
           } finally {

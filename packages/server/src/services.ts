@@ -5,6 +5,7 @@ import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
+import type { RevocationFeed } from './core/revocation-feed.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { UserService } from './core/users/user-service.js';
 import type { SigningKeys } from './core/tokens/signing-keys.js';
@@ -34,6 +35,8 @@ export interface Services {
   signingKeys: SigningKeys;
   /** The authorization server's state and policy, shared by the OAuth endpoints. */
   oauth: OAuthDeps;
+  /** Revocations as they happen (made here or received from other processes), for the revocation stream. */
+  revocations: RevocationFeed;
   /** 'ok' or 'unavailable' per dependency. */
   checkReadiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
   /** Flushes the write-behind queues and closes connections. */

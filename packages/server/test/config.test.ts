@@ -42,6 +42,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ GATEHOUSE_HOST: '::1' }).issuer).toBe('http://[::1]:4000');
   });
 
+  it('GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS: default 1000, 1 to 100000, flag mirrors it', () => {
+    expect(loadConfig({}).revocationStreamMaxConnections).toBe(1000);
+    expect(loadConfig({ GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS: '5' }).revocationStreamMaxConnections).toBe(5);
+    expect(loadConfig({}, ['--revocation-stream-max-connections', '7']).revocationStreamMaxConnections).toBe(7);
+    for (const bad of ['0', '100001', 'many']) {
+      expect(() => loadConfig({ GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS: bad })).toThrow(/GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS/);
+    }
+  });
+
   it('GATEHOUSE_PASSWORD_HASH_COST: default 17 (OWASP), 14 to 20, flag mirrors it', () => {
     expect(loadConfig({}).passwordHashCost).toBe(17);
     expect(loadConfig({ GATEHOUSE_PASSWORD_HASH_COST: '14' }).passwordHashCost).toBe(14);

@@ -58,6 +58,7 @@ describe('OpenAPI document and docs page', () => {
         'POST /v1/keys/{id}/rotate',
         'POST /v1/keys/{id}/revoke',
         'POST /v1/keys/verify',
+        'GET /v1/revocations/stream',
         'GET /v1/audit-events',
         'POST /v1/users',
         'GET /v1/users',

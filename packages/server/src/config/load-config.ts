@@ -49,6 +49,8 @@ export interface Config {
   refreshTokenIdleSeconds: number;
   /** How long a browser stays logged in to the login page. */
   loginSessionSeconds: number;
+  /** Open revocation streams a process serves at once; beyond, new ones are answered 503. */
+  revocationStreamMaxConnections: number;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +80,7 @@ export const CONFIG_FLAGS = {
   'refresh-token-absolute': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_ABSOLUTE_SECONDS' },
   'refresh-token-idle': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS' },
   'login-session': { type: 'string', env: 'GATEHOUSE_LOGIN_SESSION_SECONDS' },
+  'revocation-stream-max-connections': { type: 'string', env: 'GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -146,6 +149,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const refreshTokenAbsoluteSeconds = parseInteger(raw('refresh-token-absolute') ?? String(30 * 86_400), 'GATEHOUSE_REFRESH_TOKEN_ABSOLUTE_SECONDS', 60, 366 * 86_400, problems);
   const refreshTokenIdleSeconds = parseInteger(raw('refresh-token-idle') ?? String(7 * 86_400), 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS', 60, 366 * 86_400, problems);
   const loginSessionSeconds = parseInteger(raw('login-session') ?? '86400', 'GATEHOUSE_LOGIN_SESSION_SECONDS', 60, 90 * 86_400, problems);
+  const revocationStreamMaxConnections = parseInteger(
+    raw('revocation-stream-max-connections') ?? '1000',
+    'GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS',
+    1,
+    100_000,
+    problems,
+  );
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -171,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     refreshTokenAbsoluteSeconds,
     refreshTokenIdleSeconds,
     loginSessionSeconds,
+    revocationStreamMaxConnections,
   };
 }
 

@@ -2,6 +2,7 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Ajv from 'ajv';
 import addFormats from 'ajv-formats';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
 import type { Services } from '../services.js';
 import type { App } from './app-types.js';
@@ -18,6 +19,17 @@ import { lazyChildLoggerFactory } from './lazy-request-logger.js';
 import { loggerOptions } from './logger-options.js';
 
 const fastPaths = new WeakMap<object, FastVerify>();
+/** Per server: the connections that have not sent a request yet. */
+const unusedConnections = new WeakMap<object, Set<Socket>>();
+
+/**
+ * Closes the connections that never sent a request. server.closeIdleConnections() leaves them open (Node counts
+ * a fresh connection as busy), so one opened speculatively (browsers preconnect; undici opens one after an
+ * aborted streaming response) would hold a graceful shutdown until the client drops it.
+ */
+export function closeUnusedConnections(app: App): void {
+  for (const socket of unusedConnections.get(app.server) ?? []) socket.destroy();
+}
 
 /** The verify fast path in front of an app's server, when it is on (tests read its stats). */
 export function fastVerifyOf(app: App): FastVerify | undefined {
@@ -79,6 +91,13 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
         if (fastVerify === undefined || !fastVerify(request, response)) handler(request, response);
       });
       if (fastVerify) fastPaths.set(server, fastVerify);
+      const unused = new Set<Socket>();
+      unusedConnections.set(server, unused);
+      server.on('connection', (socket: Socket) => {
+        unused.add(socket);
+        socket.once('close', () => unused.delete(socket));
+      });
+      server.on('request', (request: IncomingMessage) => unused.delete(request.socket));
       // What Fastify sets on the server it creates itself (its options, defaults filled in).
       const timeouts = serverOptions as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
       server.keepAliveTimeout = timeouts.keepAliveTimeout;
@@ -92,6 +111,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app = Fastify({ ...fastifyOptions, logger }).withTypeProvider<TypeBoxTypeProvider>() as unknown as App;
   app.addHook('preClose', (done) => {
     closing = true;
+    closeUnusedConnections(app!);
     done();
   });
 

@@ -16,6 +16,7 @@ import { registerGetKey } from './keys/get-key.js';
 import { registerListKeys } from './keys/list-keys.js';
 import { registerRevokeKey } from './keys/revoke-key.js';
 import { registerRotateKey } from './keys/rotate-key.js';
+import { registerRevocationStream } from './revocations/stream.js';
 import { registerUpdateKey } from './keys/update-key.js';
 import { registerVerifyKey } from './keys/verify-key.js';
 import { registerCreateUser } from './users/create-user.js';
@@ -36,6 +37,7 @@ export function registerRoutes(app: App, services: Services): void {
   registerUpdateKey(app, services);
   registerRotateKey(app, services);
   registerRevokeKey(app, services);
+  registerRevocationStream(app, services);
   registerAuditEvents(app, services);
   registerCreateClient(app, services);
   registerListClients(app, services);
