@@ -1,0 +1,131 @@
+import type { Auth, AuthDenial, AuthenticateOptions, Authenticator, AuthSuccess } from '../index.js';
+
+/**
+ * Query parameters that carry credentials. A request naming any of them is refused with 400 before anything
+ * else (like the Gatehouse server does): URLs end up in logs, proxies and browser history.
+ */
+export const QUERY_CREDENTIAL_PARAMS = ['access_token', 'api_key', 'apikey', 'token', 'key', 'client_secret'] as const;
+
+/** The middleware's own denial: credentials were sent in the query string (its value is never kept). */
+export interface QueryCredentialDenial {
+  ok: false;
+  code: 'credentials_in_query';
+  status: 400;
+  /** The name of the offending query parameter. */
+  parameter: string;
+  headers: Record<string, string>;
+  error: { error: 'credentials_in_query'; error_description: string };
+}
+
+/** Why the middleware refused a request: a denial of the authenticator, or credentials in the query. */
+export type RequestDenial = AuthDenial | QueryCredentialDenial;
+
+/** The options of every `requireAuth` (node:http takes `tenant` instead of `tenantParam`). */
+export interface RequireAuthOptions {
+  /** Scopes the credential must all hold. */
+  scopes?: readonly string[];
+  /** The route parameter holding the resource's tenant id: credentials of any other tenant get 403. */
+  tenantParam?: string;
+}
+
+export interface Guard {
+  readonly tenantParam: string | undefined;
+  /**
+   * Refuses credentials in the query, then authenticates. `tenant` is read only when the guard has a tenant
+   * source; a missing tenant on such a route is a programming error (thrown, so the app answers 500).
+   */
+  check(url: string | undefined, authorization: string | string[] | undefined, tenant: () => string | undefined): Promise<AuthSuccess | RequestDenial>;
+}
+
+function queryDenial(parameter: string): QueryCredentialDenial {
+  return {
+    ok: false,
+    code: 'credentials_in_query',
+    status: 400,
+    parameter,
+    headers: {},
+    error: { error: 'credentials_in_query', error_description: 'Credentials must be sent in the Authorization header, never in the URL.' },
+  };
+}
+
+/** The query parameter carrying a credential in `url` (a path with an optional query), if any. */
+export function credentialInQuery(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  const mark = url.indexOf('?');
+  if (mark === -1) return undefined;
+  const end = url.indexOf('#', mark);
+  const query = new URLSearchParams(url.slice(mark + 1, end === -1 ? undefined : end));
+  return QUERY_CREDENTIAL_PARAMS.find((name) => query.has(name));
+}
+
+/** The body and content type of a refusal: the vague error shape, never the denial code. */
+export function denialBody(denial: RequestDenial): string {
+  return JSON.stringify(denial.error);
+}
+
+/** Validates `requireAuth` options once (TypeError on misuse) and returns the per-request check. */
+export function createGuard(
+  middleware: string,
+  authenticator: Authenticator,
+  options: object | undefined,
+  allowed: readonly string[],
+  tenantSource: 'tenantParam' | 'tenant',
+): Guard & { readonly tenantFunction: ((req: never) => string | undefined) | undefined } {
+  const fail = (message: string): never => {
+    throw new TypeError(`${middleware} requireAuth: ${message}`);
+  };
+  if (typeof authenticator !== 'object' || authenticator === null || typeof authenticator.authenticate !== 'function') {
+    fail('the first argument must be an authenticator from createAuthenticator()');
+  }
+  if (options !== undefined && (typeof options !== 'object' || options === null)) fail('options must be an object');
+  const given = (options ?? {}) as Record<string, unknown>;
+  for (const name of Object.keys(given)) {
+    if (!allowed.includes(name)) fail(`unknown option ${JSON.stringify(name)} (allowed: ${allowed.join(', ')})`);
+  }
+  let scopes: readonly string[] | undefined;
+  const givenScopes: unknown = given.scopes;
+  if (givenScopes !== undefined) {
+    if (!Array.isArray(givenScopes) || !givenScopes.every((s) => typeof s === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]+$/.test(s))) {
+      fail('scopes must be an array of scope names (printable ASCII, no spaces, quotes or backslashes)');
+    }
+    const list = givenScopes as string[];
+    scopes = list.length > 0 ? Object.freeze([...list]) : undefined;
+  }
+  let tenantParam: string | undefined;
+  let tenantFunction: ((req: never) => string | undefined) | undefined;
+  const tenant = given[tenantSource];
+  if (tenant !== undefined) {
+    if (tenantSource === 'tenantParam') {
+      if (typeof tenant !== 'string' || tenant.length === 0) fail('tenantParam must be the name of a route parameter');
+      tenantParam = tenant as string;
+    } else {
+      if (typeof tenant !== 'function') fail('tenant must be a function (req) => string | undefined');
+      tenantFunction = tenant as (req: never) => string | undefined;
+    }
+  }
+  const hasTenant = tenantParam !== undefined || tenantFunction !== undefined;
+  const fixed: AuthenticateOptions = Object.freeze(scopes ? { scopes } : {});
+  const what = tenantParam !== undefined ? `route parameter ${JSON.stringify(tenantParam)}` : 'tenant function';
+
+  return {
+    tenantParam,
+    tenantFunction,
+    async check(url, authorization, readTenant) {
+      const parameter = credentialInQuery(url);
+      if (parameter !== undefined) return queryDenial(parameter);
+      let authenticateOptions = fixed;
+      if (hasTenant) {
+        const tenantId = readTenant();
+        // A route that names a tenant but yields none is misconfigured: fail closed and loudly.
+        if (typeof tenantId !== 'string' || tenantId.length === 0) {
+          throw new Error(`${middleware} requireAuth: the ${what} gave no tenant id for this request`);
+        }
+        authenticateOptions = scopes ? { scopes, tenantId } : { tenantId };
+      }
+      const result = await authenticator.authenticate(authorization, authenticateOptions);
+      return result;
+    },
+  };
+}
+
+export type { Auth };

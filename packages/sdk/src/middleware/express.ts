@@ -1,0 +1,49 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { Auth, Authenticator } from '../index.js';
+import { createGuard, denialBody, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+
+export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+export type { Auth } from '../index.js';
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Who is calling; set by `requireAuth` (only on routes it protects). */
+      auth?: Auth;
+      /** Why `requireAuth` refused this request (for logs and metrics; the client sees a vague body). */
+      authDenial?: RequestDenial;
+    }
+  }
+}
+
+/**
+ * Express (5) middleware that authenticates the request with `authenticator`. Mount it on the route
+ * (`app.get('/t/:tenant/x', requireAuth(a, { tenantParam: 'tenant' }), handler)`) so `req.params` holds the
+ * tenant. On success `req.auth` is set and `X-RateLimit-*` headers are added; otherwise it answers the denial
+ * (401/403/429/503, or 400 for credentials in the query) with its headers and a vague JSON body, and keeps
+ * the cause in `req.authDenial` (and `res.locals.authDenial`).
+ */
+export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions) {
+  const guard = createGuard('@gatehouse/sdk/express', authenticator, options, ['scopes', 'tenantParam'], 'tenantParam');
+  const { tenantParam } = guard;
+
+  return async function gatehouseRequireAuth(req: Request, res: Response, next: NextFunction): Promise<void> {
+    let result;
+    try {
+      result = await guard.check(req.originalUrl ?? req.url, req.headers.authorization, () =>
+        tenantParam === undefined ? undefined : (req.params as Record<string, string | undefined>)[tenantParam],
+      );
+    } catch (error) {
+      return next(error);
+    }
+    if (result.ok) {
+      req.auth = result.auth;
+      res.set(result.headers);
+      return next();
+    }
+    req.authDenial = result;
+    res.locals.authDenial = result;
+    res.status(result.status).set(result.headers).type('application/json').send(denialBody(result));
+  };
+}

@@ -1,0 +1,47 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Auth, Authenticator } from '../index.js';
+import { createGuard, denialBody, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+
+export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+export type { Auth } from '../index.js';
+
+/** The context variables `requireAuth` sets: `c.get('auth')` in handlers after it. */
+export interface AuthVariables {
+  auth: Auth;
+  /** Why the request was refused (set only on refusals, for logging middleware that runs around it). */
+  authDenial: RequestDenial;
+}
+
+export interface AuthEnv {
+  Variables: AuthVariables;
+}
+
+/**
+ * Hono (4) middleware that authenticates the request with `authenticator`. `tenantParam` is read with
+ * `c.req.param()`, so mount it on the route (`app.get('/t/:tenant/x', requireAuth(...), handler)`). On success
+ * `c.get('auth')` is the caller and `X-RateLimit-*` headers are added to the response; otherwise it answers
+ * the denial (401/403/429/503, or 400 for credentials in the query) with its headers and a vague JSON body,
+ * and sets `c.get('authDenial')`.
+ */
+export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions): MiddlewareHandler<AuthEnv> {
+  const guard = createGuard('@gatehouse/sdk/hono', authenticator, options, ['scopes', 'tenantParam'], 'tenantParam');
+  const { tenantParam } = guard;
+
+  return async function gatehouseRequireAuth(c, next) {
+    const result = await guard.check(c.req.url, c.req.header('authorization'), () =>
+      tenantParam === undefined ? undefined : (c.req.param() as Record<string, string | undefined>)[tenantParam],
+    );
+    if (result.ok) {
+      c.set('auth', result.auth);
+      await next();
+      // After next(): the handler's response exists (c.header copies it if its headers are immutable).
+      for (const [name, value] of Object.entries(result.headers)) c.header(name, value);
+      return;
+    }
+    c.set('authDenial', result);
+    return new Response(denialBody(result), {
+      status: result.status,
+      headers: { ...result.headers, 'content-type': 'application/json' },
+    });
+  };
+}

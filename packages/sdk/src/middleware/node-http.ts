@@ -1,0 +1,46 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Auth, Authenticator } from '../index.js';
+import { createGuard, denialBody, type RequestDenial } from './create-guard.js';
+
+export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
+export type { Auth } from '../index.js';
+
+/** A request `requireAuth` has seen: `auth` on success, `authDenial` on refusal. */
+export type AuthenticatedRequest = IncomingMessage & { auth?: Auth; authDenial?: RequestDenial };
+
+export interface NodeRequireAuthOptions {
+  /** Scopes the credential must all hold. */
+  scopes?: readonly string[];
+  /**
+   * The resource's tenant id for this request (node:http has no route parameters): credentials of any other
+   * tenant get 403. Returning undefined or '' is a programming error (the promise rejects).
+   */
+  tenant?: (req: IncomingMessage) => string | undefined;
+}
+
+/**
+ * For plain `node:http` servers: returns `gatehouseRequireAuth(req, res)`, which resolves to the caller's
+ * `Auth` (also set as `req.auth`, with `X-RateLimit-*` headers set on `res`), or to `undefined` after it has
+ * answered the denial (401/403/429/503, or 400 for credentials in the query) with its headers and a vague
+ * JSON body, keeping the cause in `req.authDenial`:
+ *
+ *     const auth = await guard(req, res);
+ *     if (!auth) return;
+ */
+export function requireAuth(authenticator: Authenticator, options?: NodeRequireAuthOptions) {
+  const guard = createGuard('@gatehouse/sdk/node', authenticator, options, ['scopes', 'tenant'], 'tenant');
+  const tenant = guard.tenantFunction as ((req: IncomingMessage) => string | undefined) | undefined;
+
+  return async function gatehouseRequireAuth(req: IncomingMessage, res: ServerResponse): Promise<Auth | undefined> {
+    const request = req as AuthenticatedRequest;
+    const result = await guard.check(req.url, req.headers.authorization, () => tenant?.(req));
+    if (result.ok) {
+      request.auth = result.auth;
+      for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+      return result.auth;
+    }
+    request.authDenial = result;
+    res.writeHead(result.status, { ...result.headers, 'content-type': 'application/json' }).end(denialBody(result));
+    return undefined;
+  };
+}
