@@ -19,8 +19,6 @@ async function startApi(script: string): Promise<SpawnedProcess & { url: string 
   const p = node(script, {
     GATEHOUSE_URL: t.issuer,
     GATEHOUSE_VERIFIER_KEY: verifierKey,
-    // The server side of the revocation stream is built on another branch; the example defaults to on.
-    GATEHOUSE_REVOCATION_STREAM: 'off',
     API_AUDIENCE: AUDIENCE,
     PORT: '0',
   });
