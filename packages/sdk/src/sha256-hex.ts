@@ -9,9 +9,16 @@ type Hasher = (text: string) => string;
 const nodeHasher: Hasher | undefined = (() => {
   const getBuiltin = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process?.getBuiltinModule;
   const nodeCrypto = getBuiltin?.('node:crypto') as
-    | { createHash(alg: string): { update(data: string): { digest(encoding: 'hex'): string } } }
+    | {
+        createHash(alg: string): { update(data: string): { digest(encoding: 'hex'): string } };
+        /** One-shot hashing (Node 20.12+, 21.7+): about 3x faster than createHash for a key-sized input. */
+        hash?: (alg: string, data: string, encoding: 'hex') => string;
+      }
     | undefined;
-  return nodeCrypto ? (text) => nodeCrypto.createHash('sha256').update(text).digest('hex') : undefined;
+  if (!nodeCrypto) return undefined;
+  const { hash } = nodeCrypto;
+  if (typeof hash === 'function') return (text) => hash('sha256', text, 'hex');
+  return (text) => nodeCrypto.createHash('sha256').update(text).digest('hex');
 })();
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));

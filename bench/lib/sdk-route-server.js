@@ -1,0 +1,44 @@
+// The sdk-protected-route subjects: one Fastify GET /resource route answering {"ok":true}, in its own process,
+// either unprotected (`open`, the baseline) or protected by @gatehouse/sdk (`protected`). No logger, no
+// schemas, nothing else.
+//
+//   node bench/lib/sdk-route-server.js open|protected   prints "sdk-route (<how>) listening on http://127.0.0.1:<port>"
+//
+// `protected` reads SDK_BENCH_CONFIG (JSON: issuer, audience, verifierKey) and protects the route with an
+// onRequest hook that awaits authenticator.authenticate(request.headers.authorization) and answers a denial
+// with its status, headers and body (the shape docs/sdk.md shows); a success adds its headers (rate-limit
+// headers, usually none) and sets request.auth.
+import Fastify from 'fastify';
+
+const mode = process.argv[2];
+if (mode !== 'open' && mode !== 'protected') throw new Error('usage: sdk-route-server.js open|protected');
+
+const app = Fastify({ logger: false });
+let how = 'unprotected';
+if (mode === 'protected') {
+  const { createAuthenticator } = await import('@gatehouse/sdk');
+  const config = JSON.parse(process.env.SDK_BENCH_CONFIG);
+  const authenticator = createAuthenticator({ issuer: config.issuer, audience: config.audience, verifierKey: config.verifierKey });
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', async (request, reply) => {
+    const result = await authenticator.authenticate(request.headers.authorization);
+    if (!result.ok) return reply.code(result.status).headers(result.headers).send(result.error);
+    for (const name in result.headers) reply.header(name, result.headers[name]);
+    request.auth = result.auth;
+  });
+  app.addHook('onClose', async () => authenticator.close());
+  how = 'onRequest hook + authenticator.authenticate()';
+}
+app.get('/resource', async () => ({ ok: true }));
+
+const address = await app.listen({ host: '127.0.0.1', port: 0 });
+process.stdout.write(`sdk-route (${how}) listening on ${address}\n`);
+
+for (const signal of ['SIGTERM', 'SIGINT']) {
+  process.on(signal, () => {
+    app.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}
