@@ -4,10 +4,8 @@
 //
 //   node bench/lib/sdk-route-server.js open|protected   prints "sdk-route (<how>) listening on http://127.0.0.1:<port>"
 //
-// `protected` reads SDK_BENCH_CONFIG (JSON: issuer, audience, verifierKey) and protects the route with an
-// onRequest hook that awaits authenticator.authenticate(request.headers.authorization) and answers a denial
-// with its status, headers and body (the shape docs/sdk.md shows); a success adds its headers (rate-limit
-// headers, usually none) and sets request.auth.
+// `protected` reads SDK_BENCH_CONFIG (JSON: issuer, audience, verifierKey) and protects the route with the
+// SDK's Fastify middleware, `requireAuth` from @gatehouse/sdk/fastify, as an onRequest hook.
 import Fastify from 'fastify';
 
 const mode = process.argv[2];
@@ -17,17 +15,12 @@ const app = Fastify({ logger: false });
 let how = 'unprotected';
 if (mode === 'protected') {
   const { createAuthenticator } = await import('@gatehouse/sdk');
+  const { requireAuth } = await import('@gatehouse/sdk/fastify');
   const config = JSON.parse(process.env.SDK_BENCH_CONFIG);
   const authenticator = createAuthenticator({ issuer: config.issuer, audience: config.audience, verifierKey: config.verifierKey });
-  app.decorateRequest('auth', null);
-  app.addHook('onRequest', async (request, reply) => {
-    const result = await authenticator.authenticate(request.headers.authorization);
-    if (!result.ok) return reply.code(result.status).headers(result.headers).send(result.error);
-    for (const name in result.headers) reply.header(name, result.headers[name]);
-    request.auth = result.auth;
-  });
+  app.addHook('onRequest', requireAuth(authenticator));
   app.addHook('onClose', async () => authenticator.close());
-  how = 'onRequest hook + authenticator.authenticate()';
+  how = "requireAuth from @gatehouse/sdk/fastify";
 }
 app.get('/resource', async () => ({ ok: true }));
 

@@ -110,7 +110,7 @@ export async function run(ctx) {
   const usPerReq = (r) => (r.cpu?.server ? (r.cpu.server * 1e6) / r.reqPerSec : null);
   const usMedian = (list) => median(list.map(usPerReq).filter((v) => v !== null));
   const notes = [
-    `sdk-protected-route: the route protected by ${guarded.how} (@gatehouse/sdk/fastify's requireAuth is not on main yet); ` +
+    `sdk-protected-route: the route protected by ${guarded.how}; ` +
       `one API key (no rate limit, so cached for the default 10 s TTL, then re-verified by Gatehouse), revocation stream on. ` +
       `Median round of ${ctx.rounds} by req/s, ${ctx.duration} s each, ${ctx.connections} connections, pipelining 1, keep-alive.`,
     ...['open', 'protected'].map(

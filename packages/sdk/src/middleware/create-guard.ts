@@ -110,9 +110,10 @@ export function createGuard(
   return {
     tenantParam,
     tenantFunction,
-    async check(url, authorization, readTenant) {
+    // Not async: the authenticator's promise is returned as it is, without another promise around it.
+    check(url, authorization, readTenant) {
       const parameter = credentialInQuery(url);
-      if (parameter !== undefined) return queryDenial(parameter);
+      if (parameter !== undefined) return Promise.resolve(queryDenial(parameter));
       let authenticateOptions = fixed;
       if (hasTenant) {
         const tenantId = readTenant();
@@ -122,8 +123,7 @@ export function createGuard(
         }
         authenticateOptions = scopes ? { scopes, tenantId } : { tenantId };
       }
-      const result = await authenticator.authenticate(authorization, authenticateOptions);
-      return result;
+      return authenticator.authenticate(authorization, authenticateOptions);
     },
   };
 }

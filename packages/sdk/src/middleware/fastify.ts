@@ -23,14 +23,17 @@ declare module 'fastify' {
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions) {
   const guard = createGuard('@gatehouse/sdk/fastify', authenticator, options, ['scopes', 'tenantParam'], 'tenantParam');
   const { tenantParam } = guard;
+  const noTenant = () => undefined;
 
   return async function gatehouseRequireAuth(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const result = await guard.check(request.url, request.headers.authorization, () =>
-      tenantParam === undefined ? undefined : (request.params as Record<string, string | undefined> | undefined)?.[tenantParam],
+    const result = await guard.check(
+      request.url,
+      request.headers.authorization,
+      tenantParam === undefined ? noTenant : () => (request.params as Record<string, string | undefined> | undefined)?.[tenantParam],
     );
     if (result.ok) {
       request.auth = result.auth;
-      reply.headers(result.headers);
+      for (const name in result.headers) reply.header(name, result.headers[name]);
       return;
     }
     request.authDenial = result;
