@@ -89,3 +89,26 @@ export class OAuthError extends Error {
     this.reason = options.reason;
   }
 }
+
+/** RFC 6750 section 3: the challenges of Bearer-protected endpoints, built in one place. */
+const BEARER_REALM = 'Bearer realm="gatehouse"';
+
+/** `Authorization: Bearer <token>`, the token captured. */
+export const BEARER_TOKEN = /^Bearer +([^\s]+) *$/i;
+
+/** 401 for a request that carried no credentials (no error code in the challenge, section 3.1). */
+export function missingCredentialsError(): GatehouseError {
+  return new GatehouseError('invalid_token', 'Authentication required.', { headers: { 'www-authenticate': BEARER_REALM } });
+}
+
+/** 401 for a credential that is malformed, unknown, expired or revoked: one vague answer for all. */
+export function invalidTokenError(): GatehouseError {
+  return new GatehouseError('invalid_token', undefined, { headers: { 'www-authenticate': `${BEARER_REALM}, error="invalid_token"` } });
+}
+
+/** 403 naming the scope the credential lacks. */
+export function insufficientScopeError(scope: string, description = `This operation requires the ${scope} scope.`): GatehouseError {
+  return new GatehouseError('insufficient_scope', description, {
+    headers: { 'www-authenticate': `${BEARER_REALM}, error="insufficient_scope", scope="${scope}"` },
+  });
+}

@@ -4,7 +4,7 @@ import type { RequestOrigin } from '../../core/audit/audit-event.js';
 import type { Actor } from '../../core/api-keys/api-key-service.js';
 import { allowsManagementScope, type ManagementScope } from '../../core/api-keys/management-scopes.js';
 import type { ApiKeyVerification } from '../../core/api-keys/verify-api-key.js';
-import { GatehouseError } from '../../core/errors.js';
+import { BEARER_TOKEN, GatehouseError, insufficientScopeError, invalidTokenError, missingCredentialsError } from '../../core/errors.js';
 import type { Services } from '../../services.js';
 import { rateLimitHeaders } from '../rate-limit-headers.js';
 
@@ -14,19 +14,19 @@ declare module 'fastify' {
     scope?: ManagementScope;
     /** false: the per-admin-key management limit does not apply (the verify endpoint). */
     managementRateLimit?: boolean;
+    /**
+     * true: an admin key is one way in, not the only one. A request without an `Authorization: Bearer` token
+     * goes on with `request.auth` null and the route authenticates it otherwise (introspection: OAuth clients).
+     */
+    bearerOptional?: boolean;
   }
   interface FastifyRequest {
     auth: Actor | null;
   }
 }
 
-const REALM = 'Bearer realm="gatehouse"';
-const INVALID_TOKEN = () =>
-  new GatehouseError('invalid_token', undefined, { headers: { 'www-authenticate': `${REALM}, error="invalid_token"` } });
 /** Query parameters that carry credentials in other APIs; here they are refused, never read. */
 const QUERY_CREDENTIAL_PARAMS = ['api_key', 'apikey', 'access_token', 'token', 'key', 'client_secret'];
-/** `Authorization: Bearer <token>`; the token is group 1. */
-export const BEARER_TOKEN = /^Bearer +([^\s]+) *$/i;
 
 /** Where a request came from, for audit events. `routeUrl` saves a read of request.routeOptions (a getter
  * that builds an object each time). */
@@ -71,16 +71,12 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
   function admit({ request, reply, scope, limited, routeUrl, done }: Pending, result: ApiKeyVerification) {
     if (!result.valid) {
       refuse(request, result.code, { id: result.key?.id ?? null, prefix: result.key?.displayPrefix ?? result.displayPrefix });
-      return done(INVALID_TOKEN());
+      return done(invalidTokenError());
     }
     const key = result.key;
     if (!allowsManagementScope(key.scopes, scope)) {
       refuse(request, 'INSUFFICIENT_SCOPE', { id: key.id, prefix: key.displayPrefix });
-      return done(
-        new GatehouseError('insufficient_scope', `This operation requires the ${scope} scope.`, {
-          headers: { 'www-authenticate': `${REALM}, error="insufficient_scope", scope="${scope}"` },
-        }),
-      );
+      return done(insufficientScopeError(scope));
     }
     const now = clock.now();
     const origin = requestOrigin(request, routeUrl);
@@ -111,15 +107,16 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
     const scope = routeConfig.scope;
     if (!scope) return done();
     const header = request.headers.authorization;
+    const token = header ? BEARER_TOKEN.exec(header)?.[1] : undefined;
+    if (!token && routeConfig.bearerOptional) return done();
     if (!header) {
       refuse(request, 'MISSING_CREDENTIALS');
       // RFC 6750 section 3.1: no error code when the request carried no credentials at all.
-      return done(new GatehouseError('invalid_token', 'Authentication required.', { headers: { 'www-authenticate': REALM } }));
+      return done(missingCredentialsError());
     }
-    const token = BEARER_TOKEN.exec(header)?.[1];
     if (!token) {
       refuse(request, 'MALFORMED_AUTHORIZATION_HEADER');
-      return done(INVALID_TOKEN());
+      return done(invalidTokenError());
     }
     const limited = routeConfig.managementRateLimit !== false;
     let result: ApiKeyVerification | Promise<ApiKeyVerification>;

@@ -1,37 +1,18 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { allowsManagementScope } from '../../../core/api-keys/management-scopes.js';
-import { GatehouseError, OAuthError } from '../../../core/errors.js';
+import { OAuthError } from '../../../core/errors.js';
 import { introspectToken, type IntrospectionCaller } from '../../../core/oauth/introspect-token.js';
 import { param, type RequestParams } from '../../../core/oauth/request-params.js';
 import type { Services } from '../../../services.js';
-import { requestOrigin } from '../../plugins/authenticate.js';
 import { requireClient } from './client-authentication.js';
 import { formParams } from './form-body.js';
 
-const BEARER = /^Bearer +(\S+) *$/i;
-
-/** The caller: an admin key holding tokens:introspect (Bearer), or an authenticated client. */
+/**
+ * The caller: an admin key holding tokens:introspect (a Bearer token, authenticated, scope-checked, audited and
+ * rate limited by the authenticate plugin), or else an authenticated OAuth client.
+ */
 async function caller(services: Services, request: FastifyRequest, params: RequestParams): Promise<IntrospectionCaller> {
-  const header = request.headers.authorization;
-  const bearer = header ? BEARER.exec(header)?.[1] : undefined;
-  if (bearer === undefined) return { kind: 'client', clientId: (await requireClient(services, request, params)).id };
-  const result = await services.apiKeys.authenticate(bearer);
-  const origin = requestOrigin(request);
-  if (!result.valid) {
-    services.apiKeys.record(services.clock.now(), { type: 'admin.authentication', outcome: 'failure', reason: result.code }, origin);
-    throw new GatehouseError('invalid_token', undefined, { headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="invalid_token"' } });
-  }
-  if (!allowsManagementScope(result.key.scopes, 'tokens:introspect')) {
-    throw new GatehouseError('insufficient_scope', 'This operation requires the tokens:introspect scope.', {
-      headers: { 'www-authenticate': 'Bearer realm="gatehouse", error="insufficient_scope", scope="tokens:introspect"' },
-    });
-  }
-  services.apiKeys.record(
-    services.clock.now(),
-    { type: 'admin.authentication', outcome: 'success', keyId: result.key.id, keyPrefix: result.key.displayPrefix, tenantId: result.key.tenantId },
-    origin,
-  );
-  return { kind: 'admin', tenantId: result.key.tenantId };
+  if (request.auth) return { kind: 'admin', tenantId: request.auth.tenantId };
+  return { kind: 'client', clientId: (await requireClient(services, request, params)).id };
 }
 
 /** RFC 7662. */
@@ -39,6 +20,7 @@ export function registerIntrospectionEndpoint(app: FastifyInstance, services: Se
   app.post(
     '/oauth/introspect',
     {
+      config: { scope: 'tokens:introspect', bearerOptional: true },
       schema: {
         tags: ['oauth'],
         security: [{ clientBasic: [] }, { adminKey: [] }],

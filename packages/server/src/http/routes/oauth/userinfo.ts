@@ -1,12 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { BEARER_TOKEN } from '../../../core/errors.js';
 import { userinfo } from '../../../core/oauth/userinfo.js';
 import type { Services } from '../../../services.js';
 
-const BEARER = /^Bearer +(\S+) *$/i;
-
 function bearer(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
-  return header ? BEARER.exec(header)?.[1] : undefined;
+  return header ? BEARER_TOKEN.exec(header)?.[1] : undefined;
 }
 
 /** OpenID Connect Core 5.3: GET or POST with the access token in the Authorization header. */
