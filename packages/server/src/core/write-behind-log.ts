@@ -1,3 +1,5 @@
+import { BatchedWriter } from './batched-writer.js';
+
 /**
  * An append-only write-behind buffer for values that are never merged (audit events): the same batching,
  * retry and bounds as WriteBehind, without a Map keyed per value. On the verification hot path every request
@@ -13,65 +15,43 @@ export interface WriteBehindLogOptions<V> {
   onError(error: unknown, context: { buffered: number; dropped: number }): void;
 }
 
-export class WriteBehindLog<V> {
+export class WriteBehindLog<V> extends BatchedWriter<V[]> {
   #buffer: V[] = [];
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> | undefined;
-  #dropped = 0;
 
-  constructor(private readonly options: WriteBehindLogOptions<V>) {}
+  constructor(private readonly options: WriteBehindLogOptions<V>) {
+    super(options);
+  }
 
   get size(): number {
     return this.#buffer.length;
   }
 
-  /** Values dropped because the buffer was full (only during a long storage outage). */
-  get dropped(): number {
-    return this.#dropped;
-  }
-
   add(value: V): void {
     const buffer = this.#buffer;
     if (buffer.length >= this.options.maxBuffered) {
-      this.#dropped++;
+      this.droppedCount++;
       return;
     }
     buffer.push(value);
-    if (buffer.length >= this.options.batchSize && !this.#flushing) void this.flush();
+    if (buffer.length >= this.options.batchSize && !this.flushing) void this.flush();
   }
 
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.flush(), this.options.intervalMs);
-    this.#timer.unref();
-  }
-
-  /** Writes everything buffered, in order; resolves when the write is done (errors go to onError). */
-  async flush(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
-    if (this.#buffer.length === 0) return;
+  protected take(): V[] | undefined {
+    if (this.#buffer.length === 0) return undefined;
     const values = this.#buffer;
     this.#buffer = [];
-    this.#flushing = this.options
-      .write(values)
-      .catch((error: unknown) => {
-        // Put the failed batch back in front of what arrived meanwhile, within the bound (oldest kept).
-        const room = Math.max(0, this.options.maxBuffered - this.#buffer.length);
-        const kept = values.length <= room ? values : values.slice(0, room);
-        this.#dropped += values.length - kept.length;
-        this.#buffer = kept.concat(this.#buffer);
-        this.options.onError(error, { buffered: this.#buffer.length, dropped: this.#dropped });
-      })
-      .finally(() => {
-        this.#flushing = undefined;
-      });
-    await this.#flushing;
+    return values;
   }
 
-  /** Stops the timer and flushes what is left. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  protected write(values: V[]): Promise<void> {
+    return this.options.write(values);
+  }
+
+  /** In order: the failed batch goes back in front of what arrived meanwhile (oldest kept). */
+  protected putBack(values: V[]): void {
+    const room = Math.max(0, this.options.maxBuffered - this.#buffer.length);
+    const kept = values.length <= room ? values : values.slice(0, room);
+    this.droppedCount += values.length - kept.length;
+    this.#buffer = kept.concat(this.#buffer);
   }
 }

@@ -1,5 +1,7 @@
+import { BatchedWriter } from './batched-writer.js';
+
 /**
- * Buffers writes in memory and flushes them in batches, off the request path (audit events, last-used times).
+ * Buffers writes in memory and flushes them in batches, off the request path (last-used times).
  * Entries with the same key are merged, so a hot key's last-used time costs one row per flush. A failed flush
  * puts its entries back for the next attempt; the buffer is bounded, and what overflows is counted and
  * reported rather than allowed to exhaust memory during a long outage.
@@ -15,21 +17,15 @@ export interface WriteBehindOptions<K, V> {
   onError(error: unknown, context: { buffered: number; dropped: number }): void;
 }
 
-export class WriteBehind<K, V> {
+export class WriteBehind<K, V> extends BatchedWriter<Array<[K, V]>> {
   #buffer = new Map<K, V>();
-  #timer: NodeJS.Timeout | undefined;
-  #flushing: Promise<void> | undefined;
-  #dropped = 0;
 
-  constructor(private readonly options: WriteBehindOptions<K, V>) {}
+  constructor(private readonly options: WriteBehindOptions<K, V>) {
+    super(options);
+  }
 
   get size(): number {
     return this.#buffer.size;
-  }
-
-  /** Entries dropped because the buffer was full (only during a long storage outage). */
-  get dropped(): number {
-    return this.#dropped;
   }
 
   /** The value waiting to be written for a key, if any. */
@@ -44,50 +40,34 @@ export class WriteBehind<K, V> {
       return;
     }
     if (this.#buffer.size >= this.options.maxBuffered) {
-      this.#dropped++;
+      this.droppedCount++;
       return;
     }
     this.#buffer.set(key, value);
-    if (this.#buffer.size >= this.options.batchSize && !this.#flushing) void this.flush();
+    if (this.#buffer.size >= this.options.batchSize && !this.flushing) void this.flush();
   }
 
-  start(): void {
-    if (this.#timer) return;
-    this.#timer = setInterval(() => void this.flush(), this.options.intervalMs);
-    this.#timer.unref();
-  }
-
-  /** Writes everything buffered; resolves when the write is done (errors go to onError). */
-  async flush(): Promise<void> {
-    while (this.#flushing) await this.#flushing;
-    if (this.#buffer.size === 0) return;
+  protected take(): Array<[K, V]> | undefined {
+    if (this.#buffer.size === 0) return undefined;
     const entries = [...this.#buffer];
     this.#buffer = new Map();
-    this.#flushing = this.options
-      .write(entries)
-      .catch((error: unknown) => {
-        for (const [key, value] of entries) {
-          const newer = this.#buffer.get(key);
-          if (newer !== undefined) {
-            this.#buffer.set(key, this.options.merge ? this.options.merge(value, newer) : newer);
-          } else if (this.#buffer.size < this.options.maxBuffered) {
-            this.#buffer.set(key, value);
-          } else {
-            this.#dropped++;
-          }
-        }
-        this.options.onError(error, { buffered: this.#buffer.size, dropped: this.#dropped });
-      })
-      .finally(() => {
-        this.#flushing = undefined;
-      });
-    await this.#flushing;
+    return entries;
   }
 
-  /** Stops the timer and flushes what is left. */
-  async stop(): Promise<void> {
-    clearInterval(this.#timer);
-    this.#timer = undefined;
-    await this.flush();
+  protected write(entries: Array<[K, V]>): Promise<void> {
+    return this.options.write(entries);
+  }
+
+  protected putBack(entries: Array<[K, V]>): void {
+    for (const [key, value] of entries) {
+      const newer = this.#buffer.get(key);
+      if (newer !== undefined) {
+        this.#buffer.set(key, this.options.merge ? this.options.merge(value, newer) : newer);
+      } else if (this.#buffer.size < this.options.maxBuffered) {
+        this.#buffer.set(key, value);
+      } else {
+        this.droppedCount++;
+      }
+    }
   }
 }
