@@ -87,17 +87,17 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
             isClosing: () => closing,
           })
         : undefined;
+      const unused = new Set<Socket>();
       const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+        unused.delete(request.socket);
         if (fastVerify === undefined || !fastVerify(request, response)) handler(request, response);
       });
       if (fastVerify) fastPaths.set(server, fastVerify);
-      const unused = new Set<Socket>();
       unusedConnections.set(server, unused);
       server.on('connection', (socket: Socket) => {
         unused.add(socket);
         socket.once('close', () => unused.delete(socket));
       });
-      server.on('request', (request: IncomingMessage) => unused.delete(request.socket));
       // What Fastify sets on the server it creates itself (its options, defaults filled in).
       const timeouts = serverOptions as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
       server.keepAliveTimeout = timeouts.keepAliveTimeout;
