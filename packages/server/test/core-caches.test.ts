@@ -135,6 +135,20 @@ describe('WriteBehindLog', () => {
     expect(log.size).toBe(0);
   });
 
+  it('shows every added value to its observers, dropped ones included', async () => {
+    const seen: number[] = [];
+    const written: number[][] = [];
+    const { log } = make(async (values) => void written.push(values), 2);
+    log.observe((v) => seen.push(v));
+    log.observe((v) => seen.push(-v));
+    log.add(1);
+    log.add(2);
+    log.add(3);
+    await log.flush();
+    expect(seen).toEqual([1, -1, 2, -2, 3, -3]);
+    expect(written).toEqual([[1, 2]]);
+  });
+
   it('flushes early once batchSize values wait', async () => {
     const written: number[][] = [];
     const { log } = make(async (values) => void written.push(values), 100, 2);

@@ -17,6 +17,7 @@ export interface WriteBehindLogOptions<V> {
 
 export class WriteBehindLog<V> extends BatchedWriter<V[]> {
   #buffer: V[] = [];
+  #observers: Array<(value: V) => void> = [];
 
   constructor(private readonly options: WriteBehindLogOptions<V>) {
     super(options);
@@ -26,7 +27,17 @@ export class WriteBehindLog<V> extends BatchedWriter<V[]> {
     return this.#buffer.length;
   }
 
+  /**
+   * Calls `observer` synchronously with every value added, before it is buffered (also when the buffer is full
+   * and the value is dropped): the one place to watch, say, every authentication as it happens. Observers run
+   * on the hot path, so they must be cheap and must not throw.
+   */
+  observe(observer: (value: V) => void): void {
+    this.#observers.push(observer);
+  }
+
   add(value: V): void {
+    for (const observer of this.#observers) observer(value);
     const buffer = this.#buffer;
     if (buffer.length >= this.options.maxBuffered) {
       this.droppedCount++;
