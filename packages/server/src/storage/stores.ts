@@ -179,7 +179,13 @@ export interface AuditEventQuery {
 }
 
 export interface AuditStore {
+  /** The write-behind path for high-volume events: batched, possibly retried, idempotent per event id. */
   insertMany(events: readonly AuditEvent[]): Promise<void>;
+  /**
+   * Events that stand on their own (an alert, an expiry noticed by a sweep) written at once, in one transaction
+   * through the same path as the lifecycle events written with their change.
+   */
+  insertNow(events: readonly AuditEvent[]): Promise<void>;
   /** Newest first. */
   list(query: AuditEventQuery): Promise<AuditEvent[]>;
 }

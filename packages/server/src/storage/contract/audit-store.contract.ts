@@ -178,6 +178,14 @@ export function auditStoreContract(name: string, open: OpenStores): void {
       expect(await audit().list({ limit: 10 })).toStrictEqual([sparse, empty]);
     });
 
+    it('insertNow writes events at once and lists them like any other', async () => {
+      const a = createAuditEvent(T0, { type: 'key.revoked', outcome: 'success', keyId: 'key_a', details: { why: 'test' } });
+      const b = createAuditEvent(T0 + 1, { type: 'key.created', outcome: 'success', keyId: 'key_b' });
+      await audit().insertNow([a, b]);
+      await audit().insertNow([]);
+      expect(await audit().list({ limit: 10 })).toStrictEqual([b, a]);
+    });
+
     it('keeps a batch written in several insertMany calls in one ordering', async () => {
       const parts = [ALL.slice(0, 400), ALL.slice(400, 401), ALL.slice(401)];
       for (const part of parts) await audit().insertMany(shuffled(part, 2));

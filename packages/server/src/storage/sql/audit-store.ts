@@ -2,6 +2,7 @@ import { sql, type Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { AuditEventQuery, AuditStore } from '../stores.js';
 import { auditEventToRow, rowToAuditEvent } from './rows.js';
+import { insertAuditEvents } from './shared-writes.js';
 import type { Database } from './database.js';
 import type { Schema } from './schema.js';
 
@@ -25,6 +26,11 @@ export class SqlAuditStore implements AuditStore {
     await sql`insert into audit_events
       select * from json_populate_recordset(null::audit_events, ${JSON.stringify(rows)}::json)
       on conflict (id) do nothing`.execute(this.db);
+  }
+
+  async insertNow(events: readonly AuditEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await this.db.transaction().execute((trx) => insertAuditEvents(trx, events));
   }
 
   async list(query: AuditEventQuery): Promise<AuditEvent[]> {
