@@ -213,6 +213,22 @@ describe('API keys', () => {
     expect(front.verifyCalls).toBe(before + 2);
   });
 
+  it('authenticateMaybeSync answers a cached key and a bad header synchronously, anything needing I/O as a promise', async () => {
+    const { key } = await t.createKey({ name: 'sync', scopes: ['read'] });
+    const a = authenticator({ cacheTtlSeconds: 10 });
+    const first = a.authenticateMaybeSync(bearer(key), { scopes: ['read'] });
+    expect(first).toBeInstanceOf(Promise);
+    expect((await first).ok).toBe(true);
+    const cached = a.authenticateMaybeSync(bearer(key), { scopes: ['read'] });
+    expect(cached).not.toBeInstanceOf(Promise);
+    expect(cached).toEqual(await a.authenticate(bearer(key), { scopes: ['read'] }));
+    const denied = a.authenticateMaybeSync(bearer(key), { scopes: ['write'] });
+    expect(denied).toMatchObject({ ok: false, code: 'insufficient_scope', status: 403 });
+    expect(a.authenticateMaybeSync(undefined)).toMatchObject({ ok: false, code: 'missing_credentials' });
+    expect(a.authenticateMaybeSync('Basic abc')).toMatchObject({ ok: false, code: 'malformed_authorization' });
+    expect(a.authenticateMaybeSync('Bearer a.b.c')).toBeInstanceOf(Promise);
+  });
+
   it('rate-limited keys are verified (and counted) on every use, with X-RateLimit headers; 429 when exhausted', async () => {
     const { key } = await t.createKey({ name: 'metered', rateLimit: { limit: 3, windowSeconds: 3600 } });
     const a = authenticator({ cacheTtlSeconds: 600 });

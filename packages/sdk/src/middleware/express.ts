@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+import { createGuard, denialBody, type GuardResult, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
 
 export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
 export type { Auth } from '../index.js';
@@ -28,22 +28,30 @@ export function requireAuth(authenticator: Authenticator, options?: RequireAuthO
   const guard = createGuard('@gatehouse/sdk/express', authenticator, options, ['scopes', 'tenantParam'], 'tenantParam');
   const { tenantParam } = guard;
 
-  return async function gatehouseRequireAuth(req: Request, res: Response, next: NextFunction): Promise<void> {
-    let result;
-    try {
-      result = await guard.check(req.originalUrl ?? req.url, req.headers.authorization, () =>
-        tenantParam === undefined ? undefined : (req.params as Record<string, string | undefined>)[tenantParam],
-      );
-    } catch (error) {
-      return next(error);
-    }
+  const finish = (req: Request, res: Response, next: NextFunction, result: GuardResult): void => {
     if (result.ok) {
       req.auth = result.auth;
       res.set(result.headers);
-      return next();
+      next();
+      return;
     }
     req.authDenial = result;
     res.locals.authDenial = result;
     res.status(result.status).set(result.headers).type('application/json').send(denialBody(result));
+  };
+
+  // Not async: a cached credential is answered without a promise.
+  return function gatehouseRequireAuth(req: Request, res: Response, next: NextFunction): void {
+    let result;
+    try {
+      result = guard.check(req.originalUrl ?? req.url, req.headers.authorization, () =>
+        tenantParam === undefined ? undefined : (req.params as Record<string, string | undefined>)[tenantParam],
+      );
+    } catch (error) {
+      next(error);
+      return;
+    }
+    if (result instanceof Promise) result.then((r) => finish(req, res, next, r), next);
+    else finish(req, res, next, result);
   };
 }
