@@ -20,6 +20,10 @@ export const ERROR_CATALOG = {
   payload_too_large: { status: 413, description: 'The request body is too large.' },
   unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
   rate_limited: { status: 429, description: 'Too many requests; retry after the time in Retry-After.' },
+  ip_blocked: {
+    status: 429,
+    description: 'Too many failed authentications from this address; retry after the time in Retry-After.',
+  },
   request_header_too_large: { status: 431, description: 'The request headers are too large.' },
   server_error: { status: 500, description: 'An internal error occurred.' },
   temporarily_unavailable: {

@@ -1,4 +1,4 @@
-import type { ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, ApiKeyStore, PageCursor } from '../../storage/stores.js';
+import type { AnomalyAction, ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, ApiKeyStore, PageCursor } from '../../storage/stores.js';
 import { createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
 import type { KeyCache } from '../cache/key-cache.js';
 import type { Clock } from '../clock.js';
@@ -30,6 +30,7 @@ export interface CreateKeyInput {
   expiresAt?: number | undefined;
   rateLimit?: RateLimitPolicy | undefined;
   metadata?: Record<string, unknown> | undefined;
+  anomalyAction?: AnomalyAction | undefined;
 }
 
 export interface ListKeysInput {
@@ -85,6 +86,7 @@ export class ApiKeyService {
       rotatedFromId: null,
       rotatedToId: null,
       createdBy: actor.keyId,
+      anomalyAction: input.anomalyAction ?? 'notify',
     };
     await this.deps.store.insert(record, [this.#lifecycleEvent(actor, 'key.created', record)]);
     return { record, key };
