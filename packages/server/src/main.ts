@@ -20,6 +20,13 @@ import { verifyAccessToken } from './core/tokens/verify-access-token.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import { revokeGrants } from './core/oauth/revoke-grants.js';
 import { KeyRevocationRelay, RevocationFeed } from './core/revocation-feed.js';
+import { Alerts } from './core/detection/alerts.js';
+import { MemoryCounters, type DetectionCounters } from './core/detection/counters.js';
+import { FailedAuthTracker } from './core/detection/failed-auth-tracker.js';
+import { networkMatcher } from './core/detection/ip-address.js';
+import { IpBlocks } from './core/detection/ip-blocks.js';
+import { LoginThrottle } from './core/detection/login-throttle.js';
+import { RedisCounters } from './core/detection/redis-counters.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
@@ -46,6 +53,8 @@ export interface CreateServicesOptions {
   onBackgroundError?: (message: string, error: unknown) => void;
   auditFlushIntervalMs?: number;
   lastUsedFlushIntervalMs?: number;
+  /** How the login slow-down waits (tests record the delays instead of waiting). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function connectRedis(url: string): Redis {
@@ -90,6 +99,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     await checkMasterKey(stores.meta, secretBox);
 
     let rateLimiter: RateLimiter;
+    let counters: DetectionCounters;
     if (config.redisUrl) {
       const connection = connectRedis(config.redisUrl);
       redis = connection;
@@ -100,9 +110,11 @@ export async function createServices(config: Config, options: CreateServicesOpti
           throw new Error(`Cannot reach Redis at GATEHOUSE_REDIS_URL`, { cause: error });
         });
       rateLimiter = new RedisRateLimiter({ redis, clock });
+      counters = new RedisCounters(redis, clock);
       pubsub = new RedisPubSub(redis);
     } else {
       rateLimiter = new MemoryRateLimiter({ clock });
+      counters = new MemoryCounters(clock);
       pubsub = new MemoryPubSub();
     }
     const bus: PubSub = pubsub;
@@ -150,6 +162,34 @@ export async function createServices(config: Config, options: CreateServicesOpti
       merge: (older, newer) => Math.max(older, newer),
       onError: (error) => report('last-used times could not be written', error),
     });
+
+    const { detection: detectionConfig } = config;
+    const alerts = new Alerts({
+      clock,
+      windowMs: detectionConfig.windowSeconds * 1000,
+      write: (events) => stores.audit.insertNow(events),
+      onError: report,
+    });
+    const blocks = await IpBlocks.open({
+      store: stores.ipBlocks,
+      pubsub: bus,
+      clock,
+      isAllowed: networkMatcher(detectionConfig.allowList),
+      onError: report,
+    });
+    const tracker = detectionConfig.enabled
+      ? new FailedAuthTracker({ ...detectionConfig, counters, blocks, alerts, onError: report })
+      : undefined;
+    if (tracker) {
+      audit.observe(tracker.observe);
+      alerts.start();
+    }
+    const loginThrottle = new LoginThrottle({
+      counters,
+      maxDelayMs: detectionConfig.loginDelayMaxMs,
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    });
+
     audit.start();
     lastUsed.start();
 
@@ -250,6 +290,16 @@ export async function createServices(config: Config, options: CreateServicesOpti
       signingKeys,
       oauth,
       revocations,
+      detection: {
+        enabled: detectionConfig.enabled,
+        blocks,
+        alerts,
+        loginThrottle,
+        async settled() {
+          await tracker?.settled();
+          await alerts.settled();
+        },
+      },
       async checkReadiness() {
         const checks: Record<string, 'ok' | 'unavailable'> = {};
         checks.database = await database.ping().then(() => 'ok' as const, () => 'unavailable' as const);
@@ -259,6 +309,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
       async close() {
         denylist.close();
         await signingKeys.close();
+        await tracker?.settled();
+        await alerts.stop();
         await audit.stop();
         await lastUsed.stop();
         await bus.close();

@@ -110,6 +110,11 @@ export function invalidTokenError(): GatehouseError {
   return new GatehouseError('invalid_token', undefined, { headers: { 'www-authenticate': `${BEARER_REALM}, error="invalid_token"` } });
 }
 
+/** 429 for a client address blocked after too many failed authentications. */
+export function ipBlockedError(retryAfterSeconds: number): GatehouseError {
+  return new GatehouseError('ip_blocked', undefined, { headers: { 'retry-after': String(retryAfterSeconds) } });
+}
+
 /** 403 naming the scope the credential lacks. */
 export function insufficientScopeError(scope: string, description = `This operation requires the ${scope} scope.`): GatehouseError {
   return new GatehouseError('insufficient_scope', description, {

@@ -5,7 +5,7 @@ export type AlertType = 'alert.credential_stuffing' | 'alert.brute_force' | 'ale
 
 export interface AlertInput {
   type: AlertType;
-  /** What the alert is about (say `ip:203.0.113.7`); repeats of one cause within a window are aggregated. */
+  /** What the alert is about (say `ip:203.0.113.7`); repeats of one type and cause within a window are aggregated. */
   cause: string;
   reason: string;
   ip?: string | null;
@@ -54,27 +54,25 @@ export class Alerts {
 
   raise(input: AlertInput): void {
     const now = this.options.clock.now();
-    const open = this.#open.get(input.cause);
-    if (open && open.until > now) {
+    const key = `${input.type} ${input.cause}`;
+    let open = this.#open.get(key);
+    if (open && open.until <= now) {
+      this.#close(key, open, now);
+      open = this.#open.get(key);
+    }
+    if (open) {
       open.count++;
       open.latest = input;
       return;
     }
-    if (open) this.#close(input.cause, open, now);
-    const reopened = this.#open.get(input.cause);
-    if (reopened) {
-      reopened.count++;
-      reopened.latest = input;
-      return;
-    }
-    this.#open.set(input.cause, { until: now + this.options.windowMs, count: 0, latest: input, firstAt: now });
+    this.#open.set(key, { until: now + this.options.windowMs, count: 0, latest: input, firstAt: now });
     this.#emit(input, 1, now, now);
   }
 
   /** Emits the follow-up alerts of every window that has ended (a timer calls it; tests call it directly). */
   async flushDue(): Promise<void> {
     const now = this.options.clock.now();
-    for (const [cause, open] of this.#open) if (open.until <= now) this.#close(cause, open, now);
+    for (const [key, open] of this.#open) if (open.until <= now) this.#close(key, open, now);
     await this.settled();
   }
 
@@ -93,19 +91,19 @@ export class Alerts {
     clearInterval(this.#timer);
     this.#timer = undefined;
     const now = this.options.clock.now();
-    for (const [cause, open] of this.#open) {
+    for (const [key, open] of this.#open) {
       if (open.count > 0) this.#emit(open.latest, open.count, open.firstAt, now);
-      this.#open.delete(cause);
+      this.#open.delete(key);
     }
     await this.settled();
   }
 
   /** A window ended: its repeats (if any) become one alert, and a new window opens for further repeats. */
-  #close(cause: string, open: OpenWindow, now: number): void {
-    this.#open.delete(cause);
+  #close(key: string, open: OpenWindow, now: number): void {
+    this.#open.delete(key);
     if (open.count === 0) return;
     this.#emit(open.latest, open.count, open.firstAt, now);
-    this.#open.set(cause, { until: now + this.options.windowMs, count: 0, latest: open.latest, firstAt: now });
+    this.#open.set(key, { until: now + this.options.windowMs, count: 0, latest: open.latest, firstAt: now });
   }
 
   #emit(input: AlertInput, count: number, firstAt: number, now: number): void {

@@ -4,6 +4,8 @@ import { registerRevokeClientGrants } from './grants/revoke-client-grants.js';
 import { registerRevokeUserGrants } from './grants/revoke-user-grants.js';
 import { registerOAuthRoutes } from './oauth/register-oauth-routes.js';
 import { registerAuditEvents } from './audit-events.js';
+import { registerDeleteBlock } from './blocks/delete-block.js';
+import { registerListBlocks } from './blocks/list-blocks.js';
 import { registerCreateClient } from './clients/create-client.js';
 import { registerDeleteClient } from './clients/delete-client.js';
 import { registerGetClient } from './clients/get-client.js';
@@ -54,5 +56,7 @@ export function registerRoutes(app: App, services: Services): void {
   registerRotateSigningKey(app, services);
   registerRevokeUserGrants(app, services);
   registerRevokeClientGrants(app, services);
+  registerListBlocks(app, services);
+  registerDeleteBlock(app, services);
   registerOAuthRoutes(app, services);
 }

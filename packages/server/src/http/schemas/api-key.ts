@@ -105,6 +105,15 @@ export const VerifyKeyBody = Type.Object(
   {
     key: Type.String({ minLength: 1, maxLength: 256, description: 'The key to verify, as the caller presented it.' }),
     scopes: Type.Optional(Type.Array(Scope, { maxItems: 50, description: 'Scopes the key must all hold.' })),
+    clientIp: Type.Optional(
+      Type.String({
+        minLength: 2,
+        maxLength: 64,
+        description:
+          'The address of the client that presented the key, when you verify on its behalf: failed verifications ' +
+          'are counted against it rather than against your server, and a blocked address is answered 429 ip_blocked.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );
