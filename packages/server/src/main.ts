@@ -22,6 +22,7 @@ import { revokeGrants } from './core/oauth/revoke-grants.js';
 import { KeyRevocationRelay, RevocationFeed } from './core/revocation-feed.js';
 import { Alerts } from './core/detection/alerts.js';
 import { MemoryCounters, type DetectionCounters } from './core/detection/counters.js';
+import { CredentialAnomalies } from './core/detection/credential-anomalies.js';
 import { FailedAuthTracker } from './core/detection/failed-auth-tracker.js';
 import { networkMatcher } from './core/detection/ip-address.js';
 import { IpBlocks } from './core/detection/ip-blocks.js';
@@ -180,8 +181,25 @@ export async function createServices(config: Config, options: CreateServicesOpti
     const tracker = detectionConfig.enabled
       ? new FailedAuthTracker({ ...detectionConfig, counters, blocks, alerts, onError: report })
       : undefined;
-    if (tracker) {
+    const anomalies = detectionConfig.enabled
+      ? await CredentialAnomalies.open({
+          store: stores.credentialProfiles,
+          alerts,
+          clock,
+          learningSeconds: detectionConfig.learningSeconds,
+          rateSpikeFactor: detectionConfig.rateSpikeFactor,
+          onError: report,
+          // A key set to anomalyAction 'revoke' is revoked when it looks stolen (a rotated-out key is already dead).
+          async act(anomaly) {
+            if (anomaly.reason === 'rotated_key_used' || !anomaly.credentialId.startsWith('key_')) return;
+            const key = await stores.apiKeys.findById(anomaly.credentialId);
+            if (key?.anomalyAction === 'revoke') await apiKeys.revokeCompromised(key, { cause: 'anomaly', anomaly: anomaly.reason }, null);
+          },
+        })
+      : undefined;
+    if (tracker && anomalies) {
       audit.observe(tracker.observe);
+      audit.observe(anomalies.observe);
       alerts.start();
     }
     const loginThrottle = new LoginThrottle({
@@ -203,6 +221,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       maxTokenTtlSeconds: config.maxTokenTtlSeconds,
       onError: report,
     }).catch(async (error: unknown) => {
+      await anomalies?.stop().catch(() => {});
       await audit.stop().catch(() => {});
       await lastUsed.stop().catch(() => {});
       throw error;
@@ -295,8 +314,10 @@ export async function createServices(config: Config, options: CreateServicesOpti
         blocks,
         alerts,
         loginThrottle,
+        anomalies,
         async settled() {
           await tracker?.settled();
+          await anomalies?.settled();
           await alerts.settled();
         },
       },
@@ -310,6 +331,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         denylist.close();
         await signingKeys.close();
         await tracker?.settled();
+        await anomalies?.stop();
         await alerts.stop();
         await audit.stop();
         await lastUsed.stop();

@@ -6,6 +6,7 @@ import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import type { Alerts } from './core/detection/alerts.js';
+import type { CredentialAnomalies } from './core/detection/credential-anomalies.js';
 import type { IpBlocks } from './core/detection/ip-blocks.js';
 import type { LoginThrottle } from './core/detection/login-throttle.js';
 import type { RevocationFeed } from './core/revocation-feed.js';
@@ -24,6 +25,8 @@ export interface Detection {
   blocks: IpBlocks;
   alerts: Alerts;
   loginThrottle: LoginThrottle;
+  /** Key and client anomaly detection; undefined when detection is off. */
+  anomalies: CredentialAnomalies | undefined;
   /** Resolves once every failure observed so far is counted, acted on, and its alerts written. */
   settled(): Promise<void>;
 }
