@@ -116,6 +116,53 @@ describe.each(dialects)('key anomalies (%s)', (dialect) => {
   });
 });
 
+describe.each(dialects)('POST /v1/leaked-keys (%s)', (dialect) => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await createTestApp({ dialect });
+  });
+  afterAll(() => t.close());
+
+  it('revokes a reported live key, alerts its tenant, and answers per token without echoing it', async () => {
+    const reporter = await t.createKey({ name: 'scanner', scopes: ['keys:report_leaked'] });
+    const leaked = await t.createKey({ name: 'leaky', tenantId: 'acme' });
+    const dead = await t.createKey({ name: 'dead' });
+    await t.api('POST', `/v1/keys/${dead.id}/revoke`);
+    const unknown = generateApiKey('test').key;
+    const response = await t.api('POST', '/v1/leaked-keys', {
+      key: reporter.key,
+      body: [
+        { token: leaked.key, type: 'gatehouse_api_key', url: 'https://github.com/acme/app/blob/main/.env', source: 'content' },
+        { token: dead.key },
+        { token: unknown },
+        { token: 'sk_live_notarealkeyatall' },
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.data).toEqual([
+      { index: 0, prefix: leaked.prefix, outcome: 'revoked', keyId: leaked.id },
+      { index: 1, prefix: dead.prefix, outcome: 'already_inactive', keyId: dead.id },
+      { index: 2, prefix: unknown.slice(0, leaked.prefix.length), outcome: 'not_found', keyId: null },
+      { index: 3, prefix: null, outcome: 'invalid', keyId: null },
+    ]);
+    for (const token of [leaked.key, dead.key, unknown]) expect(JSON.stringify(response.body)).not.toContain(token);
+    expect((await t.api('POST', '/v1/keys/verify', { body: { key: leaked.key } })).body.code).toBe('REVOKED');
+
+    await t.services.detection.settled();
+    const alerts = await t.services.stores.audit.list({ type: 'alert.key_leaked', limit: 10 });
+    expect(alerts.map((a) => [a.keyId, a.tenantId, a.reason])).toEqual(
+      expect.arrayContaining([
+        [leaked.id, 'acme', 'revoked'],
+        [dead.id, null, 'already_inactive'],
+      ]),
+    );
+    expect(alerts.find((a) => a.keyId === leaked.id)?.details).toMatchObject({ url: 'https://github.com/acme/app/blob/main/.env', source: 'content', reportedBy: reporter.id });
+    const [revoked] = await t.services.stores.audit.list({ type: 'key.revoked', keyId: leaked.id, limit: 1 });
+    expect(revoked).toMatchObject({ actorKeyId: reporter.id, details: { cause: 'leaked', source: 'content' } });
+    expect(JSON.stringify(await t.services.stores.audit.list({ limit: 1000 }))).not.toContain(leaked.key);
+  });
+});
+
 describe('OAuth client anomalies', () => {
   let t: TestApp;
   beforeAll(async () => {
