@@ -200,8 +200,9 @@ export async function createServices(config: Config, options: CreateServicesOpti
     if (tracker && anomalies) {
       audit.observe(tracker.observe);
       audit.observe(anomalies.observe);
-      alerts.start();
     }
+    // Leak reports raise alerts even with detection off.
+    alerts.start();
     const loginThrottle = new LoginThrottle({
       counters,
       maxDelayMs: detectionConfig.loginDelayMaxMs,
