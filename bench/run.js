@@ -12,11 +12,12 @@ import { cpus } from 'node:os';
 import { cleanup } from './lib/processes.js';
 import { formatTable } from './lib/table.js';
 import * as apiKeyVerify from './scenarios/api-key-verify.js';
+import * as detectionOverhead from './scenarios/detection-overhead.js';
 import * as tokenClientCredentials from './scenarios/token-client-credentials.js';
 import * as sdkAuthenticate from './scenarios/sdk-authenticate.js';
 import * as sdkProtectedRoute from './scenarios/sdk-protected-route.js';
 
-const SCENARIOS = [apiKeyVerify, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute];
+const SCENARIOS = [apiKeyVerify, detectionOverhead, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute];
 
 function numberSetting(name, fallback, { min = 0, integer = true } = {}) {
   const raw = process.env[name];

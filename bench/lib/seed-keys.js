@@ -71,6 +71,7 @@ try {
           rotatedFromId: null,
           rotatedToId: null,
           createdBy: null,
+          anomalyAction: 'notify',
         }),
       );
       if (sampled) {

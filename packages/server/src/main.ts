@@ -20,6 +20,14 @@ import { verifyAccessToken } from './core/tokens/verify-access-token.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import { revokeGrants } from './core/oauth/revoke-grants.js';
 import { KeyRevocationRelay, RevocationFeed } from './core/revocation-feed.js';
+import { Alerts } from './core/detection/alerts.js';
+import { MemoryCounters, type DetectionCounters } from './core/detection/counters.js';
+import { CredentialAnomalies } from './core/detection/credential-anomalies.js';
+import { FailedAuthTracker } from './core/detection/failed-auth-tracker.js';
+import { networkMatcher } from './core/detection/ip-address.js';
+import { IpBlocks } from './core/detection/ip-blocks.js';
+import { LoginThrottle } from './core/detection/login-throttle.js';
+import { RedisCounters } from './core/detection/redis-counters.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
@@ -46,6 +54,8 @@ export interface CreateServicesOptions {
   onBackgroundError?: (message: string, error: unknown) => void;
   auditFlushIntervalMs?: number;
   lastUsedFlushIntervalMs?: number;
+  /** How the login slow-down waits (tests record the delays instead of waiting). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export function connectRedis(url: string): Redis {
@@ -90,6 +100,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     await checkMasterKey(stores.meta, secretBox);
 
     let rateLimiter: RateLimiter;
+    let counters: DetectionCounters;
     if (config.redisUrl) {
       const connection = connectRedis(config.redisUrl);
       redis = connection;
@@ -100,9 +111,11 @@ export async function createServices(config: Config, options: CreateServicesOpti
           throw new Error(`Cannot reach Redis at GATEHOUSE_REDIS_URL`, { cause: error });
         });
       rateLimiter = new RedisRateLimiter({ redis, clock });
+      counters = new RedisCounters(redis, clock);
       pubsub = new RedisPubSub(redis);
     } else {
       rateLimiter = new MemoryRateLimiter({ clock });
+      counters = new MemoryCounters(clock);
       pubsub = new MemoryPubSub();
     }
     const bus: PubSub = pubsub;
@@ -150,6 +163,52 @@ export async function createServices(config: Config, options: CreateServicesOpti
       merge: (older, newer) => Math.max(older, newer),
       onError: (error) => report('last-used times could not be written', error),
     });
+
+    const { detection: detectionConfig } = config;
+    const alerts = new Alerts({
+      clock,
+      windowMs: detectionConfig.windowSeconds * 1000,
+      write: (events) => stores.audit.insertNow(events),
+      onError: report,
+    });
+    const blocks = await IpBlocks.open({
+      store: stores.ipBlocks,
+      pubsub: bus,
+      clock,
+      isAllowed: networkMatcher(detectionConfig.allowList),
+      onError: report,
+    });
+    const tracker = detectionConfig.enabled
+      ? new FailedAuthTracker({ ...detectionConfig, counters, blocks, alerts, onError: report })
+      : undefined;
+    const anomalies = detectionConfig.enabled
+      ? await CredentialAnomalies.open({
+          store: stores.credentialProfiles,
+          alerts,
+          clock,
+          learningSeconds: detectionConfig.learningSeconds,
+          rateSpikeFactor: detectionConfig.rateSpikeFactor,
+          onError: report,
+          // A key set to anomalyAction 'revoke' is revoked when it looks stolen (a rotated-out key is already dead).
+          async act(anomaly) {
+            if (anomaly.reason === 'rotated_key_used' || !anomaly.credentialId.startsWith('key_')) return;
+            const key = await stores.apiKeys.findById(anomaly.credentialId);
+            if (key?.anomalyAction === 'revoke') await apiKeys.revokeCompromised(key, { cause: 'anomaly', anomaly: anomaly.reason }, null);
+          },
+        })
+      : undefined;
+    if (tracker && anomalies) {
+      audit.observe(tracker.observe);
+      audit.observe(anomalies.observe);
+    }
+    // Leak reports raise alerts even with detection off.
+    alerts.start();
+    const loginThrottle = new LoginThrottle({
+      counters,
+      maxDelayMs: detectionConfig.loginDelayMaxMs,
+      sleep: options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms))),
+    });
+
     audit.start();
     lastUsed.start();
 
@@ -163,6 +222,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       maxTokenTtlSeconds: config.maxTokenTtlSeconds,
       onError: report,
     }).catch(async (error: unknown) => {
+      await anomalies?.stop().catch(() => {});
       await audit.stop().catch(() => {});
       await lastUsed.stop().catch(() => {});
       throw error;
@@ -250,6 +310,18 @@ export async function createServices(config: Config, options: CreateServicesOpti
       signingKeys,
       oauth,
       revocations,
+      detection: {
+        enabled: detectionConfig.enabled,
+        blocks,
+        alerts,
+        loginThrottle,
+        anomalies,
+        async settled() {
+          await tracker?.settled();
+          await anomalies?.settled();
+          await alerts.settled();
+        },
+      },
       async checkReadiness() {
         const checks: Record<string, 'ok' | 'unavailable'> = {};
         checks.database = await database.ping().then(() => 'ok' as const, () => 'unavailable' as const);
@@ -259,6 +331,9 @@ export async function createServices(config: Config, options: CreateServicesOpti
       async close() {
         denylist.close();
         await signingKeys.close();
+        await tracker?.settled();
+        await anomalies?.stop();
+        await alerts.stop();
         await audit.stop();
         await lastUsed.stop();
         await bus.close();

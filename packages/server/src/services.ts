@@ -5,6 +5,10 @@ import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
+import type { Alerts } from './core/detection/alerts.js';
+import type { CredentialAnomalies } from './core/detection/credential-anomalies.js';
+import type { IpBlocks } from './core/detection/ip-blocks.js';
+import type { LoginThrottle } from './core/detection/login-throttle.js';
 import type { RevocationFeed } from './core/revocation-feed.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { UserService } from './core/users/user-service.js';
@@ -14,6 +18,18 @@ import type { WriteBehindLog } from './core/write-behind-log.js';
 import type { CsrfProtection } from './http/pages/csrf.js';
 import type { Config } from './config/load-config.js';
 import type { Stores } from './storage/stores.js';
+
+export interface Detection {
+  /** GATEHOUSE_DETECTION: tracking and anomaly detection run (blocks already stored are enforced either way). */
+  enabled: boolean;
+  blocks: IpBlocks;
+  alerts: Alerts;
+  loginThrottle: LoginThrottle;
+  /** Key and client anomaly detection; undefined when detection is off. */
+  anomalies: CredentialAnomalies | undefined;
+  /** Resolves once every failure observed so far is counted, acted on, and its alerts written. */
+  settled(): Promise<void>;
+}
 
 /** Everything the HTTP layer needs, wired by main.ts. */
 export interface Services {
@@ -37,6 +53,8 @@ export interface Services {
   oauth: OAuthDeps;
   /** Revocations as they happen (made here or received from other processes), for the revocation stream. */
   revocations: RevocationFeed;
+  /** Failed-authentication tracking, IP blocks, alerts and the login slow-down (docs/protection.md). */
+  detection: Detection;
   /** 'ok' or 'unavailable' per dependency. */
   checkReadiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
   /** Flushes the write-behind queues and closes connections. */

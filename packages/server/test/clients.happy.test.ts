@@ -162,7 +162,7 @@ describe.each(dialects)('OAuth client lifecycle over HTTP (%s)', (dialect) => {
     t.clock.advance(HOUR - 1);
     expect(await auth(basic(clientId, oldSecret))).toMatchObject({ ok: true });
     t.clock.advance(1);
-    expect(await auth(basic(clientId, oldSecret))).toMatchObject({ ok: false, error: 'invalid_client', reason: 'wrong_secret' });
+    expect(await auth(basic(clientId, oldSecret))).toMatchObject({ ok: false, error: 'invalid_client', reason: 'expired_previous_secret' });
     expect(await auth(basic(clientId, newSecret))).toMatchObject({ ok: true });
     expect((await t.api('GET', `/v1/clients/${clientId}`)).body.previousSecretExpiresAt).toBeNull();
   });

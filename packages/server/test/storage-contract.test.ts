@@ -2,6 +2,8 @@ import { describe } from 'vitest';
 import { apiKeyStoreContract } from '../src/storage/contract/api-key-store.contract.js';
 import { auditStoreContract } from '../src/storage/contract/audit-store.contract.js';
 import { clientStoreContract } from '../src/storage/contract/client-store.contract.js';
+import { credentialProfileStoreContract } from '../src/storage/contract/credential-profile-store.contract.js';
+import { ipBlockStoreContract } from '../src/storage/contract/ip-block-store.contract.js';
 import { grantStoreContract } from '../src/storage/contract/grant-store.contract.js';
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
 import { userStoreContract } from '../src/storage/contract/user-store.contract.js';
@@ -67,4 +69,6 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   clientStoreContract(dialect, open);
   userStoreContract(dialect, open);
   signingKeyStoreContract(dialect, open);
+  ipBlockStoreContract(dialect, open);
+  credentialProfileStoreContract(dialect, open);
 });

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { assertValidPolicy, type RateLimitPolicy } from '../core/rate-limit/decide.js';
 import { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_HASH_COST, MIN_PASSWORD_HASH_COST } from '../core/users/password-hash.js';
+import { parseNetwork } from '../core/detection/ip-address.js';
 import { SIGNING_ALGS, isSigningAlg, type SigningAlg } from '../core/tokens/signing-alg.js';
 
 /** Validated, typed configuration. Environment variables first; command-line flags override them. */
@@ -51,6 +52,27 @@ export interface Config {
   loginSessionSeconds: number;
   /** Open revocation streams a process serves at once; beyond, new ones are answered 503. */
   revocationStreamMaxConnections: number;
+  /** Failed-authentication tracking, IP blocks, key anomaly detection (docs/protection.md). */
+  detection: DetectionConfig;
+}
+
+export interface DetectionConfig {
+  /** GATEHOUSE_DETECTION=off turns tracking, blocks and anomaly detection off (the login delay stays). */
+  enabled: boolean;
+  /** More failures than this from one IP in a window raise alert.credential_stuffing. */
+  alertThreshold: number;
+  /** More failures than this from one IP in a window raise alert.brute_force and block the IP. */
+  blockThreshold: number;
+  windowSeconds: number;
+  blockSeconds: number;
+  /** Networks (CIDR or single addresses, IPv4 and IPv6) never blocked. */
+  allowList: string[];
+  /** How long a credential's usual networks and rate are learned before a departure is an anomaly. */
+  learningSeconds: number;
+  /** A credential's request rate above this multiple of its baseline is an anomaly. */
+  rateSpikeFactor: number;
+  /** The cap of the progressive delay before a login attempt on an account with recent failures. */
+  loginDelayMaxMs: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +103,15 @@ export const CONFIG_FLAGS = {
   'refresh-token-idle': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS' },
   'login-session': { type: 'string', env: 'GATEHOUSE_LOGIN_SESSION_SECONDS' },
   'revocation-stream-max-connections': { type: 'string', env: 'GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS' },
+  detection: { type: 'string', env: 'GATEHOUSE_DETECTION' },
+  'detection-alert-threshold': { type: 'string', env: 'GATEHOUSE_DETECTION_ALERT_THRESHOLD' },
+  'detection-block-threshold': { type: 'string', env: 'GATEHOUSE_DETECTION_BLOCK_THRESHOLD' },
+  'detection-window': { type: 'string', env: 'GATEHOUSE_DETECTION_WINDOW_SECONDS' },
+  'detection-block-duration': { type: 'string', env: 'GATEHOUSE_DETECTION_BLOCK_SECONDS' },
+  'detection-allow-list': { type: 'string', env: 'GATEHOUSE_DETECTION_ALLOW_LIST' },
+  'detection-learning-period': { type: 'string', env: 'GATEHOUSE_DETECTION_LEARNING_SECONDS' },
+  'detection-rate-spike-factor': { type: 'string', env: 'GATEHOUSE_DETECTION_RATE_SPIKE_FACTOR' },
+  'login-delay-max': { type: 'string', env: 'GATEHOUSE_LOGIN_DELAY_MAX_MS' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -157,6 +188,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     problems,
   );
 
+  const detection = parseDetection(raw, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -182,6 +215,30 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     refreshTokenIdleSeconds,
     loginSessionSeconds,
     revocationStreamMaxConnections,
+    detection,
+  };
+}
+
+function parseDetection(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undefined, problems: string[]): DetectionConfig {
+  const switchValue = raw('detection') ?? 'on';
+  if (!/^(on|off)$/i.test(switchValue)) problems.push('GATEHOUSE_DETECTION must be on or off');
+  const alertThreshold = parseInteger(raw('detection-alert-threshold') ?? '10', 'GATEHOUSE_DETECTION_ALERT_THRESHOLD', 1, 1_000_000, problems);
+  const blockThreshold = parseInteger(raw('detection-block-threshold') ?? '100', 'GATEHOUSE_DETECTION_BLOCK_THRESHOLD', 1, 1_000_000, problems);
+  if (blockThreshold < alertThreshold) problems.push('GATEHOUSE_DETECTION_BLOCK_THRESHOLD must not be below GATEHOUSE_DETECTION_ALERT_THRESHOLD');
+  const allowList = (raw('detection-allow-list') ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+  for (const entry of allowList) {
+    if (parseNetwork(entry) === undefined) problems.push(`GATEHOUSE_DETECTION_ALLOW_LIST: "${entry.slice(0, 64)}" is not an IP address or CIDR network`);
+  }
+  return {
+    enabled: switchValue.toLowerCase() === 'on',
+    alertThreshold,
+    blockThreshold,
+    windowSeconds: parseInteger(raw('detection-window') ?? '60', 'GATEHOUSE_DETECTION_WINDOW_SECONDS', 1, 86_400, problems),
+    blockSeconds: parseInteger(raw('detection-block-duration') ?? '900', 'GATEHOUSE_DETECTION_BLOCK_SECONDS', 1, 30 * 86_400, problems),
+    allowList,
+    learningSeconds: parseInteger(raw('detection-learning-period') ?? String(7 * 86_400), 'GATEHOUSE_DETECTION_LEARNING_SECONDS', 0, 365 * 86_400, problems),
+    rateSpikeFactor: parseInteger(raw('detection-rate-spike-factor') ?? '10', 'GATEHOUSE_DETECTION_RATE_SPIKE_FACTOR', 2, 10_000, problems),
+    loginDelayMaxMs: parseInteger(raw('login-delay-max') ?? '4000', 'GATEHOUSE_LOGIN_DELAY_MAX_MS', 0, 30_000, problems),
   };
 }
 

@@ -20,6 +20,10 @@ export const ERROR_CATALOG = {
   payload_too_large: { status: 413, description: 'The request body is too large.' },
   unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },
   rate_limited: { status: 429, description: 'Too many requests; retry after the time in Retry-After.' },
+  ip_blocked: {
+    status: 429,
+    description: 'Too many failed authentications from this address; retry after the time in Retry-After.',
+  },
   request_header_too_large: { status: 431, description: 'The request headers are too large.' },
   server_error: { status: 500, description: 'An internal error occurred.' },
   temporarily_unavailable: {
@@ -104,6 +108,11 @@ export function missingCredentialsError(): GatehouseError {
 /** 401 for a credential that is malformed, unknown, expired or revoked: one vague answer for all. */
 export function invalidTokenError(): GatehouseError {
   return new GatehouseError('invalid_token', undefined, { headers: { 'www-authenticate': `${BEARER_REALM}, error="invalid_token"` } });
+}
+
+/** 429 for a client address blocked after too many failed authentications. */
+export function ipBlockedError(retryAfterSeconds: number): GatehouseError {
+  return new GatehouseError('ip_blocked', undefined, { headers: { 'retry-after': String(retryAfterSeconds) } });
 }
 
 /** 403 naming the scope the credential lacks. */

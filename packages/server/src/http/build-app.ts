@@ -8,6 +8,7 @@ import type { Services } from '../services.js';
 import type { App } from './app-types.js';
 import { authenticatePlugin } from './plugins/authenticate.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
+import { ipBlockPlugin } from './plugins/ip-block.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
 import { openApiPlugin } from './plugins/openapi.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
@@ -119,9 +120,17 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   await app.register(errorHandlerPlugin);
   await app.register(securityHeadersPlugin);
   await app.register(jsonBodyPlugin);
+  await app.register(ipBlockPlugin, { services });
   await app.register(authenticatePlugin, { services });
   await app.register(openApiPlugin, { issuer: () => config.issuer });
   registerRoutes(app, services);
+  // Every alert is also a structured log line at warn level.
+  services.detection.alerts.onAlert((event) =>
+    app!.log.warn(
+      { alert: event.type, eventId: event.id, reason: event.reason, ip: event.ip, keyId: event.keyId, tenantId: event.tenantId, details: event.details },
+      'security alert',
+    ),
+  );
   await app.ready();
   return app;
 }

@@ -12,6 +12,7 @@ import { setPrereadBody } from './preread-body.js';
 import { newRequestId } from './request-id.js';
 import { VERIFY_KEY_PATH, VERIFY_KEY_SCOPE } from './routes/keys/verify-key.js';
 import { verificationView } from './schemas/api-key.js';
+import { verifyOnBehalfOf } from './verify-on-behalf.js';
 
 /**
  * The data plane's fast path: POST /v1/keys/verify answered straight from node:http, in front of Fastify.
@@ -27,9 +28,10 @@ import { verificationView } from './schemas/api-key.js';
  *   type other than plain JSON, no or an oversized Content-Length, chunked bodies, `Expect`, and any
  *   authentication that is not a cached, valid admin key holding keys:verify (failures are then audited
  *   and answered by authenticate.ts);
- * - after reading it, when the body is not valid UTF-8 or JSON, or not exactly `{key, scopes?}` with values
- *   the route schema accepts: the bytes already read are replayed to Fastify (preread-body.ts), which
- *   answers as it always does.
+ * - after reading it, when the body is not valid UTF-8 or JSON, or not exactly `{key, scopes?, clientIp?}`
+ *   with values the route schema accepts, or names a `clientIp` that is not an address or is blocked: the bytes
+ *   already read are replayed to Fastify (preread-body.ts), which answers as it always does;
+ * - and, first of all, when the socket's address is blocked (Fastify's ip-block plugin answers 429).
  * It is off whenever its answers could differ: behind a trusted proxy (client address), with request
  * logging on (debug/trace), and while the server is closing (Fastify answers 503).
  * The verification itself, its audit event and last-used time are the same ApiKeyService.verify call, and
@@ -56,11 +58,13 @@ const ROUTE = `POST ${VERIFY_KEY_PATH}`;
 const SCOPE = /^[A-Za-z0-9_.:/*-]{1,64}$/;
 const MAX_KEY_LENGTH = 256;
 const MAX_SCOPES = 50;
+const MAX_CLIENT_IP_LENGTH = 64;
 const JSON_CONTENT_TYPE = 'application/json; charset=utf-8';
 
 interface VerifyInput {
   key: string;
   scopes?: string[];
+  clientIp?: string;
 }
 
 /** True only for bodies the route's schema (VerifyKeyBody) certainly accepts as they are. */
@@ -68,19 +72,26 @@ function isPlainVerifyInput(value: unknown): value is VerifyInput {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   let fields = 0;
   for (const name in value) {
-    if (name !== 'key' && name !== 'scopes') return false;
+    if (name !== 'key' && name !== 'scopes' && name !== 'clientIp') return false;
     fields++;
   }
-  const { key, scopes } = value as { key?: unknown; scopes?: unknown };
+  const { key, scopes, clientIp } = value as { key?: unknown; scopes?: unknown; clientIp?: unknown };
   if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) return false;
-  if (scopes === undefined) return fields === 1;
+  let expected = 1;
+  if (clientIp !== undefined) {
+    // Its value (an IP address, not blocked) is checked by verifyOnBehalfOf, which hands over otherwise.
+    if (typeof clientIp !== 'string' || clientIp.length < 2 || clientIp.length > MAX_CLIENT_IP_LENGTH) return false;
+    expected++;
+  }
+  if (scopes === undefined) return fields === expected;
   if (!Array.isArray(scopes) || scopes.length > MAX_SCOPES) return false;
   for (const scope of scopes) if (typeof scope !== 'string' || !SCOPE.test(scope)) return false;
-  return fields === 2;
+  return fields === expected + 1;
 }
 
 export function createFastVerify({ services, bodyLimit, handler, logger, isClosing }: FastVerifyOptions): FastVerify {
   const { apiKeys, clock } = services;
+  const { blocks } = services.detection;
   const baseHeaders = Object.entries(SECURITY_HEADERS).flat();
 
   function writeJson(response: ServerResponse, status: number, requestId: string, body: string, extra: Record<string, string> = {}) {
@@ -116,6 +127,8 @@ export function createFastVerify({ services, bodyLimit, handler, logger, isClosi
   const stats = { answered: 0, handedOver: 0 };
   const fastVerify = (request: IncomingMessage, response: ServerResponse): boolean => {
     if (request.method !== 'POST' || request.url !== VERIFY_KEY_PATH) return false;
+    // A blocked client address is answered by Fastify (429 ip_blocked, from the ip-block plugin).
+    if (blocks.size > 0 && blocks.retryAfterSeconds(request.socket.remoteAddress) > 0) return false;
     const headers = request.headers;
     const contentType = headers['content-type'];
     if (contentType !== 'application/json' && contentType !== JSON_CONTENT_TYPE) return false;
@@ -154,17 +167,16 @@ export function createFastVerify({ services, bodyLimit, handler, logger, isClosi
           input = undefined;
         }
       }
-      if (!isPlainVerifyInput(input)) {
+      const handOver = () => {
         setPrereadBody(request, body);
         stats.handedOver++;
         handler(request, response);
-        return;
-      }
-      stats.answered++;
+      };
+      if (!isPlainVerifyInput(input)) return handOver();
       const requestId = newRequestId();
       const now = clock.now();
       const userAgent = headers['user-agent'];
-      const actor: Actor = {
+      let actor: Actor = {
         keyId: admin.id,
         keyPrefix: admin.displayPrefix,
         tenantId: admin.tenantId,
@@ -176,6 +188,15 @@ export function createFastVerify({ services, bodyLimit, handler, logger, isClosi
           requestId,
         },
       };
+      if (input.clientIp !== undefined) {
+        try {
+          actor = verifyOnBehalfOf(actor, input.clientIp, blocks);
+        } catch {
+          // Not an address, or a blocked one: Fastify's route gives the same answer as always.
+          return handOver();
+        }
+      }
+      stats.answered++;
       apiKeys.touch(admin.id, now);
       const answer = (result: ApiKeyVerification) => writeJson(response, 200, requestId, verificationBody(result));
       let result: ApiKeyVerification | Promise<ApiKeyVerification>;

@@ -27,7 +27,11 @@ export interface ApiKeyRecord {
   rotatedFromId: string | null;
   rotatedToId: string | null;
   createdBy: string | null;
+  /** What happens when the key looks compromised (core/detection): an alert, or an alert and revocation. */
+  anomalyAction: AnomalyAction;
 }
+
+export type AnomalyAction = 'notify' | 'revoke';
 
 export type ApiKeyStatus = 'active' | 'expired' | 'revoked';
 
@@ -46,7 +50,7 @@ export interface ApiKeyListQuery {
   after?: PageCursor;
 }
 
-export type ApiKeyPatch = Partial<Pick<ApiKeyRecord, 'name' | 'scopes' | 'rateLimit' | 'metadata' | 'expiresAt'>>;
+export type ApiKeyPatch = Partial<Pick<ApiKeyRecord, 'name' | 'scopes' | 'rateLimit' | 'metadata' | 'expiresAt' | 'anomalyAction'>>;
 
 export type RotateOutcome = 'rotated' | 'not_found' | 'not_active' | 'already_rotated';
 
@@ -431,6 +435,51 @@ export interface SigningKeyStore {
   list(): Promise<SigningKeyRecord[]>;
 }
 
+/** A client address refused until `expiresAt` after too many failed authentications. */
+export interface IpBlockRecord {
+  /** Canonical address (core/detection/ip-address.ts). */
+  ip: string;
+  reason: string;
+  /** Failures counted when it was blocked, when known. */
+  failures: number | null;
+  createdAt: number;
+  expiresAt: number;
+}
+
+export interface IpBlockStore {
+  /**
+   * Blocks an address until `block.expiresAt` and writes the events, atomically. A block in force is extended,
+   * never shortened; an ended one is replaced. Returns the block as it now is.
+   */
+  upsert(block: IpBlockRecord, events: AuditEvent[]): Promise<IpBlockRecord>;
+  /** Ends the block of an address, writing the events only if one was in force at `now`; returns it. */
+  remove(ip: string, now: number, events: AuditEvent[]): Promise<IpBlockRecord | undefined>;
+  /** Blocks in force at `now`, soonest to end first. */
+  listActive(now: number): Promise<IpBlockRecord[]>;
+}
+
+/** What is normal for a credential (`key_...` or `cli_...`), learned by anomaly detection. */
+export interface CredentialProfileRecord {
+  credentialId: string;
+  firstSeenAt: number;
+  /** Recent requests per minute (a moving average). */
+  baselinePerMinute: number;
+  updatedAt: number;
+  /** Networks (`/24` or `/48`) it was used from. */
+  networks: string[];
+}
+
+export interface CredentialProfileStore {
+  loadAll(): Promise<CredentialProfileRecord[]>;
+  /**
+   * Write-behind of learned profiles: the baseline is replaced, the first-seen time kept, and the networks are
+   * added to those already stored (several processes learning one credential lose nothing).
+   */
+  save(profiles: readonly CredentialProfileRecord[]): Promise<void>;
+  /** Whether any process has stored this network for the credential. */
+  hasNetwork(credentialId: string, network: string): Promise<boolean>;
+}
+
 export interface Stores {
   apiKeys: ApiKeyStore;
   audit: AuditStore;
@@ -441,4 +490,6 @@ export interface Stores {
   clients: ClientStore;
   users: UserStore;
   signingKeys: SigningKeyStore;
+  ipBlocks: IpBlockStore;
+  credentialProfiles: CredentialProfileStore;
 }

@@ -35,14 +35,19 @@ export interface TestAppOptions {
   dialect?: TestDialect;
   redis?: boolean;
   env?: Record<string, string>;
+  /** PostgreSQL: use this schema (shared with another app, kept at close) instead of a fresh one. */
+  pgSchema?: { url: string; schema: string };
+  /** How the login slow-down waits (default: it really waits). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** A real app over a real database (SQLite in a temp dir, or a fresh PostgreSQL schema), with a frozen clock. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const dir = tempDir('app');
-  const pgSchema = options.dialect === 'postgres' ? await createPgSchema() : undefined;
+  const ownSchema = options.dialect === 'postgres' && !options.pgSchema ? await createPgSchema() : undefined;
+  const pgSchema = options.pgSchema ?? ownSchema;
   const clock = new ManualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
-  const rootKey = generateApiKey('live').key;
+  const rootKey = options.rootKey ?? generateApiKey('live').key;
   const config = loadConfig({
     GATEHOUSE_DATA_DIR: dir.path,
     GATEHOUSE_LOG_LEVEL: 'debug',
@@ -57,6 +62,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     clock,
     databaseSchema: pgSchema?.schema,
     onBackgroundError: () => {},
+    ...(options.sleep ? { sleep: options.sleep } : {}),
   });
   await bootstrapRootKey({ store: services.stores.apiKeys, clock }, rootKey);
   const logs: string[] = [];
@@ -106,7 +112,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     async close() {
       await app.close();
       await services.close();
-      await pgSchema?.drop();
+      await ownSchema?.drop();
       dir.remove();
     },
   };

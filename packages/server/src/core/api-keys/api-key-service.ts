@@ -1,4 +1,4 @@
-import type { ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, ApiKeyStore, PageCursor } from '../../storage/stores.js';
+import type { AnomalyAction, ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, ApiKeyStore, PageCursor } from '../../storage/stores.js';
 import { createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
 import type { KeyCache } from '../cache/key-cache.js';
 import type { Clock } from '../clock.js';
@@ -30,6 +30,7 @@ export interface CreateKeyInput {
   expiresAt?: number | undefined;
   rateLimit?: RateLimitPolicy | undefined;
   metadata?: Record<string, unknown> | undefined;
+  anomalyAction?: AnomalyAction | undefined;
 }
 
 export interface ListKeysInput {
@@ -85,6 +86,7 @@ export class ApiKeyService {
       rotatedFromId: null,
       rotatedToId: null,
       createdBy: actor.keyId,
+      anomalyAction: input.anomalyAction ?? 'notify',
     };
     await this.deps.store.insert(record, [this.#lifecycleEvent(actor, 'key.created', record)]);
     return { record, key };
@@ -209,10 +211,29 @@ export class ApiKeyService {
         keyPrefix: result.key?.displayPrefix ?? (result.valid ? null : result.displayPrefix),
         tenantId: result.key?.tenantId ?? null,
         actorKeyId: actor.keyId,
+        // A rotated-out key used after its grace period: anomaly detection looks for this.
+        details: result.code === 'EXPIRED' && result.key?.rotatedToId ? { rotatedToId: result.key.rotatedToId } : null,
       },
       actor.origin,
     );
     return result;
+  }
+
+  /**
+   * Revokes a key that looks compromised (anomaly detection, a leak report) whatever its tenant, recording why.
+   * `actor` is the admin key that reported it, or null when Gatehouse acted by itself. Whether this call revoked it.
+   */
+  async revokeCompromised(key: ApiKeyRecord, cause: Record<string, unknown>, actor: Actor | null): Promise<boolean> {
+    const now = this.deps.clock.now();
+    const event = createAuditEvent(
+      now,
+      { type: 'key.revoked', outcome: 'success', keyId: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId, actorKeyId: actor?.keyId ?? null, details: cause },
+      actor?.origin,
+    );
+    const result = await this.deps.store.revoke(key.id, now, [event]);
+    if (!result) return false;
+    await this.deps.invalidate(result.key.hash);
+    return result.changed;
   }
 
   /**

@@ -42,6 +42,7 @@ export async function bootstrapRootKey(deps: { store: ApiKeyStore; clock: Clock 
     rotatedFromId: null,
     rotatedToId: null,
     createdBy: null,
+    anomalyAction: 'notify' as const,
   };
   const event = createAuditEvent(now, {
     type: 'system.bootstrap',

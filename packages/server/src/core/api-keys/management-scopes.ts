@@ -7,6 +7,7 @@ export const MANAGEMENT_SCOPES = [
   'keys:read',
   'keys:write',
   'keys:verify',
+  'keys:report_leaked',
   'audit:read',
   'clients:read',
   'clients:write',
@@ -15,6 +16,8 @@ export const MANAGEMENT_SCOPES = [
   'tokens:introspect',
   'signing-keys:read',
   'signing-keys:write',
+  'blocks:read',
+  'blocks:write',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 

@@ -26,6 +26,12 @@ export const AUDIT_EVENT_TYPES = [
   'oauth.revocation',
   'grant.revoked',
   'token.reuse_detected',
+  'ip.blocked',
+  'ip.unblocked',
+  'alert.credential_stuffing',
+  'alert.brute_force',
+  'alert.key_anomaly',
+  'alert.key_leaked',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

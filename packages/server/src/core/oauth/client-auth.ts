@@ -119,16 +119,21 @@ export async function authenticateClient(request: ClientAuthRequest, deps: Clien
   if (client.deletedAt !== null) return deny('invalid_client', 'deleted_client', clientId);
   if (client.tokenEndpointAuthMethod !== method) return deny('invalid_client', `auth_method_mismatch:${method}`, clientId);
   if (method === 'none') return { ok: true, client, method };
-  if (!secretMatches(client, secret!, deps.clock.now())) return deny('invalid_client', 'wrong_secret', clientId);
+  const check = checkSecret(client, secret!, deps.clock.now());
+  if (check !== 'ok') return deny('invalid_client', check, clientId);
   return { ok: true, client, method };
 }
 
-/** The current secret, or the previous one inside its grace window; both compared, timing-safely, every time. */
-function secretMatches(client: OAuthClient, secret: string, now: number): boolean {
-  if (client.secretHash === null) return false;
+/**
+ * The current secret, or the previous one inside its grace window; both compared, timing-safely, every time.
+ * A replaced secret presented after its grace window is told apart (for the audit log and anomaly detection).
+ */
+function checkSecret(client: OAuthClient, secret: string, now: number): 'ok' | 'wrong_secret' | 'expired_previous_secret' {
+  if (client.secretHash === null) return 'wrong_secret';
   const presented = hashClientSecret(secret);
   const current = sameHash(presented, client.secretHash);
   const previousValid = client.previousSecretHash !== null && client.previousSecretExpiresAt !== null && now < client.previousSecretExpiresAt;
-  const previous = sameHash(presented, previousValid ? client.previousSecretHash! : client.secretHash) && previousValid;
-  return current || previous;
+  const previous = sameHash(presented, client.previousSecretHash ?? client.secretHash);
+  if (current || (previous && previousValid)) return 'ok';
+  return previous && client.previousSecretHash !== null ? 'expired_previous_secret' : 'wrong_secret';
 }

@@ -4,6 +4,9 @@ import { registerRevokeClientGrants } from './grants/revoke-client-grants.js';
 import { registerRevokeUserGrants } from './grants/revoke-user-grants.js';
 import { registerOAuthRoutes } from './oauth/register-oauth-routes.js';
 import { registerAuditEvents } from './audit-events.js';
+import { registerDeleteBlock } from './blocks/delete-block.js';
+import { registerListBlocks } from './blocks/list-blocks.js';
+import { registerReportLeakedKeys } from './leaked-keys/report-leaked-keys.js';
 import { registerCreateClient } from './clients/create-client.js';
 import { registerDeleteClient } from './clients/delete-client.js';
 import { registerGetClient } from './clients/get-client.js';
@@ -54,5 +57,8 @@ export function registerRoutes(app: App, services: Services): void {
   registerRotateSigningKey(app, services);
   registerRevokeUserGrants(app, services);
   registerRevokeClientGrants(app, services);
+  registerListBlocks(app, services);
+  registerDeleteBlock(app, services);
+  registerReportLeakedKeys(app, services);
   registerOAuthRoutes(app, services);
 }

@@ -24,6 +24,12 @@ export const Metadata = Type.Record(
 
 export const KeyName = Text({ minLength: 1, maxLength: 128 });
 
+export const AnomalyActionSchema = Type.Union([Type.Literal('notify'), Type.Literal('revoke')], {
+  description:
+    'What happens when the key looks compromised (used from a new network, a rate spike): notify raises ' +
+    'alert.key_anomaly; revoke raises it and revokes the key. See docs/protection.md.',
+});
+
 export const ApiKey = Type.Object(
   {
     id: Type.String(),
@@ -43,6 +49,7 @@ export const ApiKey = Type.Object(
     lastUsedAt: Nullable(Timestamp),
     rotatedFromId: Nullable(Type.String()),
     rotatedToId: Nullable(Type.String()),
+    anomalyAction: AnomalyActionSchema,
   },
   { description: 'An API key. Never includes the plaintext key or its hash.' },
 );
@@ -72,6 +79,7 @@ export function apiKeyView(key: ApiKeyRecord, now: number, pendingLastUsedAt?: n
     lastUsedAt: toIso(lastUsedAt),
     rotatedFromId: key.rotatedFromId,
     rotatedToId: key.rotatedToId,
+    anomalyAction: key.anomalyAction,
   };
 }
 
@@ -84,6 +92,7 @@ export const CreateKeyBody = Type.Object(
     expiresAt: Type.Optional(Timestamp),
     rateLimit: Type.Optional(RateLimit),
     metadata: Type.Optional(Metadata),
+    anomalyAction: Type.Optional(AnomalyActionSchema),
   },
   { additionalProperties: false },
 );
@@ -95,6 +104,7 @@ export const UpdateKeyBody = Type.Object(
     rateLimit: Type.Optional(Nullable(RateLimit)),
     metadata: Type.Optional(Metadata),
     expiresAt: Type.Optional(Nullable(Timestamp)),
+    anomalyAction: Type.Optional(AnomalyActionSchema),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -105,6 +115,15 @@ export const VerifyKeyBody = Type.Object(
   {
     key: Type.String({ minLength: 1, maxLength: 256, description: 'The key to verify, as the caller presented it.' }),
     scopes: Type.Optional(Type.Array(Scope, { maxItems: 50, description: 'Scopes the key must all hold.' })),
+    clientIp: Type.Optional(
+      Type.String({
+        minLength: 2,
+        maxLength: 64,
+        description:
+          'The address of the client that presented the key, when you verify on its behalf: failed verifications ' +
+          'are counted against it rather than against your server, and a blocked address is answered 429 ip_blocked.',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

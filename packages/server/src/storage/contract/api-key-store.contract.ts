@@ -34,6 +34,7 @@ function makeKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
     rotatedFromId: null,
     rotatedToId: null,
     createdBy: null,
+    anomalyAction: 'notify',
     ...overrides,
   };
 }
@@ -56,6 +57,7 @@ function makeFullKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
     rotatedFromId: newId('key'),
     rotatedToId: newId('key'),
     createdBy: newId('key'),
+    anomalyAction: 'revoke',
     ...overrides,
   });
 }
@@ -416,6 +418,8 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
           { rateLimit: null },
           { expiresAt: now + DAY },
           { expiresAt: null },
+          { anomalyAction: 'notify' },
+          { anomalyAction: 'revoke' },
           {},
           { name: 'both', scopes: [], metadata: {}, rateLimit: { limit: 1, windowSeconds: 3600 }, expiresAt: now + 2 * DAY },
         ];

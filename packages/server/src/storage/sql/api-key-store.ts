@@ -77,6 +77,7 @@ export class SqlApiKeyStore implements ApiKeyStore {
     if (patch.scopes !== undefined) changes.scopes = JSON.stringify(patch.scopes);
     if (patch.metadata !== undefined) changes.metadata = JSON.stringify(patch.metadata);
     if (patch.expiresAt !== undefined) changes.expires_at = patch.expiresAt;
+    if (patch.anomalyAction !== undefined) changes.anomaly_action = patch.anomalyAction;
     if (patch.rateLimit !== undefined) {
       changes.rate_limit_limit = patch.rateLimit?.limit ?? null;
       changes.rate_limit_window_seconds = patch.rateLimit?.windowSeconds ?? null;

@@ -2,6 +2,8 @@ import type { Stores } from '../stores.js';
 import { SqlApiKeyStore } from './api-key-store.js';
 import { SqlAuditStore } from './audit-store.js';
 import { SqlClientStore } from './client-store.js';
+import { SqlCredentialProfileStore } from './credential-profile-store.js';
+import { SqlIpBlockStore } from './ip-block-store.js';
 import type { Database } from './database.js';
 import { SqlConsentStore } from './consent-store.js';
 import { SqlGrantStore } from './grant-store.js';
@@ -21,5 +23,7 @@ export function createSqlStores(database: Database): Stores {
     clients: new SqlClientStore(database),
     users: new SqlUserStore(database.db),
     signingKeys: new SqlSigningKeyStore(database),
+    ipBlocks: new SqlIpBlockStore(database.db),
+    credentialProfiles: new SqlCredentialProfileStore(database.db),
   };
 }

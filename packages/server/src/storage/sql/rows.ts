@@ -25,6 +25,7 @@ export function apiKeyToRow(key: ApiKeyRecord): ApiKeysTable {
     rotated_from_id: key.rotatedFromId,
     rotated_to_id: key.rotatedToId,
     created_by: key.createdBy,
+    anomaly_action: key.anomalyAction,
   };
 }
 
@@ -50,6 +51,7 @@ export function rowToApiKey(row: ApiKeysTable): ApiKeyRecord {
     rotatedFromId: row.rotated_from_id,
     rotatedToId: row.rotated_to_id,
     createdBy: row.created_by,
+    anomalyAction: row.anomaly_action === 'revoke' ? 'revoke' : 'notify',
   };
 }
 

@@ -18,6 +18,7 @@ export interface ApiKeysTable {
   rotated_from_id: string | null;
   rotated_to_id: string | null;
   created_by: string | null;
+  anomaly_action: string; // 'notify' | 'revoke'
 }
 
 export interface AuditEventsTable {
@@ -155,6 +156,27 @@ export interface SigningKeysTable {
   publish_until: number | null;
 }
 
+export interface IpBlocksTable {
+  ip: string;
+  reason: string;
+  failures: number | null;
+  created_at: number;
+  expires_at: number;
+}
+
+export interface CredentialProfilesTable {
+  credential_id: string;
+  first_seen_at: number;
+  baseline_per_minute: number;
+  updated_at: number;
+}
+
+export interface CredentialNetworksTable {
+  credential_id: string;
+  network: string;
+  first_seen_at: number;
+}
+
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
@@ -169,4 +191,7 @@ export interface Schema {
   oauth_clients: OAuthClientsTable;
   users: UsersTable;
   signing_keys: SigningKeysTable;
+  ip_blocks: IpBlocksTable;
+  credential_profiles: CredentialProfilesTable;
+  credential_networks: CredentialNetworksTable;
 }

@@ -3,13 +3,14 @@ import type { App } from '../../app-types.js';
 import { verificationView, VerifyKeyBody, VerifyKeyResponse } from '../../schemas/api-key.js';
 import { errorResponses } from '../../schemas/common.js';
 import { replayPrereadBody } from '../../preread-body.js';
+import { verifyOnBehalfOf } from '../../verify-on-behalf.js';
 
 export const VERIFY_KEY_PATH = '/v1/keys/verify';
 export const VERIFY_KEY_SCOPE = 'keys:verify';
 
 /** Most verifications are answered by the fast path in front of Fastify (http/fast-verify.ts) with the same
  * result; this route answers the rest, and every request the fast path hands over. */
-export function registerVerifyKey(app: App, { apiKeys, clock }: Services): void {
+export function registerVerifyKey(app: App, { apiKeys, clock, detection }: Services): void {
   app.post(
     VERIFY_KEY_PATH,
     {
@@ -24,9 +25,12 @@ export function registerVerifyKey(app: App, { apiKeys, clock }: Services): void 
           'Malformed or checksum-failing keys are rejected (INVALID_FORMAT) without any lookup.',
         security: [{ adminKey: [] }],
         body: VerifyKeyBody,
-        response: { 200: VerifyKeyResponse, ...errorResponses(400, 401, 403, 413, 415, 503) },
+        response: { 200: VerifyKeyResponse, ...errorResponses(400, 401, 403, 413, 415, 429, 503) },
       },
     },
-    async (request) => verificationView(await apiKeys.verify(request.auth!, request.body), clock.now()),
+    async (request) => {
+      const actor = verifyOnBehalfOf(request.auth!, request.body.clientIp, detection.blocks);
+      return verificationView(await apiKeys.verify(actor, request.body), clock.now());
+    },
   );
 }

@@ -18,7 +18,8 @@ const LOGIN_FAILED = 'Wrong email or password.';
 
 /**
  * The login form's target. A failed login is an audit event with the IP and a hash of the email, never the
- * password; the page says only that the email or password is wrong.
+ * password; the page says only that the email or password is wrong. Repeated failures for one account slow its
+ * further attempts down (core/detection/login-throttle.ts), without ever refusing the right password.
  */
 export function registerAuthorizeLogin(app: FastifyInstance, services: Services): void {
   app.post(
@@ -34,10 +35,15 @@ export function registerAuthorizeLogin(app: FastifyInstance, services: Services)
       const email = (param(form, 'email') ?? '').slice(0, 320);
       const password = param(form, 'password') ?? '';
       const origin = requestOrigin(request);
+      // Per-account slow-down: recent failures for this email delay the attempt (capped), before the password is checked.
+      const throttle = services.detection.loginThrottle;
+      const account = email ? emailFingerprint(email) : undefined;
+      if (account) await throttle.beforeAttempt(account);
 
       const result = email && password ? await services.users.authenticate(email, password) : { ok: false as const, reason: 'missing_credentials' };
       const failure = !result.ok ? result.reason : userMayUseClient(result.user, authorization) ? null : 'tenant_mismatch';
       if (failure !== null || !result.ok) {
+        if (account) await throttle.failed(account);
         services.oauth.audit(
           {
             type: 'oauth.login',
@@ -51,6 +57,7 @@ export function registerAuthorizeLogin(app: FastifyInstance, services: Services)
         return renderLogin(services, request, reply, authorization, { status: 400, email, error: LOGIN_FAILED });
       }
       const user = result.user;
+      if (account) await throttle.succeeded(account);
       const { cookieValue, session } = await createLoginSession(services.oauth, user);
       services.oauth.audit(
         { type: 'oauth.login', outcome: 'success', tenantId: user.tenantId, details: { clientId: authorization.client.id, userId: user.id } },

@@ -1,4 +1,6 @@
 import type { FastifyInstance } from 'fastify';
+import { OAuthError } from '../../../core/errors.js';
+import { param } from '../../../core/oauth/request-params.js';
 import { handleTokenRequest } from '../../../core/oauth/token-request.js';
 import type { Services } from '../../../services.js';
 import { requestOrigin } from '../../plugins/authenticate.js';
@@ -24,7 +26,25 @@ export function registerTokenEndpoint(app: FastifyInstance, services: Services):
     async (request) => {
       const params = formParams(request);
       const client = await requireClient(services, request, params);
-      return handleTokenRequest(services.oauth, { client, params, origin: requestOrigin(request) });
+      const origin = requestOrigin(request);
+      try {
+        return await handleTokenRequest(services.oauth, { client, params, origin });
+      } catch (error) {
+        // A code or refresh token that does not work is a failed authentication, like a wrong secret.
+        if (error instanceof OAuthError && error.code === 'invalid_grant') {
+          services.oauth.audit(
+            {
+              type: 'oauth.token',
+              outcome: 'failure',
+              reason: error.reason ?? 'invalid_grant',
+              tenantId: client.tenantId,
+              details: { clientId: client.id, grantType: param(params, 'grant_type') ?? null },
+            },
+            origin,
+          );
+        }
+        throw error;
+      }
     },
   );
 }
