@@ -3,6 +3,8 @@ import { ApiKeyService } from './core/api-keys/api-key-service.js';
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
 import { KeyCache } from './core/cache/key-cache.js';
+import { countAuthentications } from './core/metrics/count-authentications.js';
+import { PrometheusMetrics } from './core/metrics/prometheus-metrics.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
@@ -26,6 +28,7 @@ import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config
 import { resolveMasterKey } from './config/master-key.js';
 import { buildApp, closeUnusedConnections, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
+import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { CsrfProtection } from './http/pages/csrf.js';
 import type { Services } from './services.js';
 import type { OAuthClientRecord } from './storage/stores.js';
@@ -152,6 +155,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
     });
     audit.start();
     lastUsed.start();
+    const metrics = new PrometheusMetrics({ keyCaches: { api_key: keyCache, oauth_client: clientCache }, audit });
+    audit.observe(countAuthentications(metrics));
 
     const signingKeys = await SigningKeys.open({
       store: stores.signingKeys,
@@ -175,6 +180,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       clock,
       audit,
       lastUsed,
+      metrics,
       async invalidate(hash) {
         keyCache.invalidate(hash);
         await keyRevocations.local(hash, () => bus.publish(KEY_INVALIDATION_CHANNEL, hash));
@@ -250,6 +256,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       signingKeys,
       oauth,
       revocations,
+      metrics,
       async checkReadiness() {
         const checks: Record<string, 'ok' | 'unavailable'> = {};
         checks.database = await database.ping().then(() => 'ok' as const, () => 'unavailable' as const);
@@ -280,15 +287,20 @@ export interface RunningServer {
   services: Services;
   url: string;
   bootstrap: BootstrapResult;
+  /** GET /metrics without authentication, when GATEHOUSE_METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   /** Graceful: stop accepting, finish in-flight requests, flush write-behind queues, close storage. */
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, options: CreateServicesOptions & BuildAppOptions = {}): Promise<RunningServer> {
   const services = await createServices(config, options);
+  let metricsServer: MetricsServer | undefined;
   try {
     const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
     const app = await buildApp(services, options);
+    // Before the API port: a metrics port that cannot be bound stops the start before the API answers anything.
+    if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(services.metrics, config.host, config.metricsPort);
     const address = await app.listen({ port: config.port, host: config.host });
     if (!config.issuerConfigured) {
       // GATEHOUSE_PORT=0: the issuer names the port actually listened on.
@@ -307,6 +319,7 @@ export async function startServer(config: Config, options: CreateServicesOptions
       services,
       url: address,
       bootstrap,
+      metricsUrl: metricsServer?.url,
       close: () =>
         (closing ??= (async () => {
           // A connection whose request was in flight at shutdown stays open (keep-alive) after its response,
@@ -321,10 +334,12 @@ export async function startServer(config: Config, options: CreateServicesOptions
           } finally {
             clearInterval(sweep);
           }
+          await metricsServer?.close();
           await services.close();
         })()),
     };
   } catch (error) {
+    await metricsServer?.close();
     await services.close().catch(() => {});
     throw error;
   }

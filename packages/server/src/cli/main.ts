@@ -29,6 +29,7 @@ Options for start and migrate (each mirrors an environment variable):
   --signing-key-activation S
                         GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS (60)
   --max-token-ttl S     GATEHOUSE_MAX_TOKEN_TTL_SECONDS (86400)
+  --metrics-port N      GATEHOUSE_METRICS_PORT (unset: GET /metrics on the API port only, scope metrics:read)
 Secrets are read from the environment only: GATEHOUSE_MASTER_KEY, GATEHOUSE_BOOTSTRAP_ADMIN_KEY.
 `;
 
@@ -57,6 +58,7 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  if (server.metricsUrl) process.stdout.write(`Metrics on ${server.metricsUrl}\n`);
   // Announced only once the signal handlers are in place: a SIGTERM right after this line shuts down gracefully.
   process.stdout.write(`Gatehouse listening on ${server.url} (issuer ${config.issuer})\n`);
 }

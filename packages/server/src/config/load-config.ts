@@ -51,6 +51,8 @@ export interface Config {
   loginSessionSeconds: number;
   /** Open revocation streams a process serves at once; beyond, new ones are answered 503. */
   revocationStreamMaxConnections: number;
+  /** A port of its own for GET /metrics, without authentication (0: any free port); unset: none. */
+  metricsPort: number | undefined;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +83,7 @@ export const CONFIG_FLAGS = {
   'refresh-token-idle': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS' },
   'login-session': { type: 'string', env: 'GATEHOUSE_LOGIN_SESSION_SECONDS' },
   'revocation-stream-max-connections': { type: 'string', env: 'GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS' },
+  'metrics-port': { type: 'string', env: 'GATEHOUSE_METRICS_PORT' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -157,6 +160,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     problems,
   );
 
+  const rawMetricsPort = raw('metrics-port');
+  const metricsPort = rawMetricsPort === undefined ? undefined : parseInteger(rawMetricsPort, 'GATEHOUSE_METRICS_PORT', 0, 65_535, problems);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    problems.push('GATEHOUSE_METRICS_PORT must differ from GATEHOUSE_PORT (leave it unset to serve GET /metrics on the API port only)');
+  }
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -182,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     refreshTokenIdleSeconds,
     loginSessionSeconds,
     revocationStreamMaxConnections,
+    metricsPort,
   };
 }
 

@@ -15,6 +15,7 @@ export const MANAGEMENT_SCOPES = [
   'tokens:introspect',
   'signing-keys:read',
   'signing-keys:write',
+  'metrics:read',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 

@@ -1,11 +1,22 @@
 import type { FastifyInstance } from 'fastify';
+import { OAuthError } from '../../../core/errors.js';
+import { param } from '../../../core/oauth/request-params.js';
 import { handleTokenRequest } from '../../../core/oauth/token-request.js';
 import type { Services } from '../../../services.js';
 import { requestOrigin } from '../../plugins/authenticate.js';
 import { requireClient } from './client-authentication.js';
 import { formParams } from './form-body.js';
 
-/** RFC 6749 section 3.2: the token endpoint. Every response, errors included, is `no-store`. */
+/** The grants whose request carries a credential of its own (counted as an authentication, like a key). */
+const CREDENTIAL_GRANTS = new Set(['authorization_code', 'refresh_token'] as const);
+const isCredentialGrant = (grantType: string | undefined): grantType is 'authorization_code' | 'refresh_token' =>
+  CREDENTIAL_GRANTS.has(grantType as 'refresh_token');
+
+/**
+ * RFC 6749 section 3.2: the token endpoint. Every response, errors included, is `no-store`.
+ * Metrics: tokens issued by grant, and codes and refresh tokens accepted or refused (invalid_grant): these
+ * leave no audit event of their own on the write-behind log that counts the other authentications.
+ */
 export function registerTokenEndpoint(app: FastifyInstance, services: Services): void {
   app.post(
     '/oauth/token',
@@ -24,7 +35,18 @@ export function registerTokenEndpoint(app: FastifyInstance, services: Services):
     async (request) => {
       const params = formParams(request);
       const client = await requireClient(services, request, params);
-      return handleTokenRequest(services.oauth, { client, params, origin: requestOrigin(request) });
+      const grantType = param(params, 'grant_type');
+      try {
+        const response = await handleTokenRequest(services.oauth, { client, params, origin: requestOrigin(request) });
+        services.metrics.tokenIssued(grantType!);
+        if (isCredentialGrant(grantType)) services.metrics.authentication(grantType, 'success');
+        return response;
+      } catch (error) {
+        if (error instanceof OAuthError && error.code === 'invalid_grant' && isCredentialGrant(grantType)) {
+          services.metrics.authentication(grantType, 'failure', 'invalid_grant');
+        }
+        throw error;
+      }
     },
   );
 }
