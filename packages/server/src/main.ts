@@ -294,11 +294,17 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, options: CreateServicesOptions & BuildAppOptions = {}): Promise<RunningServer> {
-  const services = await createServices(config, options);
+  // Background failures (write-behind, signing-key reloads) are JSON log lines like the rest, once the logger exists.
+  let log: App['log'] | undefined;
+  const services = await createServices(config, {
+    onBackgroundError: (message, error) => (log ? log.error({ err: error }, message) : console.error(message, error)),
+    ...options,
+  });
   let metricsServer: MetricsServer | undefined;
   try {
     const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
     const app = await buildApp(services, options);
+    log = app.log;
     // Before the API port: a metrics port that cannot be bound stops the start before the API answers anything.
     if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(services.metrics, config.host, config.metricsPort);
     const address = await app.listen({ port: config.port, host: config.host });
