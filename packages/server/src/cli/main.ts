@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { generateApiKey } from '../core/api-keys/key-format.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
+import { scan } from './scan.js';
 import { startServer } from '../main.js';
 import { openDatabase } from '../storage/sql/database.js';
 import { migrateToLatest } from '../storage/sql/migrate.js';
@@ -12,6 +13,9 @@ Commands:
   migrate               Bring the database schema up to date and exit
   keys generate [--test]
                         Print a new, well-formed key (for GATEHOUSE_BOOTSTRAP_ADMIN_KEY); stores nothing
+  scan [paths...] [--git] [--all-formats] [--json] [--server URL] [--revoke]
+                        Find Gatehouse keys (and other secrets) in files and git history;
+                        gatehouse scan --help for details
 
 Options for start and migrate (each mirrors an environment variable):
   --port N              GATEHOUSE_PORT (4000)
@@ -89,6 +93,10 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'start') return await start(rest);
     if (command === 'migrate') return await migrate(rest);
     if (command === 'keys') return keys(rest);
+    if (command === 'scan') {
+      process.exitCode = await scan(rest);
+      return;
+    }
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return;
