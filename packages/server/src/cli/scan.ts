@@ -264,14 +264,9 @@ function describe(finding: ScanFinding): string {
   return `${where}  ${finding.kind}  ${finding.displayPrefix}...  ${status}`;
 }
 
-export interface ScanIo {
-  env: NodeJS.ProcessEnv;
-  stdout: NodeJS.WritableStream;
-  stderr: NodeJS.WritableStream;
-}
-
 /** `gatehouse scan`: returns the exit status. */
-export async function scan(argv: string[], io: ScanIo = { env: process.env, stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function scan(argv: string[]): Promise<number> {
+  const io = { env: process.env, stdout: process.stdout, stderr: process.stderr };
   const fail = (message: string, usage = false) => {
     io.stderr.write(`gatehouse scan: ${message}\n${usage ? SCAN_USAGE : ''}`);
     return 2;

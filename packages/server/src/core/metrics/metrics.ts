@@ -16,19 +16,17 @@ export const AUTHENTICATION_METHODS = [
 export type AuthenticationMethod = (typeof AUTHENTICATION_METHODS)[number];
 
 /** Why an authentication failed, in classes coarse enough to be labels (the audit log keeps the detail). */
-export const FAILURE_REASONS = [
-  'missing',
-  'malformed',
-  'unknown',
-  'wrong_secret',
-  'revoked',
-  'expired',
-  'rate_limited',
-  'insufficient_scope',
-  'invalid_grant',
-  'other',
-] as const;
-export type FailureReason = (typeof FAILURE_REASONS)[number];
+export type FailureReason =
+  | 'missing'
+  | 'malformed'
+  | 'unknown'
+  | 'wrong_secret'
+  | 'revoked'
+  | 'expired'
+  | 'rate_limited'
+  | 'insufficient_scope'
+  | 'invalid_grant'
+  | 'other';
 
 /** Which rate limit said no: a verified key's own limit, or the management API's per-admin-key limit. */
 export type RateLimitKind = 'api_key' | 'management';

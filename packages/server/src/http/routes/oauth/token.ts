@@ -8,9 +8,8 @@ import { requireClient } from './client-authentication.js';
 import { formParams } from './form-body.js';
 
 /** The grants whose request carries a credential of its own (counted as an authentication, like a key). */
-const CREDENTIAL_GRANTS = new Set(['authorization_code', 'refresh_token'] as const);
 const isCredentialGrant = (grantType: string | undefined): grantType is 'authorization_code' | 'refresh_token' =>
-  CREDENTIAL_GRANTS.has(grantType as 'refresh_token');
+  grantType === 'authorization_code' || grantType === 'refresh_token';
 
 /**
  * RFC 6749 section 3.2: the token endpoint. Every response, errors included, is `no-store`.
