@@ -3,6 +3,8 @@ import { ApiKeyService } from './core/api-keys/api-key-service.js';
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
 import { KeyCache } from './core/cache/key-cache.js';
+import { countAuthentications } from './core/metrics/count-authentications.js';
+import { PrometheusMetrics } from './core/metrics/prometheus-metrics.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
@@ -34,6 +36,7 @@ import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config
 import { resolveMasterKey } from './config/master-key.js';
 import { buildApp, closeUnusedConnections, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
+import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { CsrfProtection } from './http/pages/csrf.js';
 import type { Services } from './services.js';
 import type { OAuthClientRecord } from './storage/stores.js';
@@ -164,6 +167,9 @@ export async function createServices(config: Config, options: CreateServicesOpti
       onError: (error) => report('last-used times could not be written', error),
     });
 
+    const metrics = new PrometheusMetrics({ keyCaches: { api_key: keyCache, oauth_client: clientCache }, audit });
+    audit.observe(countAuthentications(metrics));
+
     const { detection: detectionConfig } = config;
     const alerts = new Alerts({
       clock,
@@ -176,6 +182,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       pubsub: bus,
       clock,
       isAllowed: networkMatcher(detectionConfig.allowList),
+      onBlocked: () => metrics.ipBlocked(),
       onError: report,
     });
     const tracker = detectionConfig.enabled
@@ -201,6 +208,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       audit.observe(tracker.observe);
       audit.observe(anomalies.observe);
     }
+    alerts.onAlert((event) => metrics.alert(event.type));
     // Leak reports raise alerts even with detection off.
     alerts.start();
     const loginThrottle = new LoginThrottle({
@@ -235,6 +243,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       clock,
       audit,
       lastUsed,
+      metrics,
       async invalidate(hash) {
         keyCache.invalidate(hash);
         await keyRevocations.local(hash, () => bus.publish(KEY_INVALIDATION_CHANNEL, hash));
@@ -322,6 +331,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
           await alerts.settled();
         },
       },
+      metrics,
       async checkReadiness() {
         const checks: Record<string, 'ok' | 'unavailable'> = {};
         checks.database = await database.ping().then(() => 'ok' as const, () => 'unavailable' as const);
@@ -355,15 +365,26 @@ export interface RunningServer {
   services: Services;
   url: string;
   bootstrap: BootstrapResult;
+  /** GET /metrics without authentication, when GATEHOUSE_METRICS_PORT is set. */
+  metricsUrl: string | undefined;
   /** Graceful: stop accepting, finish in-flight requests, flush write-behind queues, close storage. */
   close(): Promise<void>;
 }
 
 export async function startServer(config: Config, options: CreateServicesOptions & BuildAppOptions = {}): Promise<RunningServer> {
-  const services = await createServices(config, options);
+  // Background failures (write-behind, signing-key reloads) are JSON log lines like the rest, once the logger exists.
+  let log: App['log'] | undefined;
+  const services = await createServices(config, {
+    onBackgroundError: (message, error) => (log ? log.error({ err: error }, message) : console.error(message, error)),
+    ...options,
+  });
+  let metricsServer: MetricsServer | undefined;
   try {
     const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
     const app = await buildApp(services, options);
+    log = app.log;
+    // Before the API port: a metrics port that cannot be bound stops the start before the API answers anything.
+    if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(services.metrics, config.host, config.metricsPort);
     const address = await app.listen({ port: config.port, host: config.host });
     if (!config.issuerConfigured) {
       // GATEHOUSE_PORT=0: the issuer names the port actually listened on.
@@ -382,6 +403,7 @@ export async function startServer(config: Config, options: CreateServicesOptions
       services,
       url: address,
       bootstrap,
+      metricsUrl: metricsServer?.url,
       close: () =>
         (closing ??= (async () => {
           // A connection whose request was in flight at shutdown stays open (keep-alive) after its response,
@@ -396,10 +418,12 @@ export async function startServer(config: Config, options: CreateServicesOptions
           } finally {
             clearInterval(sweep);
           }
+          await metricsServer?.close();
           await services.close();
         })()),
     };
   } catch (error) {
+    await metricsServer?.close();
     await services.close().catch(() => {});
     throw error;
   }

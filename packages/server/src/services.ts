@@ -1,6 +1,7 @@
 import type { ApiKeyService } from './core/api-keys/api-key-service.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
 import type { KeyCache } from './core/cache/key-cache.js';
+import type { PrometheusMetrics } from './core/metrics/prometheus-metrics.js';
 import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
@@ -55,6 +56,8 @@ export interface Services {
   revocations: RevocationFeed;
   /** Failed-authentication tracking, IP blocks, alerts and the login slow-down (docs/protection.md). */
   detection: Detection;
+  /** Counters and histograms for GET /metrics (see docs/observability.md). */
+  metrics: PrometheusMetrics;
   /** 'ok' or 'unavailable' per dependency. */
   checkReadiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
   /** Flushes the write-behind queues and closes connections. */

@@ -51,6 +51,17 @@ describe('loadConfig', () => {
     }
   });
 
+  it('GATEHOUSE_METRICS_PORT: unset by default, 0 to 65535, not the API port, flag mirrors it', () => {
+    expect(loadConfig({}).metricsPort).toBeUndefined();
+    expect(loadConfig({ GATEHOUSE_METRICS_PORT: '9464' }).metricsPort).toBe(9464);
+    expect(loadConfig({}, ['--metrics-port', '0']).metricsPort).toBe(0);
+    expect(loadConfig({ GATEHOUSE_PORT: '0', GATEHOUSE_METRICS_PORT: '0' }).metricsPort).toBe(0);
+    for (const bad of ['-1', '65536', 'prometheus']) {
+      expect(() => loadConfig({ GATEHOUSE_METRICS_PORT: bad })).toThrow(/GATEHOUSE_METRICS_PORT/);
+    }
+    expect(() => loadConfig({ GATEHOUSE_PORT: '4000', GATEHOUSE_METRICS_PORT: '4000' })).toThrow(/must differ from GATEHOUSE_PORT/);
+  });
+
   it('GATEHOUSE_PASSWORD_HASH_COST: default 17 (OWASP), 14 to 20, flag mirrors it', () => {
     expect(loadConfig({}).passwordHashCost).toBe(17);
     expect(loadConfig({ GATEHOUSE_PASSWORD_HASH_COST: '14' }).passwordHashCost).toBe(14);

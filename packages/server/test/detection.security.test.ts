@@ -85,6 +85,14 @@ describe.each(dialects)('credential stuffing from one IP (%s)', (dialect) => {
     await t.services.audit.flush();
     expect(await t.services.stores.audit.list({ type: 'ip.blocked', limit: 10 })).toHaveLength(1);
 
+    // The metrics saw it: one block, the three refused requests, one alert of each kind so far.
+    const metrics = await t.app.inject({ method: 'GET', url: '/metrics', remoteAddress: '198.51.100.9', headers: { authorization: `Bearer ${t.rootKey}` } });
+    expect(metrics.statusCode).toBe(200);
+    expect(metrics.body).toMatch(/^gatehouse_ip_blocks_total 1$/m);
+    expect(metrics.body).toMatch(/^gatehouse_blocked_requests_total 3$/m);
+    expect(metrics.body).toMatch(/^gatehouse_alerts_total\{type="alert.credential_stuffing"\} 1$/m);
+    expect(metrics.body).toMatch(/^gatehouse_alerts_total\{type="alert.brute_force"\} 1$/m);
+
     // One alert per cause per window: the repeats come as one follow-up alert with their count.
     t.clock.advance(61_000);
     await t.services.detection.alerts.flushDue();

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { generateApiKey } from '../core/api-keys/key-format.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
+import { scan } from './scan.js';
 import { startServer } from '../main.js';
 import { openDatabase } from '../storage/sql/database.js';
 import { migrateToLatest } from '../storage/sql/migrate.js';
@@ -12,6 +13,9 @@ Commands:
   migrate               Bring the database schema up to date and exit
   keys generate [--test]
                         Print a new, well-formed key (for GATEHOUSE_BOOTSTRAP_ADMIN_KEY); stores nothing
+  scan [paths...] [--git] [--all-formats] [--json] [--server URL] [--revoke]
+                        Find Gatehouse keys (and other secrets) in files and git history;
+                        gatehouse scan --help for details
 
 Options for start and migrate (each mirrors an environment variable):
   --port N              GATEHOUSE_PORT (4000)
@@ -29,6 +33,7 @@ Options for start and migrate (each mirrors an environment variable):
   --signing-key-activation S
                         GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS (60)
   --max-token-ttl S     GATEHOUSE_MAX_TOKEN_TTL_SECONDS (86400)
+  --metrics-port N      GATEHOUSE_METRICS_PORT (unset: GET /metrics on the API port only, scope metrics:read)
 Secrets are read from the environment only: GATEHOUSE_MASTER_KEY, GATEHOUSE_BOOTSTRAP_ADMIN_KEY.
 `;
 
@@ -57,6 +62,7 @@ async function start(argv: string[]): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  if (server.metricsUrl) process.stdout.write(`Metrics on ${server.metricsUrl}\n`);
   // Announced only once the signal handlers are in place: a SIGTERM right after this line shuts down gracefully.
   process.stdout.write(`Gatehouse listening on ${server.url} (issuer ${config.issuer})\n`);
 }
@@ -87,6 +93,10 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'start') return await start(rest);
     if (command === 'migrate') return await migrate(rest);
     if (command === 'keys') return keys(rest);
+    if (command === 'scan') {
+      process.exitCode = await scan(rest);
+      return;
+    }
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return;

@@ -54,6 +54,8 @@ export interface Config {
   revocationStreamMaxConnections: number;
   /** Failed-authentication tracking, IP blocks, key anomaly detection (docs/protection.md). */
   detection: DetectionConfig;
+  /** A port of its own for GET /metrics, without authentication (0: any free port); unset: none. */
+  metricsPort: number | undefined;
 }
 
 export interface DetectionConfig {
@@ -112,6 +114,7 @@ export const CONFIG_FLAGS = {
   'detection-learning-period': { type: 'string', env: 'GATEHOUSE_DETECTION_LEARNING_SECONDS' },
   'detection-rate-spike-factor': { type: 'string', env: 'GATEHOUSE_DETECTION_RATE_SPIKE_FACTOR' },
   'login-delay-max': { type: 'string', env: 'GATEHOUSE_LOGIN_DELAY_MAX_MS' },
+  'metrics-port': { type: 'string', env: 'GATEHOUSE_METRICS_PORT' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -189,6 +192,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   );
 
   const detection = parseDetection(raw, problems);
+  const rawMetricsPort = raw('metrics-port');
+  const metricsPort = rawMetricsPort === undefined ? undefined : parseInteger(rawMetricsPort, 'GATEHOUSE_METRICS_PORT', 0, 65_535, problems);
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
+    problems.push('GATEHOUSE_METRICS_PORT must differ from GATEHOUSE_PORT (leave it unset to serve GET /metrics on the API port only)');
+  }
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -216,6 +224,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     loginSessionSeconds,
     revocationStreamMaxConnections,
     detection,
+    metricsPort,
   };
 }
 

@@ -1,24 +1,30 @@
 import type { FastifyRequest } from 'fastify';
 
-/** Paths pino censors wherever they appear in a log line. */
+/** Fields that hold a credential, wherever they appear (ARCHITECTURE rule 5). */
+const SECRET_FIELDS = [
+  'authorization',
+  'cookie',
+  'password',
+  'passwordHash',
+  'password_hash',
+  'client_secret',
+  'clientSecret',
+  'token',
+  'key',
+  'secret',
+  'refresh_token',
+  'access_token',
+  'id_token',
+  'code_verifier',
+];
+
+/** Paths pino censors: the request's credential headers, and each secret field at the top of a log line's
+ * object and up to two levels down (pino's redaction takes explicit paths, not a recursive wildcard). */
 export const REDACT_PATHS = [
   'req.headers.authorization',
   'req.headers.cookie',
   'req.headers["x-api-key"]',
-  '*.authorization',
-  '*.cookie',
-  'password',
-  '*.password',
-  '*.*.password',
-  '*.passwordHash',
-  '*.password_hash',
-  '*.client_secret',
-  '*.clientSecret',
-  '*.token',
-  '*.key',
-  '*.secret',
-  '*.refresh_token',
-  '*.access_token',
+  ...SECRET_FIELDS.flatMap((field) => [field, `*.${field}`, `*.*.${field}`]),
 ];
 
 /**

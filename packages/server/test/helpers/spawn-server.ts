@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { sinkLogLines } from './log-sink.js';
 
 /**
  * Real `gatehouse` processes for end-to-end tests: spawns the built CLI (packages/server/bin/gatehouse.js,
@@ -126,6 +127,7 @@ export function spawnProcess(args: string[], options: SpawnOptions = {}): Spawne
     // 'close' (not 'exit'): the output pipes are drained by then.
     child.once('close', (code, signal) => {
       live.delete(child);
+      sinkLogLines(`${out}\n${err}`);
       resolve({ code, signal });
     });
   });

@@ -9,6 +9,7 @@ import { createServices } from '../../src/main.js';
 import type { Services } from '../../src/services.js';
 import { createPgSchema, tempDir, type TestDialect } from './databases.js';
 import { testRedisUrl } from './env.js';
+import { sinkLogLines } from './log-sink.js';
 
 export interface TestApp {
   app: App;
@@ -69,6 +70,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const logStream = new Writable({
     write(chunk, _encoding, done) {
       logs.push(String(chunk));
+      sinkLogLines(String(chunk));
       done();
     },
   });

@@ -3,6 +3,7 @@ import { createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOr
 import type { KeyCache } from '../cache/key-cache.js';
 import type { Clock } from '../clock.js';
 import { GatehouseError } from '../errors.js';
+import type { Metrics } from '../metrics/metrics.js';
 import { newId } from '../random.js';
 import type { RateLimitPolicy } from '../rate-limit/decide.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
@@ -48,6 +49,7 @@ export interface ApiKeyServiceDeps {
   clock: Clock;
   audit: WriteBehindLog<AuditEvent>;
   lastUsed: WriteBehind<string, number>;
+  metrics: Pick<Metrics, 'verificationSeconds'>;
   /** Drops a key from every process's cache (this one at once, the others through pub/sub). */
   invalidate(hash: string): Promise<void>;
 }
@@ -190,15 +192,18 @@ export class ApiKeyService {
    * I/O (the cached hot path), a promise otherwise.
    */
   verify(actor: Actor, input: { key: string; scopes?: string[] | undefined }): ApiKeyVerification | Promise<ApiKeyVerification> {
+    // A monotonic clock for the latency histogram (the injected Clock is wall time, frozen in tests).
+    const started = performance.now();
     const result = verifyApiKey(
       { keys: this.deps.cache, rateLimiter: this.deps.rateLimiter, clock: this.deps.clock },
       { key: input.key, scopes: input.scopes, tenantId: actor.tenantId },
     );
-    if (result instanceof Promise) return result.then((settled) => this.#recordVerification(actor, settled));
-    return this.#recordVerification(actor, result);
+    if (result instanceof Promise) return result.then((settled) => this.#recordVerification(actor, settled, started));
+    return this.#recordVerification(actor, result, started);
   }
 
-  #recordVerification(actor: Actor, result: ApiKeyVerification): ApiKeyVerification {
+  #recordVerification(actor: Actor, result: ApiKeyVerification, started: number): ApiKeyVerification {
+    this.deps.metrics.verificationSeconds((performance.now() - started) / 1000);
     const now = this.deps.clock.now();
     if (result.valid) this.deps.lastUsed.add(result.key.id, now);
     this.record(

@@ -18,6 +18,7 @@ export const MANAGEMENT_SCOPES = [
   'signing-keys:write',
   'blocks:read',
   'blocks:write',
+  'metrics:read',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 

@@ -12,6 +12,8 @@ export interface IpBlocksOptions {
   clock: Clock;
   /** Addresses that are never blocked (the allow-list). */
   isAllowed(ip: string): boolean;
+  /** Called when this process blocks an address (not for blocks learned from other processes). */
+  onBlocked?(): void;
   onError(message: string, error: unknown): void;
 }
 
@@ -91,6 +93,7 @@ export class IpBlocks {
     );
     const stored = await this.options.store.upsert({ ip, reason: input.reason, failures: input.failures, createdAt: now, expiresAt }, [event]);
     this.#set(ip, stored.expiresAt);
+    this.options.onBlocked?.();
     await this.options.pubsub.publish(CHANNEL, `block ${ip} ${stored.expiresAt}`);
     return stored;
   }

@@ -49,7 +49,7 @@ type Done = (error?: Error) => void;
  * cached key (the hot path) is authenticated without a promise.
  */
 export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: { services: Services }) => {
-  const { apiKeys, clock, rateLimiter, config } = services;
+  const { apiKeys, clock, rateLimiter, config, metrics } = services;
   app.decorateRequest('auth', null);
 
   const refuse = (request: FastifyRequest, reason: string, key?: { id: string | null; prefix: string | null }) =>
@@ -88,7 +88,10 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
     const policy = key.rateLimit ?? config.managementRateLimit;
     rateLimiter.consume(`mgmt:${key.id}`, policy).then((decision) => {
       const headers = rateLimitHeaders(decision, policy, now);
-      if (!decision.allowed) return done(new GatehouseError('rate_limited', undefined, { headers }));
+      if (!decision.allowed) {
+        metrics.rateLimitRejection('management');
+        return done(new GatehouseError('rate_limited', undefined, { headers }));
+      }
       reply.headers(headers);
       done();
     }, done);

@@ -14,6 +14,8 @@ export const ipBlockPlugin = fp(async (app: FastifyInstance, { services }: { ser
   app.addHook('onRequest', (request, _reply, done) => {
     if (blocks.size === 0) return done();
     const seconds = blocks.retryAfterSeconds(request.ip);
-    done(seconds === 0 ? undefined : ipBlockedError(seconds));
+    if (seconds === 0) return done();
+    services.metrics.blockedRequest();
+    done(ipBlockedError(seconds));
   });
 }, { name: 'gatehouse-ip-block', dependencies: ['gatehouse-error-handler'] });

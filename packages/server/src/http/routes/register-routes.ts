@@ -14,6 +14,7 @@ import { registerListClients } from './clients/list-clients.js';
 import { registerRotateClientSecret } from './clients/rotate-client-secret.js';
 import { registerUpdateClient } from './clients/update-client.js';
 import { registerHealthRoutes } from './health.js';
+import { registerMetrics } from './metrics.js';
 import { registerCreateKey } from './keys/create-key.js';
 import { registerGetKey } from './keys/get-key.js';
 import { registerListKeys } from './keys/list-keys.js';
@@ -33,6 +34,7 @@ import { registerRotateSigningKey } from './signing-keys/rotate-signing-key.js';
 /** Every endpoint, registered in one place. */
 export function registerRoutes(app: App, services: Services): void {
   registerHealthRoutes(app, services);
+  registerMetrics(app, services);
   registerVerifyKey(app, services);
   registerCreateKey(app, services);
   registerListKeys(app, services);

@@ -17,7 +17,11 @@ export async function requireClient(services: Services, request: FastifyRequest,
     { authorization: request.headers.authorization, body: firstValues(params) },
     { clients: services.clients, clock: services.clock },
   );
-  if (result.ok) return result.client;
+  if (result.ok) {
+    // Failures are counted from their audit event; a success writes none.
+    services.metrics.authentication('oauth_client', 'success');
+    return result.client;
+  }
   services.oauth.audit(
     { type: 'client.authentication', outcome: 'failure', reason: result.reason, details: { clientId: result.clientId ?? null } },
     requestOrigin(request),

@@ -1,0 +1,175 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { AUTHENTICATION_METHODS, type AuthenticationMethod, type FailureReason, type Metrics, type RateLimitKind, type WebhookDeliveryOutcome } from './metrics.js';
+
+/** What the scrape reads as it is (counted elsewhere, cheaply): the in-process caches and the audit buffer. */
+export interface PrometheusMetricsSources {
+  keyCaches: Record<'api_key' | 'oauth_client', { readonly hits: number; readonly misses: number; readonly size: number }>;
+  audit: { readonly size: number; readonly dropped: number };
+}
+
+/** Process metrics (CPU, memory, GC, event-loop lag) are the process's, not a server's: one registry per process. */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
+const ALERT_TYPE = /^[a-z][a-z0-9_.]{0,63}$/;
+
+/**
+ * The Prometheus implementation of Metrics (prom-client), with its own registry so that several servers in
+ * one process (tests) do not share counters. What the verification hot path counts is kept in plain numbers
+ * and read by prom-client at scrape time (a prom-client increment hashes its labels each time).
+ */
+export class PrometheusMetrics implements Metrics {
+  readonly #registry = new Registry();
+  /** Counted here, cheaply, and handed to prom-client at scrape time: method (success) or "method failure reason". */
+  readonly #authentications = new Map<string, number>();
+  readonly #verificationSeconds: Histogram.Internal<string>;
+  readonly #rateLimitRejections: Counter<'limit'>;
+  readonly #tokensIssued: Counter<'grant_type'>;
+  readonly #webhookDeliveries: Counter<'outcome'>;
+  readonly #webhookDeliverySeconds: Histogram;
+  readonly #ipBlocks: Counter;
+  readonly #blockedRequests: Counter;
+  readonly #alerts: Counter<'type'>;
+
+  constructor(sources: PrometheusMetricsSources) {
+    const registers = [this.#registry];
+    const authentications = this.#authentications;
+    for (const method of AUTHENTICATION_METHODS) authentications.set(method, 0);
+    new Counter({
+      name: 'gatehouse_authentications_total',
+      help: 'Authentications by method and outcome; failures carry a reason class.',
+      labelNames: ['method', 'outcome', 'reason'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [id, count] of authentications) {
+          const [method, outcome = 'success', reason] = id.split(' ');
+          this.inc(reason === undefined ? { method, outcome } : { method, outcome, reason }, count);
+        }
+      },
+    });
+    this.#verificationSeconds = new Histogram({
+      name: 'gatehouse_api_key_verification_duration_seconds',
+      help: 'Time to verify one API key (POST /v1/keys/verify), cache lookups and rate limit included.',
+      buckets: [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }).labels();
+    this.#rateLimitRejections = new Counter({
+      name: 'gatehouse_rate_limit_rejections_total',
+      help: "Requests refused by a rate limit: a verified key's own limit (api_key) or the management API's (management).",
+      labelNames: ['limit'],
+      registers,
+    });
+    for (const limit of ['api_key', 'management']) this.#rateLimitRejections.inc({ limit }, 0);
+    this.#tokensIssued = new Counter({
+      name: 'gatehouse_tokens_issued_total',
+      help: 'Access tokens issued by the token endpoint, by grant type.',
+      labelNames: ['grant_type'],
+      registers,
+    });
+    new Counter({
+      name: 'gatehouse_key_cache_requests_total',
+      help: 'Lookups in the in-process credential caches: hit (answered from memory) or miss (loaded from storage).',
+      labelNames: ['cache', 'result'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [cache, counts] of Object.entries(sources.keyCaches)) {
+          this.inc({ cache, result: 'hit' }, counts.hits);
+          this.inc({ cache, result: 'miss' }, counts.misses);
+        }
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_key_cache_entries',
+      help: 'Entries held in the in-process credential caches.',
+      labelNames: ['cache'],
+      registers,
+      collect() {
+        for (const [cache, counts] of Object.entries(sources.keyCaches)) this.set({ cache }, counts.size);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_audit_events_buffered',
+      help: 'Audit events waiting to be written behind.',
+      registers,
+      collect() {
+        this.set(sources.audit.size);
+      },
+    });
+    new Counter({
+      name: 'gatehouse_audit_events_dropped_total',
+      help: 'Audit events dropped because the write-behind buffer was full (storage unavailable for long).',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(sources.audit.dropped);
+      },
+    });
+    this.#webhookDeliveries = new Counter({
+      name: 'gatehouse_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.#webhookDeliverySeconds = new Histogram({
+      name: 'gatehouse_webhook_delivery_duration_seconds',
+      help: 'Time from sending a webhook delivery attempt to its response (or failure).',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.#ipBlocks = new Counter({ name: 'gatehouse_ip_blocks_total', help: 'Client IP addresses blocked after repeated failed authentications.', registers });
+    this.#blockedRequests = new Counter({ name: 'gatehouse_blocked_requests_total', help: 'Requests refused because their client IP address is blocked.', registers });
+    this.#alerts = new Counter({ name: 'gatehouse_alerts_total', help: 'Alerts raised, by alert type.', labelNames: ['type'], registers });
+  }
+
+  authentication(method: AuthenticationMethod, outcome: 'success' | 'failure', reason: FailureReason = 'other'): void {
+    // The hot path (a success) looks up a constant string: no label hashing, no allocation.
+    const id = outcome === 'success' ? method : `${method} failure ${reason}`;
+    this.#authentications.set(id, (this.#authentications.get(id) ?? 0) + 1);
+  }
+
+  verificationSeconds(seconds: number): void {
+    this.#verificationSeconds.observe(seconds);
+  }
+
+  rateLimitRejection(kind: RateLimitKind): void {
+    this.#rateLimitRejections.inc({ limit: kind });
+  }
+
+  tokenIssued(grantType: string): void {
+    this.#tokensIssued.inc({ grant_type: grantType });
+  }
+
+  webhookDelivery(outcome: WebhookDeliveryOutcome, seconds: number): void {
+    this.#webhookDeliveries.inc({ outcome });
+    this.#webhookDeliverySeconds.observe(seconds);
+  }
+
+  ipBlocked(): void {
+    this.#ipBlocks.inc();
+  }
+
+  blockedRequest(): void {
+    this.#blockedRequests.inc();
+  }
+
+  alert(type: string): void {
+    this.#alerts.inc({ type: ALERT_TYPE.test(type) ? type : 'other' });
+  }
+
+  /** The content type of `render()`'s text. */
+  readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
+
+  /** Every metric, this server's and the process's, in the Prometheus text exposition format. */
+  async render(): Promise<string> {
+    const [own, process] = await Promise.all([this.#registry.metrics(), processMetrics().metrics()]);
+    return `${own}\n${process}`;
+  }
+}
