@@ -79,11 +79,13 @@ function requireHeader(headers: WebhookHeaders, name: string): string {
 function parseTimestamp(text: string, header: string): number {
   const n = text.length;
   if (n === 0 || n > 15 || (text.charCodeAt(0) === 48 && n > 1)) fail('malformed_header', `${header}: the timestamp is not unix seconds`);
+  let seconds = 0;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c < 48 || c > 57) fail('malformed_header', `${header}: the timestamp is not unix seconds`);
+    seconds = seconds * 10 + (c - 48);
   }
-  return Number(text);
+  return seconds;
 }
 
 function checkTolerance(timestamp: number, nowMs: number, toleranceSeconds: number): void {
@@ -173,7 +175,8 @@ function parseStandardSignatures(value: string): Buffer[] {
 /** The MAC of the first key whose HMAC equals one of `signatures` (timing-safe), or a no_signature_matched error. */
 function match(keys: readonly KeyObject[], prefix: string, payload: string | Uint8Array, signatures: Buffer[]): Buffer {
   for (const key of keys) {
-    const mac = webhookHmac(key, prefix, payload);
+    // Digested as a binary (latin1) string, one char per byte, then viewed as bytes: cheaper than digest() into a Buffer.
+    const mac = Buffer.from(webhookHmac(key, prefix, payload).digest('binary'), 'latin1');
     for (const signature of signatures) if (timingSafeEqual(mac, signature)) return mac;
   }
   return fail('no_signature_matched', 'no signature matches the payload under the given secrets');
