@@ -170,6 +170,8 @@ describe('verifyWebhook misuse throws a TypeError, with or without a replay guar
     ['a replay guard without seen', { payload: body, headers, secret, replayGuard: {} }],
     ['parse: true', { payload: body, headers, secret, parse: true }],
     ['now that is not a function', { payload: body, headers, secret, now: 5 }],
+    // With the scheme detected, the sender picks it: a secret the standard scheme cannot use is misuse at once.
+    ['a stripe-only secret with the scheme detected', { payload: body, headers: { 'gatehouse-signature': stripeHeader }, secret: 'whsec_test_secret' }],
   ];
   it.each(cases)('%s', (_name, options) => {
     expect(() => verifyWebhook({ now, ...options } as never)).toThrow(TypeError);

@@ -21,7 +21,10 @@ export interface VerifyWebhookOptions<T = unknown> extends WebhookSecrets {
   /** The raw body exactly as received: a string or the bytes (a Buffer). Never a re-serialized object. */
   payload: string | Uint8Array;
   headers: WebhookHeaders;
-  /** Default: `standard` when a `webhook-signature` header is present, otherwise `stripe`. */
+  /**
+   * Default: `standard` when a `webhook-signature` header is present, otherwise `stripe`. Then the secrets must
+   * suit both schemes (`whsec_<base64>`, as generateWebhookSecret() makes them).
+   */
   scheme?: WebhookScheme;
   /** How far the signed timestamp may be from now, in the past or the future. Default 300 seconds. */
   toleranceSeconds?: number;
@@ -265,6 +268,9 @@ export function verifyWebhook<T = unknown>(options: VerifyWebhookOptions<T>): T 
         : 'standard'
       : checkScheme(caller, options.scheme);
   const keys = webhookKeys(caller, options, scheme);
+  // Detected from the headers, the scheme is the sender's choice: the secrets must suit both, or misuse would
+  // surface only when some sender picks the other scheme.
+  if (options.scheme === undefined) webhookKeys(caller, options, scheme === 'stripe' ? 'standard' : 'stripe');
 
   if (replayGuard === undefined) {
     authenticate(scheme, headers, stripeHeader, keys, payload, now, toleranceSeconds);
