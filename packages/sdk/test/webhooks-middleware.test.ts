@@ -5,7 +5,7 @@ import Stripe from 'stripe';
 import { afterEach, describe, expect, it } from 'vitest';
 import { verifyWebhooks as expressWebhooks, keepRawBody } from '../src/webhooks/express.js';
 import { verifyWebhooks as fastifyWebhooks, type WebhookReceiverOptions } from '../src/webhooks/fastify.js';
-import { generateWebhookSecret, signWebhook, type ReplayGuard } from '../src/webhooks/index.js';
+import { generateWebhookSecret, signWebhook, WEBHOOK_VERIFICATION_ERROR_CODES, type ReplayGuard } from '../src/webhooks/index.js';
 
 // The raw-body helpers in real Fastify and Express apps over real HTTP: the body reaches verification byte for
 // byte (odd whitespace included), refusals are vague 400s with the cause on the request, replays are
@@ -198,5 +198,40 @@ describe('express specifics', () => {
     for (const options of [{}, { secret, toleranceSeconds: -1 }, { secret, limit: -1 }, { secret, parse: 'json' }, { secret: 'whsec_not_base64' }]) {
       expect(() => expressWebhooks(options as never)).toThrow(TypeError);
     }
+  });
+});
+
+describe('packaging', () => {
+  it('each webhooks subpath is exported with types, loads by its package name, and imports no framework at runtime', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
+    for (const [subpath, file] of [['./webhooks', 'index'], ['./webhooks/fastify', 'fastify'], ['./webhooks/express', 'express']] as const) {
+      expect(pkg.exports[subpath]).toEqual({ types: `./dist/webhooks/${file}.d.ts`, default: `./dist/webhooks/${file}.js` });
+      const loaded = await import(`@gatehouse/sdk${subpath.slice(1)}`);
+      expect(file === 'index' ? loaded.verifyWebhook : loaded.verifyWebhooks).toBeTypeOf('function');
+    }
+    const { readdir } = await import('node:fs/promises');
+    const dist = new URL('../dist/webhooks/', import.meta.url);
+    for (const file of (await readdir(dist)).filter((name) => name.endsWith('.js'))) {
+      const code = await readFile(new URL(file, dist), 'utf8');
+      const imports = [...code.matchAll(/^\s*(?:import|export)[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]!);
+      expect(imports.every((specifier) => specifier.startsWith('./') || specifier.startsWith('node:')), `${file}: ${imports.join(', ')}`).toBe(true);
+    }
+  });
+});
+
+describe('docs', () => {
+  it('docs/errors.md and docs/webhooks.md list every verification code, and nothing else', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const codesOf = (doc: string, heading: string) => {
+      const section = doc.slice(doc.indexOf(heading) + heading.length);
+      const rows = section.slice(0, section.search(/\n#{2,3} /) >>> 0).split('\n');
+      return rows.map((line) => /^\| `([a-z_]+)` \|/.exec(line)?.[1]).filter(Boolean).sort();
+    };
+    const expected = [...WEBHOOK_VERIFICATION_ERROR_CODES].sort();
+    const errors = await readFile(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
+    const webhooks = await readFile(new URL('../../../docs/webhooks.md', import.meta.url), 'utf8');
+    expect(codesOf(errors, '## Webhook verification codes (SDK)')).toEqual(expected);
+    expect(codesOf(webhooks, '### Error codes')).toEqual(expected);
   });
 });
