@@ -94,6 +94,7 @@ describe('standard scheme: malformed webhook-* headers', () => {
     ['a garbled signature', { 'webhook-signature': 'v1,dawfeoifkpqwoekfpqoekf' }, 'malformed_header'],
     ['a signature of the right length that is not base64', { 'webhook-signature': `v1,${'!'.repeat(43)}=` }, 'malformed_header'],
     ['a hex signature', { 'webhook-signature': `v1,${HEX}` }, 'malformed_header'],
+    ['a signature whose padding is replaced', { 'webhook-signature': `v1,${B64.slice(0, 43)}!` }, 'malformed_header'],
     ['a doubled space', { 'webhook-signature': `v2,${B64}  v1,${B64}` }, 'malformed_header'],
     ['a leading space', { 'webhook-signature': ` v1,${B64}` }, 'malformed_header'],
     ['a trailing space', { 'webhook-signature': `v1,${B64} ` }, 'malformed_header'],

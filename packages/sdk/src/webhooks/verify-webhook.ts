@@ -97,9 +97,10 @@ function checkTolerance(timestamp: number, nowMs: number, toleranceSeconds: numb
   if (-skew > toleranceSeconds) fail('timestamp_outside_tolerance', `the timestamp is ${-skew} s in the future`);
 }
 
-/** A `v1` signature as its 32 bytes: 64 hex digits (stripe) or 44 base64 characters with padding (standard). */
+/** A `v1` signature as its 32 bytes: 64 hex digits (stripe) or 44 base64 characters ending in `=` (standard). */
 function decodeSignature(text: string, encoding: 'hex' | 'base64', header: string): Buffer {
-  const bytes = text.length === (encoding === 'hex' ? 64 : 44) ? Buffer.from(text, encoding) : undefined;
+  const wellSized = encoding === 'hex' ? text.length === 64 : text.length === 44 && text.charCodeAt(43) === 61; /* = */
+  const bytes = wellSized ? Buffer.from(text, encoding) : undefined;
   if (bytes === undefined || bytes.length !== 32) fail('malformed_header', `${header}: a v1 signature is not 32 bytes of ${encoding}`);
   return bytes!;
 }
@@ -113,8 +114,8 @@ function checkVersion(value: string, start: number, end: number, header: string)
   }
 }
 
-interface ParsedHeader {
-  /** The timestamp as signed (stripe: from the header; standard: set by the caller). */
+interface ParsedStripeHeader {
+  /** The `t` value, as signed. */
   timestamp: string;
   /** The `v1` signatures, decoded. */
   signatures: Buffer[];
@@ -124,7 +125,7 @@ interface ParsedHeader {
  * `t=<seconds>,v1=<hex>[,v1=<hex>...]`, other keys (`v0=...`) ignored. Every item is `key=value`, both
  * non-empty; exactly one `t`.
  */
-function parseStripeHeader(value: string, header: string): ParsedHeader {
+function parseStripeHeader(value: string, header: string): ParsedStripeHeader {
   let timestamp: string | undefined;
   const signatures: Buffer[] = [];
   let others = 0;
