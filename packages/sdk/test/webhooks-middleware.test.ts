@@ -97,7 +97,7 @@ async function expressApp(options: Parameters<typeof expressWebhooks>[0] = { sec
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, handled, refusals, failNext: () => (fail = true), close };
 }
 
-const post = async (url: string, headers: Record<string, string>, payload: string | Buffer = body, contentType = 'application/json') => {
+const post = async (url: string, headers: Record<string, string>, payload: string = body, contentType = 'application/json') => {
   const response = await fetch(`${url}/webhooks`, { method: 'POST', headers: { 'content-type': contentType, ...headers }, body: payload });
   return { status: response.status, body: await response.json() };
 };
