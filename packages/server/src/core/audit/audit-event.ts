@@ -26,6 +26,13 @@ export const AUDIT_EVENT_TYPES = [
   'oauth.revocation',
   'grant.revoked',
   'token.reuse_detected',
+  'key.expired',
+  'webhook_endpoint.created',
+  'webhook_endpoint.updated',
+  'webhook_endpoint.deleted',
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.disabled',
+  'webhook_delivery.retried',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

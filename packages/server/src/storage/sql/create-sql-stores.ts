@@ -9,6 +9,7 @@ import { SqlMetaStore } from './meta-store.js';
 import { SqlSessionStore } from './session-store.js';
 import { SqlUserStore } from './user-store.js';
 import { SqlSigningKeyStore } from './signing-key-store.js';
+import { SqlWebhookStore } from './webhook-store.js';
 
 export function createSqlStores(database: Database): Stores {
   return {
@@ -21,5 +22,6 @@ export function createSqlStores(database: Database): Stores {
     clients: new SqlClientStore(database),
     users: new SqlUserStore(database.db),
     signingKeys: new SqlSigningKeyStore(database),
+    webhooks: new SqlWebhookStore(database),
   };
 }
