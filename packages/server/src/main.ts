@@ -20,6 +20,9 @@ import { verifyAccessToken } from './core/tokens/verify-access-token.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import { revokeGrants } from './core/oauth/revoke-grants.js';
 import { KeyRevocationRelay, RevocationFeed } from './core/revocation-feed.js';
+import { WebhookDispatcher, type AttemptObservation } from './core/webhooks/webhook-dispatcher.js';
+import { WebhookEndpointService } from './core/webhooks/webhook-endpoint-service.js';
+import { WebhookSender } from './core/webhooks/webhook-sender.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
@@ -46,6 +49,10 @@ export interface CreateServicesOptions {
   onBackgroundError?: (message: string, error: unknown) => void;
   auditFlushIntervalMs?: number;
   lastUsedFlushIntervalMs?: number;
+  /** How often the webhook dispatcher looks for work it was not woken for (default 1000 ms). */
+  webhookPollIntervalMs?: number;
+  /** Called after every webhook delivery attempt (metrics). */
+  onWebhookAttempt?: (observation: AttemptObservation) => void;
 }
 
 export function connectRedis(url: string): Redis {
@@ -232,6 +239,34 @@ export async function createServices(config: Config, options: CreateServicesOpti
       await stores.sessions.revokeForUser(user.id, now);
       await stores.consents.forget(user.id);
     });
+    const webhookSender = new WebhookSender({
+      timeoutMs: config.webhookTimeoutSeconds * 1000,
+      allowInsecure: config.webhooksAllowInsecure,
+      maxSockets: config.webhookConcurrency,
+    });
+    const webhooks = new WebhookDispatcher({
+      store: stores.webhooks,
+      secretBox,
+      clock,
+      send: (request) => webhookSender.send(request),
+      retryWindowMs: config.webhookRetryWindowSeconds * 1000,
+      disableAfterMs: config.webhookDisableAfterSeconds * 1000,
+      concurrency: config.webhookConcurrency,
+      // Longer than any attempt (the request timeout) plus the time to write its outcome.
+      leaseMs: config.webhookTimeoutSeconds * 1000 + 60_000,
+      pollIntervalMs: options.webhookPollIntervalMs ?? 1000,
+      ...(options.onWebhookAttempt ? { onAttempt: options.onWebhookAttempt } : {}),
+      onError: report,
+    });
+    // Delivered after commit: every commit of this process that wrote events wakes the dispatcher.
+    database.outboxCommits.on(() => webhooks.wake());
+    const webhookEndpoints = new WebhookEndpointService({
+      store: stores.webhooks,
+      secretBox,
+      clock,
+      allowInsecure: config.webhooksAllowInsecure,
+      wake: () => webhooks.wake(),
+    });
     const csrf = new CsrfProtection({ masterKey, secure: new URL(config.issuer).protocol === 'https:' });
 
     return {
@@ -242,6 +277,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
       apiKeys,
       clients,
       users,
+      webhookEndpoints,
+      webhooks,
       csrf,
       keyCache,
       rateLimiter,
@@ -257,6 +294,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
         return checks;
       },
       async close() {
+        await webhooks.stop();
+        webhookSender.close();
         denylist.close();
         await signingKeys.close();
         await audit.stop();
@@ -290,6 +329,7 @@ export async function startServer(config: Config, options: CreateServicesOptions
     const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
     const app = await buildApp(services, options);
     const address = await app.listen({ port: config.port, host: config.host });
+    services.webhooks.start();
     if (!config.issuerConfigured) {
       // GATEHOUSE_PORT=0: the issuer names the port actually listened on.
       const bound = app.server.address();

@@ -9,6 +9,8 @@ import type { RevocationFeed } from './core/revocation-feed.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { UserService } from './core/users/user-service.js';
 import type { SigningKeys } from './core/tokens/signing-keys.js';
+import type { WebhookDispatcher } from './core/webhooks/webhook-dispatcher.js';
+import type { WebhookEndpointService } from './core/webhooks/webhook-endpoint-service.js';
 import type { WriteBehind } from './core/write-behind.js';
 import type { WriteBehindLog } from './core/write-behind-log.js';
 import type { CsrfProtection } from './http/pages/csrf.js';
@@ -25,6 +27,10 @@ export interface Services {
   /** OAuth clients: management, and the cached lookup client authentication uses. */
   clients: ClientService;
   users: UserService;
+  /** Webhook endpoints, their delivery logs and manual retries. */
+  webhookEndpoints: WebhookEndpointService;
+  /** Delivers the webhook outbox; started by startServer, stopped (and flushed) by close(). */
+  webhooks: WebhookDispatcher;
   /** CSRF tokens for the login and consent forms. */
   csrf: CsrfProtection;
   keyCache: KeyCache;

@@ -51,6 +51,16 @@ export interface Config {
   loginSessionSeconds: number;
   /** Open revocation streams a process serves at once; beyond, new ones are answered 503. */
   revocationStreamMaxConnections: number;
+  /** Webhooks may use http and reach any address (development and tests): turns the SSRF guard off. */
+  webhooksAllowInsecure: boolean;
+  /** Failed deliveries are retried for this long after their event. */
+  webhookRetryWindowSeconds: number;
+  /** An endpoint whose every attempt has failed for this long is disabled. */
+  webhookDisableAfterSeconds: number;
+  /** Each delivery request is abandoned after this long. */
+  webhookTimeoutSeconds: number;
+  /** Delivery requests under way at once, per process. */
+  webhookConcurrency: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +91,11 @@ export const CONFIG_FLAGS = {
   'refresh-token-idle': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS' },
   'login-session': { type: 'string', env: 'GATEHOUSE_LOGIN_SESSION_SECONDS' },
   'revocation-stream-max-connections': { type: 'string', env: 'GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS' },
+  'webhooks-allow-insecure': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_ALLOW_INSECURE' },
+  'webhooks-retry-window': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_RETRY_WINDOW_SECONDS' },
+  'webhooks-disable-after': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_DISABLE_AFTER_SECONDS' },
+  'webhooks-timeout': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_TIMEOUT_SECONDS' },
+  'webhooks-concurrency': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_CONCURRENCY' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -157,6 +172,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     problems,
   );
 
+  const allowInsecure = raw('webhooks-allow-insecure');
+  if (allowInsecure !== undefined && !/^(1|true|yes|on|0|false|no|off)$/i.test(allowInsecure)) {
+    problems.push('GATEHOUSE_WEBHOOKS_ALLOW_INSECURE must be true or false');
+  }
+  const webhookRetryWindowSeconds = parseInteger(raw('webhooks-retry-window') ?? '86400', 'GATEHOUSE_WEBHOOKS_RETRY_WINDOW_SECONDS', 0, 30 * 86_400, problems);
+  const webhookDisableAfterSeconds = parseInteger(
+    raw('webhooks-disable-after') ?? String(5 * 86_400),
+    'GATEHOUSE_WEBHOOKS_DISABLE_AFTER_SECONDS',
+    60,
+    365 * 86_400,
+    problems,
+  );
+  const webhookTimeoutSeconds = parseInteger(raw('webhooks-timeout') ?? '10', 'GATEHOUSE_WEBHOOKS_TIMEOUT_SECONDS', 1, 60, problems);
+  const webhookConcurrency = parseInteger(raw('webhooks-concurrency') ?? '50', 'GATEHOUSE_WEBHOOKS_CONCURRENCY', 1, 1000, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -182,6 +212,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     refreshTokenIdleSeconds,
     loginSessionSeconds,
     revocationStreamMaxConnections,
+    webhooksAllowInsecure: allowInsecure !== undefined && /^(1|true|yes|on)$/i.test(allowInsecure),
+    webhookRetryWindowSeconds,
+    webhookDisableAfterSeconds,
+    webhookTimeoutSeconds,
+    webhookConcurrency,
   };
 }
 

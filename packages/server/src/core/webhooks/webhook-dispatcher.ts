@@ -1,0 +1,242 @@
+import { signWebhook } from '@gatehouse/sdk/webhooks';
+import type { AttemptResult, ClaimedDelivery, WebhookEndpointRecord, WebhookStore } from '../../storage/stores.js';
+import { createAuditEvent } from '../audit/audit-event.js';
+import type { Clock } from '../clock.js';
+import type { SecretBox } from '../crypto/secret-box.js';
+import { newSortableId, randomBase62 } from '../random.js';
+import { classifyResponse, responseError } from './classify-response.js';
+import { nextAttemptAt, parseRetryAfter, type RetryPolicy } from './retry-schedule.js';
+import type { WebhookRequest, WebhookResponse } from './webhook-sender.js';
+import { matchesEventFilter } from './webhook-events.js';
+
+export interface AttemptObservation {
+  outcome: 'delivered' | 'failed' | 'gone';
+  statusCode: number | null;
+  latencyMs: number;
+}
+
+export interface WebhookDispatcherOptions {
+  store: WebhookStore;
+  secretBox: SecretBox;
+  clock: Clock;
+  send(request: WebhookRequest): Promise<WebhookResponse>;
+  /** Automatic retries stop this long after the event. */
+  retryWindowMs: number;
+  /** An endpoint whose attempts have all failed for this long is disabled. */
+  disableAfterMs: number;
+  /** Attempts under way at once (per process). */
+  concurrency: number;
+  /** How long a claim holds a delivery; must exceed the request timeout. */
+  leaseMs: number;
+  /** How often to look for work when not woken (other processes' events, retries coming due). */
+  pollIntervalMs: number;
+  retryPolicy?: RetryPolicy;
+  random?: () => number;
+  /** Called after every attempt (metrics). */
+  onAttempt?(observation: AttemptObservation): void;
+  onError(message: string, error: unknown): void;
+}
+
+const FAN_OUT_BATCH = 500;
+const USER_AGENT = 'Gatehouse-Webhooks/1';
+
+/** Whether an endpoint receives an event: its filters match, and it is not scoped to another tenant. */
+export function endpointReceives(
+  endpoint: Pick<WebhookEndpointRecord, 'events' | 'tenantId'>,
+  event: { type: string; tenantId: string | null },
+): boolean {
+  if (endpoint.tenantId !== null && endpoint.tenantId !== event.tenantId) return false;
+  return matchesEventFilter(endpoint.events, event.type);
+}
+
+/**
+ * Delivers the outbox: fans committed events out into deliveries, claims due deliveries under a lease (so one
+ * process at a time attempts each), signs and sends them with bounded concurrency, and writes the outcomes in
+ * batches (each batch one transaction, while the next attempts are under way). Woken when this process
+ * commits events; polls for the rest.
+ */
+export class WebhookDispatcher {
+  readonly #leaseOwner = `lease_${randomBase62(16)}`;
+  readonly #random: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #pumping: Promise<void> | undefined;
+  #again = false;
+  #stopped = false;
+  #inFlight = 0;
+  readonly #attempts = new Set<Promise<void>>();
+  #results: AttemptResult[] = [];
+  #flushing: Promise<void> | undefined;
+
+  constructor(private readonly options: WebhookDispatcherOptions) {
+    this.#random = options.random ?? Math.random;
+  }
+
+  start(): void {
+    if (this.#timer || this.#stopped) return;
+    this.#timer = setInterval(() => this.wake(), this.options.pollIntervalMs);
+    this.#timer.unref();
+    this.wake();
+  }
+
+  /** Looks for work now (after a commit that wrote events, a manual retry, a freed slot). */
+  wake(): void {
+    if (this.#stopped || !this.#timer) return;
+    if (this.#pumping) {
+      this.#again = true;
+      return;
+    }
+    this.#pumping = this.#pump()
+      .catch((error: unknown) => this.options.onError('webhook dispatch failed', error))
+      .finally(() => {
+        this.#pumping = undefined;
+        if (this.#again) {
+          this.#again = false;
+          this.wake();
+        }
+      });
+  }
+
+  /** Does every piece of work due now, waits for it to finish and be written (tests and tools). */
+  async drain(): Promise<void> {
+    for (;;) {
+      const worked = await this.#step();
+      await this.#settle();
+      if (!worked) return;
+    }
+  }
+
+  /** Graceful: claims nothing more, lets the attempts under way finish, writes their outcomes. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    await this.#pumping;
+    await this.#settle();
+  }
+
+  async #pump(): Promise<void> {
+    while (!this.#stopped && (await this.#step())) {
+      // Keep going while there is work and room for it; a finished attempt wakes the pump again.
+    }
+  }
+
+  /** One round: fan out new events, claim what fits. Returns whether it found anything. */
+  async #step(): Promise<boolean> {
+    const now = this.options.clock.now();
+    const fanned = await this.options.store.fanOut({
+      now,
+      limit: FAN_OUT_BATCH,
+      receives: endpointReceives,
+      newDeliveryId: () => newSortableId('whd', now),
+      retryWindowMs: this.options.retryWindowMs,
+    });
+    const room = this.options.concurrency - this.#inFlight;
+    if (room <= 0) return false;
+    const claimed = await this.options.store.claimDue(now, this.#leaseOwner, now + this.options.leaseMs, room);
+    if (claimed.length > 0) {
+      const endpoints = new Map(
+        (await this.options.store.findEndpoints([...new Set(claimed.map((c) => c.delivery.endpointId))])).map((e) => [e.id, e]),
+      );
+      for (const item of claimed) this.#start(item, endpoints.get(item.delivery.endpointId));
+    }
+    return fanned > 0 || claimed.length > 0;
+  }
+
+  #start(claimed: ClaimedDelivery, endpoint: WebhookEndpointRecord | undefined): void {
+    this.#inFlight++;
+    const attempt = this.#attempt(claimed, endpoint)
+      // The slot is free once the answer is in; the outcome is written with the next batch.
+      .then((result) => this.#record(result))
+      .catch((error: unknown) => this.options.onError('webhook attempt failed', error))
+      .finally(() => {
+        this.#inFlight--;
+        this.#attempts.delete(attempt);
+        this.wake();
+      });
+    this.#attempts.add(attempt);
+  }
+
+  async #attempt({ delivery, payload }: ClaimedDelivery, endpoint: WebhookEndpointRecord | undefined): Promise<AttemptResult> {
+    if (!endpoint || endpoint.disabledAt !== null) {
+      return { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: null, status: 'failed', nextAttemptAt: delivery.nextAttemptAt, endpointHealth: 'unknown' };
+    }
+    const now = this.options.clock.now();
+    const { secretBox } = this.options;
+    const secrets = [secretBox.decrypt(endpoint.sealedSecret, endpoint.id).toString('utf8')];
+    if (endpoint.sealedPreviousSecret && endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > now) {
+      secrets.push(secretBox.decrypt(endpoint.sealedPreviousSecret, endpoint.id).toString('utf8'));
+    }
+    // The same webhook-id on every attempt (the receiver's idempotency key); a fresh timestamp and signature.
+    const signature = signWebhook({ payload, scheme: endpoint.scheme, secrets, id: delivery.eventId, timestamp: Math.floor(now / 1000) });
+    const response = await this.options.send({
+      url: endpoint.url,
+      headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...signature },
+      body: payload,
+    });
+    const attemptedAt = now;
+    const verdict = classifyResponse(response.statusCode);
+    this.options.onAttempt?.({ outcome: verdict, statusCode: response.statusCode, latencyMs: response.latencyMs });
+    const attemptNumber = delivery.attempts + 1;
+    const attempt = {
+      deliveryId: delivery.id,
+      attempt: attemptNumber,
+      attemptedAt,
+      outcome: verdict === 'delivered' ? ('success' as const) : ('failure' as const),
+      statusCode: response.statusCode,
+      latencyMs: response.latencyMs,
+      error: response.error ?? (verdict === 'delivered' ? null : responseError(response.statusCode!)),
+    };
+    const base = { deliveryId: delivery.id, endpointId: endpoint.id, attempt };
+    if (verdict === 'delivered') return { ...base, status: 'delivered', nextAttemptAt: attemptedAt, endpointHealth: 'healthy' };
+    if (verdict === 'gone') return { ...base, status: 'failed', nextAttemptAt: attemptedAt, endpointHealth: 'gone' };
+    const next = nextAttemptAt({
+      now: this.options.clock.now(),
+      failedAttempts: attemptNumber,
+      deadlineAt: delivery.deadlineAt,
+      retryAfterMs: parseRetryAfter(response.retryAfter, this.options.clock.now()),
+      random: this.#random,
+      policy: this.options.retryPolicy,
+    });
+    return { ...base, status: next === undefined ? 'failed' : 'pending', nextAttemptAt: next ?? attemptedAt, endpointHealth: 'failing' };
+  }
+
+  /** Buffers a result; one write at a time takes everything buffered (group commit). */
+  #record(result: AttemptResult): void {
+    this.#results.push(result);
+    this.#flushing ??= this.#flush().finally(() => {
+      this.#flushing = undefined;
+    });
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#results.length > 0) {
+      const results = this.#results;
+      this.#results = [];
+      const now = this.options.clock.now();
+      try {
+        await this.options.store.completeAttempts({
+          results,
+          leaseOwner: this.#leaseOwner,
+          now,
+          failingSinceLimit: now - this.options.disableAfterMs,
+          disabledEvent: (endpoint, reason) =>
+            createAuditEvent(now, {
+              type: 'webhook_endpoint.disabled',
+              outcome: 'success',
+              reason,
+              tenantId: endpoint.tenantId,
+              details: { endpointId: endpoint.id, url: endpoint.url, failingSince: endpoint.failingSince && new Date(endpoint.failingSince).toISOString() },
+            }),
+        });
+      } catch (error) {
+        // Not written: the leases run out and the deliveries are attempted again (at least once).
+        this.options.onError(`webhook attempt outcomes could not be written (${results.length})`, error);
+      }
+    }
+  }
+
+  async #settle(): Promise<void> {
+    while (this.#attempts.size > 0) await Promise.all([...this.#attempts]);
+    await this.#flushing;
+  }
+}
