@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import Stripe from 'stripe';
 import { describe, expect, it } from 'vitest';
-import { generateWebhookSecret, signWebhook } from '../src/webhooks/index.js';
+import { createReplayGuard, generateWebhookSecret, signWebhook, verifyWebhook } from '../src/webhooks/index.js';
 
 // Interoperability with the reference libraries, used as peers: Stripe's `stripe` package and the Standard
 // Webhooks `standardwebhooks` package verify what the SDK signs (and, below, sign what the SDK verifies).
@@ -96,6 +96,82 @@ describe('signWebhook, stripe scheme', () => {
     expect(signWebhook({ scheme: 'stripe', secret, timestamp, payload: body })['Gatehouse-Signature']).toBe(
       stripe.webhooks.generateTestHeaderString({ payload: body, secret, timestamp }),
     );
+  });
+});
+
+describe('verifyWebhook accepts what the reference libraries sign', () => {
+  it('standardwebhooks Webhook.sign, and the spec vector at its own time', () => {
+    const secret = generateWebhookSecret();
+    const timestamp = nowSeconds();
+    const headers = {
+      'webhook-id': 'msg_ref',
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': new Webhook(secret).sign('msg_ref', new Date(timestamp * 1000), body),
+    };
+    expect(verifyWebhook({ payload: body, headers, secret, scheme: 'standard' })).toEqual(event);
+    expect(verifyWebhook({ payload: Buffer.from(body), headers, secret })).toEqual(event); // scheme detected
+
+    const vectorHeaders = { 'webhook-id': VECTOR.id, 'webhook-timestamp': String(VECTOR.timestamp), 'webhook-signature': VECTOR.signature };
+    const at = () => VECTOR.timestamp * 1000;
+    expect(verifyWebhook({ payload: VECTOR.payload, headers: vectorHeaders, secret: VECTOR.secret, now: at })).toEqual({ test: 2432232314 });
+  });
+
+  it('stripe.webhooks.generateTestHeaderString, under Stripe-Signature and with its v0 test signature beside', () => {
+    const secret = generateWebhookSecret();
+    const header = stripe.webhooks.generateTestHeaderString({ payload: body, secret });
+    expect(verifyWebhook({ payload: body, headers: { 'gatehouse-signature': header }, secret })).toEqual(event);
+    expect(verifyWebhook({ payload: body, headers: { 'stripe-signature': `${header},v0=6ffbb59b2300aae63f272406069a9788598b792a944a07aba816edb039989a39` }, secret, headerName: 'Stripe-Signature', scheme: 'stripe' })).toEqual(event);
+  });
+});
+
+describe('verifyWebhook', () => {
+  const secret = generateWebhookSecret();
+  const at = 1_800_000_000;
+  const now = () => at * 1000;
+
+  it('round-trips both schemes, string and byte payloads, Node, Fetch and mixed-case headers', () => {
+    const bytes = new Uint8Array(Buffer.from(body));
+    for (const scheme of ['stripe', 'standard'] as const) {
+      const headers = signWebhook({ scheme, secret, id: scheme === 'standard' ? 'msg_1' : undefined, timestamp: at, payload: body });
+      expect(verifyWebhook({ payload: body, headers, secret, now })).toEqual(event);
+      expect(verifyWebhook({ payload: bytes, headers: new Headers(headers), secret, scheme, now })).toEqual(event);
+      const lower = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
+      expect(verifyWebhook({ payload: Buffer.from(body), headers: lower, secret, now })).toEqual(event);
+      const upper = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toUpperCase(), [v]]));
+      expect(verifyWebhook({ payload: body, headers: upper, secret, scheme, now })).toEqual(event);
+    }
+  });
+
+  it('accepts any of several secrets (rotation) and any of several signatures', () => {
+    const [previous, next, other] = [generateWebhookSecret(), generateWebhookSecret(), generateWebhookSecret()];
+    for (const scheme of ['stripe', 'standard'] as const) {
+      const id = scheme === 'standard' ? 'msg_rot' : undefined;
+      const byPrevious = signWebhook({ scheme, secret: previous, id, timestamp: at, payload: body });
+      const byBoth = signWebhook({ scheme, secrets: [previous, next], id, timestamp: at, payload: body });
+      expect(verifyWebhook({ payload: body, headers: byPrevious, secrets: [next, previous], now })).toEqual(event);
+      expect(verifyWebhook({ payload: body, headers: byBoth, secret: next, now })).toEqual(event);
+      expect(verifyWebhook({ payload: body, headers: byBoth, secrets: [other, previous], now })).toEqual(event);
+    }
+  });
+
+  it('parses with a given function, or returns the payload unparsed with parse: false', () => {
+    const headers = signWebhook({ scheme: 'standard', secret, id: 'msg_p', timestamp: at, payload: body });
+    const payload = Buffer.from(body);
+    expect(verifyWebhook({ payload, headers, secret, now, parse: false })).toBe(payload);
+    expect(verifyWebhook<string>({ payload, headers, secret, now, parse: (text) => text.toUpperCase() })).toBe(body.toUpperCase());
+  });
+
+  it('with a replay guard returns a Promise and lets each delivery through once', async () => {
+    const guard = createReplayGuard({ now });
+    const headers = signWebhook({ scheme: 'standard', secret, id: 'msg_once', timestamp: at, payload: body });
+    const first = verifyWebhook({ payload: body, headers, secret, now, replayGuard: guard });
+    expect(first).toBeInstanceOf(Promise);
+    await expect(first).resolves.toEqual(event);
+    // An asynchronous guard (e.g. Redis) is awaited.
+    const asyncGuard = { seen: async (id: string) => id === 'msg_done' };
+    const done = signWebhook({ scheme: 'standard', secret, id: 'msg_done', timestamp: at, payload: body });
+    await expect(verifyWebhook({ payload: body, headers, secret, now, replayGuard: asyncGuard })).resolves.toEqual(event);
+    await expect(verifyWebhook({ payload: body, headers: done, secret, now, replayGuard: asyncGuard })).rejects.toMatchObject({ code: 'replayed' });
   });
 });
 

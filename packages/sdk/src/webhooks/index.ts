@@ -13,3 +13,5 @@ export {
   WebhookVerificationError,
   type WebhookVerificationErrorCode,
 } from './webhook-verification-error.js';
+export { createReplayGuard, type MemoryReplayGuard, type ReplayGuard, type ReplayGuardOptions } from './create-replay-guard.js';
+export { verifyWebhook, type VerifyWebhookOptions, type WebhookHeaders } from './verify-webhook.js';
