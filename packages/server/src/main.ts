@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { ApiKeyService } from './core/api-keys/api-key-service.js';
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
+import { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
 import { KeyCache } from './core/cache/key-cache.js';
 import { systemClock, type Clock } from './core/clock.js';
@@ -267,6 +268,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       allowInsecure: config.webhooksAllowInsecure,
       wake: () => webhooks.wake(),
     });
+    const keyExpiry = new KeyExpirySweep({ store: stores.apiKeys, clock, intervalMs: 60_000, onError: report });
     const csrf = new CsrfProtection({ masterKey, secure: new URL(config.issuer).protocol === 'https:' });
 
     return {
@@ -279,6 +281,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       users,
       webhookEndpoints,
       webhooks,
+      keyExpiry,
       csrf,
       keyCache,
       rateLimiter,
@@ -294,6 +297,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         return checks;
       },
       async close() {
+        await keyExpiry.stop();
         await webhooks.stop();
         webhookSender.close();
         denylist.close();
@@ -330,6 +334,7 @@ export async function startServer(config: Config, options: CreateServicesOptions
     const app = await buildApp(services, options);
     const address = await app.listen({ port: config.port, host: config.host });
     services.webhooks.start();
+    services.keyExpiry.start();
     if (!config.issuerConfigured) {
       // GATEHOUSE_PORT=0: the issuer names the port actually listened on.
       const bound = app.server.address();

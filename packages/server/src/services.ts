@@ -1,4 +1,5 @@
 import type { ApiKeyService } from './core/api-keys/api-key-service.js';
+import type { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
 import type { KeyCache } from './core/cache/key-cache.js';
 import type { Clock } from './core/clock.js';
@@ -31,6 +32,8 @@ export interface Services {
   webhookEndpoints: WebhookEndpointService;
   /** Delivers the webhook outbox; started by startServer, stopped (and flushed) by close(). */
   webhooks: WebhookDispatcher;
+  /** Announces key expiries (key.expired) once each; started by startServer. */
+  keyExpiry: KeyExpirySweep;
   /** CSRF tokens for the login and consent forms. */
   csrf: CsrfProtection;
   keyCache: KeyCache;

@@ -81,6 +81,12 @@ export interface ApiKeyStore {
   rotate(input: RotateInput): Promise<RotateOutcome>;
   /** Revokes a key if it is not revoked yet; returns the key as it now is, and whether this call revoked it. */
   revoke(id: string, now: number, events: AuditEvent[]): Promise<{ key: ApiKeyRecord; changed: boolean } | undefined>;
+  /**
+   * Marks up to `limit` keys that expired by `now` (unrevoked then) and were not announced yet, and writes their
+   * key.expired events, atomically: each expiry is announced once, however many processes sweep at once.
+   * Returns how many it announced.
+   */
+  announceExpired(now: number, limit: number, eventFor: (key: ApiKeyRecord) => AuditEvent): Promise<number>;
   /** Write-behind of last-used times; never moves a time backwards. */
   touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void>;
 }
@@ -298,13 +304,15 @@ export interface GrantStore {
   findGrant(id: string): Promise<GrantRecord | undefined>;
   /**
    * Revokes grants (one by id, or every live one of a user or a client) and, in the same transaction, puts the
-   * unexpired access tokens issued from them on the denylist. Returns what it revoked and denied.
+   * unexpired access tokens issued from them on the denylist. `events` are written when something was revoked,
+   * `detections` (what caused it) always. Returns what it revoked and denied.
    */
   revokeGrants(
     filter: { grantId: string } | { userId: string } | { clientId: string },
     now: number,
     reason: string,
     events: AuditEvent[],
+    detections?: AuditEvent[],
   ): Promise<{ grantIds: string[]; deniedTokens: DeniedToken[] }>;
   /** Adds one access token to the denylist (idempotent). */
   denyToken(token: DeniedToken, now: number, events: AuditEvent[]): Promise<void>;

@@ -97,6 +97,12 @@ export async function up(db: Kysely<any>): Promise<void> {
     .set({ expiry_announced_at: sql.ref('expires_at') })
     .where('expires_at', '<=', Date.now())
     .execute();
+  await db.schema
+    .createIndex('api_keys_unannounced_expiry_idx')
+    .on('api_keys')
+    .column('expires_at')
+    .where(sql<boolean>`expiry_announced_at is null and expires_at is not null`)
+    .execute();
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
