@@ -253,8 +253,9 @@ export async function createServices(config: Config, options: CreateServicesOpti
       retryWindowMs: config.webhookRetryWindowSeconds * 1000,
       disableAfterMs: config.webhookDisableAfterSeconds * 1000,
       concurrency: config.webhookConcurrency,
-      // Longer than any attempt (the request timeout) plus the time to write its outcome.
-      leaseMs: config.webhookTimeoutSeconds * 1000 + 60_000,
+      // Longer than any attempt (the request timeout) and the write of its outcome; after a crash, the deliveries
+      // the dead process held are attempted again once this has passed.
+      leaseMs: config.webhookTimeoutSeconds * 2000 + 5_000,
       pollIntervalMs: options.webhookPollIntervalMs ?? 1000,
       ...(options.onWebhookAttempt ? { onAttempt: options.onWebhookAttempt } : {}),
       onError: report,
