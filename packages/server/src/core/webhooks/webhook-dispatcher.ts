@@ -61,6 +61,8 @@ export class WebhookDispatcher {
   #timer: NodeJS.Timeout | undefined;
   #pumping: Promise<void> | undefined;
   #again = false;
+  /** Set when there may be events to fan out (a commit, a poll); slot-free wake-ups only claim. */
+  #fanOutDue = true;
   #stopped = false;
   #inFlight = 0;
   readonly #attempts = new Set<Promise<void>>();
@@ -78,8 +80,13 @@ export class WebhookDispatcher {
     this.wake();
   }
 
-  /** Looks for work now (after a commit that wrote events, a manual retry, a freed slot). */
+  /** Looks for work now: new events (after a commit that wrote some) and due deliveries (a manual retry). */
   wake(): void {
+    this.#fanOutDue = true;
+    this.#kick();
+  }
+
+  #kick(): void {
     if (this.#stopped || !this.#timer) return;
     if (this.#pumping) {
       this.#again = true;
@@ -91,7 +98,7 @@ export class WebhookDispatcher {
         this.#pumping = undefined;
         if (this.#again) {
           this.#again = false;
-          this.wake();
+          this.#kick();
         }
       });
   }
@@ -99,6 +106,7 @@ export class WebhookDispatcher {
   /** Does every piece of work due now, waits for it to finish and be written (tests and tools). */
   async drain(): Promise<void> {
     for (;;) {
+      this.#fanOutDue = true;
       const worked = await this.#step();
       await this.#settle();
       if (!worked) return;
@@ -123,15 +131,21 @@ export class WebhookDispatcher {
   /** One round: fan out new events, claim what fits. Returns whether it found anything. */
   async #step(): Promise<boolean> {
     const now = this.options.clock.now();
-    const fanned = await this.options.store.fanOut({
-      now,
-      limit: FAN_OUT_BATCH,
-      receives: endpointReceives,
-      newDeliveryId: () => newSortableId('whd', now),
-      retryWindowMs: this.options.retryWindowMs,
-    });
+    let fanned = 0;
+    if (this.#fanOutDue) {
+      this.#fanOutDue = false;
+      fanned = await this.options.store.fanOut({
+        now,
+        limit: FAN_OUT_BATCH,
+        receives: endpointReceives,
+        newDeliveryId: () => newSortableId('whd', now),
+        retryWindowMs: this.options.retryWindowMs,
+      });
+      if (fanned === FAN_OUT_BATCH) this.#fanOutDue = true;
+    }
+    // Claims are write transactions: take work in batches of at least a quarter of the slots, not one by one.
     const room = this.options.concurrency - this.#inFlight;
-    if (room <= 0) return false;
+    if (room <= 0 || (this.#inFlight > 0 && room < Math.ceil(this.options.concurrency / 4))) return fanned > 0;
     const claimed = await this.options.store.claimDue(now, this.#leaseOwner, now + this.options.leaseMs, room);
     if (claimed.length > 0) {
       const endpoints = new Map(
@@ -151,7 +165,7 @@ export class WebhookDispatcher {
       .finally(() => {
         this.#inFlight--;
         this.#attempts.delete(attempt);
-        this.wake();
+        this.#kick();
       });
     this.#attempts.add(attempt);
   }

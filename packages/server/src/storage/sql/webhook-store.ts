@@ -1,6 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type {
+  AttemptResult,
   ClaimedDelivery,
   CompleteAttemptsInput,
   FanOutInput,
@@ -207,34 +208,20 @@ export class SqlWebhookStore implements WebhookStore {
     const { now, leaseOwner } = input;
     if (input.results.length === 0) return;
     await this.db.transaction().execute(async (trx) => {
+      const written = await this.#writeOutcomes(trx, input.results, leaseOwner, now);
+      const attempts = input.results.filter((result) => result.attempt && written.has(result.deliveryId)).map((r) => webhookAttemptToRow(r.attempt!));
+      for (let i = 0; i < attempts.length; i += 500) {
+        await trx
+          .insertInto('webhook_attempts')
+          .values(attempts.slice(i, i + 500))
+          .onConflict((oc) => oc.columns(['delivery_id', 'attempt']).doNothing())
+          .execute();
+      }
       // The last word on each endpoint's health in this batch.
       const health = new Map<string, { state: 'healthy' | 'failing' | 'gone'; at: number }>();
       for (const result of input.results) {
-        const updated = await trx
-          .updateTable('webhook_deliveries')
-          .set({
-            status: result.status,
-            attempts: result.attempt?.attempt ?? ((eb) => eb.ref('attempts')),
-            next_attempt_at: result.nextAttemptAt,
-            last_status_code: result.attempt ? result.attempt.statusCode : ((eb) => eb.ref('last_status_code')),
-            last_error: result.attempt ? result.attempt.error : ENDPOINT_DISABLED,
-            delivered_at: result.status === 'delivered' ? now : ((eb) => eb.ref('delivered_at')),
-            lease_owner: null,
-            lease_until: null,
-            updated_at: now,
-          })
-          .where('id', '=', result.deliveryId)
-          .where('lease_owner', '=', leaseOwner)
-          .executeTakeFirst();
-        if (Number(updated.numUpdatedRows) === 0 || !result.attempt) continue;
-        await trx
-          .insertInto('webhook_attempts')
-          .values(webhookAttemptToRow(result.attempt))
-          .onConflict((oc) => oc.columns(['delivery_id', 'attempt']).doNothing())
-          .execute();
-        if (result.endpointHealth !== 'unknown') {
-          health.set(result.endpointId, { state: result.endpointHealth, at: result.attempt.attemptedAt });
-        }
+        if (!result.attempt || result.endpointHealth === 'unknown' || !written.has(result.deliveryId)) continue;
+        health.set(result.endpointId, { state: result.endpointHealth, at: result.attempt.attemptedAt });
       }
       const disabled: string[] = [];
       for (const [endpointId, { state, at }] of health) {
@@ -279,6 +266,43 @@ export class SqlWebhookStore implements WebhookStore {
         .execute();
       await failPendingDeliveries(trx, [...new Set([...disabled, ...off.map((row) => row.id)])], now);
     });
+  }
+
+  /**
+   * The new state of every delivery of a batch in one statement (a batch is up to the dispatcher's concurrency),
+   * for those `leaseOwner` still holds. Returns the ids written.
+   */
+  async #writeOutcomes(trx: Transaction<Schema>, results: readonly AttemptResult[], leaseOwner: string, now: number): Promise<Set<string>> {
+    const json = JSON.stringify(
+      results.map((r) => ({
+        id: r.deliveryId,
+        status: r.status,
+        attempt: r.attempt?.attempt ?? null,
+        next_attempt_at: r.nextAttemptAt,
+        status_code: r.attempt?.statusCode ?? null,
+        error: r.attempt ? r.attempt.error : ENDPOINT_DISABLED,
+      })),
+    );
+    const source =
+      this.database.dialect === 'postgres'
+        ? sql`json_to_recordset(${json}::json) as v(id text, status text, attempt int, next_attempt_at bigint, status_code int, error text)`
+        : sql`(select value ->> 'id' as id, value ->> 'status' as status, value ->> 'attempt' as attempt,
+              value ->> 'next_attempt_at' as next_attempt_at, value ->> 'status_code' as status_code, value ->> 'error' as error
+              from json_each(${json})) as v`;
+    const { rows } = await sql<{ id: string }>`update webhook_deliveries as d set
+        status = v.status,
+        attempts = coalesce(v.attempt, d.attempts),
+        next_attempt_at = v.next_attempt_at,
+        last_status_code = case when v.attempt is null then d.last_status_code else v.status_code end,
+        last_error = v.error,
+        delivered_at = case when v.status = 'delivered' then ${now} else d.delivered_at end,
+        lease_owner = null,
+        lease_until = null,
+        updated_at = ${now}
+      from ${source}
+      where d.id = v.id and d.lease_owner = ${leaseOwner}
+      returning ${sql.raw(this.database.dialect === 'postgres' ? 'd.id' : 'id')}`.execute(trx);
+    return new Set(rows.map((row) => row.id));
   }
 
   async findDelivery(id: string): Promise<WebhookDeliveryRecord | undefined> {
