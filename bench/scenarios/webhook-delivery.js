@@ -51,7 +51,7 @@ export async function run(ctx) {
   ctx.log(`seeding ${events.toLocaleString('en-US')} key.created events through the outbox`);
   await runNode('seed-webhook-events', [SEED, dataDir, String(events)], { cwd: REPO_ROOT, env: cleanEnv() });
 
-  const server = await startGatehouse({ dataDir, adminKey, env, nodeArgs: process.env.WH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/whprof'] : [] });
+  const server = await startGatehouse({ dataDir, adminKey, env });
   const deadline = Date.now() + Math.max(60_000, (events / 200) * 1000);
   let last;
   while (Date.now() < deadline) {

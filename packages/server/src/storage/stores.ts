@@ -543,6 +543,8 @@ export interface CompleteAttemptsInput {
   failingSinceLimit: number;
   /** The webhook_endpoint.disabled event of an endpoint disabled here, written in the same transaction. */
   disabledEvent(endpoint: WebhookEndpointRecord, reason: 'failing' | 'gone'): AuditEvent;
+  /** Also claims (as claimDue, for the same owner, at `now`) up to `limit` due deliveries, in the same transaction. */
+  claim?: { limit: number; leaseUntil: number };
 }
 
 export interface FanOutInput {
@@ -599,8 +601,9 @@ export interface WebhookStore {
    * Writes attempts and the resulting delivery states (only for deliveries `leaseOwner` still holds), updates
    * each endpoint's failing-since time, disables endpoints that answered 410 or have failed since
    * `failingSinceLimit` (with their event), and fails the pending deliveries of disabled endpoints: one transaction.
+   * Returns what it claimed (see `claim`).
    */
-  completeAttempts(input: CompleteAttemptsInput): Promise<void>;
+  completeAttempts(input: CompleteAttemptsInput): Promise<ClaimedDelivery[]>;
   findDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
   /** Newest first. */
   listDeliveries(query: WebhookDeliveryListQuery): Promise<WebhookDeliveryRecord[]>;

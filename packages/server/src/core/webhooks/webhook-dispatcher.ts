@@ -65,6 +65,8 @@ export class WebhookDispatcher {
   #fanOutDue = true;
   #stopped = false;
   #inFlight = 0;
+  /** Slots promised to a claim under way. */
+  #reserved = 0;
   readonly #attempts = new Set<Promise<void>>();
   #results: AttemptResult[] = [];
   #flushing: Promise<void> | undefined;
@@ -143,17 +145,42 @@ export class WebhookDispatcher {
       });
       if (fanned === FAN_OUT_BATCH) this.#fanOutDue = true;
     }
-    // Claims are write transactions: take work in batches of at least a quarter of the slots, not one by one.
-    const room = this.options.concurrency - this.#inFlight;
-    if (room <= 0 || (this.#inFlight > 0 && room < Math.ceil(this.options.concurrency / 4))) return fanned > 0;
-    const claimed = await this.options.store.claimDue(now, this.#leaseOwner, now + this.options.leaseMs, room);
-    if (claimed.length > 0) {
-      const endpoints = new Map(
-        (await this.options.store.findEndpoints([...new Set(claimed.map((c) => c.delivery.endpointId))])).map((e) => [e.id, e]),
-      );
-      for (const item of claimed) this.#start(item, endpoints.get(item.delivery.endpointId));
+    const room = this.#reserve();
+    if (room === 0) return fanned > 0;
+    let claimed: ClaimedDelivery[] = [];
+    try {
+      claimed = await this.options.store.claimDue(now, this.#leaseOwner, now + this.options.leaseMs, room);
+    } finally {
+      this.#reserved -= room;
     }
+    await this.#startAll(claimed);
     return fanned > 0 || claimed.length > 0;
+  }
+
+  /**
+   * Reserves the free slots for a claim: none while fewer than a quarter are free (claims are write
+   * transactions: work is taken in batches, not one by one) unless nothing is under way.
+   */
+  #reserve(): number {
+    if (this.#stopped) return 0;
+    const busy = this.#inFlight + this.#reserved;
+    const room = this.options.concurrency - busy;
+    if (room <= 0 || (busy > 0 && room < Math.ceil(this.options.concurrency / 4))) return 0;
+    this.#reserved += room;
+    return room;
+  }
+
+  async #startAll(claimed: readonly ClaimedDelivery[]): Promise<void> {
+    if (claimed.length === 0) return;
+    this.#inFlight += claimed.length;
+    let endpoints: Map<string, WebhookEndpointRecord>;
+    try {
+      const ids = [...new Set(claimed.map((c) => c.delivery.endpointId))];
+      endpoints = new Map((await this.options.store.findEndpoints(ids)).map((e) => [e.id, e]));
+    } finally {
+      this.#inFlight -= claimed.length;
+    }
+    for (const item of claimed) this.#start(item, endpoints.get(item.delivery.endpointId));
   }
 
   #start(claimed: ClaimedDelivery, endpoint: WebhookEndpointRecord | undefined): void {
@@ -227,8 +254,11 @@ export class WebhookDispatcher {
       const results = this.#results;
       this.#results = [];
       const now = this.options.clock.now();
+      // The next work is claimed in the same transaction: one commit per round, not two.
+      const room = this.#reserve();
       try {
-        await this.options.store.completeAttempts({
+        const claimed = await this.options.store.completeAttempts({
+          ...(room > 0 ? { claim: { limit: room, leaseUntil: now + this.options.leaseMs } } : {}),
           results,
           leaseOwner: this.#leaseOwner,
           now,
@@ -242,7 +272,10 @@ export class WebhookDispatcher {
               details: { endpointId: endpoint.id, url: endpoint.url, failingSince: endpoint.failingSince && new Date(endpoint.failingSince).toISOString() },
             }),
         });
+        this.#reserved -= room;
+        await this.#startAll(claimed);
       } catch (error) {
+        this.#reserved -= room;
         // Not written: the leases run out and the deliveries are attempted again (at least once).
         this.options.onError(`webhook attempt outcomes could not be written (${results.length})`, error);
       }
@@ -250,7 +283,9 @@ export class WebhookDispatcher {
   }
 
   async #settle(): Promise<void> {
-    while (this.#attempts.size > 0) await Promise.all([...this.#attempts]);
-    await this.#flushing;
+    while (this.#attempts.size > 0 || this.#flushing) {
+      await Promise.all([...this.#attempts]);
+      await this.#flushing;
+    }
   }
 }

@@ -166,7 +166,11 @@ export class SqlWebhookStore implements WebhookStore {
   }
 
   async claimDue(now: number, leaseOwner: string, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
-    return this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute((trx) => this.#claim(trx, now, leaseOwner, leaseUntil, limit));
+  }
+
+  async #claim(trx: Transaction<Schema>, now: number, leaseOwner: string, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]> {
+    {
       let due = trx
         .selectFrom('webhook_deliveries')
         .select('id')
@@ -201,13 +205,12 @@ export class SqlWebhookStore implements WebhookStore {
       return rows
         .sort((a, b) => a.next_attempt_at - b.next_attempt_at || (a.id < b.id ? -1 : 1))
         .map((row) => ({ delivery: rowToWebhookDelivery(row), payload: payloads.get(row.event_id)! }));
-    });
+    }
   }
 
-  async completeAttempts(input: CompleteAttemptsInput): Promise<void> {
+  async completeAttempts(input: CompleteAttemptsInput): Promise<ClaimedDelivery[]> {
     const { now, leaseOwner } = input;
-    if (input.results.length === 0) return;
-    await this.db.transaction().execute(async (trx) => {
+    return this.db.transaction().execute(async (trx) => {
       const written = await this.#writeOutcomes(trx, input.results, leaseOwner, now);
       const attempts = input.results.filter((result) => result.attempt && written.has(result.deliveryId)).map((r) => webhookAttemptToRow(r.attempt!));
       for (let i = 0; i < attempts.length; i += 500) {
@@ -258,13 +261,12 @@ export class SqlWebhookStore implements WebhookStore {
       }
       // Pending deliveries of endpoints disabled here, or by an admin while these attempts were under way.
       const touched = [...new Set(input.results.map((result) => result.endpointId))];
-      const off = await trx
-        .selectFrom('webhook_endpoints')
-        .select('id')
-        .where('id', 'in', touched)
-        .where('disabled_at', 'is not', null)
-        .execute();
+      const off =
+        touched.length === 0
+          ? []
+          : await trx.selectFrom('webhook_endpoints').select('id').where('id', 'in', touched).where('disabled_at', 'is not', null).execute();
       await failPendingDeliveries(trx, [...new Set([...disabled, ...off.map((row) => row.id)])], now);
+      return input.claim ? this.#claim(trx, now, leaseOwner, input.claim.leaseUntil, input.claim.limit) : [];
     });
   }
 
