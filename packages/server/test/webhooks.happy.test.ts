@@ -1,6 +1,7 @@
 import { verifyWebhook } from '@gatehouse/sdk/webhooks';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createAuditEvent, type AuditEventType } from '../src/core/audit/audit-event.js';
 import { keyExpiredEvent } from '../src/core/api-keys/key-expiry-sweep.js';
 import { dialects } from './helpers/databases.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
@@ -280,6 +281,22 @@ describe.each(dialects)('webhook endpoints and delivery (happy paths, %s)', (dia
     for (const type of ['webhook_endpoint.created', 'webhook_endpoint.updated', 'webhook_endpoint.disabled', 'webhook_endpoint.deleted']) {
       expect(types).toContain(type);
     }
+  });
+
+  it('delivers every alert.* audit event written through AuditStore.insertNow', async () => {
+    await createEndpoint({ events: ['alert.*'], tenantId: 'acme' });
+    const alert = createAuditEvent(t.clock.now(), {
+      type: 'alert.brute_force' as AuditEventType,
+      outcome: 'failure',
+      reason: 'FAILED_LOGINS',
+      tenantId: 'acme',
+      details: { ip: '203.0.113.9', failures: 50 },
+    });
+    await t.services.stores.audit.insertNow([alert, { ...alert, id: `${alert.id}x`, tenantId: 'globex' }]);
+    await t.services.webhooks.drain();
+    expect(receiver.received.map((hook) => hook.json)).toEqual([
+      { id: alert.id, type: 'alert.brute_force', createdAt: expect.any(String), tenantId: 'acme', data: { reason: 'FAILED_LOGINS', ip: '203.0.113.9', failures: 50 } },
+    ]);
   });
 
   it('emits key.expired once per key from the expiry sweep', async () => {
