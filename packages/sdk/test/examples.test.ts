@@ -77,3 +77,25 @@ describe.each(['examples/fastify-api/server.js', 'examples/express-api/server.js
     await waitFor('the refusal log line', async () => (/refused GET \/tenants\/globex\/orders: wrong_tenant \(403\)/.test(api.stderr()) ? true : undefined));
   });
 });
+
+describe('examples/webhook-receiver/server.js', () => {
+  it('handles a signed delivery once, refuses a forged one and logs the cause', async () => {
+    const { generateWebhookSecret, signWebhook } = await import('../src/webhooks/index.js');
+    const [oldSecret, secret] = [generateWebhookSecret(), generateWebhookSecret()];
+    const receiver = node('examples/webhook-receiver/server.js', { GATEHOUSE_WEBHOOK_SECRET: `${secret}, ${oldSecret}`, PORT: '0' });
+    const url = (await receiver.waitForStdout(/example webhook receiver listening on (http:\/\/\S+)/, 'the "listening on" line'))[1]!;
+    const body = JSON.stringify({ id: 'evt_example', type: 'key.created', createdAt: new Date().toISOString(), data: {} });
+    const send = (headers: Record<string, string>) =>
+      fetch(`${url}/webhooks/gatehouse`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+
+    const signed = signWebhook({ scheme: 'standard', secrets: [oldSecret], id: 'msg_example', payload: body });
+    expect(await (await send(signed)).json()).toEqual({ received: true });
+    expect(await (await send(signed)).json()).toEqual({ received: true, duplicate: true });
+    expect((await send(signWebhook({ scheme: 'stripe', secret: generateWebhookSecret(), payload: body }))).status).toBe(400);
+    await waitFor('the refusal log line', async () => (/refused webhook: no_signature_matched \(400\)/.test(receiver.stderr()) ? true : undefined));
+    expect(receiver.stdout().match(/received key\.created evt_example/g)).toHaveLength(1);
+
+    receiver.process.kill('SIGTERM');
+    expect((await waitForExit(receiver, 'example webhook receiver stop')).code).toBe(0);
+  });
+});

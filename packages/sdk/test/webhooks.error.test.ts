@@ -94,6 +94,7 @@ describe('standard scheme: malformed webhook-* headers', () => {
     ['a garbled signature', { 'webhook-signature': 'v1,dawfeoifkpqwoekfpqoekf' }, 'malformed_header'],
     ['a signature of the right length that is not base64', { 'webhook-signature': `v1,${'!'.repeat(43)}=` }, 'malformed_header'],
     ['a hex signature', { 'webhook-signature': `v1,${HEX}` }, 'malformed_header'],
+    ['a signature whose padding is replaced', { 'webhook-signature': `v1,${B64.slice(0, 43)}!` }, 'malformed_header'],
     ['a doubled space', { 'webhook-signature': `v2,${B64}  v1,${B64}` }, 'malformed_header'],
     ['a leading space', { 'webhook-signature': ` v1,${B64}` }, 'malformed_header'],
     ['a trailing space', { 'webhook-signature': `v1,${B64} ` }, 'malformed_header'],
@@ -170,6 +171,8 @@ describe('verifyWebhook misuse throws a TypeError, with or without a replay guar
     ['a replay guard without seen', { payload: body, headers, secret, replayGuard: {} }],
     ['parse: true', { payload: body, headers, secret, parse: true }],
     ['now that is not a function', { payload: body, headers, secret, now: 5 }],
+    // With the scheme detected, the sender picks it: a secret the standard scheme cannot use is misuse at once.
+    ['a stripe-only secret with the scheme detected', { payload: body, headers: { 'gatehouse-signature': stripeHeader }, secret: 'whsec_test_secret' }],
   ];
   it.each(cases)('%s', (_name, options) => {
     expect(() => verifyWebhook({ now, ...options } as never)).toThrow(TypeError);

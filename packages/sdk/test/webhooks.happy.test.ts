@@ -54,7 +54,7 @@ describe('signWebhook, standard scheme', () => {
     expect(new Webhook(newSecret).verify(body, one)).toEqual(event);
 
     const both = signWebhook({ scheme: 'standard', secrets: [oldSecret, newSecret], id: 'msg_two', payload: Buffer.from(body) });
-    expect(both['webhook-signature'].split(' ')).toHaveLength(2);
+    expect(both['webhook-signature']!.split(' ')).toHaveLength(2);
     expect(new Webhook(oldSecret).verify(body, both)).toEqual(event);
     expect(new Webhook(newSecret).verify(body, both)).toEqual(event);
     expect(() => new Webhook(generateWebhookSecret()).verify(body, both)).toThrow(/No matching signature/);

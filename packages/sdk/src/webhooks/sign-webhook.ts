@@ -1,4 +1,4 @@
-import { createHmac, type KeyObject } from 'node:crypto';
+import { createHmac, type Hmac, type KeyObject } from 'node:crypto';
 import { webhookKeys } from './webhook-keys.js';
 import {
   checkHeaderName,
@@ -26,9 +26,12 @@ export interface SignWebhookOptions extends WebhookSecrets {
   headerName?: string;
 }
 
-/** HMAC-SHA256 of `prefix` then `payload` (no concatenated copy of the body). */
-export function webhookHmac(key: KeyObject, prefix: string, payload: string | Uint8Array): Buffer {
-  return createHmac('sha256', key).update(prefix).update(payload).digest();
+/**
+ * HMAC-SHA256 of `prefix` then `payload` (no concatenated copy of the body), to be digested by the caller: straight
+ * into the encoding it needs (digest() into a Buffer costs about 0.4 µs more than into a string).
+ */
+export function webhookHmac(key: KeyObject, prefix: string, payload: string | Uint8Array): Hmac {
+  return createHmac('sha256', key).update(prefix).update(payload);
 }
 
 function checkId(id: unknown): string {
@@ -71,7 +74,7 @@ export function signWebhook(options: SignWebhookOptions): Record<string, string>
     const headerName = options.headerName === undefined ? DEFAULT_SIGNATURE_HEADER : checkHeaderName(caller, options.headerName);
     const prefix = `${timestamp}.`;
     let value = `t=${timestamp}`;
-    for (const key of keys) value += `,v1=${webhookHmac(key, prefix, payload).toString('hex')}`;
+    for (const key of keys) value += `,v1=${webhookHmac(key, prefix, payload).digest('hex')}`;
     return { [headerName]: value };
   }
 
@@ -79,6 +82,6 @@ export function signWebhook(options: SignWebhookOptions): Record<string, string>
   const id = checkId(options.id);
   const prefix = `${id}.${timestamp}.`;
   let signature = '';
-  for (const key of keys) signature += `${signature === '' ? '' : ' '}v1,${webhookHmac(key, prefix, payload).toString('base64')}`;
+  for (const key of keys) signature += `${signature === '' ? '' : ' '}v1,${webhookHmac(key, prefix, payload).digest('base64')}`;
   return { [STANDARD_HEADERS.id]: id, [STANDARD_HEADERS.timestamp]: String(timestamp), [STANDARD_HEADERS.signature]: signature };
 }

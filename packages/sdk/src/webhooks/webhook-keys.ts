@@ -15,7 +15,7 @@ function deriveKey(caller: string, secret: unknown, scheme: WebhookScheme): KeyO
   // Standard Webhooks: `whsec_<base64>`; the bare base64 is accepted too, as the reference libraries do.
   const encoded = secret.startsWith(WEBHOOK_SECRET_PREFIX) ? secret.slice(WEBHOOK_SECRET_PREFIX.length) : secret;
   if (encoded === '' || !BASE64.test(encoded)) {
-    throw new TypeError(`${caller}: a 'standard' scheme secret must be 'whsec_' followed by base64`);
+    throw new TypeError(`${caller}: a 'standard' scheme secret must be 'whsec_' followed by base64 (for Stripe's own secrets, set scheme: 'stripe')`);
   }
   return createSecretKey(Buffer.from(encoded, 'base64'));
 }
