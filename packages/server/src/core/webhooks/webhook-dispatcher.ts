@@ -202,13 +202,16 @@ export class WebhookDispatcher {
       return { deliveryId: delivery.id, endpointId: delivery.endpointId, attempt: null, status: 'failed', nextAttemptAt: delivery.nextAttemptAt, endpointHealth: 'unknown' };
     }
     const now = this.options.clock.now();
-    const { secretBox } = this.options;
-    const secrets = [secretBox.decrypt(endpoint.sealedSecret, endpoint.id).toString('utf8')];
-    if (endpoint.sealedPreviousSecret && endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > now) {
-      secrets.push(secretBox.decrypt(endpoint.sealedPreviousSecret, endpoint.id).toString('utf8'));
+    let signature: Record<string, string>;
+    try {
+      signature = this.#sign(endpoint, delivery.eventId, payload, now);
+    } catch (error) {
+      // Our failure, not the endpoint's (a secret that does not decrypt): logged, retried, not held against it.
+      this.options.onError(`webhook ${delivery.id} could not be signed`, error);
+      const attempt = { deliveryId: delivery.id, attempt: delivery.attempts + 1, attemptedAt: now, outcome: 'failure' as const, statusCode: null, latencyMs: 0, error: 'not sent: signing failed' };
+      const next = nextAttemptAt({ now, failedAttempts: attempt.attempt, deadlineAt: delivery.deadlineAt, random: this.#random, policy: this.options.retryPolicy });
+      return { deliveryId: delivery.id, endpointId: endpoint.id, attempt, status: next === undefined ? 'failed' : 'pending', nextAttemptAt: next ?? now, endpointHealth: 'unknown' };
     }
-    // The same webhook-id on every attempt (the receiver's idempotency key); a fresh timestamp and signature.
-    const signature = signWebhook({ payload, scheme: endpoint.scheme, secrets, id: delivery.eventId, timestamp: Math.floor(now / 1000) });
     const response = await this.options.send({
       url: endpoint.url,
       headers: { 'content-type': 'application/json', 'user-agent': USER_AGENT, ...signature },
@@ -241,6 +244,16 @@ export class WebhookDispatcher {
     return { ...base, status: next === undefined ? 'failed' : 'pending', nextAttemptAt: next ?? attemptedAt, endpointHealth: 'failing' };
   }
 
+  /** The same webhook-id on every attempt (the receiver's idempotency key); a fresh timestamp and signature. */
+  #sign(endpoint: WebhookEndpointRecord, id: string, payload: string, now: number): Record<string, string> {
+    const { secretBox } = this.options;
+    const secrets = [secretBox.decrypt(endpoint.sealedSecret, endpoint.id).toString('utf8')];
+    if (endpoint.sealedPreviousSecret && endpoint.previousSecretExpiresAt !== null && endpoint.previousSecretExpiresAt > now) {
+      secrets.push(secretBox.decrypt(endpoint.sealedPreviousSecret, endpoint.id).toString('utf8'));
+    }
+    return signWebhook({ payload, scheme: endpoint.scheme, secrets, id, timestamp: Math.floor(now / 1000) });
+  }
+
   /** Buffers a result; one write at a time takes everything buffered (group commit). */
   #record(result: AttemptResult): void {
     this.#results.push(result);
@@ -256,8 +269,9 @@ export class WebhookDispatcher {
       const now = this.options.clock.now();
       // The next work is claimed in the same transaction: one commit per round, not two.
       const room = this.#reserve();
+      let claimed: ClaimedDelivery[] = [];
       try {
-        const claimed = await this.options.store.completeAttempts({
+        claimed = await this.options.store.completeAttempts({
           ...(room > 0 ? { claim: { limit: room, leaseUntil: now + this.options.leaseMs } } : {}),
           results,
           leaseOwner: this.#leaseOwner,
@@ -272,13 +286,13 @@ export class WebhookDispatcher {
               details: { endpointId: endpoint.id, url: endpoint.url, failingSince: endpoint.failingSince && new Date(endpoint.failingSince).toISOString() },
             }),
         });
-        this.#reserved -= room;
-        await this.#startAll(claimed);
       } catch (error) {
-        this.#reserved -= room;
         // Not written: the leases run out and the deliveries are attempted again (at least once).
         this.options.onError(`webhook attempt outcomes could not be written (${results.length})`, error);
+      } finally {
+        this.#reserved -= room;
       }
+      await this.#startAll(claimed).catch((error: unknown) => this.options.onError('webhook dispatch failed', error));
     }
   }
 
