@@ -16,9 +16,10 @@ import * as detectionOverhead from './scenarios/detection-overhead.js';
 import * as tokenClientCredentials from './scenarios/token-client-credentials.js';
 import * as sdkAuthenticate from './scenarios/sdk-authenticate.js';
 import * as sdkProtectedRoute from './scenarios/sdk-protected-route.js';
+import * as webhookDelivery from './scenarios/webhook-delivery.js';
 import * as webhookSigning from './scenarios/webhook-signing.js';
 
-const SCENARIOS = [apiKeyVerify, detectionOverhead, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute, webhookSigning];
+const SCENARIOS = [apiKeyVerify, detectionOverhead, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute, webhookSigning, webhookDelivery];
 
 function numberSetting(name, fallback, { min = 0, integer = true } = {}) {
   const raw = process.env[name];

@@ -51,8 +51,9 @@ try {
       const { key, displayPrefix } = generateApiKey(environment);
       const hash = hashApiKey(key);
       const createdAt = now - (count - i) * 1000;
-      rows.push(
-        apiKeyToRow({
+      const expiresAt = !sampled && i % 50 === 7 ? now - 1000 : null;
+      rows.push({
+        ...apiKeyToRow({
           id: newId('key'),
           hash,
           displayPrefix,
@@ -65,7 +66,7 @@ try {
           createdAt,
           updatedAt: createdAt,
           // A few ended keys, as in a real store; never one of the sampled keys.
-          expiresAt: !sampled && i % 50 === 7 ? now - 1000 : null,
+          expiresAt,
           revokedAt: !sampled && i % 50 === 13 ? now - 1000 : null,
           lastUsedAt: null,
           rotatedFromId: null,
@@ -73,7 +74,9 @@ try {
           createdBy: null,
           anomalyAction: 'notify',
         }),
-      );
+        // Their expiry already announced (key.expired), as in a store that has been running.
+        expiry_announced_at: expiresAt,
+      });
       if (sampled) {
         samples.push(key);
         sampleHashes.push(hash);

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { ApiKeyService } from './core/api-keys/api-key-service.js';
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
+import { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
 import { KeyCache } from './core/cache/key-cache.js';
 import { countAuthentications } from './core/metrics/count-authentications.js';
@@ -30,6 +31,9 @@ import { networkMatcher } from './core/detection/ip-address.js';
 import { IpBlocks } from './core/detection/ip-blocks.js';
 import { LoginThrottle } from './core/detection/login-throttle.js';
 import { RedisCounters } from './core/detection/redis-counters.js';
+import { WebhookDispatcher, type AttemptObservation } from './core/webhooks/webhook-dispatcher.js';
+import { WebhookEndpointService } from './core/webhooks/webhook-endpoint-service.js';
+import { WebhookSender } from './core/webhooks/webhook-sender.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
@@ -59,6 +63,10 @@ export interface CreateServicesOptions {
   lastUsedFlushIntervalMs?: number;
   /** How the login slow-down waits (tests record the delays instead of waiting). */
   sleep?: (ms: number) => Promise<void>;
+  /** How often the webhook dispatcher looks for work it was not woken for (default 1000 ms). */
+  webhookPollIntervalMs?: number;
+  /** Called after every webhook delivery attempt (metrics). */
+  onWebhookAttempt?: (observation: AttemptObservation) => void;
 }
 
 export function connectRedis(url: string): Redis {
@@ -301,6 +309,39 @@ export async function createServices(config: Config, options: CreateServicesOpti
       await stores.sessions.revokeForUser(user.id, now);
       await stores.consents.forget(user.id);
     });
+    const webhookSender = new WebhookSender({
+      timeoutMs: config.webhookTimeoutSeconds * 1000,
+      allowInsecure: config.webhooksAllowInsecure,
+      maxSockets: config.webhookConcurrency,
+    });
+    const webhooks = new WebhookDispatcher({
+      store: stores.webhooks,
+      secretBox,
+      clock,
+      send: (request) => webhookSender.send(request),
+      retryWindowMs: config.webhookRetryWindowSeconds * 1000,
+      disableAfterMs: config.webhookDisableAfterSeconds * 1000,
+      concurrency: config.webhookConcurrency,
+      // Longer than any attempt (the request timeout) and the write of its outcome; after a crash, the deliveries
+      // the dead process held are attempted again once this has passed.
+      leaseMs: config.webhookTimeoutSeconds * 2000 + 5_000,
+      pollIntervalMs: options.webhookPollIntervalMs ?? 1000,
+      onAttempt: (attempt) => {
+        metrics.webhookDelivery(attempt.outcome, attempt.latencyMs / 1000);
+        options.onWebhookAttempt?.(attempt);
+      },
+      onError: report,
+    });
+    // Delivered after commit: every commit of this process that wrote events wakes the dispatcher.
+    database.outboxCommits.on(() => webhooks.wake());
+    const webhookEndpoints = new WebhookEndpointService({
+      store: stores.webhooks,
+      secretBox,
+      clock,
+      allowInsecure: config.webhooksAllowInsecure,
+      wake: () => webhooks.wake(),
+    });
+    const keyExpiry = new KeyExpirySweep({ store: stores.apiKeys, clock, intervalMs: 60_000, onError: report });
     const csrf = new CsrfProtection({ masterKey, secure: new URL(config.issuer).protocol === 'https:' });
 
     return {
@@ -311,6 +352,9 @@ export async function createServices(config: Config, options: CreateServicesOpti
       apiKeys,
       clients,
       users,
+      webhookEndpoints,
+      webhooks,
+      keyExpiry,
       csrf,
       keyCache,
       rateLimiter,
@@ -339,6 +383,9 @@ export async function createServices(config: Config, options: CreateServicesOpti
         return checks;
       },
       async close() {
+        await keyExpiry.stop();
+        await webhooks.stop();
+        webhookSender.close();
         denylist.close();
         await signingKeys.close();
         await tracker?.settled();
@@ -386,6 +433,8 @@ export async function startServer(config: Config, options: CreateServicesOptions
     // Before the API port: a metrics port that cannot be bound stops the start before the API answers anything.
     if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(services.metrics, config.host, config.metricsPort);
     const address = await app.listen({ port: config.port, host: config.host });
+    services.webhooks.start();
+    services.keyExpiry.start();
     if (!config.issuerConfigured) {
       // GATEHOUSE_PORT=0: the issuer names the port actually listened on.
       const bound = app.server.address();

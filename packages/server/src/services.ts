@@ -1,4 +1,5 @@
 import type { ApiKeyService } from './core/api-keys/api-key-service.js';
+import type { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
 import type { KeyCache } from './core/cache/key-cache.js';
 import type { PrometheusMetrics } from './core/metrics/prometheus-metrics.js';
@@ -14,6 +15,8 @@ import type { RevocationFeed } from './core/revocation-feed.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { UserService } from './core/users/user-service.js';
 import type { SigningKeys } from './core/tokens/signing-keys.js';
+import type { WebhookDispatcher } from './core/webhooks/webhook-dispatcher.js';
+import type { WebhookEndpointService } from './core/webhooks/webhook-endpoint-service.js';
 import type { WriteBehind } from './core/write-behind.js';
 import type { WriteBehindLog } from './core/write-behind-log.js';
 import type { CsrfProtection } from './http/pages/csrf.js';
@@ -42,6 +45,12 @@ export interface Services {
   /** OAuth clients: management, and the cached lookup client authentication uses. */
   clients: ClientService;
   users: UserService;
+  /** Webhook endpoints, their delivery logs and manual retries. */
+  webhookEndpoints: WebhookEndpointService;
+  /** Delivers the webhook outbox; started by startServer, stopped (and flushed) by close(). */
+  webhooks: WebhookDispatcher;
+  /** Announces key expiries (key.expired) once each; started by startServer. */
+  keyExpiry: KeyExpirySweep;
   /** CSRF tokens for the login and consent forms. */
   csrf: CsrfProtection;
   keyCache: KeyCache;

@@ -8,7 +8,8 @@ import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { loggerOptions } from '../src/http/logger-options.js';
 import { tempDir } from './helpers/databases.js';
 import { authorizeThroughForms, basicAuth, FormBrowser, hiddenFields, pkcePair } from './helpers/oauth.js';
-import { api, killSpawned, spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { api, killSpawned, spawnServer, waitFor, type SpawnedServer } from './helpers/spawn-server.js';
+import { startReceiver } from './helpers/webhook-receiver.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 describe('log redaction', () => {
@@ -65,8 +66,7 @@ describe('request ids in the logs', () => {
  * credential, as it is and as base64, base64url, URL-encoded and hex text. The logs are also searched for
  * each credential's SHA-256 (what the database stores: it must not be in logs either).
  *
- * New kinds of credential join the session in CREDENTIAL_STEPS below (webhook signing secrets: create an
- * endpoint, `remember('webhook secret', secret)`, then send a delivery or rotate the secret).
+ * New kinds of credential join the session in CREDENTIAL_STEPS below.
  */
 interface Session {
   server: SpawnedServer;
@@ -239,7 +239,27 @@ const CREDENTIAL_STEPS: Array<[string, CredentialStep]> = [
       expect((await fetch(`${s.server.url}/oauth/userinfo`, { headers: { authorization: `Bearer ${forged}` } })).status).toBe(401);
     },
   ],
-  // Webhook signing secrets: add a step here once webhook endpoints exist (see the comment above Session).
+  [
+    'webhook signing secrets: created, used to sign deliveries, rotated (both signing during the grace period)',
+    async (s) => {
+      const receiver = await startReceiver();
+      try {
+        const endpoint = await call(s, 'POST', '/v1/webhook-endpoints', { url: receiver.url, events: ['key.created'] });
+        expect(endpoint.status).toBe(201);
+        s.remember('webhook secret', endpoint.body.secret);
+        expect((await call(s, 'POST', '/v1/keys', { name: 'webhook trigger 1' })).status).toBe(201);
+        await waitFor('the first delivery', async () => (receiver.received.length >= 1 ? true : undefined));
+        const rotated = await call(s, 'POST', `/v1/webhook-endpoints/${endpoint.body.id}/secret/rotate`, { gracePeriodSeconds: 3600 });
+        expect(rotated.status).toBe(200);
+        s.remember('rotated webhook secret', rotated.body.secret);
+        expect((await call(s, 'POST', '/v1/keys', { name: 'webhook trigger 2' })).status).toBe(201);
+        await waitFor('the second delivery', async () => (receiver.received.length >= 2 ? true : undefined));
+        expect(receiver.received[1]!.headers['webhook-signature']).toMatch(/^v1,\S+ v1,\S+$/);
+      } finally {
+        await receiver.close();
+      }
+    },
+  ],
 ];
 
 /** A credential as it may turn up in text: as it is, and as others would encode it. */
@@ -270,6 +290,8 @@ describe('no credential in the logs or the database file of a real server (a scr
         GATEHOUSE_BOOTSTRAP_ADMIN_KEY: rootKey,
         GATEHOUSE_MASTER_KEY: masterKey,
         GATEHOUSE_PASSWORD_HASH_COST: '14',
+        // Deliveries go to a loopback receiver over http.
+        GATEHOUSE_WEBHOOKS_ALLOW_INSECURE: 'true',
       },
     });
     const session: Session = {
@@ -318,7 +340,7 @@ describe('no credential in the logs or the database file of a real server (a scr
     expect(data.find((file) => file.name === 'gatehouse.db')!.bytes.length).toBeGreaterThan(0);
 
     const kinds = [...remembered.keys()];
-    for (const kind of ['api key', 'rotated api key', 'client secret', 'password', 'authorization code', 'refresh token', 'access token', 'cookie gh_session']) {
+    for (const kind of ['api key', 'rotated api key', 'webhook secret', 'client secret', 'password', 'authorization code', 'refresh token', 'access token', 'cookie gh_session']) {
       expect(kinds, 'the session covered every kind').toContain(kind);
     }
     const logs = stdout + stderr;

@@ -116,16 +116,16 @@ describe('GET /metrics (Prometheus text format)', () => {
 
   it('feeds the metrics defined for webhooks, blocks and alerts through services.metrics', async () => {
     const { metrics } = t.services;
-    metrics.webhookDelivery('success', 0.2);
-    metrics.webhookDelivery('failure', 3);
+    metrics.webhookDelivery('delivered', 0.2);
+    metrics.webhookDelivery('failed', 3);
     metrics.ipBlocked();
     metrics.blockedRequest();
     metrics.blockedRequest();
     metrics.alert('alert.brute_force');
     metrics.alert('Not A Type 203.0.113.9');
     const text = await scrape(t);
-    expect(sampleValue(text, 'gatehouse_webhook_deliveries_total', { outcome: 'success' })).toBe(1);
-    expect(sampleValue(text, 'gatehouse_webhook_deliveries_total', { outcome: 'failure' })).toBe(1);
+    expect(sampleValue(text, 'gatehouse_webhook_deliveries_total', { outcome: 'delivered' })).toBe(1);
+    expect(sampleValue(text, 'gatehouse_webhook_deliveries_total', { outcome: 'failed' })).toBe(1);
     expect(sampleValue(text, 'gatehouse_webhook_delivery_duration_seconds_count')).toBe(2);
     expect(sampleValue(text, 'gatehouse_webhook_delivery_duration_seconds_bucket', { le: '0.25' })).toBe(1);
     expect(sampleValue(text, 'gatehouse_ip_blocks_total')).toBe(1);

@@ -1,3 +1,4 @@
+import { endpointReceives } from '../src/core/webhooks/webhook-dispatcher.js';
 import { createHash, createHmac, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './helpers/env.js';
@@ -205,6 +206,30 @@ describe('OAuth attacks named by RFC 6749, 7636, 9700 and 8725', () => {
       expect((await refresh(second.refresh_token)).body.error).toBe('invalid_grant');
       expect(await introspect(first.access_token)).toStrictEqual({ active: false });
       expect(await introspect(second.access_token)).toStrictEqual({ active: false });
+    });
+
+    it('writes token.reuse_detected with the revocation of the grant, in one transaction, into the webhook outbox', async () => {
+      const endpoint = await t.api('POST', '/v1/webhook-endpoints', {
+        body: { url: 'https://hooks.example.com/in', events: ['token.reuse_detected', 'grant.revoked'] },
+      });
+      expect(endpoint.status).toBe(201);
+      const first = await tokens();
+      await refresh(first.refresh_token);
+      expect((await refresh(first.refresh_token)).body.error).toBe('invalid_grant');
+      // Written at once (no write-behind flush), beside the grant.revoked of the same transaction.
+      const [reuse] = await t.services.stores.audit.list({ type: 'token.reuse_detected', limit: 10 });
+      expect(reuse).toMatchObject({ reason: 'REFRESH_TOKEN_REUSE' });
+      // Fanned out (not delivered: no request leaves the machine) into deliveries for the endpoint.
+      await t.services.stores.webhooks.fanOut({
+        now: t.clock.now(),
+        limit: 100,
+        receives: endpointReceives,
+        newDeliveryId: () => `whd_${Math.random().toString(36).slice(2)}`,
+        retryWindowMs: 1000,
+      });
+      const deliveries = await t.services.stores.webhooks.listDeliveries({ endpointId: endpoint.body.id, limit: 100 });
+      expect(new Set(deliveries.map((d) => d.eventType))).toEqual(new Set(['grant.revoked', 'token.reuse_detected']));
+      expect(deliveries.map((d) => d.eventId)).toContain(reuse!.id);
     });
 
     it('ten concurrent refreshes of one token: one success, and never two live chains', async () => {

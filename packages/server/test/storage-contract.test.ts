@@ -8,6 +8,7 @@ import { grantStoreContract } from '../src/storage/contract/grant-store.contract
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
 import { userStoreContract } from '../src/storage/contract/user-store.contract.js';
 import { signingKeyStoreContract } from '../src/storage/contract/signing-key-store.contract.js';
+import { webhookStoreContract } from '../src/storage/contract/webhook-store.contract.js';
 import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
 import { openDatabase, type Database } from '../src/storage/sql/database.js';
 import { migrateToLatest } from '../src/storage/sql/migrate.js';
@@ -71,4 +72,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   signingKeyStoreContract(dialect, open);
   ipBlockStoreContract(dialect, open);
   credentialProfileStoreContract(dialect, open);
+  webhookStoreContract(dialect, open);
 });

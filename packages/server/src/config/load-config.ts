@@ -56,6 +56,16 @@ export interface Config {
   detection: DetectionConfig;
   /** A port of its own for GET /metrics, without authentication (0: any free port); unset: none. */
   metricsPort: number | undefined;
+  /** Webhooks may use http and reach any address (development and tests): turns the SSRF guard off. */
+  webhooksAllowInsecure: boolean;
+  /** Failed deliveries are retried for this long after their event. */
+  webhookRetryWindowSeconds: number;
+  /** An endpoint whose every attempt has failed for this long is disabled. */
+  webhookDisableAfterSeconds: number;
+  /** Each delivery request is abandoned after this long. */
+  webhookTimeoutSeconds: number;
+  /** Delivery requests under way at once, per process. */
+  webhookConcurrency: number;
 }
 
 export interface DetectionConfig {
@@ -115,6 +125,11 @@ export const CONFIG_FLAGS = {
   'detection-rate-spike-factor': { type: 'string', env: 'GATEHOUSE_DETECTION_RATE_SPIKE_FACTOR' },
   'login-delay-max': { type: 'string', env: 'GATEHOUSE_LOGIN_DELAY_MAX_MS' },
   'metrics-port': { type: 'string', env: 'GATEHOUSE_METRICS_PORT' },
+  'webhooks-allow-insecure': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_ALLOW_INSECURE' },
+  'webhooks-retry-window': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_RETRY_WINDOW_SECONDS' },
+  'webhooks-disable-after': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_DISABLE_AFTER_SECONDS' },
+  'webhooks-timeout': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_TIMEOUT_SECONDS' },
+  'webhooks-concurrency': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_CONCURRENCY' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -197,6 +212,20 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) {
     problems.push('GATEHOUSE_METRICS_PORT must differ from GATEHOUSE_PORT (leave it unset to serve GET /metrics on the API port only)');
   }
+  const allowInsecure = raw('webhooks-allow-insecure');
+  if (allowInsecure !== undefined && !/^(1|true|yes|on|0|false|no|off)$/i.test(allowInsecure)) {
+    problems.push('GATEHOUSE_WEBHOOKS_ALLOW_INSECURE must be true or false');
+  }
+  const webhookRetryWindowSeconds = parseInteger(raw('webhooks-retry-window') ?? '86400', 'GATEHOUSE_WEBHOOKS_RETRY_WINDOW_SECONDS', 0, 30 * 86_400, problems);
+  const webhookDisableAfterSeconds = parseInteger(
+    raw('webhooks-disable-after') ?? String(5 * 86_400),
+    'GATEHOUSE_WEBHOOKS_DISABLE_AFTER_SECONDS',
+    60,
+    365 * 86_400,
+    problems,
+  );
+  const webhookTimeoutSeconds = parseInteger(raw('webhooks-timeout') ?? '10', 'GATEHOUSE_WEBHOOKS_TIMEOUT_SECONDS', 1, 60, problems);
+  const webhookConcurrency = parseInteger(raw('webhooks-concurrency') ?? '50', 'GATEHOUSE_WEBHOOKS_CONCURRENCY', 1, 1000, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -225,6 +254,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     revocationStreamMaxConnections,
     detection,
     metricsPort,
+    webhooksAllowInsecure: allowInsecure !== undefined && /^(1|true|yes|on)$/i.test(allowInsecure),
+    webhookRetryWindowSeconds,
+    webhookDisableAfterSeconds,
+    webhookTimeoutSeconds,
+    webhookConcurrency,
   };
 }
 

@@ -85,6 +85,12 @@ export interface ApiKeyStore {
   rotate(input: RotateInput): Promise<RotateOutcome>;
   /** Revokes a key if it is not revoked yet; returns the key as it now is, and whether this call revoked it. */
   revoke(id: string, now: number, events: AuditEvent[]): Promise<{ key: ApiKeyRecord; changed: boolean } | undefined>;
+  /**
+   * Marks up to `limit` keys that expired by `now` (unrevoked then) and were not announced yet, and writes their
+   * key.expired events, atomically: each expiry is announced once, however many processes sweep at once.
+   * Returns how many it announced.
+   */
+  announceExpired(now: number, limit: number, eventFor: (key: ApiKeyRecord) => AuditEvent): Promise<number>;
   /** Write-behind of last-used times; never moves a time backwards. */
   touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void>;
 }
@@ -302,13 +308,15 @@ export interface GrantStore {
   findGrant(id: string): Promise<GrantRecord | undefined>;
   /**
    * Revokes grants (one by id, or every live one of a user or a client) and, in the same transaction, puts the
-   * unexpired access tokens issued from them on the denylist. Returns what it revoked and denied.
+   * unexpired access tokens issued from them on the denylist. `events` are written when something was revoked,
+   * `detections` (what caused it) always. Returns what it revoked and denied.
    */
   revokeGrants(
     filter: { grantId: string } | { userId: string } | { clientId: string },
     now: number,
     reason: string,
     events: AuditEvent[],
+    detections?: AuditEvent[],
   ): Promise<{ grantIds: string[]; deniedTokens: DeniedToken[] }>;
   /** Adds one access token to the denylist (idempotent). */
   denyToken(token: DeniedToken, now: number, events: AuditEvent[]): Promise<void>;
@@ -480,6 +488,187 @@ export interface CredentialProfileStore {
   hasNetwork(credentialId: string, network: string): Promise<boolean>;
 }
 
+export type WebhookScheme = 'standard' | 'stripe';
+
+/** A webhook endpoint. Its signing secrets are held only as master-key ciphertext (associated data = id). */
+export interface WebhookEndpointRecord {
+  id: string;
+  url: string;
+  /** Event types, `*`, or `<prefix>.*`. */
+  events: string[];
+  scheme: WebhookScheme;
+  /** Null: receives every tenant's events; otherwise only that tenant's. */
+  tenantId: string | null;
+  description: string | null;
+  sealedSecret: string;
+  /** The secret replaced by the last rotation: deliveries are signed with it too until it expires. */
+  sealedPreviousSecret: string | null;
+  previousSecretExpiresAt: number | null;
+  disabledAt: number | null;
+  /** manual | failing | gone */
+  disabledReason: string | null;
+  /** The first failed attempt since the last success; null while healthy. */
+  failingSince: number | null;
+  /** Incremented by every change an admin makes, and by a disable; updates are conditional on it. */
+  version: number;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type WebhookEndpointPatch = Partial<
+  Pick<
+    WebhookEndpointRecord,
+    | 'url'
+    | 'events'
+    | 'scheme'
+    | 'description'
+    | 'sealedSecret'
+    | 'sealedPreviousSecret'
+    | 'previousSecretExpiresAt'
+    | 'disabledAt'
+    | 'disabledReason'
+    | 'failingSince'
+  >
+>;
+
+export type WebhookDeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDeliveryRecord {
+  id: string;
+  endpointId: string;
+  eventId: string;
+  eventType: string;
+  status: WebhookDeliveryStatus;
+  /** Attempts made so far. */
+  attempts: number;
+  nextAttemptAt: number;
+  /** No automatic retry is scheduled after this time. */
+  deadlineAt: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deliveredAt: number | null;
+}
+
+export type WebhookAttemptOutcome = 'success' | 'failure';
+
+export interface WebhookAttemptRecord {
+  deliveryId: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  attemptedAt: number;
+  outcome: WebhookAttemptOutcome;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+/** A delivery this process holds the lease of, with the exact body to send. */
+export interface ClaimedDelivery {
+  delivery: WebhookDeliveryRecord;
+  payload: string;
+}
+
+/** What came of one claimed delivery, written by completeAttempts. */
+export interface AttemptResult {
+  deliveryId: string;
+  endpointId: string;
+  /** Null when nothing was sent (the endpoint was disabled or deleted meanwhile). */
+  attempt: WebhookAttemptRecord | null;
+  status: WebhookDeliveryStatus;
+  nextAttemptAt: number;
+  /** What the attempt says of the endpoint: it answered, it failed, or it is gone for good (410). */
+  endpointHealth: 'healthy' | 'failing' | 'gone' | 'unknown';
+}
+
+export interface CompleteAttemptsInput {
+  results: readonly AttemptResult[];
+  /** The claim's lease owner: results of a lease lost meanwhile are dropped. */
+  leaseOwner: string;
+  now: number;
+  /** An endpoint failing since this time or earlier is disabled. */
+  failingSinceLimit: number;
+  /** The webhook_endpoint.disabled event of an endpoint disabled here, written in the same transaction. */
+  disabledEvent(endpoint: WebhookEndpointRecord, reason: 'failing' | 'gone'): AuditEvent;
+  /** Also claims (as claimDue, for the same owner, at `now`) up to `limit` due deliveries, in the same transaction. */
+  claim?: { limit: number; leaseUntil: number };
+}
+
+export interface FanOutInput {
+  now: number;
+  limit: number;
+  /** Whether an endpoint receives an event (filters and tenant). */
+  receives(endpoint: Pick<WebhookEndpointRecord, 'events' | 'tenantId'>, event: { type: string; tenantId: string | null }): boolean;
+  newDeliveryId(): string;
+  /** Retries stop this long after the event. */
+  retryWindowMs: number;
+}
+
+export interface WebhookDeliveryListQuery {
+  endpointId: string;
+  status?: WebhookDeliveryStatus;
+  limit: number;
+  after?: PageCursor;
+}
+
+export type WriteOutcome<T> = { ok: true; value: T } | { ok: false; reason: 'not_found' | 'conflict' };
+
+export interface WebhookStore {
+  /** Inserts an endpoint and its audit events atomically. */
+  insertEndpoint(endpoint: WebhookEndpointRecord, events: AuditEvent[]): Promise<void>;
+  findEndpoint(id: string): Promise<WebhookEndpointRecord | undefined>;
+  findEndpoints(ids: readonly string[]): Promise<WebhookEndpointRecord[]>;
+  /** Newest first; at most `limit` after the cursor. */
+  listEndpoints(query: { tenantId?: string; limit: number; after?: PageCursor }): Promise<WebhookEndpointRecord[]>;
+  /**
+   * Applies a patch to an endpoint still at `expectedVersion`, bumping the version. An endpoint disabled by the
+   * patch has its pending deliveries (those not being attempted) failed in the same transaction.
+   */
+  updateEndpoint(
+    id: string,
+    expectedVersion: number,
+    patch: WebhookEndpointPatch,
+    now: number,
+    events: AuditEvent[],
+  ): Promise<WriteOutcome<WebhookEndpointRecord>>;
+  /** Deletes an endpoint with its deliveries and their attempts; false when there was none. */
+  deleteEndpoint(id: string, events: AuditEvent[]): Promise<boolean>;
+  /**
+   * Creates the deliveries of outbox events not fanned out yet (oldest first, at most `limit` events), for every
+   * enabled endpoint that receives them and existed when the event happened, and marks the events fanned out:
+   * one transaction, safe when several processes do it at once. Returns how many events it fanned out.
+   */
+  fanOut(input: FanOutInput): Promise<number>;
+  /**
+   * Leases up to `limit` pending deliveries due at `now` (and not leased by anyone else) to `leaseOwner` until
+   * `leaseUntil`, oldest due first. Of processes claiming at once, each delivery goes to one.
+   */
+  claimDue(now: number, leaseOwner: string, leaseUntil: number, limit: number): Promise<ClaimedDelivery[]>;
+  /**
+   * Writes attempts and the resulting delivery states (only for deliveries `leaseOwner` still holds), updates
+   * each endpoint's failing-since time, disables endpoints that answered 410 or have failed since
+   * `failingSinceLimit` (with their event), and fails the pending deliveries of disabled endpoints: one transaction.
+   * Returns what it claimed (see `claim`).
+   */
+  completeAttempts(input: CompleteAttemptsInput): Promise<ClaimedDelivery[]>;
+  findDelivery(id: string): Promise<WebhookDeliveryRecord | undefined>;
+  /** Newest first. */
+  listDeliveries(query: WebhookDeliveryListQuery): Promise<WebhookDeliveryRecord[]>;
+  /** The attempts of these deliveries, oldest first. */
+  listAttempts(deliveryIds: readonly string[]): Promise<WebhookAttemptRecord[]>;
+  /**
+   * Makes a delivery due at `now` for one attempt (no automatic retry after it), unless an attempt is under way.
+   */
+  requeueDelivery(
+    id: string,
+    endpointId: string,
+    now: number,
+    events: AuditEvent[],
+  ): Promise<{ ok: true; delivery: WebhookDeliveryRecord } | { ok: false; reason: 'not_found' | 'in_flight' }>;
+}
+
 export interface Stores {
   apiKeys: ApiKeyStore;
   audit: AuditStore;
@@ -492,4 +681,5 @@ export interface Stores {
   signingKeys: SigningKeyStore;
   ipBlocks: IpBlockStore;
   credentialProfiles: CredentialProfileStore;
+  webhooks: WebhookStore;
 }

@@ -90,7 +90,7 @@ export class ApiKeyService {
       createdBy: actor.keyId,
       anomalyAction: input.anomalyAction ?? 'notify',
     };
-    await this.deps.store.insert(record, [this.#lifecycleEvent(actor, 'key.created', record)]);
+    await this.deps.store.insert(record, [this.#lifecycleEvent(actor, 'key.created', record, { scopes, environment })]);
     return { record, key };
   }
 
@@ -153,7 +153,7 @@ export class ApiKeyService {
     const oldExpiresAt = Math.min(old.expiresAt ?? Infinity, now + gracePeriodSeconds * 1000);
     const events = [
       this.#lifecycleEvent(actor, 'key.rotated', old, { successorId: successor.id, gracePeriodSeconds }),
-      this.#lifecycleEvent(actor, 'key.created', successor, { rotatedFromId: old.id }),
+      this.#lifecycleEvent(actor, 'key.created', successor, { scopes: successor.scopes, environment: successor.environment, rotatedFromId: old.id }),
     ];
     const outcome = await this.deps.store.rotate({
       oldId: old.id,

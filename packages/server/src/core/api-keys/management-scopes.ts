@@ -19,6 +19,8 @@ export const MANAGEMENT_SCOPES = [
   'blocks:read',
   'blocks:write',
   'metrics:read',
+  'webhooks:read',
+  'webhooks:write',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 

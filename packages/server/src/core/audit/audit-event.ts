@@ -32,6 +32,13 @@ export const AUDIT_EVENT_TYPES = [
   'alert.brute_force',
   'alert.key_anomaly',
   'alert.key_leaked',
+  'key.expired',
+  'webhook_endpoint.created',
+  'webhook_endpoint.updated',
+  'webhook_endpoint.deleted',
+  'webhook_endpoint.secret_rotated',
+  'webhook_endpoint.disabled',
+  'webhook_delivery.retried',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -31,7 +31,8 @@ export type FailureReason =
 /** Which rate limit said no: a verified key's own limit, or the management API's per-admin-key limit. */
 export type RateLimitKind = 'api_key' | 'management';
 
-export type WebhookDeliveryOutcome = 'success' | 'failure';
+/** How a webhook delivery attempt ended: a 2xx, any other answer or no answer, or 410 Gone (endpoint disabled). */
+export type WebhookDeliveryOutcome = 'delivered' | 'failed' | 'gone';
 
 export interface Metrics {
   authentication(method: AuthenticationMethod, outcome: 'success' | 'failure', reason?: FailureReason): void;

@@ -30,6 +30,14 @@ import { registerListUsers } from './users/list-users.js';
 import { registerJwks } from './signing-keys/jwks.js';
 import { registerListSigningKeys } from './signing-keys/list-signing-keys.js';
 import { registerRotateSigningKey } from './signing-keys/rotate-signing-key.js';
+import { registerCreateWebhookEndpoint } from './webhook-endpoints/create-webhook-endpoint.js';
+import { registerDeleteWebhookEndpoint } from './webhook-endpoints/delete-webhook-endpoint.js';
+import { registerGetWebhookEndpoint } from './webhook-endpoints/get-webhook-endpoint.js';
+import { registerListWebhookDeliveries } from './webhook-endpoints/list-webhook-deliveries.js';
+import { registerListWebhookEndpoints } from './webhook-endpoints/list-webhook-endpoints.js';
+import { registerRetryWebhookDelivery } from './webhook-endpoints/retry-webhook-delivery.js';
+import { registerRotateWebhookSecret } from './webhook-endpoints/rotate-webhook-secret.js';
+import { registerUpdateWebhookEndpoint } from './webhook-endpoints/update-webhook-endpoint.js';
 
 /** Every endpoint, registered in one place. */
 export function registerRoutes(app: App, services: Services): void {
@@ -57,6 +65,14 @@ export function registerRoutes(app: App, services: Services): void {
   registerJwks(app, services);
   registerListSigningKeys(app, services);
   registerRotateSigningKey(app, services);
+  registerCreateWebhookEndpoint(app, services);
+  registerListWebhookEndpoints(app, services);
+  registerGetWebhookEndpoint(app, services);
+  registerUpdateWebhookEndpoint(app, services);
+  registerDeleteWebhookEndpoint(app, services);
+  registerRotateWebhookSecret(app, services);
+  registerListWebhookDeliveries(app, services);
+  registerRetryWebhookDelivery(app, services);
   registerRevokeUserGrants(app, services);
   registerRevokeClientGrants(app, services);
   registerListBlocks(app, services);

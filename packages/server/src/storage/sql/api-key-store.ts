@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateInput, RotateOutcome } from '../stores.js';
 import { apiKeyToRow, rowToApiKey } from './rows.js';
@@ -143,6 +143,28 @@ export class SqlApiKeyStore implements ApiKeyStore {
       }
       const row = await trx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
       return row && { key: rowToApiKey(row), changed: false };
+    });
+  }
+
+  async announceExpired(now: number, limit: number, eventFor: (key: ApiKeyRecord) => AuditEvent): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const unannounced = (eb: ExpressionBuilder<Schema, 'api_keys'>) =>
+        eb.and([
+          eb('expiry_announced_at', 'is', null),
+          eb('expires_at', 'is not', null),
+          eb('expires_at', '<=', now),
+          eb.or([eb('revoked_at', 'is', null), eb('revoked_at', '>', eb.ref('expires_at'))]),
+        ]);
+      // The condition is checked again on each row updated: of two concurrent sweeps, one announces each key.
+      const rows = await trx
+        .updateTable('api_keys')
+        .set({ expiry_announced_at: now })
+        .where('id', 'in', (eb) => eb.selectFrom('api_keys').select('id').where(unannounced).limit(limit))
+        .where(unannounced)
+        .returningAll()
+        .execute();
+      await insertAuditEvents(trx, rows.map((row) => eventFor(rowToApiKey(row))));
+      return rows.length;
     });
   }
 

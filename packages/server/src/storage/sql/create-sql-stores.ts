@@ -11,6 +11,7 @@ import { SqlMetaStore } from './meta-store.js';
 import { SqlSessionStore } from './session-store.js';
 import { SqlUserStore } from './user-store.js';
 import { SqlSigningKeyStore } from './signing-key-store.js';
+import { SqlWebhookStore } from './webhook-store.js';
 
 export function createSqlStores(database: Database): Stores {
   return {
@@ -25,5 +26,6 @@ export function createSqlStores(database: Database): Stores {
     signingKeys: new SqlSigningKeyStore(database),
     ipBlocks: new SqlIpBlockStore(database.db),
     credentialProfiles: new SqlCredentialProfileStore(database.db),
+    webhooks: new SqlWebhookStore(database),
   };
 }

@@ -5,6 +5,7 @@ import { Kysely, PostgresDialect, PostgresIntrospector, SqliteDialect, sql, type
 import pg from 'pg';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { Schema } from './schema.js';
+import { OutboxSignal, signalOutboxCommits } from './outbox-signal.js';
 import { SqliteBackgroundWriter } from './sqlite-background-writer.js';
 
 export type DialectName = 'sqlite' | 'postgres';
@@ -15,6 +16,8 @@ export interface Database {
   readonly dialect: DialectName;
   /** SQLite only: writes the write-behind batches off the event loop. */
   readonly backgroundWriter?: SqliteBackgroundWriter;
+  /** Emits after each commit (by this process) that wrote webhook events to the outbox. */
+  readonly outboxCommits: OutboxSignal;
   /** Resolves when the database answers; rejects with StorageUnavailableError otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -45,12 +48,14 @@ function openSqlite(file: string, dataDir: string): Database {
   sqlite.pragma('synchronous = FULL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  const db = new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const outboxCommits = new OutboxSignal();
+  const db = new Kysely<Schema>({ dialect: signalOutboxCommits(new SqliteDialect({ database: sqlite }), outboxCommits) });
   const backgroundWriter = new SqliteBackgroundWriter(file);
   return {
     db,
     dialect: 'sqlite',
     backgroundWriter,
+    outboxCommits,
     async ping() {
       try {
         sqlite.prepare('select 1').get();
@@ -111,10 +116,12 @@ function openPostgres(url: string, schema: string | undefined): Database {
   // error and is answered as a 503; an idle client is dropped from the pool and replaced on next use.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  const db = new Kysely<Schema>({ dialect: new CurrentSchemaPostgresDialect({ pool }) });
+  const outboxCommits = new OutboxSignal();
+  const db = new Kysely<Schema>({ dialect: signalOutboxCommits(new CurrentSchemaPostgresDialect({ pool }), outboxCommits) });
   return {
     db,
     dialect: 'postgres',
+    outboxCommits,
     async ping() {
       try {
         await sql`select 1`.execute(db);

@@ -226,8 +226,10 @@ export class SqlGrantStore implements GrantStore {
     now: number,
     reason: string,
     events: AuditEvent[],
+    detections: AuditEvent[] = [],
   ): Promise<{ grantIds: string[]; deniedTokens: DeniedToken[] }> {
     return this.db.transaction().execute(async (trx) => {
+      await insertAuditEvents(trx, detections);
       let update = trx
         .updateTable('oauth_grants')
         .set({ revoked_at: now, revoked_reason: reason })

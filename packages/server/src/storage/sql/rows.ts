@@ -1,7 +1,24 @@
 import type { ApiKeyEnvironment } from '@gatehouse/sdk';
 import type { AuditEvent, AuditEventType } from '../../core/audit/audit-event.js';
-import type { ApiKeyRecord, UserRecord } from '../stores.js';
-import type { ApiKeysTable, AuditEventsTable, UsersTable } from './schema.js';
+import type {
+  ApiKeyRecord,
+  UserRecord,
+  WebhookAttemptOutcome,
+  WebhookAttemptRecord,
+  WebhookDeliveryRecord,
+  WebhookDeliveryStatus,
+  WebhookEndpointPatch,
+  WebhookEndpointRecord,
+  WebhookScheme,
+} from '../stores.js';
+import type {
+  ApiKeysTable,
+  AuditEventsTable,
+  UsersTable,
+  WebhookAttemptsTable,
+  WebhookDeliveriesTable,
+  WebhookEndpointsTable,
+} from './schema.js';
 
 /** Conversions between records and rows, in one place for both dialects. */
 
@@ -154,5 +171,105 @@ export function rowToUser(row: UsersTable): UserRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
+  };
+}
+
+export function webhookEndpointToRow(endpoint: WebhookEndpointRecord): WebhookEndpointsTable {
+  return {
+    id: endpoint.id,
+    url: endpoint.url,
+    events: JSON.stringify(endpoint.events),
+    scheme: endpoint.scheme,
+    tenant_id: endpoint.tenantId,
+    description: endpoint.description,
+    secret: endpoint.sealedSecret,
+    previous_secret: endpoint.sealedPreviousSecret,
+    previous_secret_expires_at: endpoint.previousSecretExpiresAt,
+    disabled_at: endpoint.disabledAt,
+    disabled_reason: endpoint.disabledReason,
+    failing_since: endpoint.failingSince,
+    version: endpoint.version,
+    created_by: endpoint.createdBy,
+    created_at: endpoint.createdAt,
+    updated_at: endpoint.updatedAt,
+  };
+}
+
+/** The columns a patch changes (only the fields it has). */
+export function webhookEndpointPatchToRow(patch: WebhookEndpointPatch): Partial<WebhookEndpointsTable> {
+  const row: Partial<WebhookEndpointsTable> = {};
+  if (patch.url !== undefined) row.url = patch.url;
+  if (patch.events !== undefined) row.events = JSON.stringify(patch.events);
+  if (patch.scheme !== undefined) row.scheme = patch.scheme;
+  if (patch.description !== undefined) row.description = patch.description;
+  if (patch.sealedSecret !== undefined) row.secret = patch.sealedSecret;
+  if (patch.sealedPreviousSecret !== undefined) row.previous_secret = patch.sealedPreviousSecret;
+  if (patch.previousSecretExpiresAt !== undefined) row.previous_secret_expires_at = patch.previousSecretExpiresAt;
+  if (patch.disabledAt !== undefined) row.disabled_at = patch.disabledAt;
+  if (patch.disabledReason !== undefined) row.disabled_reason = patch.disabledReason;
+  if (patch.failingSince !== undefined) row.failing_since = patch.failingSince;
+  return row;
+}
+
+export function rowToWebhookEndpoint(row: WebhookEndpointsTable): WebhookEndpointRecord {
+  return {
+    id: row.id,
+    url: row.url,
+    events: JSON.parse(row.events) as string[],
+    scheme: row.scheme as WebhookScheme,
+    tenantId: row.tenant_id,
+    description: row.description,
+    sealedSecret: row.secret,
+    sealedPreviousSecret: row.previous_secret,
+    previousSecretExpiresAt: row.previous_secret_expires_at,
+    disabledAt: row.disabled_at,
+    disabledReason: row.disabled_reason,
+    failingSince: row.failing_since,
+    version: row.version,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function rowToWebhookDelivery(row: WebhookDeliveriesTable): WebhookDeliveryRecord {
+  return {
+    id: row.id,
+    endpointId: row.endpoint_id,
+    eventId: row.event_id,
+    eventType: row.event_type,
+    status: row.status as WebhookDeliveryStatus,
+    attempts: row.attempts,
+    nextAttemptAt: row.next_attempt_at,
+    deadlineAt: row.deadline_at,
+    lastStatusCode: row.last_status_code,
+    lastError: row.last_error,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    deliveredAt: row.delivered_at,
+  };
+}
+
+export function webhookAttemptToRow(attempt: WebhookAttemptRecord): WebhookAttemptsTable {
+  return {
+    delivery_id: attempt.deliveryId,
+    attempt: attempt.attempt,
+    attempted_at: attempt.attemptedAt,
+    outcome: attempt.outcome,
+    status_code: attempt.statusCode,
+    latency_ms: attempt.latencyMs,
+    error: attempt.error,
+  };
+}
+
+export function rowToWebhookAttempt(row: WebhookAttemptsTable): WebhookAttemptRecord {
+  return {
+    deliveryId: row.delivery_id,
+    attempt: row.attempt,
+    attemptedAt: row.attempted_at,
+    outcome: row.outcome as WebhookAttemptOutcome,
+    statusCode: row.status_code,
+    latencyMs: row.latency_ms,
+    error: row.error,
   };
 }

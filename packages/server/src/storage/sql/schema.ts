@@ -19,6 +19,8 @@ export interface ApiKeysTable {
   rotated_to_id: string | null;
   created_by: string | null;
   anomaly_action: string; // 'notify' | 'revoke'
+  /** When the key.expired event was written (the key-expiry sweep announces each expiry once). */
+  expiry_announced_at?: number | null;
 }
 
 export interface AuditEventsTable {
@@ -177,6 +179,62 @@ export interface CredentialNetworksTable {
   first_seen_at: number;
 }
 
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  events: string; // JSON array
+  scheme: string;
+  tenant_id: string | null;
+  description: string | null;
+  secret: string; // SecretBox ciphertext, associated data = id
+  previous_secret: string | null;
+  previous_secret_expires_at: number | null;
+  disabled_at: number | null;
+  disabled_reason: string | null;
+  failing_since: number | null;
+  version: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface WebhookEventsTable {
+  id: string;
+  type: string;
+  tenant_id: string | null;
+  created_at: number;
+  payload: string; // JSON, sent byte for byte
+  fanned_out_at: number | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  status: string;
+  attempts: number;
+  next_attempt_at: number;
+  deadline_at: number;
+  lease_owner: string | null;
+  lease_until: number | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: number;
+  updated_at: number;
+  delivered_at: number | null;
+}
+
+export interface WebhookAttemptsTable {
+  delivery_id: string;
+  attempt: number;
+  attempted_at: number;
+  outcome: string;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
@@ -194,4 +252,8 @@ export interface Schema {
   ip_blocks: IpBlocksTable;
   credential_profiles: CredentialProfilesTable;
   credential_networks: CredentialNetworksTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_events: WebhookEventsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

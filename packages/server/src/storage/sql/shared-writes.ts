@@ -1,12 +1,39 @@
 import type { ExpressionBuilder, Transaction } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
+import { toWebhookEvent } from '../../core/webhooks/webhook-events.js';
 import type { PageCursor } from '../stores.js';
 import { auditEventToRow } from './rows.js';
 import type { Schema } from './schema.js';
 
-/** Writes lifecycle audit events inside the transaction of the change they describe. */
+/**
+ * Writes lifecycle audit events inside the transaction of the change they describe, and the webhook events among
+ * them to the outbox (the transactional outbox: committed with the change, or not at all). An event already
+ * written (same id) is skipped, so a deterministic id makes an event idempotent.
+ */
 export async function insertAuditEvents(trx: Transaction<Schema>, events: readonly AuditEvent[]): Promise<void> {
-  if (events.length > 0) await trx.insertInto('audit_events').values(events.map(auditEventToRow)).execute();
+  if (events.length === 0) return;
+  await trx
+    .insertInto('audit_events')
+    .values(events.map(auditEventToRow))
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
+  const outbox = [];
+  for (const event of events) {
+    const webhook = toWebhookEvent(event);
+    if (webhook) {
+      outbox.push({
+        id: webhook.id,
+        type: webhook.type,
+        tenant_id: event.tenantId,
+        created_at: event.occurredAt,
+        payload: JSON.stringify(webhook),
+        fanned_out_at: null,
+      });
+    }
+  }
+  if (outbox.length > 0) {
+    await trx.insertInto('webhook_events').values(outbox).onConflict((oc) => oc.column('id').doNothing()).execute();
+  }
 }
 
 /** Keyset pagination, newest first: the rows strictly after `after` in (created_at desc, id desc) order. */

@@ -97,9 +97,12 @@ export const authorizationCodeGrant: GrantHandler = {
     }
     return response;
 
+    /** Written with the revocation of the grant issued from the code (one transaction). */
     async function replayed(grantId: string | null): Promise<void> {
-      deps.audit({ type: 'token.reuse_detected', outcome: 'failure', reason: 'CODE_REPLAY', details: { clientId: client.id, grantId } }, origin);
-      if (grantId) await revokeGrants(deps, { grantId }, 'authorization code replayed', origin);
+      const input = { type: 'token.reuse_detected', outcome: 'failure', reason: 'CODE_REPLAY', tenantId: client.tenantId, details: { clientId: client.id, grantId } } as const;
+      // A redeemed code always names its grant; without one there is nothing to revoke, and only the audit log hears of it.
+      if (!grantId) return deps.audit(input, origin);
+      await revokeGrants(deps, { grantId }, 'authorization code replayed', origin, null, createAuditEvent(deps.clock.now(), input, origin));
     }
   },
 };

@@ -83,12 +83,14 @@ export const refreshTokenGrant: GrantHandler = {
     }
     return response;
 
+    /** Written with the revocation of the grant (one transaction): a webhook event, never lost or invented. */
     async function reused(grantId: string): Promise<void> {
-      deps.audit(
+      const detection = createAuditEvent(
+        deps.clock.now(),
         { type: 'token.reuse_detected', outcome: 'failure', reason: 'REFRESH_TOKEN_REUSE', tenantId: grant.tenantId, details: { clientId: client.id, grantId } },
         origin,
       );
-      await revokeGrants(deps, { grantId }, 'refresh token reused', origin);
+      await revokeGrants(deps, { grantId }, 'refresh token reused', origin, null, detection);
     }
   },
 };
