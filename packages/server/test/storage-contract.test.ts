@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { apiKeyStoreContract } from '../src/storage/contract/api-key-store.contract.js';
 import { auditStoreContract } from '../src/storage/contract/audit-store.contract.js';
+import { certificateStoreContract } from '../src/storage/contract/certificate-store.contract.js';
 import { clientStoreContract } from '../src/storage/contract/client-store.contract.js';
 import { grantStoreContract } from '../src/storage/contract/grant-store.contract.js';
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
@@ -67,4 +68,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   clientStoreContract(dialect, open);
   userStoreContract(dialect, open);
   signingKeyStoreContract(dialect, open);
+  certificateStoreContract(dialect, open);
 });

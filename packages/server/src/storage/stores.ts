@@ -431,6 +431,96 @@ export interface SigningKeyStore {
   list(): Promise<SigningKeyRecord[]>;
 }
 
+/** A certificate authority of the built-in CA. Its private key is only ever held here as master-key ciphertext. */
+export interface CertificateAuthorityRecord {
+  /** `ca_...` */
+  id: string;
+  certificatePem: string;
+  /** SecretBox ciphertext of the PKCS#8 DER private key, sealed with associated data = id. */
+  sealedPrivateKey: string;
+  createdAt: number;
+  /** The root certificate's own end of validity. */
+  notAfter: number;
+  /** Stops issuing at this time (set when a successor is created). */
+  retiredAt: number | null;
+  /** Trusted and published until this time (retirement + the longest certificate lifetime). */
+  trustedUntil: number | null;
+}
+
+/** A client certificate the CA issued. Gatehouse never stores a certificate's private key. */
+export interface IssuedCertificateRecord {
+  /** `crt_...` */
+  id: string;
+  /** Lowercase hex, unique. */
+  serialNumber: string;
+  authorityId: string;
+  /** The subject's common name: the client id or the service name. */
+  commonName: string;
+  clientId: string | null;
+  service: string | null;
+  /** The SPIFFE-style SAN URI. */
+  sanUri: string;
+  /** RFC 8705 x5t#S256 of the certificate. */
+  thumbprint: string;
+  certificatePem: string;
+  notBefore: number;
+  notAfter: number;
+  /** Whether Gatehouse generated the key pair (and returned the private key once) rather than signing a CSR. */
+  keyGenerated: boolean;
+  tenantId: string | null;
+  /** The admin key that asked for it, or null when a certificate renewed itself. */
+  createdBy: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
+export type IssuedCertificateStatus = 'active' | 'expired' | 'revoked';
+
+export interface IssuedCertificateListQuery {
+  tenantId?: string;
+  clientId?: string;
+  status?: IssuedCertificateStatus;
+  /** Needed to tell active from expired. */
+  now: number;
+  limit: number;
+  after?: PageCursor;
+}
+
+export interface RevokedCertificate {
+  serialNumber: string;
+  authorityId: string;
+  revokedAt: number;
+}
+
+export interface CertificateStore {
+  /**
+   * Inserts the first authority only if none was ever created, atomically (safe when several processes start at
+   * once on one database). Returns whether this call inserted it.
+   */
+  insertInitialAuthority(authority: CertificateAuthorityRecord, events: AuditEvent[]): Promise<boolean>;
+  /**
+   * Atomically, serialized with every other rotation: inserts the new authority and retires every other one not
+   * retired yet at `authority.createdAt`, trusted until `previousTrustedUntil`. Returns the ids it retired.
+   */
+  rotateAuthority(authority: CertificateAuthorityRecord, previousTrustedUntil: number, events: AuditEvent[]): Promise<string[]>;
+  /** Every authority, oldest first. */
+  listAuthorities(): Promise<CertificateAuthorityRecord[]>;
+  insertCertificate(certificate: IssuedCertificateRecord, events: AuditEvent[]): Promise<void>;
+  findCertificate(serialNumber: string): Promise<IssuedCertificateRecord | undefined>;
+  /** Newest first; at most `limit` after the cursor. */
+  listCertificates(query: IssuedCertificateListQuery): Promise<IssuedCertificateRecord[]>;
+  /** Revokes a certificate if it is not revoked yet; the certificate as it now is, and whether this call revoked it. */
+  revokeCertificate(
+    serialNumber: string,
+    now: number,
+    reason: string | null,
+    events: AuditEvent[],
+  ): Promise<{ certificate: IssuedCertificateRecord; changed: boolean } | undefined>;
+  /** Revoked certificates that have not expired at `now` (what the CRLs and the TLS listener need). */
+  listRevoked(now: number): Promise<RevokedCertificate[]>;
+}
+
 export interface Stores {
   apiKeys: ApiKeyStore;
   audit: AuditStore;
@@ -441,4 +531,5 @@ export interface Stores {
   clients: ClientStore;
   users: UserStore;
   signingKeys: SigningKeyStore;
+  certificates: CertificateStore;
 }

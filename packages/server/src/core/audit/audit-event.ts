@@ -26,6 +26,11 @@ export const AUDIT_EVENT_TYPES = [
   'oauth.revocation',
   'grant.revoked',
   'token.reuse_detected',
+  'ca.created',
+  'ca.rotated',
+  'certificate.issued',
+  'certificate.revoked',
+  'mtls.certificate_refused',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -1,6 +1,7 @@
 import type { Stores } from '../stores.js';
 import { SqlApiKeyStore } from './api-key-store.js';
 import { SqlAuditStore } from './audit-store.js';
+import { SqlCertificateStore } from './certificate-store.js';
 import { SqlClientStore } from './client-store.js';
 import type { Database } from './database.js';
 import { SqlConsentStore } from './consent-store.js';
@@ -21,5 +22,6 @@ export function createSqlStores(database: Database): Stores {
     clients: new SqlClientStore(database),
     users: new SqlUserStore(database.db),
     signingKeys: new SqlSigningKeyStore(database),
+    certificates: new SqlCertificateStore(database),
   };
 }

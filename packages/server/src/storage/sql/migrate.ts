@@ -5,6 +5,7 @@ import * as signingKeys from './migrations/2026-11-23-0001-signing-keys.js';
 import * as oauthClients from './migrations/2026-11-23-0002-oauth-clients.js';
 import * as users from './migrations/2026-11-23-0003-users.js';
 import * as oauthGrants from './migrations/2026-11-23-0004-oauth-grants.js';
+import * as certificateAuthority from './migrations/2026-11-24-0501-certificate-authority.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-0002-oauth-clients': oauthClients,
   '2026-11-23-0003-users': users,
   '2026-11-23-0004-oauth-grants': oauthGrants,
+  '2026-11-24-0501-certificate-authority': certificateAuthority,
 };
 
 /**

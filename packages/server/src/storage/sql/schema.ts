@@ -155,6 +155,36 @@ export interface SigningKeysTable {
   publish_until: number | null;
 }
 
+export interface CertificateAuthoritiesTable {
+  id: string;
+  certificate_pem: string;
+  private_key: string; // SecretBox ciphertext, associated data = id
+  created_at: number;
+  not_after: number;
+  retired_at: number | null;
+  trusted_until: number | null;
+}
+
+export interface IssuedCertificatesTable {
+  id: string;
+  serial_number: string;
+  authority_id: string;
+  common_name: string;
+  client_id: string | null;
+  service: string | null;
+  san_uri: string;
+  thumbprint: string;
+  certificate_pem: string;
+  not_before: number;
+  not_after: number;
+  key_generated: number; // 0 or 1
+  tenant_id: string | null;
+  created_by: string | null;
+  created_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
@@ -169,4 +199,6 @@ export interface Schema {
   oauth_clients: OAuthClientsTable;
   users: UsersTable;
   signing_keys: SigningKeysTable;
+  certificate_authorities: CertificateAuthoritiesTable;
+  issued_certificates: IssuedCertificatesTable;
 }
