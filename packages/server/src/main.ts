@@ -2,6 +2,8 @@ import { Redis } from 'ioredis';
 import { ApiKeyService } from './core/api-keys/api-key-service.js';
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
+import { CertificateAuthority } from './core/ca/certificate-authority.js';
+import { defaultTrustDomain } from './core/ca/certificate-identity.js';
 import { KeyCache } from './core/cache/key-cache.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { checkMasterKey } from './core/crypto/check-master-key.js';
@@ -26,6 +28,7 @@ import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config
 import { resolveMasterKey } from './config/master-key.js';
 import { buildApp, closeUnusedConnections, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
+import { startTlsListener, type TlsListener } from './http/tls-listener.js';
 import { CsrfProtection } from './http/pages/csrf.js';
 import type { Services } from './services.js';
 import type { OAuthClientRecord } from './storage/stores.js';
@@ -168,6 +171,22 @@ export async function createServices(config: Config, options: CreateServicesOpti
       throw error;
     });
 
+    const ca = await CertificateAuthority.open({
+      store: stores.certificates,
+      secretBox,
+      clock,
+      pubsub: bus,
+      trustDomain: () => config.mtlsTrustDomain ?? defaultTrustDomain(config.issuer),
+      crlBaseUrl: () => `${config.issuer}/ca/crl`,
+      maxLifetimeSeconds: config.certificateMaxLifetimeSeconds,
+      onError: report,
+    }).catch(async (error: unknown) => {
+      await signingKeys.close();
+      await audit.stop().catch(() => {});
+      await lastUsed.stop().catch(() => {});
+      throw error;
+    });
+
     const apiKeys = new ApiKeyService({
       store: stores.apiKeys,
       cache: keyCache,
@@ -249,6 +268,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       lastUsed,
       signingKeys,
       oauth,
+      ca,
       revocations,
       async checkReadiness() {
         const checks: Record<string, 'ok' | 'unavailable'> = {};
@@ -258,6 +278,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
       async close() {
         denylist.close();
+        await ca.close();
         await signingKeys.close();
         await audit.stop();
         await lastUsed.stop();
@@ -280,6 +301,8 @@ export interface RunningServer {
   services: Services;
   url: string;
   bootstrap: BootstrapResult;
+  /** The mTLS listener, when GATEHOUSE_TLS_PORT is set. */
+  tls: TlsListener | undefined;
   /** Graceful: stop accepting, finish in-flight requests, flush write-behind queues, close storage. */
   close(): Promise<void>;
 }
@@ -301,12 +324,23 @@ export async function startServer(config: Config, options: CreateServicesOptions
         );
       }
     }
+    let tls: TlsListener | undefined;
+    if (config.tlsPort !== undefined) {
+      // mTLS on: the CA is created on first start (gatehouse ca init does the same ahead of time).
+      await services.ca.init();
+      tls = await startTlsListener(app, services, app.log).catch(async (error: unknown) => {
+        await app.close();
+        throw error;
+      });
+      config.mtlsUrl ??= tls.url;
+    }
     let closing: Promise<void> | undefined;
     return {
       app,
       services,
       url: address,
       bootstrap,
+      tls,
       close: () =>
         (closing ??= (async () => {
           // A connection whose request was in flight at shutdown stays open (keep-alive) after its response,
@@ -317,7 +351,7 @@ export async function startServer(config: Config, options: CreateServicesOptions
             closeUnusedConnections(app);
           }, 100);
           try {
-            await app.close();
+            await Promise.all([app.close(), tls?.close()]);
           } finally {
             clearInterval(sweep);
           }

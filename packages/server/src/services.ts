@@ -1,5 +1,6 @@
 import type { ApiKeyService } from './core/api-keys/api-key-service.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
+import type { CertificateAuthority } from './core/ca/certificate-authority.js';
 import type { KeyCache } from './core/cache/key-cache.js';
 import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
@@ -35,6 +36,8 @@ export interface Services {
   signingKeys: SigningKeys;
   /** The authorization server's state and policy, shared by the OAuth endpoints. */
   oauth: OAuthDeps;
+  /** The built-in certificate authority (mTLS): issuance, revocation, CRLs and the trust the TLS listener uses. */
+  ca: CertificateAuthority;
   /** Revocations as they happen (made here or received from other processes), for the revocation stream. */
   revocations: RevocationFeed;
   /** 'ok' or 'unavailable' per dependency. */

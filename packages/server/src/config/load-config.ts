@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { TRUST_DOMAIN } from '../core/ca/certificate-identity.js';
 import { assertValidPolicy, type RateLimitPolicy } from '../core/rate-limit/decide.js';
 import { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_HASH_COST, MIN_PASSWORD_HASH_COST } from '../core/users/password-hash.js';
 import { SIGNING_ALGS, isSigningAlg, type SigningAlg } from '../core/tokens/signing-alg.js';
@@ -51,6 +52,17 @@ export interface Config {
   loginSessionSeconds: number;
   /** Open revocation streams a process serves at once; beyond, new ones are answered 503. */
   revocationStreamMaxConnections: number;
+  /** mTLS (docs/mtls.md): the TLS listener's port; unset, no TLS listener. */
+  tlsPort: number | undefined;
+  /** The TLS listener's certificate chain and key (PEM files); unset in embedded mode: issued by the built-in CA. */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** Public base URL of the TLS listener (mtls_endpoint_aliases); unset: https://<host>:<TLS port>. */
+  mtlsUrl: string | undefined;
+  /** SPIFFE trust domain of issued certificates; unset: the issuer's host name. */
+  mtlsTrustDomain: string | undefined;
+  /** The longest lifetime a client certificate may be issued with (the default is 24 h or this, if shorter). */
+  certificateMaxLifetimeSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -81,6 +93,12 @@ export const CONFIG_FLAGS = {
   'refresh-token-idle': { type: 'string', env: 'GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS' },
   'login-session': { type: 'string', env: 'GATEHOUSE_LOGIN_SESSION_SECONDS' },
   'revocation-stream-max-connections': { type: 'string', env: 'GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS' },
+  'tls-port': { type: 'string', env: 'GATEHOUSE_TLS_PORT' },
+  'tls-cert': { type: 'string', env: 'GATEHOUSE_TLS_CERT' },
+  'tls-key': { type: 'string', env: 'GATEHOUSE_TLS_KEY' },
+  'mtls-url': { type: 'string', env: 'GATEHOUSE_MTLS_URL' },
+  'mtls-trust-domain': { type: 'string', env: 'GATEHOUSE_MTLS_TRUST_DOMAIN' },
+  'certificate-max-ttl': { type: 'string', env: 'GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -157,6 +175,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     problems,
   );
 
+  const mtls = parseMtls(raw, databaseUrl, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     port,
@@ -182,7 +202,40 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     refreshTokenIdleSeconds,
     loginSessionSeconds,
     revocationStreamMaxConnections,
+    ...mtls,
   };
+}
+
+type MtlsConfig = Pick<Config, 'tlsPort' | 'tlsCertFile' | 'tlsKeyFile' | 'mtlsUrl' | 'mtlsTrustDomain' | 'certificateMaxLifetimeSeconds'>;
+
+function parseMtls(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undefined, databaseUrl: string | undefined, problems: string[]): MtlsConfig {
+  const tlsPortText = raw('tls-port');
+  const tlsPort = tlsPortText === undefined ? undefined : parseInteger(tlsPortText, 'GATEHOUSE_TLS_PORT', 0, 65_535, problems);
+  const tlsCertFile = raw('tls-cert');
+  const tlsKeyFile = raw('tls-key');
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) problems.push('GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY go together: set both or neither');
+  if (tlsPort !== undefined && tlsCertFile === undefined && databaseUrl !== undefined) {
+    problems.push('GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY are required with PostgreSQL (the CA-issued localhost certificate is for embedded mode)');
+  }
+  const mtlsUrl = raw('mtls-url');
+  if (mtlsUrl !== undefined) {
+    const url = URL.canParse(mtlsUrl) ? new URL(mtlsUrl) : undefined;
+    if (!url || url.protocol !== 'https:' || url.search || url.hash || url.pathname !== '/' || mtlsUrl.endsWith('/')) {
+      problems.push('GATEHOUSE_MTLS_URL must be an https origin without a path or trailing slash, e.g. https://mtls.auth.example.com');
+    }
+  }
+  const mtlsTrustDomain = raw('mtls-trust-domain');
+  if (mtlsTrustDomain !== undefined && !TRUST_DOMAIN.test(mtlsTrustDomain)) {
+    problems.push('GATEHOUSE_MTLS_TRUST_DOMAIN must be a SPIFFE trust domain: lowercase letters, digits, ".", "-", "_"');
+  }
+  const certificateMaxLifetimeSeconds = parseInteger(
+    raw('certificate-max-ttl') ?? String(7 * 86_400),
+    'GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS',
+    300,
+    365 * 86_400,
+    problems,
+  );
+  return { tlsPort, tlsCertFile, tlsKeyFile, mtlsUrl, mtlsTrustDomain, certificateMaxLifetimeSeconds };
 }
 
 /** `http://<host>:<port>`, the host bracketed when it is an IPv6 address. */

@@ -24,7 +24,7 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-export type IdPrefix = 'key' | 'evt' | 'req' | 'cli' | 'usr' | 'grt' | 'sig';
+export type IdPrefix = 'key' | 'evt' | 'req' | 'cli' | 'usr' | 'grt' | 'sig' | 'ca' | 'crt';
 
 let sequence = 0;
 

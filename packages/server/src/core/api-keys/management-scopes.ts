@@ -15,6 +15,8 @@ export const MANAGEMENT_SCOPES = [
   'tokens:introspect',
   'signing-keys:read',
   'signing-keys:write',
+  'certificates:read',
+  'certificates:write',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 

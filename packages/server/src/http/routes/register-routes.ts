@@ -4,6 +4,13 @@ import { registerRevokeClientGrants } from './grants/revoke-client-grants.js';
 import { registerRevokeUserGrants } from './grants/revoke-user-grants.js';
 import { registerOAuthRoutes } from './oauth/register-oauth-routes.js';
 import { registerAuditEvents } from './audit-events.js';
+import { registerGetCaCertificates } from './certificates/get-ca-certificates.js';
+import { registerGetCrl } from './certificates/get-crl.js';
+import { registerIssueCertificate } from './certificates/issue-certificate.js';
+import { registerListCertificates } from './certificates/list-certificates.js';
+import { registerRenewCertificate } from './certificates/renew-certificate.js';
+import { registerRevokeCertificate } from './certificates/revoke-certificate.js';
+import { registerRotateCa } from './certificates/rotate-ca.js';
 import { registerCreateClient } from './clients/create-client.js';
 import { registerDeleteClient } from './clients/delete-client.js';
 import { registerGetClient } from './clients/get-client.js';
@@ -55,4 +62,11 @@ export function registerRoutes(app: App, services: Services): void {
   registerRevokeUserGrants(app, services);
   registerRevokeClientGrants(app, services);
   registerOAuthRoutes(app, services);
+  registerGetCaCertificates(app, services);
+  registerRotateCa(app, services);
+  registerIssueCertificate(app, services);
+  registerListCertificates(app, services);
+  registerRevokeCertificate(app, services);
+  registerRenewCertificate(app, services);
+  registerGetCrl(app, services);
 }
