@@ -33,8 +33,11 @@ export async function importCaPrivateKey(der: Uint8Array): Promise<CryptoKey> {
 }
 
 export function privateKeyPem(der: Buffer): string {
-  return x509.PemConverter.encode(der, 'PRIVATE KEY');
+  return withNewline(x509.PemConverter.encode(der, 'PRIVATE KEY'));
 }
+
+/** PEM text ends with a line break, so that blocks can be concatenated into bundles. */
+const withNewline = (pem: string): string => (pem.endsWith('\n') ? pem : `${pem}\n`);
 
 /** 16 random bytes as hex, the first one in 0x10..0x7f: positive, no leading zero, always 32 digits. */
 export function newSerialNumber(): string {
@@ -66,7 +69,7 @@ export async function createRootCertificate(input: RootInput): Promise<string> {
       await x509.SubjectKeyIdentifierExtension.create(input.keys.publicKey),
     ],
   });
-  return cert.toString('pem');
+  return withNewline(cert.toString('pem'));
 }
 
 export interface Issuer {
@@ -123,7 +126,7 @@ export async function issueLeafCertificate(input: LeafInput): Promise<IssuedLeaf
     signingKey: input.issuer.privateKey,
     extensions,
   });
-  return { pem: cert.toString('pem'), der: Buffer.from(cert.rawData) };
+  return { pem: withNewline(cert.toString('pem')), der: Buffer.from(cert.rawData) };
 }
 
 export type ParsedCsr =
@@ -210,7 +213,7 @@ export async function createCrl(input: CrlInput): Promise<Buffer> {
 
 /** PEM with the given label, for DER bytes. */
 export function toPem(der: Uint8Array, label: 'CERTIFICATE' | 'X509 CRL'): string {
-  return x509.PemConverter.encode(der, label);
+  return withNewline(x509.PemConverter.encode(der, label));
 }
 
 /** A CSR for `commonName` with a fresh P-256 key (for `gatehouse cert renew`: the key never leaves the host). */
@@ -223,7 +226,7 @@ export async function createCsr(commonName: string): Promise<{ csrPem: string; p
   });
   const der = await exportPkcs8(keys.privateKey);
   try {
-    return { csrPem: csr.toString('pem'), privateKeyPem: privateKeyPem(der) };
+    return { csrPem: withNewline(csr.toString('pem')), privateKeyPem: privateKeyPem(der) };
   } finally {
     der.fill(0);
   }
