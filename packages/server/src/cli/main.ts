@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
 import { generateApiKey } from '../core/api-keys/key-format.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
-import { startServer } from '../main.js';
+import { createServices, startServer } from '../main.js';
+import { renewCertificateFiles } from './renew-certificate-files.js';
 import { openDatabase } from '../storage/sql/database.js';
 import { migrateToLatest } from '../storage/sql/migrate.js';
 
@@ -12,6 +13,11 @@ Commands:
   migrate               Bring the database schema up to date and exit
   keys generate [--test]
                         Print a new, well-formed key (for GATEHOUSE_BOOTSTRAP_ADMIN_KEY); stores nothing
+  ca init               Create the built-in certificate authority (mTLS) if there is none; print its PEM bundle
+  cert renew --cert FILE --key FILE --server URL [--ca FILE] [--force]
+                        Renew a Gatehouse client certificate once 2/3 of its lifetime has passed: over mTLS with
+                        the current certificate, or with an admin key in GATEHOUSE_ADMIN_KEY (certificates:write);
+                        a new key is generated here and the files are replaced atomically
 
 Options for start and migrate (each mirrors an environment variable):
   --port N              GATEHOUSE_PORT (4000)
@@ -79,6 +85,44 @@ function keys(argv: string[]): void {
   process.stdout.write(`${generateApiKey(values.test ? 'test' : 'live').key}\n`);
 }
 
+/** `gatehouse ca init`: idempotent; of several processes doing it at once, one creates the root. */
+async function caInit(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'init') throw new UsageError(`unknown ca command: ${sub ?? '(none)'}`);
+  const config = loadConfig(process.env, rest);
+  const services = await createServices(config);
+  try {
+    const created = await services.ca.init();
+    process.stderr.write(created ? 'Certificate authority created.\n' : 'Certificate authority already initialised.\n');
+    process.stdout.write(services.ca.bundlePem());
+  } finally {
+    await services.close();
+  }
+}
+
+async function cert(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'renew') throw new UsageError(`unknown cert command: ${sub ?? '(none)'}`);
+  const { values } = parseArgs({
+    args: rest,
+    options: { cert: { type: 'string' }, key: { type: 'string' }, server: { type: 'string' }, ca: { type: 'string' }, force: { type: 'boolean' } },
+  });
+  if (!values.cert || !values.key || !values.server) throw new UsageError('cert renew needs --cert, --key and --server');
+  const outcome = await renewCertificateFiles({
+    certFile: values.cert,
+    keyFile: values.key,
+    serverUrl: values.server,
+    caFile: values.ca,
+    adminKey: process.env.GATEHOUSE_ADMIN_KEY?.trim() || undefined,
+    force: values.force ?? false,
+  });
+  process.stdout.write(
+    outcome.renewed
+      ? `Renewed: serial ${outcome.serialNumber}, valid until ${new Date(outcome.notAfter).toISOString()}\n`
+      : `Not due: renews after ${new Date(outcome.renewAt).toISOString()} (2/3 of the lifetime)\n`,
+  );
+}
+
 class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<void> {
@@ -87,6 +131,8 @@ export async function main(argv: string[]): Promise<void> {
     if (command === 'start') return await start(rest);
     if (command === 'migrate') return await migrate(rest);
     if (command === 'keys') return keys(rest);
+    if (command === 'ca') return await caInit(rest);
+    if (command === 'cert') return await cert(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return;

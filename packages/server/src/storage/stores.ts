@@ -1,6 +1,6 @@
 import type { ApiKeyEnvironment } from '@gatehouse/sdk';
 import type { AuditEvent, AuditEventType } from '../core/audit/audit-event.js';
-import type { GrantType, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
+import type { ClientJwks, GrantType, TlsClientAuthSubject, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
 import type { RateLimitPolicy } from '../core/rate-limit/decide.js';
 
 /**
@@ -97,6 +97,10 @@ export interface OAuthClientRecord {
   defaultAudience: string | null;
   tenantId: string | null;
   accessTokenTtlSeconds: number | null;
+  /** tls_client_auth: the registered subject DN or SAN (RFC 8705 section 2.1.2). */
+  tlsClientAuth: TlsClientAuthSubject | null;
+  /** self_signed_tls_client_auth: the registered certificates, as a JWK Set with x5c. */
+  jwks: ClientJwks | null;
   secretHash: string | null;
   /** Display prefix of the current secret (`cs_` + 6 characters); null for public clients. */
   secretPrefix: string | null;
@@ -122,6 +126,8 @@ export type OAuthClientPatch = Partial<
     | 'audiences'
     | 'defaultAudience'
     | 'accessTokenTtlSeconds'
+    | 'tlsClientAuth'
+    | 'jwks'
   >
 >;
 
@@ -211,6 +217,11 @@ export interface GrantRecord {
   expiresAt: number;
   revokedAt: number | null;
   revokedReason: string | null;
+  /**
+   * RFC 8705 section 4: the x5t#S256 of the certificate a public client used when the grant was made; its
+   * refresh tokens are accepted only over a connection presenting that certificate. Null: not bound.
+   */
+  certificateThumbprint: string | null;
 }
 
 export interface AuthorizationCodeRecord {

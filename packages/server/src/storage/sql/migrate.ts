@@ -6,6 +6,7 @@ import * as oauthClients from './migrations/2026-11-23-0002-oauth-clients.js';
 import * as users from './migrations/2026-11-23-0003-users.js';
 import * as oauthGrants from './migrations/2026-11-23-0004-oauth-grants.js';
 import * as certificateAuthority from './migrations/2026-11-24-0501-certificate-authority.js';
+import * as mtlsClients from './migrations/2026-11-24-0502-mtls-clients.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-0003-users': users,
   '2026-11-23-0004-oauth-grants': oauthGrants,
   '2026-11-24-0501-certificate-authority': certificateAuthority,
+  '2026-11-24-0502-mtls-clients': mtlsClients,
 };
 
 /**

@@ -48,6 +48,8 @@ export interface OAuthClientsTable {
   default_audience: string | null;
   tenant_id: string | null;
   access_token_ttl_seconds: number | null;
+  tls_client_auth: string | null; // JSON {field, value}
+  jwks: string | null; // JSON JWK Set
   secret_hash: string | null;
   secret_prefix: string | null;
   previous_secret_hash: string | null;
@@ -76,6 +78,7 @@ export interface OAuthGrantsTable {
   expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  certificate_thumbprint: string | null;
 }
 
 export interface OAuthCodesTable {

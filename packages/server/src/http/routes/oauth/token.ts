@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { handleTokenRequest } from '../../../core/oauth/token-request.js';
 import type { Services } from '../../../services.js';
+import { peerCertificate } from '../../peer-certificate.js';
 import { requestOrigin } from '../../plugins/authenticate.js';
 import { requireClient } from './client-authentication.js';
 import { formParams } from './form-body.js';
@@ -24,7 +25,8 @@ export function registerTokenEndpoint(app: FastifyInstance, services: Services):
     async (request) => {
       const params = formParams(request);
       const client = await requireClient(services, request, params);
-      return handleTokenRequest(services.oauth, { client, params, origin: requestOrigin(request) });
+      const certificateThumbprint = peerCertificate(services, request)?.thumbprint;
+      return handleTokenRequest(services.oauth, { client, params, origin: requestOrigin(request), certificateThumbprint });
     },
   );
 }
