@@ -35,6 +35,13 @@ Options for start and migrate (each mirrors an environment variable):
   --signing-key-activation S
                         GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS (60)
   --max-token-ttl S     GATEHOUSE_MAX_TOKEN_TTL_SECONDS (86400)
+  --tls-port N          GATEHOUSE_TLS_PORT (unset: no mTLS listener)
+  --tls-cert FILE, --tls-key FILE
+                        GATEHOUSE_TLS_CERT / GATEHOUSE_TLS_KEY (unset: a CA-issued localhost certificate)
+  --mtls-url URL        GATEHOUSE_MTLS_URL (https://<host>:<TLS port>)
+  --mtls-trust-domain D GATEHOUSE_MTLS_TRUST_DOMAIN (the issuer's host)
+  --certificate-max-ttl S
+                        GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS (604800)
 Secrets are read from the environment only: GATEHOUSE_MASTER_KEY, GATEHOUSE_BOOTSTRAP_ADMIN_KEY.
 `;
 
@@ -64,6 +71,7 @@ async function start(argv: string[]): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   // Announced only once the signal handlers are in place: a SIGTERM right after this line shuts down gracefully.
+  if (server.tls) process.stdout.write(`Gatehouse mTLS listener on ${server.tls.url}\n`);
   process.stdout.write(`Gatehouse listening on ${server.url} (issuer ${config.issuer})\n`);
 }
 
