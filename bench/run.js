@@ -15,8 +15,9 @@ import * as apiKeyVerify from './scenarios/api-key-verify.js';
 import * as tokenClientCredentials from './scenarios/token-client-credentials.js';
 import * as sdkAuthenticate from './scenarios/sdk-authenticate.js';
 import * as sdkProtectedRoute from './scenarios/sdk-protected-route.js';
+import * as mtls from './scenarios/mtls.js';
 
-const SCENARIOS = [apiKeyVerify, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute];
+const SCENARIOS = [apiKeyVerify, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute, mtls];
 
 function numberSetting(name, fallback, { min = 0, integer = true } = {}) {
   const raw = process.env[name];
