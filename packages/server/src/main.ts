@@ -327,11 +327,13 @@ export async function startServer(config: Config, options: CreateServicesOptions
     let tls: TlsListener | undefined;
     if (config.tlsPort !== undefined) {
       // mTLS on: the CA is created on first start (gatehouse ca init does the same ahead of time).
-      await services.ca.init();
-      tls = await startTlsListener(app, services, app.log).catch(async (error: unknown) => {
+      try {
+        await services.ca.init();
+        tls = await startTlsListener(app, services, app.log);
+      } catch (error) {
         await app.close();
         throw error;
-      });
+      }
       config.mtlsUrl ??= tls.url;
     }
     let closing: Promise<void> | undefined;

@@ -87,3 +87,39 @@ describe('certificates: errors', () => {
     });
   });
 });
+
+describe('mTLS client registration: errors', () => {
+  let t: TestApp;
+  beforeEach(async () => {
+    t = await createTestApp();
+  });
+  afterEach(() => t.close());
+
+  const base = { name: 'svc', grantTypes: ['client_credentials'], scopes: ['read'] };
+
+  it('refuses incomplete or ambiguous RFC 8705 registrations with 400', async () => {
+    const cases: Array<Record<string, unknown>> = [
+      { tokenEndpointAuthMethod: 'tls_client_auth' },
+      { tokenEndpointAuthMethod: 'tls_client_auth', tlsClientAuthSanDns: 'a.example', tlsClientAuthSanUri: 'spiffe://x/y' },
+      { tokenEndpointAuthMethod: 'tls_client_auth', tlsClientAuthSanIp: 'not-an-ip' },
+      { tokenEndpointAuthMethod: 'tls_client_auth', tlsClientAuthSanUri: 'not a uri' },
+      { tokenEndpointAuthMethod: 'self_signed_tls_client_auth' },
+      { tokenEndpointAuthMethod: 'self_signed_tls_client_auth', jwks: { keys: [{ kty: 'EC', x5c: ['AAAA'] }] } },
+      { tokenEndpointAuthMethod: 'self_signed_tls_client_auth', jwks: { keys: [{ kty: 'EC', d: 'private', x5c: ['AAAA'] }] } },
+    ];
+    for (const body of cases) {
+      const response = await t.api('POST', '/v1/clients', { body: { ...base, ...body } });
+      expect(response.status, JSON.stringify(body)).toBe(400);
+    }
+  });
+
+  it('issues no secret to an mTLS client, and does not switch it to a secret or public method', async () => {
+    const created = await t.api('POST', '/v1/clients', { body: { ...base, tokenEndpointAuthMethod: 'tls_client_auth', tlsClientAuthSanDns: 'svc.internal' } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ tlsClientAuthSanDns: 'svc.internal', secretPrefix: null });
+    expect(created.body).not.toHaveProperty('clientSecret');
+    const id = created.body.clientId;
+    expect((await t.api('PATCH', `/v1/clients/${id}`, { body: { tokenEndpointAuthMethod: 'client_secret_basic' } })).status).toBe(400);
+    expect((await t.api('POST', `/v1/clients/${id}/secret/rotate`, { body: {} })).status).toBe(400);
+  });
+});

@@ -58,12 +58,20 @@ const ClientJwksSchema = Type.Object(
   { additionalProperties: false, description: 'self_signed_tls_client_auth: public JWKs whose x5c[0] is a certificate the client presents.' },
 );
 
-/** The one registered certificate field of a create or update body; 400 when several are given. */
-export function tlsClientAuthOf(body: Partial<Record<TlsClientAuthProperty, string>>): TlsClientAuthSubject | undefined {
+/**
+ * A create or update body with its tlsClientAuth* fields folded into the one `tlsClientAuth` the service takes
+ * (absent when none is given); 400 when several are.
+ */
+export function withTlsClientAuth<T extends Partial<Record<TlsClientAuthProperty, string>>>(
+  body: T,
+): Omit<T, TlsClientAuthProperty> & { tlsClientAuth?: TlsClientAuthSubject } {
+  const rest: Record<string, unknown> = { ...body };
   const given = (Object.keys(TLS_CLIENT_AUTH_PROPERTIES) as TlsClientAuthProperty[]).filter((name) => body[name] !== undefined);
+  for (const name of Object.keys(TLS_CLIENT_AUTH_PROPERTIES)) delete rest[name];
   if (given.length > 1) throw new GatehouseError('invalid_request', 'Register exactly one tlsClientAuth* field.');
   const name = given[0];
-  return name === undefined ? undefined : { field: TLS_CLIENT_AUTH_PROPERTIES[name], value: body[name]! };
+  if (name !== undefined) rest.tlsClientAuth = { field: TLS_CLIENT_AUTH_PROPERTIES[name], value: body[name]! };
+  return rest as Omit<T, TlsClientAuthProperty> & { tlsClientAuth?: TlsClientAuthSubject };
 }
 
 function tlsClientAuthView(client: OAuthClientRecord): Partial<Record<TlsClientAuthProperty, string>> {
