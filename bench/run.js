@@ -18,8 +18,9 @@ import * as sdkAuthenticate from './scenarios/sdk-authenticate.js';
 import * as sdkProtectedRoute from './scenarios/sdk-protected-route.js';
 import * as webhookDelivery from './scenarios/webhook-delivery.js';
 import * as webhookSigning from './scenarios/webhook-signing.js';
+import * as mtls from './scenarios/mtls.js';
 
-const SCENARIOS = [apiKeyVerify, detectionOverhead, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute, webhookSigning, webhookDelivery];
+const SCENARIOS = [apiKeyVerify, detectionOverhead, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute, webhookSigning, webhookDelivery, mtls];
 
 function numberSetting(name, fallback, { min = 0, integer = true } = {}) {
   const raw = process.env[name];

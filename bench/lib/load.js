@@ -18,8 +18,9 @@ export const DEFAULTS = {
  * @param {number} options.duration     seconds
  * @param {string} options.title
  * @param {number} [options.serverPid]  the process under load, for CPU accounting
+ * @param {object} [options.tlsOptions] for https URLs: e.g. { cert, key } to present a client certificate
  */
-export async function runLoad({ url, requests, verifyBody, duration, title, serverPid, connections = DEFAULTS.connections }) {
+export async function runLoad({ url, requests, verifyBody, duration, title, serverPid, connections = DEFAULTS.connections, tlsOptions }) {
   // autocannon's own latency histogram has 1 ms resolution; every response time (hrtime-based, fractional ms)
   // is also kept here so that p50/p99 can be reported to the microsecond.
   let latencies = new Float64Array(1 << 18);
@@ -32,6 +33,7 @@ export async function runLoad({ url, requests, verifyBody, duration, title, serv
     pipelining: DEFAULTS.pipelining,
     duration,
     timeout: 10,
+    ...(tlsOptions ? { tlsOptions } : {}),
     // Static requests only (no setupRequest): autocannon encodes each of a connection's requests once, when
     // the connection is set up, and spends nothing per request on building them.
     requests: [requests[0]],

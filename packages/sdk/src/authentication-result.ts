@@ -9,6 +9,7 @@
  * | invalid_token | 401 | Neither a well-formed API key nor a JWT, or unknown, or a signature, issuer, audience, typ, algorithm, nbf or claim check failed. |
  * | expired_token | 401 | An expired API key or access token. |
  * | revoked_token | 401 | A revoked API key, or an access token on the revocation stream's denylist. |
+ * | certificate_mismatch | 401 | A certificate-bound access token (RFC 8705 `cnf.x5t#S256`) presented without its certificate, or with another. |
  * | insufficient_scope | 403 | Valid, but lacks a scope the route requires. |
  * | wrong_tenant | 403 | Valid, but belongs to another tenant (or to none) than the route's. |
  * | rate_limited | 429 | The API key's own rate limit is used up (`Retry-After`). |
@@ -20,6 +21,7 @@ export const DENIAL_CODES = [
   'invalid_token',
   'expired_token',
   'revoked_token',
+  'certificate_mismatch',
   'insufficient_scope',
   'wrong_tenant',
   'rate_limited',

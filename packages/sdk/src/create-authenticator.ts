@@ -1,4 +1,4 @@
-import { errors, jwtVerify, type JWTPayload } from 'jose';
+import { base64url, errors, jwtVerify, type JWTPayload } from 'jose';
 import { parseApiKey, isApiKey } from './api-key-format.js';
 import { ApiKeyVerifier, type CachedKey, type KeyVerification } from './api-key-verifier.js';
 import {
@@ -49,11 +49,23 @@ export interface AuthenticatorOptions {
   now?: () => number;
 }
 
+/**
+ * The client certificate of the request's TLS connection: its DER bytes, or anything with them in `raw`
+ * (node:crypto's X509Certificate, or what `tlsSocket.getPeerCertificate()` returns).
+ */
+export type PeerCertificate = Uint8Array | { raw: Uint8Array };
+
 export interface AuthenticateOptions {
   /** Scopes the credential must all hold. */
   scopes?: readonly string[];
   /** The tenant the resource belongs to: credentials of any other tenant (or of none) are denied. */
   tenantId?: string;
+  /**
+   * The client certificate of the connection (mTLS), or a function giving it (called only for a certificate-bound
+   * token). A token bound to a certificate (RFC 8705 `cnf.x5t#S256`) is denied (`certificate_mismatch`) without
+   * the same certificate. The middleware passes the TLS socket's peer certificate for you.
+   */
+  peerCertificate?: PeerCertificate | (() => PeerCertificate | undefined) | undefined;
 }
 
 export interface AuthenticatorStatus {
@@ -170,6 +182,14 @@ function validate(options: AuthenticatorOptions): Settings {
     onError: options.onError ?? (() => {}),
     now: options.now ?? Date.now,
   };
+}
+
+/** RFC 8705 x5t#S256 (base64url SHA-256 of the DER certificate), or undefined without a certificate. */
+async function certificateThumbprint(given: AuthenticateOptions['peerCertificate']): Promise<string | undefined> {
+  const certificate = typeof given === 'function' ? given() : given;
+  const der = certificate instanceof Uint8Array ? certificate : certificate?.raw;
+  if (!(der instanceof Uint8Array) || der.length === 0) return undefined;
+  return base64url.encode(new Uint8Array(await crypto.subtle.digest('SHA-256', der as Uint8Array<ArrayBuffer>)));
 }
 
 /**
@@ -311,6 +331,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       return unavailable(error);
     }
     if (denylist.has(payload.jti!)) return deny.unauthorized('revoked_token');
+    const cnf = (payload as { cnf?: unknown }).cnf;
+    if (cnf !== undefined) {
+      const bound = typeof cnf === 'object' && cnf !== null ? (cnf as Record<string, unknown>)['x5t#S256'] : undefined;
+      if (typeof bound !== 'string' || (await certificateThumbprint(required.peerCertificate)) !== bound) {
+        return deny.unauthorized('certificate_mismatch');
+      }
+    }
     const { scope, tenant_id: tenant, client_id: clientId, sub } = payload as JWTPayload & Record<string, unknown>;
     if (typeof sub !== 'string' || typeof clientId !== 'string' || (scope !== undefined && typeof scope !== 'string') ||
         (tenant !== undefined && tenant !== null && typeof tenant !== 'string')) {

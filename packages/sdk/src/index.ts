@@ -16,6 +16,7 @@ export {
   type AuthenticatorOptions,
   type AuthenticateOptions,
   type AuthenticatorStatus,
+  type PeerCertificate,
 } from './create-authenticator.js';
 export {
   DENIAL_CODES,

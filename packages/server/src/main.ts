@@ -3,6 +3,8 @@ import { ApiKeyService } from './core/api-keys/api-key-service.js';
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
 import { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
+import { CertificateAuthority } from './core/ca/certificate-authority.js';
+import { defaultTrustDomain } from './core/ca/certificate-identity.js';
 import { KeyCache } from './core/cache/key-cache.js';
 import { countAuthentications } from './core/metrics/count-authentications.js';
 import { PrometheusMetrics } from './core/metrics/prometheus-metrics.js';
@@ -41,6 +43,7 @@ import { resolveMasterKey } from './config/master-key.js';
 import { buildApp, closeUnusedConnections, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
+import { startTlsListener, type TlsListener } from './http/tls-listener.js';
 import { CsrfProtection } from './http/pages/csrf.js';
 import type { Services } from './services.js';
 import type { OAuthClientRecord } from './storage/stores.js';
@@ -244,6 +247,22 @@ export async function createServices(config: Config, options: CreateServicesOpti
       throw error;
     });
 
+    const ca = await CertificateAuthority.open({
+      store: stores.certificates,
+      secretBox,
+      clock,
+      pubsub: bus,
+      trustDomain: () => config.mtlsTrustDomain ?? defaultTrustDomain(config.issuer),
+      crlBaseUrl: () => `${config.issuer}/ca/crl`,
+      maxLifetimeSeconds: config.certificateMaxLifetimeSeconds,
+      onError: report,
+    }).catch(async (error: unknown) => {
+      await signingKeys.close();
+      await audit.stop().catch(() => {});
+      await lastUsed.stop().catch(() => {});
+      throw error;
+    });
+
     const apiKeys = new ApiKeyService({
       store: stores.apiKeys,
       cache: keyCache,
@@ -362,6 +381,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       lastUsed,
       signingKeys,
       oauth,
+      ca,
       revocations,
       detection: {
         enabled: detectionConfig.enabled,
@@ -387,6 +407,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         await webhooks.stop();
         webhookSender.close();
         denylist.close();
+        await ca.close();
         await signingKeys.close();
         await tracker?.settled();
         await anomalies?.stop();
@@ -414,6 +435,8 @@ export interface RunningServer {
   bootstrap: BootstrapResult;
   /** GET /metrics without authentication, when GATEHOUSE_METRICS_PORT is set. */
   metricsUrl: string | undefined;
+  /** The mTLS listener, when GATEHOUSE_TLS_PORT is set. */
+  tls: TlsListener | undefined;
   /** Graceful: stop accepting, finish in-flight requests, flush write-behind queues, close storage. */
   close(): Promise<void>;
 }
@@ -446,6 +469,18 @@ export async function startServer(config: Config, options: CreateServicesOptions
         );
       }
     }
+    let tls: TlsListener | undefined;
+    if (config.tlsPort !== undefined) {
+      // mTLS on: the CA is created on first start (gatehouse ca init does the same ahead of time).
+      try {
+        await services.ca.init();
+        tls = await startTlsListener(app, services, app.log);
+      } catch (error) {
+        await app.close();
+        throw error;
+      }
+      config.mtlsUrl ??= tls.url;
+    }
     let closing: Promise<void> | undefined;
     return {
       app,
@@ -453,6 +488,7 @@ export async function startServer(config: Config, options: CreateServicesOptions
       url: address,
       bootstrap,
       metricsUrl: metricsServer?.url,
+      tls,
       close: () =>
         (closing ??= (async () => {
           // A connection whose request was in flight at shutdown stays open (keep-alive) after its response,
@@ -463,7 +499,7 @@ export async function startServer(config: Config, options: CreateServicesOptions
             closeUnusedConnections(app);
           }, 100);
           try {
-            await app.close();
+            await Promise.all([app.close(), tls?.close()]);
           } finally {
             clearInterval(sweep);
           }

@@ -1,6 +1,7 @@
 import type { ApiKeyService } from './core/api-keys/api-key-service.js';
 import type { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
+import type { CertificateAuthority } from './core/ca/certificate-authority.js';
 import type { KeyCache } from './core/cache/key-cache.js';
 import type { PrometheusMetrics } from './core/metrics/prometheus-metrics.js';
 import type { Clock } from './core/clock.js';
@@ -61,6 +62,8 @@ export interface Services {
   signingKeys: SigningKeys;
   /** The authorization server's state and policy, shared by the OAuth endpoints. */
   oauth: OAuthDeps;
+  /** The built-in certificate authority (mTLS): issuance, revocation, CRLs and the trust the TLS listener uses. */
+  ca: CertificateAuthority;
   /** Revocations as they happen (made here or received from other processes), for the revocation stream. */
   revocations: RevocationFeed;
   /** Failed-authentication tracking, IP blocks, alerts and the login slow-down (docs/protection.md). */

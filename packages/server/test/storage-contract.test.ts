@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { apiKeyStoreContract } from '../src/storage/contract/api-key-store.contract.js';
 import { auditStoreContract } from '../src/storage/contract/audit-store.contract.js';
+import { certificateStoreContract } from '../src/storage/contract/certificate-store.contract.js';
 import { clientStoreContract } from '../src/storage/contract/client-store.contract.js';
 import { credentialProfileStoreContract } from '../src/storage/contract/credential-profile-store.contract.js';
 import { ipBlockStoreContract } from '../src/storage/contract/ip-block-store.contract.js';
@@ -73,4 +74,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   ipBlockStoreContract(dialect, open);
   credentialProfileStoreContract(dialect, open);
   webhookStoreContract(dialect, open);
+  certificateStoreContract(dialect, open);
 });

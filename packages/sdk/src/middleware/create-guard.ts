@@ -1,4 +1,23 @@
-import type { Auth, AuthDenial, AuthenticateOptions, Authenticator, AuthSuccess } from '../index.js';
+import type { Auth, AuthDenial, AuthenticateOptions, Authenticator, AuthSuccess, PeerCertificate } from '../index.js';
+
+/** What a guard needs of a socket: node:tls's peer certificate, when the socket is TLS. */
+export interface MaybeTlsSocket {
+  encrypted?: boolean;
+  getPeerCertificate?: () => { raw?: Uint8Array } | null;
+}
+
+/**
+ * The client certificate of a TLS socket, read lazily (only a certificate-bound token asks for it); undefined
+ * for a plain socket, or when no certificate was presented.
+ */
+export function socketPeerCertificate(given: object | undefined): (() => PeerCertificate | undefined) | undefined {
+  const socket = given as MaybeTlsSocket | undefined;
+  if (!socket?.encrypted || typeof socket.getPeerCertificate !== 'function') return undefined;
+  return () => {
+    const raw = socket.getPeerCertificate!()?.raw;
+    return raw && raw.length > 0 ? raw : undefined;
+  };
+}
 
 /**
  * Query parameters that carry credentials. A request naming any of them is refused with 400 before anything
@@ -37,7 +56,12 @@ export interface Guard {
    * source; a missing tenant on such a route is a programming error (thrown, so the app answers 500).
    * Synchronous when the answer needs no I/O (see Authenticator.authenticateMaybeSync).
    */
-  check(url: string | undefined, authorization: string | string[] | undefined, tenant: () => string | undefined): GuardResult | Promise<GuardResult>;
+  check(
+    url: string | undefined,
+    authorization: string | string[] | undefined,
+    tenant: () => string | undefined,
+    peerCertificate?: (() => PeerCertificate | undefined) | undefined,
+  ): GuardResult | Promise<GuardResult>;
 }
 
 function queryDenial(parameter: string): QueryCredentialDenial {
@@ -119,7 +143,7 @@ export function createGuard(
     tenantParam,
     tenantFunction,
     // Not async: a cached answer is returned as it is, and the authenticator's promise without another around it.
-    check(url, authorization, readTenant) {
+    check(url, authorization, readTenant, peerCertificate) {
       const parameter = credentialInQuery(url);
       if (parameter !== undefined) return queryDenial(parameter);
       let authenticateOptions = fixed;
@@ -131,6 +155,8 @@ export function createGuard(
         }
         authenticateOptions = scopes ? { scopes, tenantId } : { tenantId };
       }
+      // TLS connections only: a plain one keeps the shared, frozen options (no allocation per request).
+      if (peerCertificate !== undefined) authenticateOptions = { ...authenticateOptions, peerCertificate };
       return authenticateMaybeSync(authorization, authenticateOptions);
     },
   };

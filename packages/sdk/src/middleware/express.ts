@@ -1,6 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, type GuardResult, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+import { createGuard, denialBody, socketPeerCertificate, type GuardResult, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
 
 export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
 export type { Auth } from '../index.js';
@@ -44,8 +44,11 @@ export function requireAuth(authenticator: Authenticator, options?: RequireAuthO
   return function gatehouseRequireAuth(req: Request, res: Response, next: NextFunction): void {
     let result;
     try {
-      result = guard.check(req.originalUrl ?? req.url, req.headers.authorization, () =>
-        tenantParam === undefined ? undefined : (req.params as Record<string, string | undefined>)[tenantParam],
+      result = guard.check(
+        req.originalUrl ?? req.url,
+        req.headers.authorization,
+        () => (tenantParam === undefined ? undefined : (req.params as Record<string, string | undefined>)[tenantParam]),
+        socketPeerCertificate(req.socket),
       );
     } catch (error) {
       next(error);

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, type GuardResult, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+import { createGuard, denialBody, socketPeerCertificate, type GuardResult, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
 
 export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
 export type { Auth } from '../index.js';
@@ -45,7 +45,7 @@ export function requireAuth(authenticator: Authenticator, options?: RequireAuthO
   return function gatehouseRequireAuth(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     let result;
     try {
-      result = guard.check(request.url, request.headers.authorization, readTenant(request));
+      result = guard.check(request.url, request.headers.authorization, readTenant(request), socketPeerCertificate(request.raw.socket));
     } catch (error) {
       done(error as Error);
       return;

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+import { createGuard, denialBody, socketPeerCertificate, type MaybeTlsSocket, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
 
 export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
 export type { Auth } from '../index.js';
@@ -28,8 +28,13 @@ export function requireAuth(authenticator: Authenticator, options?: RequireAuthO
   const { tenantParam } = guard;
 
   return async function gatehouseRequireAuth(c, next) {
-    const result = await guard.check(c.req.url, c.req.header('authorization'), () =>
-      tenantParam === undefined ? undefined : (c.req.param() as Record<string, string | undefined>)[tenantParam],
+    // On @hono/node-server the Node request (and its TLS socket) is c.env.incoming.
+    const incoming = (c.env as { incoming?: { socket?: MaybeTlsSocket } } | undefined)?.incoming;
+    const result = await guard.check(
+      c.req.url,
+      c.req.header('authorization'),
+      () => (tenantParam === undefined ? undefined : (c.req.param() as Record<string, string | undefined>)[tenantParam]),
+      socketPeerCertificate(incoming?.socket),
     );
     if (result.ok) {
       c.set('auth', result.auth);

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, type RequestDenial } from './create-guard.js';
+import { createGuard, denialBody, socketPeerCertificate, type RequestDenial } from './create-guard.js';
 
 export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
 export type { Auth } from '../index.js';
@@ -33,7 +33,7 @@ export function requireAuth(authenticator: Authenticator, options?: NodeRequireA
 
   return async function gatehouseRequireAuth(req: IncomingMessage, res: ServerResponse): Promise<Auth | undefined> {
     const request = req as AuthenticatedRequest;
-    const result = await guard.check(req.url, req.headers.authorization, () => tenant?.(req));
+    const result = await guard.check(req.url, req.headers.authorization, () => tenant?.(req), socketPeerCertificate(req.socket));
     if (result.ok) {
       request.auth = result.auth;
       for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);

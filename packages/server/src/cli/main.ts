@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { generateApiKey } from '../core/api-keys/key-format.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { scan } from './scan.js';
-import { startServer } from '../main.js';
+import { createServices, startServer } from '../main.js';
+import { renewCertificateFiles } from './renew-certificate-files.js';
 import { openDatabase } from '../storage/sql/database.js';
 import { migrateToLatest } from '../storage/sql/migrate.js';
 
@@ -16,6 +17,11 @@ Commands:
   scan [paths...] [--git] [--all-formats] [--json] [--server URL] [--revoke]
                         Find Gatehouse keys (and other secrets) in files and git history;
                         gatehouse scan --help for details
+  ca init               Create the built-in certificate authority (mTLS) if there is none; print its PEM bundle
+  cert renew --cert FILE --key FILE --server URL [--ca FILE] [--force]
+                        Renew a Gatehouse client certificate once 2/3 of its lifetime has passed: over mTLS with
+                        the current certificate, or with an admin key in GATEHOUSE_ADMIN_KEY (certificates:write);
+                        a new key is generated here and the files are replaced atomically
 
 Options for start and migrate (each mirrors an environment variable):
   --port N              GATEHOUSE_PORT (4000)
@@ -34,6 +40,13 @@ Options for start and migrate (each mirrors an environment variable):
                         GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS (60)
   --max-token-ttl S     GATEHOUSE_MAX_TOKEN_TTL_SECONDS (86400)
   --metrics-port N      GATEHOUSE_METRICS_PORT (unset: GET /metrics on the API port only, scope metrics:read)
+  --tls-port N          GATEHOUSE_TLS_PORT (unset: no mTLS listener)
+  --tls-cert FILE, --tls-key FILE
+                        GATEHOUSE_TLS_CERT / GATEHOUSE_TLS_KEY (unset: a CA-issued localhost certificate)
+  --mtls-url URL        GATEHOUSE_MTLS_URL (https://<host>:<TLS port>)
+  --mtls-trust-domain D GATEHOUSE_MTLS_TRUST_DOMAIN (the issuer's host)
+  --certificate-max-ttl S
+                        GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS (604800)
 Secrets are read from the environment only: GATEHOUSE_MASTER_KEY, GATEHOUSE_BOOTSTRAP_ADMIN_KEY.
 `;
 
@@ -64,6 +77,7 @@ async function start(argv: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   if (server.metricsUrl) process.stdout.write(`Metrics on ${server.metricsUrl}\n`);
   // Announced only once the signal handlers are in place: a SIGTERM right after this line shuts down gracefully.
+  if (server.tls) process.stdout.write(`Gatehouse mTLS listener on ${server.tls.url}\n`);
   process.stdout.write(`Gatehouse listening on ${server.url} (issuer ${config.issuer})\n`);
 }
 
@@ -85,6 +99,44 @@ function keys(argv: string[]): void {
   process.stdout.write(`${generateApiKey(values.test ? 'test' : 'live').key}\n`);
 }
 
+/** `gatehouse ca init`: idempotent; of several processes doing it at once, one creates the root. */
+async function caInit(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'init') throw new UsageError(`unknown ca command: ${sub ?? '(none)'}`);
+  const config = loadConfig(process.env, rest);
+  const services = await createServices(config);
+  try {
+    const created = await services.ca.init();
+    process.stderr.write(created ? 'Certificate authority created.\n' : 'Certificate authority already initialised.\n');
+    process.stdout.write(services.ca.bundlePem());
+  } finally {
+    await services.close();
+  }
+}
+
+async function cert(argv: string[]): Promise<void> {
+  const [sub, ...rest] = argv;
+  if (sub !== 'renew') throw new UsageError(`unknown cert command: ${sub ?? '(none)'}`);
+  const { values } = parseArgs({
+    args: rest,
+    options: { cert: { type: 'string' }, key: { type: 'string' }, server: { type: 'string' }, ca: { type: 'string' }, force: { type: 'boolean' } },
+  });
+  if (!values.cert || !values.key || !values.server) throw new UsageError('cert renew needs --cert, --key and --server');
+  const outcome = await renewCertificateFiles({
+    certFile: values.cert,
+    keyFile: values.key,
+    serverUrl: values.server,
+    caFile: values.ca,
+    adminKey: process.env.GATEHOUSE_ADMIN_KEY?.trim() || undefined,
+    force: values.force ?? false,
+  });
+  process.stdout.write(
+    outcome.renewed
+      ? `Renewed: serial ${outcome.serialNumber}, valid until ${new Date(outcome.notAfter).toISOString()}\n`
+      : `Not due: renews after ${new Date(outcome.renewAt).toISOString()} (2/3 of the lifetime)\n`,
+  );
+}
+
 class UsageError extends Error {}
 
 export async function main(argv: string[]): Promise<void> {
@@ -97,6 +149,8 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = await scan(rest);
       return;
     }
+    if (command === 'ca') return await caInit(rest);
+    if (command === 'cert') return await cert(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return;

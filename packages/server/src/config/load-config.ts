@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { TRUST_DOMAIN } from '../core/ca/certificate-identity.js';
 import { assertValidPolicy, type RateLimitPolicy } from '../core/rate-limit/decide.js';
 import { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_HASH_COST, MIN_PASSWORD_HASH_COST } from '../core/users/password-hash.js';
 import { parseNetwork } from '../core/detection/ip-address.js';
@@ -66,6 +67,17 @@ export interface Config {
   webhookTimeoutSeconds: number;
   /** Delivery requests under way at once, per process. */
   webhookConcurrency: number;
+  /** mTLS (docs/mtls.md): the TLS listener's port; unset, no TLS listener. */
+  tlsPort: number | undefined;
+  /** The TLS listener's certificate chain and key (PEM files); unset in embedded mode: issued by the built-in CA. */
+  tlsCertFile: string | undefined;
+  tlsKeyFile: string | undefined;
+  /** Public base URL of the TLS listener (mtls_endpoint_aliases); unset: https://<host>:<TLS port>. */
+  mtlsUrl: string | undefined;
+  /** SPIFFE trust domain of issued certificates; unset: the issuer's host name. */
+  mtlsTrustDomain: string | undefined;
+  /** The longest lifetime a client certificate may be issued with (the default is 24 h or this, if shorter). */
+  certificateMaxLifetimeSeconds: number;
 }
 
 export interface DetectionConfig {
@@ -130,6 +142,12 @@ export const CONFIG_FLAGS = {
   'webhooks-disable-after': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_DISABLE_AFTER_SECONDS' },
   'webhooks-timeout': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_TIMEOUT_SECONDS' },
   'webhooks-concurrency': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_CONCURRENCY' },
+  'tls-port': { type: 'string', env: 'GATEHOUSE_TLS_PORT' },
+  'tls-cert': { type: 'string', env: 'GATEHOUSE_TLS_CERT' },
+  'tls-key': { type: 'string', env: 'GATEHOUSE_TLS_KEY' },
+  'mtls-url': { type: 'string', env: 'GATEHOUSE_MTLS_URL' },
+  'mtls-trust-domain': { type: 'string', env: 'GATEHOUSE_MTLS_TRUST_DOMAIN' },
+  'certificate-max-ttl': { type: 'string', env: 'GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -226,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   );
   const webhookTimeoutSeconds = parseInteger(raw('webhooks-timeout') ?? '10', 'GATEHOUSE_WEBHOOKS_TIMEOUT_SECONDS', 1, 60, problems);
   const webhookConcurrency = parseInteger(raw('webhooks-concurrency') ?? '50', 'GATEHOUSE_WEBHOOKS_CONCURRENCY', 1, 1000, problems);
+  const mtls = parseMtls(raw, databaseUrl, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -259,6 +278,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     webhookDisableAfterSeconds,
     webhookTimeoutSeconds,
     webhookConcurrency,
+    ...mtls,
   };
 }
 
@@ -283,6 +303,38 @@ function parseDetection(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undef
     rateSpikeFactor: parseInteger(raw('detection-rate-spike-factor') ?? '10', 'GATEHOUSE_DETECTION_RATE_SPIKE_FACTOR', 2, 10_000, problems),
     loginDelayMaxMs: parseInteger(raw('login-delay-max') ?? '4000', 'GATEHOUSE_LOGIN_DELAY_MAX_MS', 0, 30_000, problems),
   };
+}
+
+type MtlsConfig = Pick<Config, 'tlsPort' | 'tlsCertFile' | 'tlsKeyFile' | 'mtlsUrl' | 'mtlsTrustDomain' | 'certificateMaxLifetimeSeconds'>;
+
+function parseMtls(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undefined, databaseUrl: string | undefined, problems: string[]): MtlsConfig {
+  const tlsPortText = raw('tls-port');
+  const tlsPort = tlsPortText === undefined ? undefined : parseInteger(tlsPortText, 'GATEHOUSE_TLS_PORT', 0, 65_535, problems);
+  const tlsCertFile = raw('tls-cert');
+  const tlsKeyFile = raw('tls-key');
+  if ((tlsCertFile === undefined) !== (tlsKeyFile === undefined)) problems.push('GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY go together: set both or neither');
+  if (tlsPort !== undefined && tlsCertFile === undefined && databaseUrl !== undefined) {
+    problems.push('GATEHOUSE_TLS_CERT and GATEHOUSE_TLS_KEY are required with PostgreSQL (the CA-issued localhost certificate is for embedded mode)');
+  }
+  const mtlsUrl = raw('mtls-url');
+  if (mtlsUrl !== undefined) {
+    const url = URL.canParse(mtlsUrl) ? new URL(mtlsUrl) : undefined;
+    if (!url || url.protocol !== 'https:' || url.search || url.hash || url.pathname !== '/' || mtlsUrl.endsWith('/')) {
+      problems.push('GATEHOUSE_MTLS_URL must be an https origin without a path or trailing slash, e.g. https://mtls.auth.example.com');
+    }
+  }
+  const mtlsTrustDomain = raw('mtls-trust-domain');
+  if (mtlsTrustDomain !== undefined && !TRUST_DOMAIN.test(mtlsTrustDomain)) {
+    problems.push('GATEHOUSE_MTLS_TRUST_DOMAIN must be a SPIFFE trust domain: lowercase letters, digits, ".", "-", "_"');
+  }
+  const certificateMaxLifetimeSeconds = parseInteger(
+    raw('certificate-max-ttl') ?? String(7 * 86_400),
+    'GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS',
+    300,
+    365 * 86_400,
+    problems,
+  );
+  return { tlsPort, tlsCertFile, tlsKeyFile, mtlsUrl, mtlsTrustDomain, certificateMaxLifetimeSeconds };
 }
 
 /** `http://<host>:<port>`, the host bracketed when it is an IPv6 address. */

@@ -12,6 +12,10 @@ export const ERROR_CATALOG = {
     description: 'Credentials must be sent in the Authorization header, never in the URL.',
   },
   invalid_token: { status: 401, description: 'The credential is missing, malformed, unknown, expired or revoked.' },
+  certificate_refused: {
+    status: 401,
+    description: 'The client certificate is expired, not yet valid, revoked, or not issued by a trusted authority.',
+  },
   insufficient_scope: { status: 403, description: 'The credential lacks the scope this operation requires.' },
   not_found: { status: 404, description: 'No such resource.' },
   key_not_active: { status: 409, description: 'The key is revoked or expired.' },

@@ -20,6 +20,8 @@ import { lazyChildLoggerFactory } from './lazy-request-logger.js';
 import { loggerOptions } from './logger-options.js';
 
 const fastPaths = new WeakMap<object, FastVerify>();
+/** Per server: its request listener (the fast path, then Fastify), which the TLS listener shares. */
+const requestListeners = new WeakMap<object, (request: IncomingMessage, response: ServerResponse) => void>();
 /** Per server: the connections that have not sent a request yet. */
 const unusedConnections = new WeakMap<object, Set<Socket>>();
 
@@ -30,6 +32,16 @@ const unusedConnections = new WeakMap<object, Set<Socket>>();
  */
 export function closeUnusedConnections(app: App): void {
   for (const socket of unusedConnections.get(app.server) ?? []) socket.destroy();
+}
+
+/**
+ * The app's request listener, for a second server (the mTLS listener, tls-listener.ts) to hand its requests to:
+ * one app, one set of routes and hooks, served on both listeners.
+ */
+export function requestListenerOf(app: App): (request: IncomingMessage, response: ServerResponse) => void {
+  const listener = requestListeners.get(app.server);
+  if (!listener) throw new Error('this app was not built by buildApp');
+  return listener;
 }
 
 /** The verify fast path in front of an app's server, when it is on (tests read its stats). */
@@ -89,10 +101,12 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
           })
         : undefined;
       const unused = new Set<Socket>();
-      const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      const listener = (request: IncomingMessage, response: ServerResponse) => {
         unused.delete(request.socket);
         if (fastVerify === undefined || !fastVerify(request, response)) handler(request, response);
-      });
+      };
+      const server = createServer(listener);
+      requestListeners.set(server, listener);
       if (fastVerify) fastPaths.set(server, fastVerify);
       unusedConnections.set(server, unused);
       server.on('connection', (socket: Socket) => {

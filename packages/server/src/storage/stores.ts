@@ -1,6 +1,6 @@
 import type { ApiKeyEnvironment } from '@gatehouse/sdk';
 import type { AuditEvent, AuditEventType } from '../core/audit/audit-event.js';
-import type { GrantType, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
+import type { ClientJwks, GrantType, TlsClientAuthSubject, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
 import type { RateLimitPolicy } from '../core/rate-limit/decide.js';
 
 /**
@@ -107,6 +107,10 @@ export interface OAuthClientRecord {
   defaultAudience: string | null;
   tenantId: string | null;
   accessTokenTtlSeconds: number | null;
+  /** tls_client_auth: the registered subject DN or SAN (RFC 8705 section 2.1.2). */
+  tlsClientAuth: TlsClientAuthSubject | null;
+  /** self_signed_tls_client_auth: the registered certificates, as a JWK Set with x5c. */
+  jwks: ClientJwks | null;
   secretHash: string | null;
   /** Display prefix of the current secret (`cs_` + 6 characters); null for public clients. */
   secretPrefix: string | null;
@@ -132,6 +136,8 @@ export type OAuthClientPatch = Partial<
     | 'audiences'
     | 'defaultAudience'
     | 'accessTokenTtlSeconds'
+    | 'tlsClientAuth'
+    | 'jwks'
   >
 >;
 
@@ -221,6 +227,11 @@ export interface GrantRecord {
   expiresAt: number;
   revokedAt: number | null;
   revokedReason: string | null;
+  /**
+   * RFC 8705 section 4: the x5t#S256 of the certificate a public client used when the grant was made; its
+   * refresh tokens are accepted only over a connection presenting that certificate. Null: not bound.
+   */
+  certificateThumbprint: string | null;
 }
 
 export interface AuthorizationCodeRecord {
@@ -669,6 +680,96 @@ export interface WebhookStore {
   ): Promise<{ ok: true; delivery: WebhookDeliveryRecord } | { ok: false; reason: 'not_found' | 'in_flight' }>;
 }
 
+/** A certificate authority of the built-in CA. Its private key is only ever held here as master-key ciphertext. */
+export interface CertificateAuthorityRecord {
+  /** `ca_...` */
+  id: string;
+  certificatePem: string;
+  /** SecretBox ciphertext of the PKCS#8 DER private key, sealed with associated data = id. */
+  sealedPrivateKey: string;
+  createdAt: number;
+  /** The root certificate's own end of validity. */
+  notAfter: number;
+  /** Stops issuing at this time (set when a successor is created). */
+  retiredAt: number | null;
+  /** Trusted and published until this time (retirement + the longest certificate lifetime). */
+  trustedUntil: number | null;
+}
+
+/** A client certificate the CA issued. Gatehouse never stores a certificate's private key. */
+export interface IssuedCertificateRecord {
+  /** `crt_...` */
+  id: string;
+  /** Lowercase hex, unique. */
+  serialNumber: string;
+  authorityId: string;
+  /** The subject's common name: the client id or the service name. */
+  commonName: string;
+  clientId: string | null;
+  service: string | null;
+  /** The SPIFFE-style SAN URI. */
+  sanUri: string;
+  /** RFC 8705 x5t#S256 of the certificate. */
+  thumbprint: string;
+  certificatePem: string;
+  notBefore: number;
+  notAfter: number;
+  /** Whether Gatehouse generated the key pair (and returned the private key once) rather than signing a CSR. */
+  keyGenerated: boolean;
+  tenantId: string | null;
+  /** The admin key that asked for it, or null when a certificate renewed itself. */
+  createdBy: string | null;
+  createdAt: number;
+  revokedAt: number | null;
+  revokedReason: string | null;
+}
+
+export type IssuedCertificateStatus = 'active' | 'expired' | 'revoked';
+
+export interface IssuedCertificateListQuery {
+  tenantId?: string;
+  clientId?: string;
+  status?: IssuedCertificateStatus;
+  /** Needed to tell active from expired. */
+  now: number;
+  limit: number;
+  after?: PageCursor;
+}
+
+export interface RevokedCertificate {
+  serialNumber: string;
+  authorityId: string;
+  revokedAt: number;
+}
+
+export interface CertificateStore {
+  /**
+   * Inserts the first authority only if none was ever created, atomically (safe when several processes start at
+   * once on one database). Returns whether this call inserted it.
+   */
+  insertInitialAuthority(authority: CertificateAuthorityRecord, events: AuditEvent[]): Promise<boolean>;
+  /**
+   * Atomically, serialized with every other rotation: inserts the new authority and retires every other one not
+   * retired yet at `authority.createdAt`, trusted until `previousTrustedUntil`. Returns the ids it retired.
+   */
+  rotateAuthority(authority: CertificateAuthorityRecord, previousTrustedUntil: number, events: AuditEvent[]): Promise<string[]>;
+  /** Every authority, oldest first. */
+  listAuthorities(): Promise<CertificateAuthorityRecord[]>;
+  insertCertificate(certificate: IssuedCertificateRecord, events: AuditEvent[]): Promise<void>;
+  findCertificate(serialNumber: string): Promise<IssuedCertificateRecord | undefined>;
+  /** Newest first; at most `limit` after the cursor. */
+  listCertificates(query: IssuedCertificateListQuery): Promise<IssuedCertificateRecord[]>;
+  /** Revokes a certificate if it is not revoked yet; the certificate as it now is, and whether this call revoked it. */
+  revokeCertificate(
+    serialNumber: string,
+    now: number,
+    reason: string | null,
+    events: AuditEvent[],
+  ): Promise<{ certificate: IssuedCertificateRecord; changed: boolean } | undefined>;
+  /** Revoked certificates that have not expired at `now` (what the CRLs and the TLS listener need). */
+  listRevoked(now: number): Promise<RevokedCertificate[]>;
+}
+
 export interface Stores {
   apiKeys: ApiKeyStore;
   audit: AuditStore;
@@ -682,4 +783,5 @@ export interface Stores {
   ipBlocks: IpBlockStore;
   credentialProfiles: CredentialProfileStore;
   webhooks: WebhookStore;
+  certificates: CertificateStore;
 }

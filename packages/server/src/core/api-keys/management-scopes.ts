@@ -21,6 +21,8 @@ export const MANAGEMENT_SCOPES = [
   'metrics:read',
   'webhooks:read',
   'webhooks:write',
+  'certificates:read',
+  'certificates:write',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 

@@ -39,6 +39,11 @@ export const AUDIT_EVENT_TYPES = [
   'webhook_endpoint.secret_rotated',
   'webhook_endpoint.disabled',
   'webhook_delivery.retried',
+  'ca.created',
+  'ca.rotated',
+  'certificate.issued',
+  'certificate.revoked',
+  'mtls.certificate_refused',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

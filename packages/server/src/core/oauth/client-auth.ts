@@ -1,9 +1,22 @@
 import { isUtf8 } from 'node:buffer';
+import type { X509Certificate } from 'node:crypto';
+import { certificateThumbprint } from '../ca/certificate-thumbprint.js';
 import type { Clock } from '../clock.js';
+import { registeredCertificates, type TokenEndpointAuthMethod } from './client-metadata.js';
 import { hashClientSecret, sameHash } from './client-secret.js';
 import type { OAuthClient } from './client-service.js';
+import { certificateMatchesClient } from './tls-client-auth-match.js';
 
-export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'none';
+export type ClientAuthMethod = TokenEndpointAuthMethod;
+
+/** The verified client certificate of the request (TLS connection or trusted proxy), if any. */
+export interface ClientCertificate {
+  certificate: X509Certificate;
+  /** RFC 8705 x5t#S256. */
+  thumbprint: string;
+  /** Issued by the built-in CA (required by tls_client_auth); otherwise self-signed. */
+  issued: boolean;
+}
 
 /**
  * A denial is data. `reason` is for the audit log only; the token endpoint answers every invalid_client alike.
@@ -23,6 +36,7 @@ export interface ClientAuthRequest {
   authorization?: string | undefined;
   /** The decoded application/x-www-form-urlencoded body of the token request. */
   body: Record<string, unknown>;
+  certificate?: ClientCertificate | undefined;
 }
 
 export interface ClientAuthDeps {
@@ -76,10 +90,11 @@ function bodyParam(body: Record<string, unknown>, name: string): { ok: true; val
 }
 
 /**
- * Authenticates the client of a token-endpoint request (RFC 6749 2.3 and 3.2.1): by HTTP Basic, by
- * client_id and client_secret in the body, or (public clients) by client_id alone. Exactly one method per
- * request, and it must be the one the client registered. Unknown, deleted and wrongly authenticated clients are
- * all invalid_client. Storage failure throws; it is never reported as invalid_client.
+ * Authenticates the client of a token-endpoint request (RFC 6749 2.3 and 3.2.1, RFC 8705 section 2): by HTTP
+ * Basic, by client_id and client_secret in the body, or by client_id alone (public clients, and mTLS clients,
+ * whose proof is the TLS client certificate). Exactly one method per request, and it must be the one the client
+ * registered. Unknown, deleted and wrongly authenticated clients are all invalid_client. Storage failure throws;
+ * it is never reported as invalid_client.
  */
 export async function authenticateClient(request: ClientAuthRequest, deps: ClientAuthDeps): Promise<ClientAuthResult> {
   const idParam = bodyParam(request.body, 'client_id');
@@ -117,11 +132,31 @@ export async function authenticateClient(request: ClientAuthRequest, deps: Clien
   const client = await deps.clients.lookup(clientId);
   if (!client) return deny('invalid_client', 'unknown_client', clientId);
   if (client.deletedAt !== null) return deny('invalid_client', 'deleted_client', clientId);
+  if (method === 'none' && client.tokenEndpointAuthMethod !== 'none') {
+    // client_id alone: a public client, or an mTLS one whose certificate is the credential.
+    const registered = client.tokenEndpointAuthMethod;
+    if (registered !== 'tls_client_auth' && registered !== 'self_signed_tls_client_auth') {
+      return deny('invalid_client', 'auth_method_mismatch:none', clientId);
+    }
+    const problem = certificateProblem(client, request.certificate);
+    return problem ? deny('invalid_client', problem, clientId) : { ok: true, client, method: registered };
+  }
   if (client.tokenEndpointAuthMethod !== method) return deny('invalid_client', `auth_method_mismatch:${method}`, clientId);
   if (method === 'none') return { ok: true, client, method };
   const check = checkSecret(client, secret!, deps.clock.now());
   if (check !== 'ok') return deny('invalid_client', check, clientId);
   return { ok: true, client, method };
+}
+
+/** Why the presented certificate does not authenticate this mTLS client, or null when it does. */
+function certificateProblem(client: OAuthClient, presented: ClientCertificate | undefined): string | null {
+  if (!presented) return 'no_client_certificate';
+  if (client.tokenEndpointAuthMethod === 'tls_client_auth') {
+    if (!presented.issued) return 'certificate_not_issued_by_ca';
+    return client.tlsClientAuth && certificateMatchesClient(client.tlsClientAuth, presented.certificate) ? null : 'certificate_subject_mismatch';
+  }
+  const registered = registeredCertificates(client.jwks).some((der) => certificateThumbprint(der) === presented.thumbprint);
+  return registered ? null : 'certificate_not_registered';
 }
 
 /**

@@ -1,12 +1,40 @@
+import { X509Certificate } from 'node:crypto';
+import { isIP } from 'node:net';
 import { checkRedirectUriRegistration } from './redirect-uri.js';
 
 /** The grants a client may be registered for. There is no implicit and no password grant. */
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
-/** How a client authenticates at the token endpoint; `none` is a public client (no secret). */
-export const TOKEN_ENDPOINT_AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'none'] as const;
+/**
+ * How a client authenticates at the token endpoint; `none` is a public client (no secret). The RFC 8705
+ * methods use the client certificate of the TLS connection instead of a secret: `tls_client_auth` (a certificate
+ * from the built-in CA naming the registered subject or SAN), `self_signed_tls_client_auth` (a certificate
+ * registered in the client's `jwks`).
+ */
+export const TOKEN_ENDPOINT_AUTH_METHODS = [
+  'client_secret_basic',
+  'client_secret_post',
+  'none',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+] as const;
 export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
+
+/** RFC 8705 section 2.1.2: the one certificate field a tls_client_auth client registers, and its value. */
+export const TLS_CLIENT_AUTH_FIELDS = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'] as const;
+export type TlsClientAuthField = (typeof TLS_CLIENT_AUTH_FIELDS)[number];
+export interface TlsClientAuthSubject {
+  field: TlsClientAuthField;
+  value: string;
+}
+
+/** A client's registered JWK Set (self_signed_tls_client_auth: each key's `x5c[0]` is a certificate it may present). */
+export interface ClientJwks {
+  keys: Array<Record<string, unknown>>;
+}
+
+export const MAX_CLIENT_JWKS_KEYS = 10;
 
 export const MIN_ACCESS_TOKEN_TTL_SECONDS = 60;
 export const MAX_ACCESS_TOKEN_TTL_SECONDS = 86_400;
@@ -28,9 +56,56 @@ export interface ClientMetadata {
   audiences: string[];
   defaultAudience: string | null;
   accessTokenTtlSeconds: number | null;
+  tlsClientAuth: TlsClientAuthSubject | null;
+  jwks: ClientJwks | null;
 }
 
 export const isPublicMethod = (method: TokenEndpointAuthMethod): boolean => method === 'none';
+
+/** How a method proves the client: a secret, a certificate, or nothing (public clients). */
+export function authFamily(method: TokenEndpointAuthMethod): 'secret' | 'certificate' | 'none' {
+  if (method === 'none') return 'none';
+  return method === 'tls_client_auth' || method === 'self_signed_tls_client_auth' ? 'certificate' : 'secret';
+}
+
+/** The DER certificates a client registered for self_signed_tls_client_auth (`x5c[0]` of each key). */
+export function registeredCertificates(jwks: ClientJwks | null): Buffer[] {
+  const out: Buffer[] = [];
+  for (const key of jwks?.keys ?? []) {
+    const first = Array.isArray(key.x5c) ? key.x5c[0] : undefined;
+    if (typeof first === 'string') out.push(Buffer.from(first, 'base64'));
+  }
+  return out;
+}
+
+function jwksProblem(jwks: ClientJwks): string | null {
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray(jwks.keys) || jwks.keys.length === 0) return 'jwks must be {"keys": [...]} with at least one key.';
+  if (jwks.keys.length > MAX_CLIENT_JWKS_KEYS) return `jwks: at most ${MAX_CLIENT_JWKS_KEYS} keys.`;
+  for (const key of jwks.keys) {
+    if (typeof key !== 'object' || key === null || 'd' in key) return 'jwks: public keys only.';
+    const x5c = key.x5c;
+    if (!Array.isArray(x5c) || x5c.length === 0 || typeof x5c[0] !== 'string' || !/^[A-Za-z0-9+/]+={0,2}$/.test(x5c[0])) {
+      return 'jwks: every key needs an x5c whose first entry is the base64 DER certificate the client presents.';
+    }
+    try {
+      new X509Certificate(Buffer.from(x5c[0], 'base64'));
+    } catch {
+      return 'jwks: an x5c entry is not a certificate.';
+    }
+  }
+  return null;
+}
+
+function tlsClientAuthProblem(subject: TlsClientAuthSubject): string | null {
+  const { field, value } = subject;
+  if (!(TLS_CLIENT_AUTH_FIELDS as readonly string[]).includes(field)) return 'tlsClientAuth: unknown field.';
+  if (typeof value !== 'string' || value.length === 0 || value.length > 1024 || /[\u0000-\u001f\u007f]/.test(value)) {
+    return 'tlsClientAuth: the value is 1 to 1024 printable characters.';
+  }
+  if (field === 'san_ip' && isIP(value) === 0) return 'tlsClientAuthSanIp must be an IPv4 or IPv6 address.';
+  if (field === 'san_uri' && !URL.canParse(value)) return 'tlsClientAuthSanUri must be an absolute URI.';
+  return null;
+}
 
 /**
  * Checks a client's metadata as a whole (the same rules on create and on the result of a PATCH). Returns the
@@ -47,6 +122,20 @@ export function clientMetadataProblem(m: ClientMetadata): string | null {
   const grants = new Set(m.grantTypes);
   if (grants.has('refresh_token') && !grants.has('authorization_code')) {
     return 'grantTypes: refresh_token is only issued with authorization_code.';
+  }
+  if (m.tokenEndpointAuthMethod === 'tls_client_auth' && m.tlsClientAuth === null) {
+    return 'tls_client_auth needs exactly one of tlsClientAuthSubjectDn, tlsClientAuthSanDns, tlsClientAuthSanUri, tlsClientAuthSanIp, tlsClientAuthSanEmail.';
+  }
+  if (m.tlsClientAuth !== null) {
+    const problem = tlsClientAuthProblem(m.tlsClientAuth);
+    if (problem) return problem;
+  }
+  if (m.tokenEndpointAuthMethod === 'self_signed_tls_client_auth' && m.jwks === null) {
+    return 'self_signed_tls_client_auth needs jwks: the certificates (x5c) the client presents.';
+  }
+  if (m.jwks !== null) {
+    const problem = jwksProblem(m.jwks);
+    if (problem) return problem;
   }
   if (grants.has('client_credentials') && isPublicMethod(m.tokenEndpointAuthMethod)) {
     return 'grantTypes: client_credentials needs a confidential client (tokenEndpointAuthMethod other than none).';

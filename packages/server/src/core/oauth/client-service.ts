@@ -7,11 +7,13 @@ import { GatehouseError } from '../errors.js';
 import { newId } from '../random.js';
 import type { WriteBehindLog } from '../write-behind-log.js';
 import {
+  authFamily,
   clientMetadataProblem,
-  isPublicMethod,
   unique,
+  type ClientJwks,
   type ClientMetadata,
   type GrantType,
+  type TlsClientAuthSubject,
   type TokenEndpointAuthMethod,
 } from './client-metadata.js';
 import { generateClientSecret, hashClientSecret } from './client-secret.js';
@@ -29,6 +31,8 @@ export interface CreateClientInput {
   defaultAudience?: string | undefined;
   tenantId?: string | undefined;
   accessTokenTtlSeconds?: number | undefined;
+  tlsClientAuth?: TlsClientAuthSubject | undefined;
+  jwks?: ClientJwks | undefined;
 }
 
 export interface ListClientsInput {
@@ -73,9 +77,12 @@ export class ClientService {
       audiences,
       defaultAudience: input.defaultAudience ?? (audiences.length === 1 ? audiences[0]! : null),
       accessTokenTtlSeconds: input.accessTokenTtlSeconds ?? null,
+      tlsClientAuth: input.tlsClientAuth ?? null,
+      jwks: input.jwks ?? null,
     };
     assertValid(metadata);
-    const secret = isPublicMethod(metadata.tokenEndpointAuthMethod) ? null : generateClientSecret();
+    // Only secret-based methods get a secret: public clients have none, mTLS clients prove themselves by certificate.
+    const secret = authFamily(metadata.tokenEndpointAuthMethod) === 'secret' ? generateClientSecret() : null;
     const client: OAuthClientRecord = {
       id: newId('cli'),
       name: input.name,
@@ -115,10 +122,10 @@ export class ClientService {
     if (patch.scopes) normalised.scopes = unique(patch.scopes);
     if (patch.audiences) normalised.audiences = unique(patch.audiences);
     const method = normalised.tokenEndpointAuthMethod;
-    if (method !== undefined && isPublicMethod(method) !== isPublicMethod(current.tokenEndpointAuthMethod)) {
+    if (method !== undefined && authFamily(method) !== authFamily(current.tokenEndpointAuthMethod)) {
       throw new GatehouseError(
         'invalid_request',
-        'tokenEndpointAuthMethod cannot change between a public client (none) and a confidential one; register a new client.',
+        'tokenEndpointAuthMethod cannot change between a public client (none), a secret and a certificate; register a new client.',
       );
     }
     // Audiences narrowed so that the default audience is no longer one of them: drop the default.
@@ -135,6 +142,8 @@ export class ClientService {
       defaultAudience: normalised.defaultAudience !== undefined ? normalised.defaultAudience : current.defaultAudience,
       accessTokenTtlSeconds:
         normalised.accessTokenTtlSeconds !== undefined ? normalised.accessTokenTtlSeconds : current.accessTokenTtlSeconds,
+      tlsClientAuth: normalised.tlsClientAuth !== undefined ? normalised.tlsClientAuth : current.tlsClientAuth,
+      jwks: normalised.jwks !== undefined ? normalised.jwks : current.jwks,
     };
     assertValid(merged);
     const now = this.deps.clock.now();
@@ -160,7 +169,7 @@ export class ClientService {
       throw new GatehouseError('invalid_request', `gracePeriodSeconds must be an integer from 0 to ${MAX_CLIENT_SECRET_GRACE_SECONDS}.`);
     }
     const current = await this.get(actor, id);
-    if (current.secretHash === null) throw new GatehouseError('invalid_request', 'A public client (none) has no secret to rotate.');
+    if (current.secretHash === null) throw new GatehouseError('invalid_request', 'This client has no secret to rotate (public or mTLS client).');
     const now = this.deps.clock.now();
     const { secret, displayPrefix } = generateClientSecret();
     const outcome = await this.deps.store.rotateSecret({

@@ -35,6 +35,7 @@ export async function introspectToken(deps: OAuthDeps, caller: IntrospectionCall
       iat: Math.floor(record.createdAt / 1000),
       exp: Math.floor(record.expiresAt / 1000),
       ...(grant.tenantId !== null ? { tenant_id: grant.tenantId } : {}),
+      ...(grant.certificateThumbprint !== null ? { cnf: { 'x5t#S256': grant.certificateThumbprint } } : {}),
     };
   }
   const claims = deps.verifyAccessToken(token);

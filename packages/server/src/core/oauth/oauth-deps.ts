@@ -4,6 +4,7 @@ import type { AccessTokenClaims } from '../tokens/access-token.js';
 import type { TokenDenylist } from '../tokens/token-denylist.js';
 import type { ConsentStore, GrantStore, SessionStore } from '../../storage/stores.js';
 import type { KeyObject } from 'node:crypto';
+import type { TokenEndpointAuthMethod } from './client-metadata.js';
 
 /** What the OAuth logic needs to know of a registered client. */
 export interface OAuthClientView {
@@ -12,7 +13,7 @@ export interface OAuthClientView {
   redirectUris: string[];
   grantTypes: string[];
   scopes: string[];
-  tokenEndpointAuthMethod: 'client_secret_basic' | 'client_secret_post' | 'none';
+  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
   audiences: string[];
   defaultAudience: string | null;
   tenantId: string | null;

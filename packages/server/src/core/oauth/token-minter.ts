@@ -38,9 +38,21 @@ export function accessTokenTtl(deps: Pick<OAuthDeps, 'policy'>, client: OAuthCli
 export async function mintAccessToken(
   deps: Pick<OAuthDeps, 'clock' | 'issuer' | 'policy'>,
   key: OAuthSigningKey,
-  input: { client: OAuthClientView; subject: string; scopes: readonly string[]; audience: readonly string[]; tenantId: string | null; authTime?: number | null },
+  input: {
+    client: OAuthClientView;
+    subject: string;
+    scopes: readonly string[];
+    audience: readonly string[];
+    tenantId: string | null;
+    authTime?: number | null;
+    /** RFC 8705: binds the token to this certificate thumbprint (`cnf.x5t#S256`). */
+    certificateThumbprint?: string | undefined;
+  },
 ): Promise<MintedAccessToken> {
   const ttlSeconds = accessTokenTtl(deps, input.client);
+  const extraClaims: Record<string, unknown> = {};
+  if (input.authTime != null) extraClaims.auth_time = Math.floor(input.authTime / 1000);
+  if (input.certificateThumbprint !== undefined) extraClaims.cnf = { 'x5t#S256': input.certificateThumbprint };
   const issued = await issueAccessToken(key, {
     issuer: deps.issuer(),
     subject: input.subject,
@@ -50,7 +62,7 @@ export async function mintAccessToken(
     tenantId: input.tenantId,
     ttlSeconds,
     now: deps.clock.now(),
-    ...(input.authTime != null ? { extraClaims: { auth_time: Math.floor(input.authTime / 1000) } } : {}),
+    extraClaims,
   });
   return { token: issued.token, jti: issued.jti, expiresAt: issued.expiresAt, ttlSeconds };
 }

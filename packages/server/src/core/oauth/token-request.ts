@@ -12,6 +12,11 @@ export interface TokenRequest {
   client: OAuthClientView;
   params: RequestParams;
   origin: RequestOrigin;
+  /**
+   * RFC 8705 section 3: the x5t#S256 of the client certificate of the connection (verified), when there is one.
+   * Access tokens issued then are bound to it (`cnf`), and so are a public client's refresh tokens.
+   */
+  certificateThumbprint?: string | undefined;
 }
 
 /** One grant type (RFC 6749 section 4): its name and what it does with an authenticated token request. */

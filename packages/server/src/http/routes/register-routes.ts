@@ -7,6 +7,13 @@ import { registerAuditEvents } from './audit-events.js';
 import { registerDeleteBlock } from './blocks/delete-block.js';
 import { registerListBlocks } from './blocks/list-blocks.js';
 import { registerReportLeakedKeys } from './leaked-keys/report-leaked-keys.js';
+import { registerGetCaCertificates } from './certificates/get-ca-certificates.js';
+import { registerGetCrl } from './certificates/get-crl.js';
+import { registerIssueCertificate } from './certificates/issue-certificate.js';
+import { registerListCertificates } from './certificates/list-certificates.js';
+import { registerRenewCertificate } from './certificates/renew-certificate.js';
+import { registerRevokeCertificate } from './certificates/revoke-certificate.js';
+import { registerRotateCa } from './certificates/rotate-ca.js';
 import { registerCreateClient } from './clients/create-client.js';
 import { registerDeleteClient } from './clients/delete-client.js';
 import { registerGetClient } from './clients/get-client.js';
@@ -79,4 +86,11 @@ export function registerRoutes(app: App, services: Services): void {
   registerDeleteBlock(app, services);
   registerReportLeakedKeys(app, services);
   registerOAuthRoutes(app, services);
+  registerGetCaCertificates(app, services);
+  registerRotateCa(app, services);
+  registerIssueCertificate(app, services);
+  registerListCertificates(app, services);
+  registerRevokeCertificate(app, services);
+  registerRenewCertificate(app, services);
+  registerGetCrl(app, services);
 }

@@ -10,6 +10,8 @@ import {
 } from '../../core/oauth/client-metadata.js';
 import { MAX_REDIRECT_URI_LENGTH } from '../../core/oauth/redirect-uri.js';
 import type { OAuthClientRecord } from '../../storage/stores.js';
+import { GatehouseError } from '../../core/errors.js';
+import type { TlsClientAuthField, TlsClientAuthSubject } from '../../core/oauth/client-metadata.js';
 import { Nullable, TenantId, Text, Timestamp, toIso } from './common.js';
 
 export const GrantTypeSchema = Type.Union(GRANT_TYPES.map((g) => Type.Literal(g)));
@@ -34,6 +36,51 @@ const Audiences = Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
 const Audience = Type.String({ minLength: 1, maxLength: 256 });
 const AccessTokenTtl = Type.Integer({ minimum: MIN_ACCESS_TOKEN_TTL_SECONDS, maximum: MAX_ACCESS_TOKEN_TTL_SECONDS });
 
+/** RFC 8705 section 2.1.2 client metadata, camelCased: exactly one for tls_client_auth. */
+const TLS_CLIENT_AUTH_PROPERTIES = {
+  tlsClientAuthSubjectDn: 'subject_dn',
+  tlsClientAuthSanDns: 'san_dns',
+  tlsClientAuthSanUri: 'san_uri',
+  tlsClientAuthSanIp: 'san_ip',
+  tlsClientAuthSanEmail: 'san_email',
+} as const satisfies Record<string, TlsClientAuthField>;
+type TlsClientAuthProperty = keyof typeof TLS_CLIENT_AUTH_PROPERTIES;
+const TlsClientAuthValue = (description: string) => Type.Optional(Type.String({ minLength: 1, maxLength: 1024, description }));
+const TlsClientAuthFields = {
+  tlsClientAuthSubjectDn: TlsClientAuthValue('tls_client_auth: the certificate subject DN (RFC 4514, e.g. "CN=cli_...").'),
+  tlsClientAuthSanDns: TlsClientAuthValue('tls_client_auth: a dNSName SAN of the certificate.'),
+  tlsClientAuthSanUri: TlsClientAuthValue('tls_client_auth: a URI SAN, e.g. the spiffe:// URI of a Gatehouse-issued certificate.'),
+  tlsClientAuthSanIp: TlsClientAuthValue('tls_client_auth: an iPAddress SAN.'),
+  tlsClientAuthSanEmail: TlsClientAuthValue('tls_client_auth: an rfc822Name SAN.'),
+};
+const ClientJwksSchema = Type.Object(
+  { keys: Type.Array(Type.Object({}, { additionalProperties: true }), { minItems: 1, maxItems: 10 }) },
+  { additionalProperties: false, description: 'self_signed_tls_client_auth: public JWKs whose x5c[0] is a certificate the client presents.' },
+);
+
+/**
+ * A create or update body with its tlsClientAuth* fields folded into the one `tlsClientAuth` the service takes
+ * (absent when none is given); 400 when several are.
+ */
+export function withTlsClientAuth<T extends Partial<Record<TlsClientAuthProperty, string>>>(
+  body: T,
+): Omit<T, TlsClientAuthProperty> & { tlsClientAuth?: TlsClientAuthSubject } {
+  const rest: Record<string, unknown> = { ...body };
+  const given = (Object.keys(TLS_CLIENT_AUTH_PROPERTIES) as TlsClientAuthProperty[]).filter((name) => body[name] !== undefined);
+  for (const name of Object.keys(TLS_CLIENT_AUTH_PROPERTIES)) delete rest[name];
+  if (given.length > 1) throw new GatehouseError('invalid_request', 'Register exactly one tlsClientAuth* field.');
+  const name = given[0];
+  if (name !== undefined) rest.tlsClientAuth = { field: TLS_CLIENT_AUTH_PROPERTIES[name], value: body[name]! };
+  return rest as Omit<T, TlsClientAuthProperty> & { tlsClientAuth?: TlsClientAuthSubject };
+}
+
+function tlsClientAuthView(client: OAuthClientRecord): Partial<Record<TlsClientAuthProperty, string>> {
+  const registered = client.tlsClientAuth;
+  if (!registered) return {};
+  const name = (Object.keys(TLS_CLIENT_AUTH_PROPERTIES) as TlsClientAuthProperty[]).find((n) => TLS_CLIENT_AUTH_PROPERTIES[n] === registered.field)!;
+  return { [name]: registered.value };
+}
+
 export const CreateClientBody = Type.Object(
   {
     name: ClientName,
@@ -45,6 +92,8 @@ export const CreateClientBody = Type.Object(
     defaultAudience: Type.Optional(Audience),
     tenantId: Type.Optional(TenantId),
     accessTokenTtlSeconds: Type.Optional(AccessTokenTtl),
+    ...TlsClientAuthFields,
+    jwks: Type.Optional(ClientJwksSchema),
   },
   { additionalProperties: false },
 );
@@ -59,6 +108,8 @@ export const UpdateClientBody = Type.Object(
     audiences: Type.Optional(Audiences),
     defaultAudience: Type.Optional(Nullable(Audience)),
     accessTokenTtlSeconds: Type.Optional(Nullable(AccessTokenTtl)),
+    ...TlsClientAuthFields,
+    jwks: Type.Optional(ClientJwksSchema),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -78,7 +129,9 @@ export const OAuthClientSchema = Type.Object(
     defaultAudience: Nullable(Type.String()),
     tenantId: Nullable(Type.String()),
     accessTokenTtlSeconds: Nullable(Type.Integer()),
-    secretPrefix: Nullable(Type.String({ description: 'Display prefix of the current secret; null for public clients.' })),
+    ...TlsClientAuthFields,
+    jwks: Type.Optional(ClientJwksSchema),
+    secretPrefix: Nullable(Type.String({ description: 'Display prefix of the current secret; null for public and mTLS clients.' })),
     previousSecretExpiresAt: Nullable(Timestamp),
     createdAt: Timestamp,
     updatedAt: Timestamp,
@@ -107,6 +160,8 @@ export function clientView(client: OAuthClientRecord, now: number) {
     defaultAudience: client.defaultAudience,
     tenantId: client.tenantId,
     accessTokenTtlSeconds: client.accessTokenTtlSeconds,
+    ...tlsClientAuthView(client),
+    ...(client.jwks ? { jwks: client.jwks } : {}),
     secretPrefix: client.secretPrefix,
     previousSecretExpiresAt: previousLive ? toIso(client.previousSecretExpiresAt) : null,
     createdAt: toIso(client.createdAt)!,

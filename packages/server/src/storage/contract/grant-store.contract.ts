@@ -38,6 +38,7 @@ function grant(id: string, overrides: Partial<GrantRecord> = {}): GrantRecord {
     expiresAt: T0 + 30 * DAY,
     revokedAt: null,
     revokedReason: null,
+    certificateThumbprint: null,
     ...overrides,
   };
 }
@@ -64,6 +65,21 @@ export function grantStoreContract(name: string, open: OpenStores): void {
       });
       expect(result).toStrictEqual({ outcome: 'redeemed' });
     }
+
+    it('keeps the certificate a grant is bound to (RFC 8705)', async () => {
+      await grants().insertCode(code());
+      const bound = grant('grt_1', { certificateThumbprint: 'x5t-thumbprint' });
+      await grants().redeemCode({
+        codeHash: code().hash,
+        now: T0 + 1000,
+        grant: bound,
+        refreshToken: refresh('r1', 'grt_1'),
+        accessToken: { jti: 'jti_1', grantId: 'grt_1', expiresAt: T0 + 900_000 },
+        events: [],
+      });
+      expect(await grants().findGrant('grt_1')).toStrictEqual(bound);
+      expect((await grants().findRefreshToken('r1'))?.grant).toStrictEqual(bound);
+    });
 
     it('stores a code and finds it by hash, exactly as given', async () => {
       await grants().insertCode(code());

@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
-import type { GrantType, TokenEndpointAuthMethod } from '../../core/oauth/client-metadata.js';
+import type { ClientJwks, GrantType, TlsClientAuthSubject, TokenEndpointAuthMethod } from '../../core/oauth/client-metadata.js';
 import type {
   ClientStore,
   ClientWriteOutcome,
@@ -25,6 +25,8 @@ export function clientToRow(client: OAuthClientRecord): OAuthClientsTable {
     default_audience: client.defaultAudience,
     tenant_id: client.tenantId,
     access_token_ttl_seconds: client.accessTokenTtlSeconds,
+    tls_client_auth: client.tlsClientAuth && JSON.stringify(client.tlsClientAuth),
+    jwks: client.jwks && JSON.stringify(client.jwks),
     secret_hash: client.secretHash,
     secret_prefix: client.secretPrefix,
     previous_secret_hash: client.previousSecretHash,
@@ -49,6 +51,8 @@ export function rowToClient(row: OAuthClientsTable): OAuthClientRecord {
     defaultAudience: row.default_audience,
     tenantId: row.tenant_id,
     accessTokenTtlSeconds: row.access_token_ttl_seconds,
+    tlsClientAuth: row.tls_client_auth === null ? null : (JSON.parse(row.tls_client_auth) as TlsClientAuthSubject),
+    jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as ClientJwks),
     secretHash: row.secret_hash,
     secretPrefix: row.secret_prefix,
     previousSecretHash: row.previous_secret_hash,
@@ -114,6 +118,8 @@ export class SqlClientStore implements ClientStore {
     if (patch.audiences !== undefined) changes.audiences = JSON.stringify(patch.audiences);
     if (patch.defaultAudience !== undefined) changes.default_audience = patch.defaultAudience;
     if (patch.accessTokenTtlSeconds !== undefined) changes.access_token_ttl_seconds = patch.accessTokenTtlSeconds;
+    if (patch.tlsClientAuth !== undefined) changes.tls_client_auth = patch.tlsClientAuth && JSON.stringify(patch.tlsClientAuth);
+    if (patch.jwks !== undefined) changes.jwks = patch.jwks && JSON.stringify(patch.jwks);
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('oauth_clients')

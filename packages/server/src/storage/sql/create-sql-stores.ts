@@ -1,6 +1,7 @@
 import type { Stores } from '../stores.js';
 import { SqlApiKeyStore } from './api-key-store.js';
 import { SqlAuditStore } from './audit-store.js';
+import { SqlCertificateStore } from './certificate-store.js';
 import { SqlClientStore } from './client-store.js';
 import { SqlCredentialProfileStore } from './credential-profile-store.js';
 import { SqlIpBlockStore } from './ip-block-store.js';
@@ -27,5 +28,6 @@ export function createSqlStores(database: Database): Stores {
     ipBlocks: new SqlIpBlockStore(database.db),
     credentialProfiles: new SqlCredentialProfileStore(database.db),
     webhooks: new SqlWebhookStore(database),
+    certificates: new SqlCertificateStore(database),
   };
 }

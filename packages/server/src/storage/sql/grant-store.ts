@@ -27,6 +27,7 @@ function grantToRow(grant: GrantRecord): OAuthGrantsTable {
     expires_at: grant.expiresAt,
     revoked_at: grant.revokedAt,
     revoked_reason: grant.revokedReason,
+    certificate_thumbprint: grant.certificateThumbprint,
   };
 }
 
@@ -43,6 +44,7 @@ function rowToGrant(row: OAuthGrantsTable): GrantRecord {
     expiresAt: row.expires_at,
     revokedAt: row.revoked_at,
     revokedReason: row.revoked_reason,
+    certificateThumbprint: row.certificate_thumbprint ?? null,
   };
 }
 

@@ -7,6 +7,8 @@ import * as users from './migrations/2026-11-23-0003-users.js';
 import * as oauthGrants from './migrations/2026-11-23-0004-oauth-grants.js';
 import * as detection from './migrations/2026-11-24-0001-detection.js';
 import * as webhooks from './migrations/2026-11-24-0002-webhooks.js';
+import * as certificateAuthority from './migrations/2026-11-24-0003-certificate-authority.js';
+import * as mtlsClients from './migrations/2026-11-24-0004-mtls-clients.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +19,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-23-0004-oauth-grants': oauthGrants,
   '2026-11-24-0001-detection': detection,
   '2026-11-24-0002-webhooks': webhooks,
+  '2026-11-24-0003-certificate-authority': certificateAuthority,
+  '2026-11-24-0004-mtls-clients': mtlsClients,
 };
 
 /**

@@ -51,6 +51,8 @@ export interface OAuthClientsTable {
   default_audience: string | null;
   tenant_id: string | null;
   access_token_ttl_seconds: number | null;
+  tls_client_auth: string | null; // JSON {field, value}
+  jwks: string | null; // JSON JWK Set
   secret_hash: string | null;
   secret_prefix: string | null;
   previous_secret_hash: string | null;
@@ -79,6 +81,7 @@ export interface OAuthGrantsTable {
   expires_at: number;
   revoked_at: number | null;
   revoked_reason: string | null;
+  certificate_thumbprint: string | null;
 }
 
 export interface OAuthCodesTable {
@@ -235,6 +238,36 @@ export interface WebhookAttemptsTable {
   error: string | null;
 }
 
+export interface CertificateAuthoritiesTable {
+  id: string;
+  certificate_pem: string;
+  private_key: string; // SecretBox ciphertext, associated data = id
+  created_at: number;
+  not_after: number;
+  retired_at: number | null;
+  trusted_until: number | null;
+}
+
+export interface IssuedCertificatesTable {
+  id: string;
+  serial_number: string;
+  authority_id: string;
+  common_name: string;
+  client_id: string | null;
+  service: string | null;
+  san_uri: string;
+  thumbprint: string;
+  certificate_pem: string;
+  not_before: number;
+  not_after: number;
+  key_generated: number; // 0 or 1
+  tenant_id: string | null;
+  created_by: string | null;
+  created_at: number;
+  revoked_at: number | null;
+  revoked_reason: string | null;
+}
+
 export interface Schema {
   api_keys: ApiKeysTable;
   audit_events: AuditEventsTable;
@@ -256,4 +289,6 @@ export interface Schema {
   webhook_events: WebhookEventsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  certificate_authorities: CertificateAuthoritiesTable;
+  issued_certificates: IssuedCertificatesTable;
 }

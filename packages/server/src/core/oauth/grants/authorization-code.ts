@@ -18,7 +18,7 @@ const INVALID_GRANT = (reason: string) => new OAuthError('invalid_grant', undefi
  */
 export const authorizationCodeGrant: GrantHandler = {
   grantType: 'authorization_code',
-  async handle(deps, { client, params, origin }) {
+  async handle(deps, { client, params, origin, certificateThumbprint }) {
     const code = param(params, 'code');
     if (code === undefined) throw new OAuthError('invalid_request', 'The code parameter is required.');
     const redirectUri = param(params, 'redirect_uri');
@@ -46,7 +46,7 @@ export const authorizationCodeGrant: GrantHandler = {
     const tenantId = client.tenantId ?? user.tenantId;
 
     const key = deps.signingKey();
-    const access = await mintAccessToken(deps, key, { client, subject: user.id, scopes: record.scopes, audience, tenantId, authTime: record.authTime });
+    const access = await mintAccessToken(deps, key, { client, subject: user.id, scopes: record.scopes, audience, tenantId, authTime: record.authTime, certificateThumbprint });
     const grantId = newId('grt');
     const refreshToken = client.grantTypes.includes('refresh_token') ? newRefreshToken() : null;
     const grantExpiresAt = now + deps.policy.refreshTokenAbsoluteSeconds * 1000;
@@ -65,6 +65,9 @@ export const authorizationCodeGrant: GrantHandler = {
         expiresAt: grantExpiresAt,
         revokedAt: null,
         revokedReason: null,
+        // RFC 8705 section 4: a public client's refresh tokens are bound to the certificate it used (a confidential
+        // client's are bound to its authentication already).
+        certificateThumbprint: client.tokenEndpointAuthMethod === 'none' ? (certificateThumbprint ?? null) : null,
       },
       refreshToken: refreshToken === null ? null : {
         hash: hashToken(refreshToken),

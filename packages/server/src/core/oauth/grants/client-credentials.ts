@@ -14,7 +14,7 @@ const OIDC = new Set<string>(OIDC_SCOPES);
  */
 export const clientCredentialsGrant: GrantHandler = {
   grantType: 'client_credentials',
-  async handle(deps, { client, params, origin }) {
+  async handle(deps, { client, params, origin, certificateThumbprint }) {
     if (client.tokenEndpointAuthMethod === 'none') throw new OAuthError('unauthorized_client', 'Public clients cannot use client_credentials.');
     const requested = parseScope(param(params, 'scope'));
     if (requested === undefined) throw new OAuthError('invalid_scope', 'The scope parameter is malformed.');
@@ -24,7 +24,7 @@ export const clientCredentialsGrant: GrantHandler = {
       throw new OAuthError('invalid_scope', undefined, { reason: `not allowed: ${formatScope(outside).slice(0, 200)}` });
     }
     const audience = resolveAudience(client, allParams(params, 'resource'), deps.issuer());
-    const access = await mintAccessToken(deps, deps.signingKey(), { client, subject: client.id, scopes, audience, tenantId: client.tenantId });
+    const access = await mintAccessToken(deps, deps.signingKey(), { client, subject: client.id, scopes, audience, tenantId: client.tenantId, certificateThumbprint });
     deps.audit(
       { type: 'oauth.token', outcome: 'success', tenantId: client.tenantId, details: { grantType: 'client_credentials', clientId: client.id, jti: access.jti } },
       origin,

@@ -16,7 +16,7 @@ const INVALID_GRANT = (reason: string) => new OAuthError('invalid_grant', undefi
  */
 export const refreshTokenGrant: GrantHandler = {
   grantType: 'refresh_token',
-  async handle(deps, { client, params, origin }) {
+  async handle(deps, { client, params, origin, certificateThumbprint }) {
     const presented = param(params, 'refresh_token');
     if (presented === undefined) throw new OAuthError('invalid_request', 'The refresh_token parameter is required.');
     const now = deps.clock.now();
@@ -29,6 +29,9 @@ export const refreshTokenGrant: GrantHandler = {
       throw INVALID_GRANT('refresh token reused');
     }
     if (grant.revokedAt !== null) throw INVALID_GRANT('grant revoked');
+    if (grant.certificateThumbprint !== null && grant.certificateThumbprint !== certificateThumbprint) {
+      throw INVALID_GRANT(certificateThumbprint === undefined ? 'bound refresh token without its certificate' : 'bound refresh token with another certificate');
+    }
     if (token.expiresAt <= now || grant.expiresAt <= now) throw INVALID_GRANT('refresh token expired');
 
     const requested = parseScope(param(params, 'scope'));
@@ -47,6 +50,7 @@ export const refreshTokenGrant: GrantHandler = {
       audience,
       tenantId: grant.tenantId,
       authTime: grant.authTime,
+      certificateThumbprint,
     });
     const next = newRefreshToken();
     const outcome = await deps.grants.rotateRefreshToken({

@@ -1,6 +1,6 @@
 import type { Services } from '../../../services.js';
 import type { App } from '../../app-types.js';
-import { clientView, CreateClientBody, OAuthClientWithSecret } from '../../schemas/client.js';
+import { clientView, CreateClientBody, OAuthClientWithSecret, withTlsClientAuth } from '../../schemas/client.js';
 import { errorResponses } from '../../schemas/common.js';
 
 export function registerCreateClient(app: App, { clients, clock }: Services): void {
@@ -17,7 +17,7 @@ export function registerCreateClient(app: App, { clients, clock }: Services): vo
       },
     },
     async (request, reply) => {
-      const { client, clientSecret } = await clients.create(request.auth!, request.body);
+      const { client, clientSecret } = await clients.create(request.auth!, withTlsClientAuth(request.body));
       return reply.status(201).send({ ...clientView(client, clock.now()), ...(clientSecret ? { clientSecret } : {}) });
     },
   );

@@ -1,6 +1,6 @@
 import type { Services } from '../../../services.js';
 import type { App } from '../../app-types.js';
-import { ClientIdParams, clientView, OAuthClientSchema, UpdateClientBody } from '../../schemas/client.js';
+import { ClientIdParams, clientView, OAuthClientSchema, UpdateClientBody, withTlsClientAuth } from '../../schemas/client.js';
 import { errorResponses } from '../../schemas/common.js';
 
 export function registerUpdateClient(app: App, { clients, clock }: Services): void {
@@ -18,6 +18,6 @@ export function registerUpdateClient(app: App, { clients, clock }: Services): vo
         response: { 200: OAuthClientSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429) },
       },
     },
-    async (request) => clientView(await clients.update(request.auth!, request.params.id, request.body), clock.now()),
+    async (request) => clientView(await clients.update(request.auth!, request.params.id, withTlsClientAuth(request.body)), clock.now()),
   );
 }

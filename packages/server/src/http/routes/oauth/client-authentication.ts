@@ -4,6 +4,7 @@ import { authenticateClient } from '../../../core/oauth/client-auth.js';
 import type { OAuthClientView } from '../../../core/oauth/oauth-deps.js';
 import type { RequestParams } from '../../../core/oauth/request-params.js';
 import type { Services } from '../../../services.js';
+import { peerCertificate } from '../../peer-certificate.js';
 import { requestOrigin } from '../../plugins/authenticate.js';
 import { firstValues } from './form-body.js';
 
@@ -13,8 +14,10 @@ import { firstValues } from './form-body.js';
  * reason; the client is told nothing more.
  */
 export async function requireClient(services: Services, request: FastifyRequest, params: RequestParams): Promise<OAuthClientView> {
+  const presented = peerCertificate(services, request);
+  const certificate = presented && { certificate: presented.certificate, thumbprint: presented.thumbprint, issued: presented.kind === 'issued' };
   const result = await authenticateClient(
-    { authorization: request.headers.authorization, body: firstValues(params) },
+    { authorization: request.headers.authorization, body: firstValues(params), certificate },
     { clients: services.clients, clock: services.clock },
   );
   if (result.ok) {

@@ -3,9 +3,13 @@ import { OIDC_SCOPES } from '../../../core/oauth/scopes.js';
 import { SUPPORTED_GRANT_TYPES } from '../../../core/oauth/token-request.js';
 import type { Services } from '../../../services.js';
 
-/** RFC 8414 and OpenID Connect Discovery 1.0: one document, served at both well-known addresses. */
-export function authorizationServerMetadata(issuer: string, signingAlgs: readonly string[]): Record<string, unknown> {
-  const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none'];
+/**
+ * RFC 8414 and OpenID Connect Discovery 1.0: one document, served at both well-known addresses. With an mTLS
+ * listener (`mtlsUrl`), the RFC 8705 methods, certificate-bound tokens and the endpoints' mTLS aliases too.
+ */
+export function authorizationServerMetadata(issuer: string, signingAlgs: readonly string[], mtlsUrl?: string): Record<string, unknown> {
+  const mtlsMethods = mtlsUrl ? ['tls_client_auth', 'self_signed_tls_client_auth'] : [];
+  const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none', ...mtlsMethods];
   return {
     issuer,
     authorization_endpoint: `${issuer}/oauth/authorize`,
@@ -20,7 +24,7 @@ export function authorizationServerMetadata(issuer: string, signingAlgs: readonl
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: clientAuthMethods,
     revocation_endpoint_auth_methods_supported: clientAuthMethods,
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'bearer'],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post', 'bearer', ...mtlsMethods],
     scopes_supported: [...OIDC_SCOPES],
     subject_types_supported: ['public'],
     id_token_signing_alg_values_supported: signingAlgs,
@@ -30,13 +34,28 @@ export function authorizationServerMetadata(issuer: string, signingAlgs: readonl
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     claims_parameter_supported: false,
+    ...(mtlsUrl
+      ? {
+          tls_client_certificate_bound_access_tokens: true,
+          mtls_endpoint_aliases: {
+            token_endpoint: `${mtlsUrl}/oauth/token`,
+            revocation_endpoint: `${mtlsUrl}/oauth/revoke`,
+            introspection_endpoint: `${mtlsUrl}/oauth/introspect`,
+            userinfo_endpoint: `${mtlsUrl}/oauth/userinfo`,
+          },
+        }
+      : {}),
   };
 }
 
 export function registerMetadataEndpoints(app: FastifyInstance, services: Services): void {
   const handler = async (_request: unknown, reply: { header(name: string, value: string): unknown }) => {
     reply.header('cache-control', 'public, max-age=300');
-    return authorizationServerMetadata(services.oauth.issuer(), [...new Set(services.signingKeys.jwks().keys.map((key) => key.alg))]);
+    return authorizationServerMetadata(
+      services.oauth.issuer(),
+      [...new Set(services.signingKeys.jwks().keys.map((key) => key.alg))],
+      services.config.mtlsUrl,
+    );
   };
   app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['oauth'], summary: 'Authorization server metadata (RFC 8414)' } }, handler);
   app.get('/.well-known/openid-configuration', { schema: { tags: ['oauth'], summary: 'OpenID Connect discovery' } }, handler);

@@ -3,6 +3,7 @@ import { OAuthError } from '../../../core/errors.js';
 import { param } from '../../../core/oauth/request-params.js';
 import { handleTokenRequest } from '../../../core/oauth/token-request.js';
 import type { Services } from '../../../services.js';
+import { peerCertificate } from '../../peer-certificate.js';
 import { requestOrigin } from '../../plugins/authenticate.js';
 import { requireClient } from './client-authentication.js';
 import { formParams } from './form-body.js';
@@ -35,9 +36,10 @@ export function registerTokenEndpoint(app: FastifyInstance, services: Services):
       const params = formParams(request);
       const client = await requireClient(services, request, params);
       const origin = requestOrigin(request);
+      const certificateThumbprint = peerCertificate(services, request)?.thumbprint;
       const grantType = param(params, 'grant_type');
       try {
-        const response = await handleTokenRequest(services.oauth, { client, params, origin });
+        const response = await handleTokenRequest(services.oauth, { client, params, origin, certificateThumbprint });
         services.metrics.tokenIssued(grantType!);
         if (isCredentialGrant(grantType)) services.metrics.authentication(grantType, 'success');
         return response;

@@ -1,0 +1,42 @@
+import type { X509Certificate } from 'node:crypto';
+
+/** A certificate authority the verifier trusts: its certificate and its id. */
+export interface TrustedAuthority {
+  id: string;
+  certificate: X509Certificate;
+}
+
+export type PeerCertificateVerdict =
+  /** Issued by a trusted authority, in its validity period, not revoked. */
+  | { ok: true; kind: 'issued'; authorityId: string }
+  /**
+   * Signed by its own key and in its validity period: no authority vouches for it, so it proves only possession
+   * of a key a client registered (self_signed_tls_client_auth) or binds tokens to it (RFC 8705 sections 2.2, 3).
+   */
+  | { ok: true; kind: 'self_signed' }
+  | { ok: false; reason: 'unknown_ca' | 'expired' | 'not_yet_valid' | 'revoked' };
+
+export interface PeerCertificateTrust {
+  authorities: readonly TrustedAuthority[];
+  /** Serial numbers (lowercase hex) of revoked certificates. */
+  isRevoked(serialNumber: string): boolean;
+}
+
+/**
+ * Decides whether a certificate a client presented is acceptable. Pure and synchronous (it runs once per TLS
+ * connection): node:crypto checks the issuer's name and signature; times come from `now`, not from the system
+ * clock, so tests can freeze them.
+ */
+export function verifyPeerCertificate(certificate: X509Certificate, trust: PeerCertificateTrust, now: number): PeerCertificateVerdict {
+  // A CA certificate is never a client's (only its key holder could present it, but it is not an identity).
+  if (certificate.ca) return { ok: false, reason: 'unknown_ca' };
+  const authority = trust.authorities.find((a) => certificate.checkIssued(a.certificate) && certificate.verify(a.certificate.publicKey));
+  if (!authority && !(certificate.checkIssued(certificate) && certificate.verify(certificate.publicKey))) {
+    return { ok: false, reason: 'unknown_ca' };
+  }
+  if (now < Date.parse(certificate.validFrom)) return { ok: false, reason: 'not_yet_valid' };
+  if (now > Date.parse(certificate.validTo)) return { ok: false, reason: 'expired' };
+  if (!authority) return { ok: true, kind: 'self_signed' };
+  if (trust.isRevoked(certificate.serialNumber.toLowerCase())) return { ok: false, reason: 'revoked' };
+  return { ok: true, kind: 'issued', authorityId: authority.id };
+}

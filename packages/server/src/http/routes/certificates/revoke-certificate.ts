@@ -1,0 +1,34 @@
+import { Type } from '@sinclair/typebox';
+import { GatehouseError } from '../../../core/errors.js';
+import type { Services } from '../../../services.js';
+import type { App } from '../../app-types.js';
+import { emptyBodyAsObject } from '../../plugins/json-body.js';
+import { Certificate, certificateView, SerialParams } from '../../schemas/certificate.js';
+import { errorResponses, Text } from '../../schemas/common.js';
+
+export function registerRevokeCertificate(app: App, { ca, clock }: Services): void {
+  app.post(
+    '/v1/certificates/:serial/revoke',
+    {
+      config: { scope: 'certificates:write' },
+      preValidation: emptyBodyAsObject,
+      schema: {
+        tags: ['certificates'],
+        summary: 'Revoke a certificate: refused by the TLS listener at once on every process, and listed in the CRL (idempotent)',
+        security: [{ adminKey: [] }],
+        params: SerialParams,
+        body: Type.Object({ reason: Type.Optional(Text({ maxLength: 200 })) }, { additionalProperties: false }),
+        response: { 200: Certificate, ...errorResponses(400, 401, 403, 404, 413, 415, 429) },
+      },
+    },
+    async (request) => {
+      const actor = request.auth!;
+      const found = await ca.find(request.params.serial.toLowerCase());
+      if (!found || (actor.tenantId !== null && found.tenantId !== actor.tenantId)) {
+        throw new GatehouseError('not_found', 'No certificate with that serial number.');
+      }
+      const revoked = await ca.revoke(found, request.body.reason ?? null, { keyId: actor.keyId, origin: actor.origin });
+      return certificateView(revoked, clock.now());
+    },
+  );
+}
