@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
+import { sinkCredential } from './log-sink.js';
 import { createTestApp, type TestApp, type TestAppOptions } from './test-app.js';
 
 /** A test app listening on a loopback port, its issuer set to that address (real HTTP for client libraries). */
@@ -36,9 +37,9 @@ export async function createOAuthTestApp(options: TestAppOptions = {}): Promise<
       return response.body;
     },
     async createUser(body = {}) {
-      const response = await t.api('POST', '/v1/users', {
-        body: { email: `user-${randomBytes(4).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Ada Lovelace', ...body },
-      });
+      const user = { email: `user-${randomBytes(4).toString('hex')}@example.com`, password: 'correct horse battery staple', name: 'Ada Lovelace', ...body };
+      if (typeof user.password === 'string') sinkCredential(user.password);
+      const response = await t.api('POST', '/v1/users', { body: user });
       if (response.status !== 201) throw new Error(`createUser: ${response.status} ${JSON.stringify(response.body)}`);
       return response.body;
     },
@@ -122,5 +123,8 @@ export async function authorizeThroughForms(
     await response.text();
   }
   if (response.status !== 303) throw new Error(`expected a redirect, got ${response.status}: ${page.slice(0, 300)}`);
-  return new URL(response.headers.get('location')!);
+  const redirect = new URL(response.headers.get('location')!);
+  const code = redirect.searchParams.get('code');
+  if (code) sinkCredential(code);
+  return redirect;
 }

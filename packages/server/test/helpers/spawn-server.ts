@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { sinkLogLines } from './log-sink.js';
+import { sinkCredentialsIn, sinkLogLines } from './log-sink.js';
 
 /**
  * Real `gatehouse` processes for end-to-end tests: spawns the built CLI (packages/server/bin/gatehouse.js,
@@ -248,6 +248,7 @@ export async function api(
   } catch {
     /* not JSON */
   }
+  sinkCredentialsIn(body);
   return { status: response.status, headers: response.headers, body };
 }
 

@@ -9,7 +9,7 @@ import { createServices } from '../../src/main.js';
 import type { Services } from '../../src/services.js';
 import { createPgSchema, tempDir, type TestDialect } from './databases.js';
 import { testRedisUrl } from './env.js';
-import { sinkLogLines } from './log-sink.js';
+import { sinkCredential, sinkCredentialsIn, sinkLogLines } from './log-sink.js';
 
 export interface TestApp {
   app: App;
@@ -66,6 +66,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ...(options.sleep ? { sleep: options.sleep } : {}),
   });
   await bootstrapRootKey({ store: services.stores.apiKeys, clock }, rootKey);
+  sinkCredential(rootKey);
   const logs: string[] = [];
   const logStream = new Writable({
     write(chunk, _encoding, done) {
@@ -94,6 +95,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     } catch {
       /* not JSON */
     }
+    sinkCredentialsIn(body);
     return { status: response.statusCode, headers: response.headers, body };
   };
 
