@@ -1,5 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
+import { createAuditEvent } from '../src/core/audit/audit-event.js';
+import type { AlertInput, Alerts } from '../src/core/detection/alerts.js';
+import { CredentialAnomalies } from '../src/core/detection/credential-anomalies.js';
+import type { CredentialProfileStore } from '../src/storage/stores.js';
 import { createPgSchema, dialects } from './helpers/databases.js';
 import { testDatabaseUrl } from './helpers/env.js';
 import { basicAuth } from './helpers/oauth.js';
@@ -58,6 +62,46 @@ describe.each(dialects)('key anomalies (%s)', (dialect) => {
     await t.services.detection.anomalies!.flush();
     const stored = (await t.services.stores.credentialProfiles.loadAll()).find((p) => p.credentialId === key.id);
     expect(stored?.networks.sort()).toEqual(['198.51.100.0/24', '2001:db8:aa::/48', '203.0.113.0/24']);
+  });
+
+  it('still alerts on a new network when the profile is written behind while the store is being asked', async () => {
+    const stored = t.services.stores.credentialProfiles;
+    const raised: AlertInput[] = [];
+    let anomalies: CredentialAnomalies | undefined;
+    // A flush of the learned profiles lands between seeing the network and asking the store about it.
+    const store: CredentialProfileStore = {
+      loadAll: () => stored.loadAll(),
+      save: (profiles) => stored.save(profiles),
+      hasNetwork: async (id, network) => {
+        await anomalies!.flush();
+        return stored.hasNetwork(id, network);
+      },
+    };
+    anomalies = await CredentialAnomalies.open({
+      store,
+      alerts: { raise: (input: AlertInput) => void raised.push(input) } as unknown as Alerts,
+      clock: t.clock,
+      learningSeconds: 60,
+      rateSpikeFactor: 1000,
+      act: async () => {},
+      onError: (message, error) => {
+        throw new Error(message, { cause: error });
+      },
+    });
+    try {
+      const use = (ip: string) =>
+        anomalies!.observe(createAuditEvent(t.clock.now(), { type: 'key.verification', outcome: 'success', keyId: `key_race${dialect}`, ip }));
+      use('203.0.113.10');
+      t.clock.advance(2 * MINUTE);
+      use('198.51.100.7');
+      await anomalies.settled();
+      expect(raised.map((alert) => alert.reason)).toEqual(['new_network']);
+      // And the network is learned (written) all the same.
+      await anomalies.flush();
+      expect(await stored.hasNetwork(`key_race${dialect}`, '198.51.100.0/24')).toBe(true);
+    } finally {
+      await anomalies.stop();
+    }
   });
 
   it('raises an alert when the request rate jumps past 10x its baseline', async () => {

@@ -38,6 +38,8 @@ export interface CredentialAnomaliesOptions {
 interface Profile {
   firstSeenAt: number;
   networks: Set<string>;
+  /** New networks the store is being asked about: not written until it has answered (else the answer is "known"). */
+  unconfirmed: Set<string>;
   /** The address of the last use: repeated uses from one address skip the network lookup. */
   lastIp: string | null;
   baselinePerMinute: number;
@@ -78,6 +80,7 @@ export class CredentialAnomalies {
       anomalies.#profiles.set(stored.credentialId, {
         firstSeenAt: stored.firstSeenAt,
         networks: new Set(stored.networks),
+        unconfirmed: new Set(),
         lastIp: null,
         baselinePerMinute: stored.baselinePerMinute,
         minute: Math.floor(stored.updatedAt / MINUTE),
@@ -124,7 +127,7 @@ export class CredentialAnomalies {
     const minute = Math.floor(now / MINUTE);
     let profile = this.#profiles.get(id);
     if (profile === undefined) {
-      profile = { firstSeenAt: now, networks: new Set(), lastIp: null, baselinePerMinute: 0, minute, count: 0, spikeMinute: -1 };
+      profile = { firstSeenAt: now, networks: new Set(), unconfirmed: new Set(), lastIp: null, baselinePerMinute: 0, minute, count: 0, spikeMinute: -1 };
       this.#profiles.set(id, profile);
       this.#dirty.add(id, 0);
     } else if (minute !== profile.minute) {
@@ -154,18 +157,26 @@ export class CredentialAnomalies {
     const network = networkOf(ipKey(address));
     if (profile.networks.has(network)) return;
     const firstNetwork = profile.networks.size === 0;
-    if (profile.networks.size < MAX_NETWORKS) {
-      profile.networks.add(network);
-      this.#dirty.add(id, 0);
+    const learn = profile.networks.size < MAX_NETWORKS;
+    if (learn) profile.networks.add(network);
+    if (!learned || firstNetwork) {
+      if (learn) this.#dirty.add(id, 0);
+      return;
     }
-    if (!learned || firstNetwork) return;
     // Another process may have learned it already: ask the store before raising the alarm (rare: a new network).
+    // Until it answers, the network is not written: a flush landing first would make the store say "known".
+    if (learn) profile.unconfirmed.add(network);
     this.#track(
-      this.options.store.hasNetwork(id, network).then((known) => {
-        if (!known) {
-          this.#report({ reason: 'new_network', credentialId: id, event, details: { network, knownNetworks: profile.networks.size - 1 } });
-        }
-      }),
+      this.options.store
+        .hasNetwork(id, network)
+        .then((known) => {
+          if (!known) {
+            this.#report({ reason: 'new_network', credentialId: id, event, details: { network, knownNetworks: profile.networks.size - 1 } });
+          }
+        })
+        .finally(() => {
+          if (profile.unconfirmed.delete(network)) this.#dirty.add(id, 0);
+        }),
     );
   }
 
@@ -199,7 +210,7 @@ export class CredentialAnomalies {
       firstSeenAt: profile.firstSeenAt,
       baselinePerMinute: profile.baselinePerMinute,
       updatedAt: profile.minute * MINUTE,
-      networks: [...profile.networks],
+      networks: [...profile.networks].filter((network) => !profile.unconfirmed.has(network)),
     };
   }
 }
