@@ -159,6 +159,25 @@ describe('verifying on behalf of a client (clientIp)', () => {
     expect(latest!.ip).toBe('198.51.100.99');
   });
 
+  it('a tenant-bound verifier cannot get an address blocked for everyone: its clientIp is recorded and checked, not counted', async () => {
+    const verifier = await t.createKey({ scopes: ['keys:verify'], tenantId: 'acme' });
+    const victim = '203.0.113.200';
+    for (let i = 0; i < 10; i++) {
+      const response = await inject(t, '198.51.100.21', 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: badKey(), clientIp: victim } });
+      expect(response.body).toMatchObject({ valid: false, code: 'NOT_FOUND' });
+    }
+    await t.services.detection.settled();
+    expect((await inject(t, victim, 'GET', '/v1/keys')).status).toBe(200);
+    expect((await inject(t, randomIp(), 'GET', '/v1/blocks')).body.data.map((b: any) => b.ip)).not.toContain(victim);
+    expect((await alertsOf(t, 'alert.credential_stuffing')).filter((a) => a.ip === victim)).toEqual([]);
+    await t.services.audit.flush();
+    const [latest] = await t.services.stores.audit.list({ type: 'key.verification', limit: 1 });
+    expect(latest).toMatchObject({ ip: victim, actorKeyId: verifier.id, details: { clientIpClaimedByTenant: true } });
+    // A blocked address is still refused to a tenant-bound verifier.
+    const blocked = '2001:db8::77';
+    expect((await inject(t, '198.51.100.21', 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: badKey(), clientIp: blocked } })).status).toBe(429);
+  });
+
   it('refuses a clientIp that is not an address', async () => {
     for (const clientIp of ['not-an-ip', '10.0.0.256', '::g']) {
       const response = await inject(t, randomIp(), 'POST', '/v1/keys/verify', { body: { key: badKey(), clientIp } });

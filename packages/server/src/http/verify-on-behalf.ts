@@ -8,6 +8,8 @@ import { GatehouseError, ipBlockedError } from '../core/errors.js';
  * may pass the address of the client that presented the key as `clientIp`. That address then stands as the
  * request's origin: the verification's audit event carries it, failed verifications are counted against it
  * (not against the API server), and a blocked client address is refused 429 ip_blocked before any lookup.
+ * A verifier of one tenant may not get an address blocked for every tenant: the address it claims is recorded and
+ * checked, but its failures are not counted (RequestOrigin.ipClaimedByTenant).
  * Throws invalid_request when it is not an IP address.
  */
 export function verifyOnBehalfOf(actor: Actor, clientIp: string | undefined, blocks: IpBlocks): Actor {
@@ -16,5 +18,5 @@ export function verifyOnBehalfOf(actor: Actor, clientIp: string | undefined, blo
   if (ip === undefined) throw new GatehouseError('invalid_request', 'clientIp must be an IPv4 or IPv6 address.');
   const seconds = blocks.retryAfterSeconds(ip);
   if (seconds > 0) throw ipBlockedError(seconds);
-  return { ...actor, origin: { ...actor.origin, ip } };
+  return { ...actor, origin: { ...actor.origin, ip, ...(actor.tenantId !== null ? { ipClaimedByTenant: true } : {}) } };
 }

@@ -23,6 +23,15 @@ export interface Actor {
   origin: RequestOrigin;
 }
 
+/** The details of a verification's audit event: usually none. */
+function verificationDetails(actor: Actor, result: ApiKeyVerification): Record<string, unknown> | null {
+  // A rotated-out key used after its grace period: anomaly detection looks for this.
+  const rotated = result.code === 'EXPIRED' && result.key?.rotatedToId ? { rotatedToId: result.key.rotatedToId } : null;
+  // The client address was claimed by a tenant-bound verifier: failed-authentication tracking does not count it.
+  if (actor.origin.ipClaimedByTenant) return { ...rotated, clientIpClaimedByTenant: true };
+  return rotated;
+}
+
 export interface CreateKeyInput {
   name: string;
   scopes?: string[] | undefined;
@@ -216,8 +225,7 @@ export class ApiKeyService {
         keyPrefix: result.key?.displayPrefix ?? (result.valid ? null : result.displayPrefix),
         tenantId: result.key?.tenantId ?? null,
         actorKeyId: actor.keyId,
-        // A rotated-out key used after its grace period: anomaly detection looks for this.
-        details: result.code === 'EXPIRED' && result.key?.rotatedToId ? { rotatedToId: result.key.rotatedToId } : null,
+        details: verificationDetails(actor, result),
       },
       actor.origin,
     );

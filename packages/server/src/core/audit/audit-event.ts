@@ -73,6 +73,11 @@ export interface RequestOrigin {
   userAgent: string | null;
   route: string | null;
   requestId: string | null;
+  /**
+   * `ip` is an end client's address that a tenant-bound verifier claimed (`clientIp`): recorded, and refused when
+   * blocked, but never counted toward a block, which would apply to every tenant.
+   */
+  ipClaimedByTenant?: boolean;
 }
 
 export type AuditEventInput = Partial<Omit<AuditEvent, 'id' | 'occurredAt' | 'type' | 'outcome'>> &

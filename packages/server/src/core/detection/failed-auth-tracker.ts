@@ -54,6 +54,8 @@ export class FailedAuthTracker {
   /** The audit observer: cheap and never throws (the counting is asynchronous). */
   readonly observe = (event: AuditEvent): void => {
     if (event.outcome !== 'failure' || event.ip === null || !isCredentialFailure(event)) return;
+    // An address a tenant-bound verifier claimed (clientIp) is not counted: one tenant must not block it for all.
+    if (event.details?.clientIpClaimedByTenant === true) return;
     const ip = ipKey(event.ip);
     this.#track(
       this.options.counters.increment(`ip:${ip}`, this.options.windowSeconds * 1000).then(
