@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardedLookup, isForbiddenAddress } from '../src/core/webhooks/destination-guard.js';
+import { WebhookSender } from '../src/core/webhooks/webhook-sender.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 
@@ -93,6 +94,22 @@ describe('SSRF: delivery without GATEHOUSE_WEBHOOKS_ALLOW_INSECURE', () => {
     const [delivery] = (await t.api('GET', `/v1/webhook-endpoints/${created.body.id}/deliveries`)).body.data;
     expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: null });
     expect(delivery.lastError).toMatch(/webhook destination (127\.0\.0\.1|::1) is a private, loopback, link-local or reserved address/);
+    expect(connections).toBe(0);
+  });
+
+  it('refuses an http or forbidden-literal URL at send time as a failed attempt (an endpoint registered while insecure was allowed)', async () => {
+    const sender = new WebhookSender({ timeoutMs: 1000, allowInsecure: false });
+    try {
+      for (const [url, error] of [
+        [`http://127.0.0.1:${port}/`, 'url must use https'],
+        [`https://127.0.0.1:${port}/`, 'webhook destination 127.0.0.1 is a private, loopback, link-local or reserved address'],
+        ['not a url', 'invalid url'],
+      ] as const) {
+        await expect(sender.send({ url, headers: {}, body: '{}' }), url).resolves.toMatchObject({ statusCode: null, error });
+      }
+    } finally {
+      sender.close();
+    }
     expect(connections).toBe(0);
   });
 });
