@@ -34,6 +34,10 @@ describe('SSRF guard: forbidden addresses', () => {
     '0:0:0:0:0:ffff:10.0.0.1',
     '64:ff9b::a9fe:a9fe', // NAT64 of the metadata address
     '2002:7f00:1::', // 6to4 of loopback
+    '::ffff:0:127.0.0.1', // IPv4-translated (SIIT)
+    '::ffff:0:a9fe:a9fe',
+    '64:ff9b:1::a9fe:a9fe', // local-use NAT64 (RFC 8215)
+    '2001:db8::1', // documentation
     'fc00::1',
     'fd00:ec2::254', // AWS metadata over IPv6
     'fe80::1',
@@ -44,7 +48,7 @@ describe('SSRF guard: forbidden addresses', () => {
     expect(isForbiddenAddress(address)).toBe(true);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808'])(
+  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '::ffff:0:808:808'])(
     'allows the public address %s',
     (address) => {
       expect(isForbiddenAddress(address)).toBe(false);
