@@ -237,6 +237,24 @@ describe.each(dialects)('webhook endpoints and delivery (happy paths, %s)', (dia
     expect(audit.body.data).toHaveLength(1);
   });
 
+  it('a manual retry of a delivery still being retried keeps the rest of its retry window', async () => {
+    const { id } = await createEndpoint();
+    receiver.respond((_request, response) => response.writeHead(500).end());
+    await t.createKey();
+    await t.services.webhooks.drain();
+    const [delivery] = (await t.api('GET', `/v1/webhook-endpoints/${id}/deliveries`)).body.data;
+    expect(delivery).toMatchObject({ status: 'pending', attempts: 1 });
+
+    t.clock.advance(1_000);
+    expect((await t.api('POST', `/v1/webhook-endpoints/${id}/deliveries/${delivery.id}/retry`)).status).toBe(202);
+    await t.services.webhooks.drain();
+    expect(receiver.received).toHaveLength(2);
+    const [after] = (await t.api('GET', `/v1/webhook-endpoints/${id}/deliveries`)).body.data;
+    // Failed again, within a day of the event: retried automatically, not given up.
+    expect(after).toMatchObject({ status: 'pending', attempts: 2, lastStatusCode: 500 });
+    expect(Date.parse(after.nextAttemptAt)).toBeGreaterThan(t.clock.now());
+  });
+
   it('signs with both secrets during the rotation grace period, then only with the new one', async () => {
     const { id, secret: oldSecret } = await createEndpoint();
     const rotated = await t.api('POST', `/v1/webhook-endpoints/${id}/secret/rotate`, { body: { gracePeriodSeconds: 3600 } });

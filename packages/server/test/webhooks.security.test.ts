@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { guardedLookup, isForbiddenAddress } from '../src/core/webhooks/destination-guard.js';
+import { WebhookSender } from '../src/core/webhooks/webhook-sender.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 
@@ -33,6 +34,10 @@ describe('SSRF guard: forbidden addresses', () => {
     '0:0:0:0:0:ffff:10.0.0.1',
     '64:ff9b::a9fe:a9fe', // NAT64 of the metadata address
     '2002:7f00:1::', // 6to4 of loopback
+    '::ffff:0:127.0.0.1', // IPv4-translated (SIIT)
+    '::ffff:0:a9fe:a9fe',
+    '64:ff9b:1::a9fe:a9fe', // local-use NAT64 (RFC 8215)
+    '2001:db8::1', // documentation
     'fc00::1',
     'fd00:ec2::254', // AWS metadata over IPv6
     'fe80::1',
@@ -43,7 +48,7 @@ describe('SSRF guard: forbidden addresses', () => {
     expect(isForbiddenAddress(address)).toBe(true);
   });
 
-  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808'])(
+  it.each(['93.184.216.34', '8.8.8.8', '172.32.0.1', '100.128.0.1', '2606:4700::1111', '::ffff:8.8.8.8', '64:ff9b::808:808', '::ffff:0:808:808'])(
     'allows the public address %s',
     (address) => {
       expect(isForbiddenAddress(address)).toBe(false);
@@ -93,6 +98,22 @@ describe('SSRF: delivery without GATEHOUSE_WEBHOOKS_ALLOW_INSECURE', () => {
     const [delivery] = (await t.api('GET', `/v1/webhook-endpoints/${created.body.id}/deliveries`)).body.data;
     expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: null });
     expect(delivery.lastError).toMatch(/webhook destination (127\.0\.0\.1|::1) is a private, loopback, link-local or reserved address/);
+    expect(connections).toBe(0);
+  });
+
+  it('refuses an http or forbidden-literal URL at send time as a failed attempt (an endpoint registered while insecure was allowed)', async () => {
+    const sender = new WebhookSender({ timeoutMs: 1000, allowInsecure: false });
+    try {
+      for (const [url, error] of [
+        [`http://127.0.0.1:${port}/`, 'url must use https'],
+        [`https://127.0.0.1:${port}/`, 'webhook destination 127.0.0.1 is a private, loopback, link-local or reserved address'],
+        ['not a url', 'invalid url'],
+      ] as const) {
+        await expect(sender.send({ url, headers: {}, body: '{}' }), url).resolves.toMatchObject({ statusCode: null, error });
+      }
+    } finally {
+      sender.close();
+    }
     expect(connections).toBe(0);
   });
 });

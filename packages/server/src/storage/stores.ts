@@ -670,7 +670,8 @@ export interface WebhookStore {
   /** The attempts of these deliveries, oldest first. */
   listAttempts(deliveryIds: readonly string[]): Promise<WebhookAttemptRecord[]>;
   /**
-   * Makes a delivery due at `now` for one attempt (no automatic retry after it), unless an attempt is under way.
+   * Makes a delivery due at `now`, unless an attempt is under way: a pending one keeps its retry window, a
+   * delivered or failed one gets one attempt (no automatic retry after it).
    */
   requeueDelivery(
     id: string,

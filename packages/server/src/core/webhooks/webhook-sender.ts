@@ -43,6 +43,8 @@ export class WebhookSender {
     const elapsed = () => Math.round(performance.now() - started);
     return new Promise((resolve) => {
       let settled = false;
+      // Declared before finish() can run: a refusal below settles before any timer exists.
+      let timer: NodeJS.Timeout | undefined;
       const finish = (statusCode: number | null, error: string | null, retryAfter?: string) => {
         if (settled) return;
         settled = true;
@@ -88,7 +90,7 @@ export class WebhookSender {
           res.on('close', () => finish(statusCode, null, retryAfter));
         },
       );
-      const timer = setTimeout(() => {
+      timer = setTimeout(() => {
         req.destroy(new Error('timeout'));
         finish(null, `timeout after ${this.options.timeoutMs} ms`);
       }, this.options.timeoutMs);

@@ -169,8 +169,23 @@ export function webhookStoreContract(name: string, open: OpenStores): void {
       const id = claimed!.delivery.id;
       expect(await webhooks().requeueDelivery(id, endpoint.id, T0 + 1, [])).toStrictEqual({ ok: false, reason: 'in_flight' });
       expect(await webhooks().requeueDelivery(id, 'whe_other', T0 + 1, [])).toStrictEqual({ ok: false, reason: 'not_found' });
+      // Still pending (its lease ran out): due now, and it keeps the rest of its retry window.
       const requeued = await webhooks().requeueDelivery(id, endpoint.id, T0 + 1000, []);
-      expect(requeued).toMatchObject({ ok: true, delivery: { status: 'pending', nextAttemptAt: T0 + 1000, deadlineAt: T0 + 1000 } });
+      expect(requeued).toMatchObject({ ok: true, delivery: { status: 'pending', nextAttemptAt: T0 + 1000, deadlineAt: T0 + DAY } });
+      // Finished: one more attempt, and no automatic retry after it.
+      await webhooks().claimDue(T0 + 1000, 'me', T0 + 2000, 10);
+      const attempt = { deliveryId: id, attempt: 1, attemptedAt: T0 + 1000, outcome: 'success' as const, statusCode: 200, latencyMs: 1, error: null };
+      await webhooks().completeAttempts({
+        results: [{ deliveryId: id, endpointId: endpoint.id, attempt, status: 'delivered', nextAttemptAt: T0 + 1000, endpointHealth: 'healthy' }],
+        leaseOwner: 'me',
+        now: T0 + 1000,
+        failingSinceLimit: T0 - DAY,
+        disabledEvent: () => {
+          throw new Error('not disabled');
+        },
+      });
+      const again = await webhooks().requeueDelivery(id, endpoint.id, T0 + 3000, []);
+      expect(again).toMatchObject({ ok: true, delivery: { status: 'pending', nextAttemptAt: T0 + 3000, deadlineAt: T0 + 3000 } });
       expect(await webhooks().deleteEndpoint(endpoint.id, [])).toBe(true);
       expect(await webhooks().deleteEndpoint(endpoint.id, [])).toBe(false);
       expect(await webhooks().findDelivery(id)).toBeUndefined();

@@ -342,7 +342,15 @@ export class SqlWebhookStore implements WebhookStore {
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('webhook_deliveries')
-        .set({ status: 'pending', next_attempt_at: now, deadline_at: now, lease_owner: null, lease_until: null, updated_at: now })
+        .set((eb) => ({
+          status: 'pending',
+          next_attempt_at: now,
+          // A finished delivery gets this one attempt; a pending one keeps the rest of its retry window.
+          deadline_at: eb.case().when('status', '=', 'pending').then(eb.ref('deadline_at')).else(now).end(),
+          lease_owner: null,
+          lease_until: null,
+          updated_at: now,
+        }))
         .where('id', '=', id)
         .where('endpoint_id', '=', endpointId)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))

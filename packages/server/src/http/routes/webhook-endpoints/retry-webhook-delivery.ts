@@ -10,7 +10,7 @@ export function registerRetryWebhookDelivery(app: App, { webhookEndpoints }: Ser
       config: { scope: 'webhooks:write' },
       schema: {
         tags: ['webhooks'],
-        summary: 'Attempt a delivery again, now (once: a failure is not retried automatically)',
+        summary: 'Attempt a delivery again, now (once for a finished delivery; a pending one keeps its retry window)',
         description: 'A delivered event is sent again (same webhook-id). 409 when the endpoint is disabled or an attempt is under way.',
         security: [{ adminKey: [] }],
         params: WebhookDeliveryParams,
