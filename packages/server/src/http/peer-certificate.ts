@@ -77,9 +77,11 @@ const readers = new WeakMap<Services, Reader>();
 
 /**
  * The verified client certificate of a request, if any. The TLS connection's own certificate comes first; the
- * `Client-Cert` / `X-SSL-Client-Cert` headers are read only when the connection comes from a proxy trusted by
- * GATEHOUSE_TRUST_PROXY (anyone else could write them). A header certificate that fails verification is refused
- * (401 certificate_refused), as the TLS listener refuses the connection of one presented directly.
+ * header GATEHOUSE_CLIENT_CERT_HEADER names (`Client-Cert` or `X-SSL-Client-Cert`, never both: a proxy overwrites
+ * the one it sets and passes the other through from the client) is read only when that is set and the connection
+ * comes from a proxy trusted by GATEHOUSE_TRUST_PROXY (anyone else could write it). A header certificate that
+ * fails verification is refused (401 certificate_refused), as the TLS listener refuses the connection of one
+ * presented directly.
  */
 export function peerCertificate(services: Services, request: FastifyRequest): PresentedCertificate | undefined {
   let read = readers.get(services);
@@ -88,16 +90,15 @@ export function peerCertificate(services: Services, request: FastifyRequest): Pr
 }
 
 function createReader(services: Services): Reader {
-  const { trustProxy } = services.config;
+  const { trustProxy, clientCertHeader: header } = services.config;
   const trusted = trustProxy === true ? () => true : trustProxy === false ? () => false : compile(trustProxy);
   return (request, origin) => {
     const fromSocket = bySocket.get(request.socket);
     if (fromSocket) return fromSocket;
     const address = request.socket.remoteAddress;
-    if (address === undefined || !trusted(address, 0)) return undefined;
+    if (header === undefined || address === undefined || !trusted(address, 0)) return undefined;
     const cached = byRequest.get(request);
     if (cached !== undefined) return cached ?? undefined;
-    const header = request.headers['client-cert'] !== undefined ? 'client-cert' : 'x-ssl-client-cert';
     const value = request.headers[header];
     if (typeof value !== 'string' || value === '') {
       byRequest.set(request, null);
