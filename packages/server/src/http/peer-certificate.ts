@@ -22,7 +22,7 @@ export interface PresentedCertificate {
 
 /** Per TLS socket: the certificate its handshake presented, once verified (see tls-listener.ts). */
 const bySocket = new WeakMap<object, PresentedCertificate>();
-/** Per request: what a trusted proxy's header said, parsed and verified once. */
+/** Per request: its verified certificate (the connection's, or a trusted proxy's header), checked once. */
 const byRequest = new WeakMap<IncomingMessage, PresentedCertificate | null>();
 
 export function presentedCertificate(der: Buffer, certificate: X509Certificate, verdict: Extract<PeerCertificateVerdict, { ok: true }>, via: 'tls' | 'proxy'): PresentedCertificate {
@@ -92,13 +92,24 @@ export function peerCertificate(services: Services, request: FastifyRequest): Pr
 function createReader(services: Services): Reader {
   const { trustProxy, clientCertHeader: header } = services.config;
   const trusted = trustProxy === true ? () => true : trustProxy === false ? () => false : compile(trustProxy);
+  const refuse = (reason: string, certificate: X509Certificate | undefined, origin: () => RequestOrigin): never => {
+    auditRefusedCertificate(services, reason, certificate, origin());
+    throw new GatehouseError('certificate_refused');
+  };
   return (request, origin) => {
-    const fromSocket = bySocket.get(request.socket);
-    if (fromSocket) return fromSocket;
-    const address = request.socket.remoteAddress;
-    if (header === undefined || address === undefined || !trusted(address, 0)) return undefined;
     const cached = byRequest.get(request);
     if (cached !== undefined) return cached ?? undefined;
+    const fromSocket = bySocket.get(request.socket);
+    if (fromSocket) {
+      // Verified at the handshake, and again for each request that uses it: a kept-alive connection outlives
+      // the certificate's revocation, its expiry and its CA's trust.
+      const verdict = services.ca.verify(fromSocket.certificate);
+      if (!verdict.ok) refuse(verdict.reason, fromSocket.certificate, origin);
+      byRequest.set(request, fromSocket);
+      return fromSocket;
+    }
+    const address = request.socket.remoteAddress;
+    if (header === undefined || address === undefined || !trusted(address, 0)) return undefined;
     const value = request.headers[header];
     if (typeof value !== 'string' || value === '') {
       byRequest.set(request, null);
@@ -112,10 +123,7 @@ function createReader(services: Services): Reader {
       certificate = undefined;
     }
     const verdict = certificate ? services.ca.verify(certificate) : ({ ok: false, reason: 'malformed' } as const);
-    if (!verdict.ok) {
-      auditRefusedCertificate(services, verdict.reason, certificate, origin());
-      throw new GatehouseError('certificate_refused');
-    }
+    if (!verdict.ok) return refuse(verdict.reason, certificate, origin);
     const presented = presentedCertificate(der!, certificate!, verdict, 'proxy');
     byRequest.set(request, presented);
     return presented;
