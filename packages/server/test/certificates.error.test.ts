@@ -65,6 +65,14 @@ describe('certificates: errors', () => {
       });
       const tenantAdmin = (await t.createKey({ scopes: ['certificates:write', 'certificates:read'], tenantId: 'acme' })).key;
       expect((await issue({ clientId: other.body.clientId }, tenantAdmin)).status).toBe(400);
+      // Nor as a "service" of that name: its subject would be CN=<the other tenant's client id>, which is what a
+      // tls_client_auth client registers as its subject DN (compared caselessly).
+      const before = await count();
+      for (const name of [other.body.clientId, other.body.clientId.toUpperCase()]) {
+        expect((await issue({ commonName: name }, tenantAdmin)).status).toBe(400);
+        expect((await issue({ csr: (await createCsr(name)).csrPem }, tenantAdmin)).status).toBe(400);
+      }
+      expect(await count()).toBe(before);
       const mine = await issue({ commonName: 'acme-svc' }, tenantAdmin);
       expect(mine.body.tenantId).toBe('acme');
       const theirs = await issue({ commonName: 'global-svc' });
