@@ -121,6 +121,18 @@ describe('mTLS listener (real TLS)', () => {
     }
   });
 
+  it("a deleted client's certificate does not renew itself", async () => {
+    const client = await s.api('POST', '/v1/clients', { name: 'gone', grantTypes: ['client_credentials'], tokenEndpointAuthMethod: 'client_secret_basic' });
+    const cert = await s.issue({ clientId: client.body.clientId });
+    const renew = () =>
+      tlsRequest(s.tlsUrl, { ca, client: cert, method: 'POST', path: '/v1/certificates/renew', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect((await renew()).status).toBe(201);
+    expect((await s.api('DELETE', `/v1/clients/${client.body.clientId}`)).status).toBe(204);
+    const refused = await renew();
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body).error).toBe('certificate_refused');
+  });
+
   it('curl --cert: answered with a valid certificate, refused with a revoked one', async () => {
     const caFile = write('ca.pem', ca);
     const curl = (client?: ClientCredentials) => {
