@@ -27,8 +27,8 @@ export interface PeerCertificateTrust {
 }
 
 /**
- * Decides whether a certificate a client presented is acceptable. Pure and synchronous (it runs once per TLS
- * connection): not a CA, an extended key usage allowing clientAuth (when it has one); node:crypto checks the
+ * Decides whether a certificate a client presented is acceptable. Pure and synchronous (it runs for each TLS
+ * connection, and again for each request that uses the certificate): not a CA, an extended key usage allowing clientAuth (when it has one); node:crypto checks the
  * issuer's name and signature; times come from `now`, not from the system clock, so tests can freeze them.
  */
 export function verifyPeerCertificate(certificate: X509Certificate, trust: PeerCertificateTrust, now: number): PeerCertificateVerdict {
