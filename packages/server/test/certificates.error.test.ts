@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createCsr } from '../src/core/ca/x509.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
@@ -64,6 +65,14 @@ describe('certificates: errors', () => {
       });
       const tenantAdmin = (await t.createKey({ scopes: ['certificates:write', 'certificates:read'], tenantId: 'acme' })).key;
       expect((await issue({ clientId: other.body.clientId }, tenantAdmin)).status).toBe(400);
+      // Nor as a "service" of that name: its subject would be CN=<the other tenant's client id>, which is what a
+      // tls_client_auth client registers as its subject DN (compared caselessly).
+      const before = await count();
+      for (const name of [other.body.clientId, other.body.clientId.toUpperCase()]) {
+        expect((await issue({ commonName: name }, tenantAdmin)).status).toBe(400);
+        expect((await issue({ csr: (await createCsr(name)).csrPem }, tenantAdmin)).status).toBe(400);
+      }
+      expect(await count()).toBe(before);
       const mine = await issue({ commonName: 'acme-svc' }, tenantAdmin);
       expect(mine.body.tenantId).toBe('acme');
       const theirs = await issue({ commonName: 'global-svc' });
@@ -78,6 +87,13 @@ describe('certificates: errors', () => {
       expect((await t.api('POST', '/v1/certificates/abcdef/revoke')).status).toBe(404);
       expect((await t.api('POST', '/v1/certificates/xyz/revoke')).status).toBe(400);
       expect((await t.app.inject({ method: 'GET', url: '/ca/crl/ca_unknown' })).statusCode).toBe(404);
+    });
+
+    it('a certificate of the CA that is not for client authentication (the TLS listener\'s own) is refused as a client one', async () => {
+      const server = await t.services.ca.issueServerCertificate({ dnsNames: ['localhost'], ipAddresses: [], lifetimeSeconds: 3600 });
+      expect(t.services.ca.verify(new X509Certificate(server.certificatePem))).toEqual({ ok: false, reason: 'wrong_key_usage' });
+      const client = await issue({ commonName: 'svc' });
+      expect(t.services.ca.verify(new X509Certificate(client.body.certificatePem))).toMatchObject({ ok: true, kind: 'issued' });
     });
 
     it('renewal needs a certificate presented over mTLS', async () => {

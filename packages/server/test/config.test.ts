@@ -42,6 +42,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ GATEHOUSE_HOST: '::1' }).issuer).toBe('http://[::1]:4000');
   });
 
+  it('GATEHOUSE_CLIENT_CERT_HEADER: unset or off reads none; client-cert or x-ssl-client-cert; nothing else', () => {
+    expect(loadConfig({}).clientCertHeader).toBeUndefined();
+    expect(loadConfig({ GATEHOUSE_CLIENT_CERT_HEADER: 'off' }).clientCertHeader).toBeUndefined();
+    expect(loadConfig({ GATEHOUSE_CLIENT_CERT_HEADER: 'Client-Cert' }).clientCertHeader).toBe('client-cert');
+    expect(loadConfig({}, ['--client-cert-header', 'x-ssl-client-cert']).clientCertHeader).toBe('x-ssl-client-cert');
+    expect(() => loadConfig({ GATEHOUSE_CLIENT_CERT_HEADER: 'client-cert,x-ssl-client-cert' })).toThrow(/GATEHOUSE_CLIENT_CERT_HEADER/);
+  });
+
   it('GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS: default 1000, 1 to 100000, flag mirrors it', () => {
     expect(loadConfig({}).revocationStreamMaxConnections).toBe(1000);
     expect(loadConfig({ GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS: '5' }).revocationStreamMaxConnections).toBe(5);

@@ -1,4 +1,5 @@
 import { createHash, X509Certificate } from 'node:crypto';
+import { Agent, request } from 'node:https';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeThroughForms, FormBrowser, pkcePair } from './helpers/oauth.js';
@@ -178,5 +179,49 @@ describe('OAuth over mTLS: RFC 8705 client authentication and certificate-bound 
     const renewed = await refresh(device);
     expect(renewed.status).toBe(200);
     expect(decodeJwt(renewed.body.access_token).cnf).toEqual({ 'x5t#S256': thumbprint(device.cert) });
+  });
+
+  it('a certificate revoked, or expired, while its keep-alive connection stays open stops authenticating on it', async () => {
+    /** Token requests over one kept-alive TLS connection: the status, and whether the connection was reused. */
+    const onOneConnection = (cert: ClientCredentials) => {
+      const agent = new Agent({ keepAlive: true, maxSockets: 1, ca, cert: cert.cert, key: cert.key });
+      const send = (clientId: string) =>
+        new Promise<{ status: number; reused: boolean }>((resolve, reject) => {
+          const req = request(new URL('/oauth/token', s.tlsUrl), { method: 'POST', agent, headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (res) => {
+            res.resume();
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, reused: req.reusedSocket }));
+          });
+          req.on('error', reject);
+          req.end(form({ grant_type: 'client_credentials', client_id: clientId }));
+        });
+      return { send, close: () => agent.destroy() };
+    };
+    const mtlsClient = async (lifetimeSeconds?: number) => {
+      const client = await createClient({ tokenEndpointAuthMethod: 'tls_client_auth', tlsClientAuthSubjectDn: 'CN=placeholder' });
+      const cert = await s.issue({ clientId: client.clientId, ...(lifetimeSeconds ? { lifetimeSeconds } : {}) });
+      await s.api('PATCH', `/v1/clients/${client.clientId}`, { tlsClientAuthSanUri: cert.body.sanUri });
+      return { clientId: client.clientId as string, cert };
+    };
+
+    const revoked = await mtlsClient();
+    const first = onOneConnection(revoked.cert);
+    try {
+      expect(await first.send(revoked.clientId)).toEqual({ status: 200, reused: false });
+      expect((await s.api('POST', `/v1/certificates/${revoked.cert.serialNumber}/revoke`, {})).status).toBe(200);
+      expect(await first.send(revoked.clientId)).toEqual({ status: 401, reused: true });
+    } finally {
+      first.close();
+    }
+
+    const expiring = await mtlsClient(300);
+    const second = onOneConnection(expiring.cert);
+    try {
+      expect(await second.send(expiring.clientId)).toEqual({ status: 200, reused: false });
+      s.shiftClock(10 * 60_000);
+      expect(await second.send(expiring.clientId)).toEqual({ status: 401, reused: true });
+    } finally {
+      s.shiftClock(0);
+      second.close();
+    }
   });
 });

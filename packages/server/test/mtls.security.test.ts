@@ -121,6 +121,18 @@ describe('mTLS listener (real TLS)', () => {
     }
   });
 
+  it("a deleted client's certificate does not renew itself", async () => {
+    const client = await s.api('POST', '/v1/clients', { name: 'gone', grantTypes: ['client_credentials'], tokenEndpointAuthMethod: 'client_secret_basic' });
+    const cert = await s.issue({ clientId: client.body.clientId });
+    const renew = () =>
+      tlsRequest(s.tlsUrl, { ca, client: cert, method: 'POST', path: '/v1/certificates/renew', headers: { 'content-type': 'application/json' }, body: '{}' });
+    expect((await renew()).status).toBe(201);
+    expect((await s.api('DELETE', `/v1/clients/${client.body.clientId}`)).status).toBe(204);
+    const refused = await renew();
+    expect(refused.status).toBe(401);
+    expect(JSON.parse(refused.body).error).toBe('certificate_refused');
+  });
+
   it('curl --cert: answered with a valid certificate, refused with a revoked one', async () => {
     const caFile = write('ca.pem', ca);
     const curl = (client?: ClientCredentials) => {
@@ -191,22 +203,46 @@ describe('mTLS listener (real TLS)', () => {
 });
 
 describe('client certificates from a trusted proxy', () => {
-  let s: MtlsServer;
-  beforeAll(async () => {
-    s = await startMtlsServer({ GATEHOUSE_TRUST_PROXY: '127.0.0.1' });
-  });
-  afterAll(() => s.close());
-
-  const renewVia = (headers: Record<string, string>) =>
+  const renewVia = (s: MtlsServer, headers: Record<string, string>) =>
     fetch(`${s.url}/v1/certificates/renew`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: '{}' }).then((r) => r.status);
+  const der = (pem: string) => Buffer.from(pem.replace(/-----[^-]+-----|\s/g, ''), 'base64');
 
-  it('reads X-SSL-Client-Cert (URL-encoded PEM) and Client-Cert (RFC 9440), verified like a presented one', async () => {
-    const cert = await s.issue({ commonName: 'behind-proxy' });
-    const der = Buffer.from(cert.cert.replace(/-----[^-]+-----|\s/g, ''), 'base64');
-    expect(await renewVia({ 'x-ssl-client-cert': encodeURIComponent(cert.cert) })).toBe(201);
-    expect(await renewVia({ 'client-cert': `:${der.toString('base64')}:` })).toBe(201);
-    await s.api('POST', `/v1/certificates/${cert.serialNumber}/revoke`, {});
-    expect(await renewVia({ 'client-cert': `:${der.toString('base64')}:` })).toBe(401);
-    expect(await renewVia({ 'client-cert': ':bm90IGEgY2VydA==:' })).toBe(401);
+  it('reads Client-Cert (RFC 9440) when so configured, verified like a presented one; never X-SSL-Client-Cert then', async () => {
+    const s = await startMtlsServer({ GATEHOUSE_TRUST_PROXY: '127.0.0.1', GATEHOUSE_CLIENT_CERT_HEADER: 'client-cert' });
+    try {
+      const cert = await s.issue({ commonName: 'behind-proxy' });
+      expect(await renewVia(s, { 'client-cert': `:${der(cert.cert).toString('base64')}:` })).toBe(201);
+      // The proxy sets Client-Cert; an X-SSL-Client-Cert is the client's own, passed through: not a certificate.
+      expect(await renewVia(s, { 'x-ssl-client-cert': encodeURIComponent(cert.cert) })).toBe(401);
+      await s.api('POST', `/v1/certificates/${cert.serialNumber}/revoke`, {});
+      expect(await renewVia(s, { 'client-cert': `:${der(cert.cert).toString('base64')}:` })).toBe(401);
+      expect(await renewVia(s, { 'client-cert': ':bm90IGEgY2VydA==:' })).toBe(401);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('reads X-SSL-Client-Cert (URL-encoded PEM) when so configured; never Client-Cert then', async () => {
+    const s = await startMtlsServer({ GATEHOUSE_TRUST_PROXY: '127.0.0.1', GATEHOUSE_CLIENT_CERT_HEADER: 'x-ssl-client-cert' });
+    try {
+      const cert = await s.issue({ commonName: 'behind-nginx' });
+      // nginx overwrites X-SSL-Client-Cert (and drops it when the client presented no certificate) but passes a
+      // client's Client-Cert through untouched: reading it would let anyone holding a (public) certificate be its owner.
+      expect(await renewVia(s, { 'client-cert': `:${der(cert.cert).toString('base64')}:` })).toBe(401);
+      expect(await renewVia(s, { 'x-ssl-client-cert': encodeURIComponent(cert.cert) })).toBe(201);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('GATEHOUSE_TRUST_PROXY alone (trusted for X-Forwarded-For) reads no certificate header', async () => {
+    const s = await startMtlsServer({ GATEHOUSE_TRUST_PROXY: '127.0.0.1' });
+    try {
+      const cert = await s.issue({ commonName: 'not-forwarded' });
+      expect(await renewVia(s, { 'client-cert': `:${der(cert.cert).toString('base64')}:` })).toBe(401);
+      expect(await renewVia(s, { 'x-ssl-client-cert': encodeURIComponent(cert.cert) })).toBe(401);
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -47,6 +47,8 @@ Options for start and migrate (each mirrors an environment variable):
   --mtls-trust-domain D GATEHOUSE_MTLS_TRUST_DOMAIN (the issuer's host)
   --certificate-max-ttl S
                         GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS (604800)
+  --client-cert-header H
+                        GATEHOUSE_CLIENT_CERT_HEADER (off | client-cert | x-ssl-client-cert)
 Secrets are read from the environment only: GATEHOUSE_MASTER_KEY, GATEHOUSE_BOOTSTRAP_ADMIN_KEY.
 `;
 

@@ -78,6 +78,11 @@ export interface Config {
   mtlsTrustDomain: string | undefined;
   /** The longest lifetime a client certificate may be issued with (the default is 24 h or this, if shorter). */
   certificateMaxLifetimeSeconds: number;
+  /**
+   * The one header a trusted proxy (trustProxy) forwards the client certificate in; unset: none is read. One, not
+   * both: a proxy overwrites the header it sets, and passes the other one through from the client untouched.
+   */
+  clientCertHeader: 'client-cert' | 'x-ssl-client-cert' | undefined;
 }
 
 export interface DetectionConfig {
@@ -148,6 +153,7 @@ export const CONFIG_FLAGS = {
   'mtls-url': { type: 'string', env: 'GATEHOUSE_MTLS_URL' },
   'mtls-trust-domain': { type: 'string', env: 'GATEHOUSE_MTLS_TRUST_DOMAIN' },
   'certificate-max-ttl': { type: 'string', env: 'GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS' },
+  'client-cert-header': { type: 'string', env: 'GATEHOUSE_CLIENT_CERT_HEADER' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -305,7 +311,7 @@ function parseDetection(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undef
   };
 }
 
-type MtlsConfig = Pick<Config, 'tlsPort' | 'tlsCertFile' | 'tlsKeyFile' | 'mtlsUrl' | 'mtlsTrustDomain' | 'certificateMaxLifetimeSeconds'>;
+type MtlsConfig = Pick<Config, 'tlsPort' | 'tlsCertFile' | 'tlsKeyFile' | 'mtlsUrl' | 'mtlsTrustDomain' | 'certificateMaxLifetimeSeconds' | 'clientCertHeader'>;
 
 function parseMtls(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undefined, databaseUrl: string | undefined, problems: string[]): MtlsConfig {
   const tlsPortText = raw('tls-port');
@@ -334,7 +340,13 @@ function parseMtls(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undefined,
     365 * 86_400,
     problems,
   );
-  return { tlsPort, tlsCertFile, tlsKeyFile, mtlsUrl, mtlsTrustDomain, certificateMaxLifetimeSeconds };
+  const headerText = raw('client-cert-header')?.toLowerCase();
+  let clientCertHeader: MtlsConfig['clientCertHeader'];
+  if (headerText === 'client-cert' || headerText === 'x-ssl-client-cert') clientCertHeader = headerText;
+  else if (headerText !== undefined && headerText !== 'off') {
+    problems.push('GATEHOUSE_CLIENT_CERT_HEADER must be off, client-cert or x-ssl-client-cert');
+  }
+  return { tlsPort, tlsCertFile, tlsKeyFile, mtlsUrl, mtlsTrustDomain, certificateMaxLifetimeSeconds, clientCertHeader };
 }
 
 /** `http://<host>:<port>`, the host bracketed when it is an IPv6 address. */

@@ -22,7 +22,7 @@ export interface PresentedCertificate {
 
 /** Per TLS socket: the certificate its handshake presented, once verified (see tls-listener.ts). */
 const bySocket = new WeakMap<object, PresentedCertificate>();
-/** Per request: what a trusted proxy's header said, parsed and verified once. */
+/** Per request: its verified certificate (the connection's, or a trusted proxy's header), checked once. */
 const byRequest = new WeakMap<IncomingMessage, PresentedCertificate | null>();
 
 export function presentedCertificate(der: Buffer, certificate: X509Certificate, verdict: Extract<PeerCertificateVerdict, { ok: true }>, via: 'tls' | 'proxy'): PresentedCertificate {
@@ -77,9 +77,11 @@ const readers = new WeakMap<Services, Reader>();
 
 /**
  * The verified client certificate of a request, if any. The TLS connection's own certificate comes first; the
- * `Client-Cert` / `X-SSL-Client-Cert` headers are read only when the connection comes from a proxy trusted by
- * GATEHOUSE_TRUST_PROXY (anyone else could write them). A header certificate that fails verification is refused
- * (401 certificate_refused), as the TLS listener refuses the connection of one presented directly.
+ * header GATEHOUSE_CLIENT_CERT_HEADER names (`Client-Cert` or `X-SSL-Client-Cert`, never both: a proxy overwrites
+ * the one it sets and passes the other through from the client) is read only when that is set and the connection
+ * comes from a proxy trusted by GATEHOUSE_TRUST_PROXY (anyone else could write it). A header certificate that
+ * fails verification is refused (401 certificate_refused), as the TLS listener refuses the connection of one
+ * presented directly.
  */
 export function peerCertificate(services: Services, request: FastifyRequest): PresentedCertificate | undefined {
   let read = readers.get(services);
@@ -88,16 +90,26 @@ export function peerCertificate(services: Services, request: FastifyRequest): Pr
 }
 
 function createReader(services: Services): Reader {
-  const { trustProxy } = services.config;
+  const { trustProxy, clientCertHeader: header } = services.config;
   const trusted = trustProxy === true ? () => true : trustProxy === false ? () => false : compile(trustProxy);
+  const refuse = (reason: string, certificate: X509Certificate | undefined, origin: () => RequestOrigin): never => {
+    auditRefusedCertificate(services, reason, certificate, origin());
+    throw new GatehouseError('certificate_refused');
+  };
   return (request, origin) => {
-    const fromSocket = bySocket.get(request.socket);
-    if (fromSocket) return fromSocket;
-    const address = request.socket.remoteAddress;
-    if (address === undefined || !trusted(address, 0)) return undefined;
     const cached = byRequest.get(request);
     if (cached !== undefined) return cached ?? undefined;
-    const header = request.headers['client-cert'] !== undefined ? 'client-cert' : 'x-ssl-client-cert';
+    const fromSocket = bySocket.get(request.socket);
+    if (fromSocket) {
+      // Verified at the handshake, and again for each request that uses it: a kept-alive connection outlives
+      // the certificate's revocation, its expiry and its CA's trust.
+      const verdict = services.ca.verify(fromSocket.certificate);
+      if (!verdict.ok) refuse(verdict.reason, fromSocket.certificate, origin);
+      byRequest.set(request, fromSocket);
+      return fromSocket;
+    }
+    const address = request.socket.remoteAddress;
+    if (header === undefined || address === undefined || !trusted(address, 0)) return undefined;
     const value = request.headers[header];
     if (typeof value !== 'string' || value === '') {
       byRequest.set(request, null);
@@ -111,10 +123,7 @@ function createReader(services: Services): Reader {
       certificate = undefined;
     }
     const verdict = certificate ? services.ca.verify(certificate) : ({ ok: false, reason: 'malformed' } as const);
-    if (!verdict.ok) {
-      auditRefusedCertificate(services, verdict.reason, certificate, origin());
-      throw new GatehouseError('certificate_refused');
-    }
+    if (!verdict.ok) return refuse(verdict.reason, certificate, origin);
     const presented = presentedCertificate(der!, certificate!, verdict, 'proxy');
     byRequest.set(request, presented);
     return presented;

@@ -61,7 +61,8 @@ async function loadCredentials(services: Services): Promise<Credentials> {
  * as any HTTPS connection; a presented one is verified here, once per connection, against the CA's in-memory
  * trust (CertificateAuthority.verify: issuer signature, validity period at the server's clock, revocation).
  * A refused certificate (unknown CA, expired, not yet valid, revoked) closes the connection right after the
- * handshake, before any HTTP is read, with an audit event saying why. Self-signed certificates pass: they prove
+ * handshake, before any HTTP is read, with an audit event saying why; peerCertificate checks it again for each
+ * request that uses it (a kept-alive connection outlives revocation and expiry). Self-signed certificates pass: they prove
  * possession of a key only, which is all self_signed_tls_client_auth and certificate binding need.
  *
  * Rotation: the CA's onChange swaps the secure context (the `ca` list sent in the CertificateRequest) without a

@@ -12,7 +12,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import { GatehouseError } from '../errors.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { newId } from '../random.js';
-import { bindingName, SERVICE_NAME, spiffeId, type CertificateBinding } from './certificate-identity.js';
+import { bindingName, isServiceName, spiffeId, type CertificateBinding } from './certificate-identity.js';
 import { certificateThumbprint } from './certificate-thumbprint.js';
 import { verifyPeerCertificate, type PeerCertificateVerdict, type TrustedAuthority } from './verify-peer-certificate.js';
 import {
@@ -217,7 +217,7 @@ export class CertificateAuthority {
       const csr = await parseCsr(input.csr);
       if (!csr.ok) throw new GatehouseError('invalid_request', csr.reason);
       publicKey = csr.publicKey;
-      if (binding === undefined && csr.commonName !== undefined && SERVICE_NAME.test(csr.commonName)) {
+      if (binding === undefined && csr.commonName !== undefined && isServiceName(csr.commonName)) {
         binding = { kind: 'service', service: csr.commonName };
       }
     } else {
@@ -229,6 +229,9 @@ export class CertificateAuthority {
     }
     if (binding === undefined) {
       throw new GatehouseError('invalid_request', 'Name the certificate: clientId, commonName, or a CSR whose CN is a service name.');
+    }
+    if (binding.kind === 'service' && !isServiceName(binding.service)) {
+      throw new GatehouseError('invalid_request', 'A service name cannot start with cli_ (client ids do): use clientId for a client.');
     }
     const now = this.#deps.clock.now();
     const serialNumber = newSerialNumber();

@@ -9,6 +9,15 @@ export const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 /** SPIFFE trust domain names: lowercase letters, digits, `.`, `-`, `_`. */
 export const TRUST_DOMAIN = /^[a-z0-9._-]{1,255}$/;
 
+/**
+ * Whether a name can be a service's. Not one shaped like a client id (`cli_...`, any case): the subject would be
+ * `CN=<that client id>`, exactly what a tls_client_auth client registers (DNs compare caselessly), so whoever may
+ * issue a service certificate (a tenant's admin key included) could authenticate as any client, of any tenant.
+ */
+export function isServiceName(name: string): boolean {
+  return SERVICE_NAME.test(name) && !/^cli_/i.test(name);
+}
+
 export function bindingName(binding: CertificateBinding): string {
   return binding.kind === 'client' ? binding.clientId : binding.service;
 }

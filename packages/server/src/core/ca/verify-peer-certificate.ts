@@ -14,7 +14,11 @@ export type PeerCertificateVerdict =
    * of a key a client registered (self_signed_tls_client_auth) or binds tokens to it (RFC 8705 sections 2.2, 3).
    */
   | { ok: true; kind: 'self_signed' }
-  | { ok: false; reason: 'unknown_ca' | 'expired' | 'not_yet_valid' | 'revoked' };
+  | { ok: false; reason: 'unknown_ca' | 'expired' | 'not_yet_valid' | 'revoked' | 'wrong_key_usage' };
+
+/** RFC 5280 4.2.1.12: TLS client authentication, and the "any purpose" extended key usage. */
+const CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
 
 export interface PeerCertificateTrust {
   authorities: readonly TrustedAuthority[];
@@ -23,13 +27,19 @@ export interface PeerCertificateTrust {
 }
 
 /**
- * Decides whether a certificate a client presented is acceptable. Pure and synchronous (it runs once per TLS
- * connection): node:crypto checks the issuer's name and signature; times come from `now`, not from the system
- * clock, so tests can freeze them.
+ * Decides whether a certificate a client presented is acceptable. Pure and synchronous (it runs for each TLS
+ * connection, and again for each request that uses the certificate): not a CA, an extended key usage allowing clientAuth (when it has one); node:crypto checks the
+ * issuer's name and signature; times come from `now`, not from the system clock, so tests can freeze them.
  */
 export function verifyPeerCertificate(certificate: X509Certificate, trust: PeerCertificateTrust, now: number): PeerCertificateVerdict {
   // A CA certificate is never a client's (only its key holder could present it, but it is not an identity).
   if (certificate.ca) return { ok: false, reason: 'unknown_ca' };
+  // An extended key usage, when present, must allow client authentication (as OpenSSL's "sslclient" purpose):
+  // a server certificate, the TLS listener's own included, is not a client's.
+  const usages = certificate.keyUsage;
+  if (usages !== undefined && !usages.includes(CLIENT_AUTH) && !usages.includes(ANY_EXTENDED_KEY_USAGE)) {
+    return { ok: false, reason: 'wrong_key_usage' };
+  }
   const authority = trust.authorities.find((a) => certificate.checkIssued(a.certificate) && certificate.verify(a.certificate.publicKey));
   if (!authority && !(certificate.checkIssued(certificate) && certificate.verify(certificate.publicKey))) {
     return { ok: false, reason: 'unknown_ca' };

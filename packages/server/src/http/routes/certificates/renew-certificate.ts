@@ -39,6 +39,11 @@ export function registerRenewCertificate(app: App, services: Services): void {
       }
       const current = await ca.find(presented.certificate.serialNumber.toLowerCase());
       if (!current || current.revokedAt !== null) throw new GatehouseError('certificate_refused');
+      // A client's certificate outlives its client only until it expires: it does not renew itself after deletion.
+      if (current.clientId !== null) {
+        const client = await services.clients.lookup(current.clientId);
+        if (!client || client.deletedAt !== null) throw new GatehouseError('certificate_refused');
+      }
       const binding = current.clientId !== null ? { kind: 'client' as const, clientId: current.clientId } : { kind: 'service' as const, service: current.service! };
       // The same lifetime (notBefore is backdated a minute), within today's limits.
       const lifetimeSeconds = Math.min(Math.round((current.notAfter - current.notBefore) / 1000) - 60, services.config.certificateMaxLifetimeSeconds);
