@@ -324,7 +324,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     };
     // A deleted user's grants, sessions and consents end with it; so do a deleted client's grants.
     users.addDeletionHook(async (user, now) => {
-      await revokeGrants(oauth, { userId: user.id }, 'user deleted', null);
+      await revokeGrants(oauth, { userId: user.id }, { reason: 'user deleted', tenantId: user.tenantId, origin: null });
       await stores.sessions.revokeForUser(user.id, now);
       await stores.consents.forget(user.id);
     });

@@ -509,3 +509,52 @@ describe.skipIf(!testDatabaseUrl)('OAuth during a storage outage (PostgreSQL beh
     }
   });
 });
+
+describe('grant.revoked belongs to the tenant of the grants, whoever revoked them (tenant webhook endpoints hear of it)', () => {
+  let t: OAuthTestApp;
+  afterAll(() => t?.close());
+
+  it('for a client revoking its refresh token, and for an administrator of no tenant revoking the client’s grants', async () => {
+    t = await createOAuthTestApp();
+    const client = await t.createClient({ tenantId: 'acme' });
+    const user = await t.createUser({ tenantId: 'acme' });
+    const endpoint = await t.api('POST', '/v1/webhook-endpoints', { body: { url: 'https://hooks.example.com/in', events: ['grant.revoked'], tenantId: 'acme' } });
+    expect(endpoint.status).toBe(201);
+    const auth = basicAuth(client.clientId, client.clientSecret);
+    const tokens = async () => {
+      const { verifier, challenge } = pkcePair();
+      const authorize = `/oauth/authorize?${new URLSearchParams({
+        response_type: 'code', client_id: client.clientId, redirect_uri: REDIRECT, scope: 'openid read', state: 's', code_challenge: challenge, code_challenge_method: 'S256',
+      })}`;
+      const callback = await authorizeThroughForms(new FormBrowser(t.issuer), authorize, { email: user.email, password: PASSWORD });
+      const init = form({ grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT, code_verifier: verifier });
+      (init.headers as Record<string, string>).authorization = auth;
+      const response = await fetch(`${t.issuer}/oauth/token`, init);
+      expect(response.status).toBe(200);
+      return (await response.json()) as { refresh_token: string };
+    };
+
+    const first = await tokens();
+    const revoke = form({ token: first.refresh_token });
+    (revoke.headers as Record<string, string>).authorization = auth;
+    expect((await fetch(`${t.issuer}/oauth/revoke`, revoke)).status).toBe(200);
+    await tokens();
+    const byAdmin = await t.api('DELETE', `/v1/clients/${client.clientId}/grants`);
+    expect(byAdmin.body).toEqual({ revokedGrants: 1 });
+
+    const events = await t.services.stores.audit.list({ type: 'grant.revoked', limit: 10 });
+    expect(events.map((e) => [e.reason, e.tenantId])).toEqual([
+      ['revoked by an administrator', 'acme'],
+      ['refresh token revoked by the client', 'acme'],
+    ]);
+    await t.services.stores.webhooks.fanOut({
+      now: t.clock.now(),
+      limit: 100,
+      receives: endpointReceives,
+      newDeliveryId: () => `whd_${Math.random().toString(36).slice(2)}`,
+      retryWindowMs: 1000,
+    });
+    const deliveries = await t.services.stores.webhooks.listDeliveries({ endpointId: endpoint.body.id, limit: 100 });
+    expect(deliveries.map((d) => d.eventId).sort()).toEqual(events.map((e) => e.id).sort());
+  });
+});

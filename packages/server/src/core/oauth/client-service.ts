@@ -187,12 +187,14 @@ export class ClientService {
   }
 
   /** Soft delete: the client never authenticates again. Idempotent for a client already deleted. */
-  async delete(actor: Actor, id: string): Promise<void> {
+  /** Deletes a client (idempotent); returns it as it now is. */
+  async delete(actor: Actor, id: string): Promise<OAuthClientRecord> {
     const current = await this.#find(actor, id);
     const result = await this.deps.store.softDelete(id, this.deps.clock.now(), [this.#event(actor, 'client.deleted', current)]);
     if (!result) throw notFound();
     // Announce even when it was already deleted: a retry after a failed broadcast must reach every node.
     await this.deps.invalidate(id);
+    return result.client;
   }
 
   /**

@@ -7,27 +7,25 @@ export type GrantFilter = { grantId: string } | { userId: string } | { clientId:
  * Revokes grants and everything issued from them: their refresh tokens stop working, and their live access
  * tokens go on the denylist here at once and, through pub/sub, on every other process. `detection` (the
  * token.reuse_detected event that caused the revocation) is written in the same transaction, even when the
- * grant was already revoked.
+ * grant was already revoked. The grant.revoked event carries `tenantId`, the tenant of the user, client or grant
+ * whose grants end (so that tenant's webhook endpoints hear of it), whoever revoked them.
  */
 export async function revokeGrants(
   deps: Pick<OAuthDeps, 'grants' | 'denylist' | 'clock'>,
   filter: GrantFilter,
-  reason: string,
-  origin: RequestOrigin | null,
-  actor: { keyId: string; tenantId: string | null } | null = null,
-  detection: AuditEvent | null = null,
+  revocation: {
+    reason: string;
+    tenantId: string | null;
+    origin: RequestOrigin | null;
+    actor?: { keyId: string } | null;
+    detection?: AuditEvent | null;
+  },
 ): Promise<string[]> {
+  const { reason, tenantId, origin, actor = null, detection = null } = revocation;
   const now = deps.clock.now();
   const event = createAuditEvent(
     now,
-    {
-      type: 'grant.revoked',
-      outcome: 'success',
-      reason,
-      actorKeyId: actor?.keyId ?? null,
-      tenantId: actor?.tenantId ?? detection?.tenantId ?? null,
-      details: { ...filter },
-    },
+    { type: 'grant.revoked', outcome: 'success', reason, actorKeyId: actor?.keyId ?? null, tenantId, details: { ...filter } },
     origin,
   );
   // The store writes the event with the revocation, and only when something was revoked.

@@ -17,7 +17,7 @@ export async function revokeToken(deps: OAuthDeps, client: OAuthClientView, para
   if (isRefreshTokenShaped(token)) {
     const found = await deps.grants.findRefreshToken(hashToken(token));
     if (found && found.grant.clientId === client.id) {
-      await revokeGrants(deps, { grantId: found.grant.id }, 'refresh token revoked by the client', origin);
+      await revokeGrants(deps, { grantId: found.grant.id }, { reason: 'refresh token revoked by the client', tenantId: found.grant.tenantId, origin });
     }
     return;
   }

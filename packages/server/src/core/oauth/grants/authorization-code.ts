@@ -105,7 +105,8 @@ export const authorizationCodeGrant: GrantHandler = {
       const input = { type: 'token.reuse_detected', outcome: 'failure', reason: 'CODE_REPLAY', tenantId: client.tenantId, details: { clientId: client.id, grantId } } as const;
       // A redeemed code always names its grant; without one there is nothing to revoke, and only the audit log hears of it.
       if (!grantId) return deps.audit(input, origin);
-      await revokeGrants(deps, { grantId }, 'authorization code replayed', origin, null, createAuditEvent(deps.clock.now(), input, origin));
+      const detection = createAuditEvent(deps.clock.now(), input, origin);
+      await revokeGrants(deps, { grantId }, { reason: 'authorization code replayed', tenantId: client.tenantId, origin, detection });
     }
   },
 };

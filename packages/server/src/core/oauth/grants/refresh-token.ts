@@ -94,7 +94,7 @@ export const refreshTokenGrant: GrantHandler = {
         { type: 'token.reuse_detected', outcome: 'failure', reason: 'REFRESH_TOKEN_REUSE', tenantId: grant.tenantId, details: { clientId: client.id, grantId } },
         origin,
       );
-      await revokeGrants(deps, { grantId }, 'refresh token reused', origin, null, detection);
+      await revokeGrants(deps, { grantId }, { reason: 'refresh token reused', tenantId: detection.tenantId, origin, detection });
     }
   },
 };

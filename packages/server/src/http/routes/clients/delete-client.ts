@@ -19,9 +19,10 @@ export function registerDeleteClient(app: App, { clients, oauth }: Services): vo
       },
     },
     async (request, reply) => {
-      await clients.delete(request.auth!, request.params.id);
+      const actor = request.auth!;
+      const deleted = await clients.delete(actor, request.params.id);
       // Its users' grants end with it: refresh tokens stop, live access tokens are denied.
-      await revokeGrants(oauth, { clientId: request.params.id }, 'client deleted', request.auth!.origin, request.auth!);
+      await revokeGrants(oauth, { clientId: deleted.id }, { reason: 'client deleted', tenantId: deleted.tenantId, origin: actor.origin, actor });
       return reply.status(204).send(null);
     },
   );

@@ -22,7 +22,12 @@ export function registerRevokeClientGrants(app: App, services: Services): void {
     async (request) => {
       const actor = request.auth!;
       const client = await services.clients.get(actor, request.params.id);
-      const revoked = await revokeGrants(services.oauth, { clientId: client.id }, 'revoked by an administrator', actor.origin, actor);
+      const revoked = await revokeGrants(services.oauth, { clientId: client.id }, {
+        reason: 'revoked by an administrator',
+        tenantId: client.tenantId,
+        origin: actor.origin,
+        actor,
+      });
       return { revokedGrants: revoked.length };
     },
   );

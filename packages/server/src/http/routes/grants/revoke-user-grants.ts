@@ -24,7 +24,12 @@ export function registerRevokeUserGrants(app: App, services: Services): void {
     async (request) => {
       const actor = request.auth!;
       const user = await services.users.get(actor, request.params.id);
-      const revoked = await revokeGrants(services.oauth, { userId: user.id }, 'revoked by an administrator', actor.origin, actor);
+      const revoked = await revokeGrants(services.oauth, { userId: user.id }, {
+        reason: 'revoked by an administrator',
+        tenantId: user.tenantId,
+        origin: actor.origin,
+        actor,
+      });
       return { revokedGrants: revoked.length };
     },
   );
