@@ -84,8 +84,9 @@ describe.each(dialects)('certificates (%s)', (dialect) => {
       clientId,
       commonName: clientId,
       tenantId: 'acme',
-      sanUri: `spiffe://auth.example.com/client/${clientId}`,
+      sanUri: `spiffe://auth.example.com/tenant/acme/client/${clientId}`,
     });
+    expect(new X509Certificate(response.body.certificatePem).subject).toBe(`CN=${clientId}\nO=acme`);
   });
 
   it('lists newest first, by page and by status', async () => {

@@ -91,6 +91,34 @@ describe('OAuth over mTLS: RFC 8705 client authentication and certificate-bound 
     expect((await overTls('/oauth/token', { grant_type: 'client_credentials', client_id: client.clientId }, cert)).status).toBe(200);
   });
 
+  it("tls_client_auth: a tenant's certificate never authenticates another tenant's client, whatever that client registered", async () => {
+    const acmeAdmin = await s.api('POST', '/v1/keys', { name: 'acme certificates', scopes: ['certificates:write'], tenantId: 'acme' });
+    expect(acmeAdmin.status).toBe(201);
+    const issued = await fetch(`${s.url}/v1/certificates`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${acmeAdmin.body.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ commonName: 'payments' }),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as any }));
+    expect(issued.status).toBe(201);
+    expect(issued.body.sanUri).toMatch(/^spiffe:\/\/[^/]+\/tenant\/acme\/service\/payments$/);
+    expect(new X509Certificate(issued.body.certificatePem).subject).toBe('CN=payments\nO=acme');
+    const acmeCert: ClientCredentials = { cert: issued.body.certificatePem, key: issued.body.privateKeyPem };
+
+    // Another tenant's clients, registered to expect exactly what that certificate shows: refused.
+    for (const registration of [
+      { tlsClientAuthSubjectDn: 'CN=payments' },
+      { tlsClientAuthSubjectDn: 'CN=payments,O=acme' },
+      { tlsClientAuthSanUri: issued.body.sanUri },
+    ]) {
+      const globex = await createClient({ tokenEndpointAuthMethod: 'tls_client_auth', tenantId: 'globex', ...registration });
+      const denied = await overTls('/oauth/token', { grant_type: 'client_credentials', client_id: globex.clientId }, acmeCert);
+      expect(denied.status, JSON.stringify(registration)).toBe(401);
+    }
+    // The tenant's own client, registered the same way, is authenticated by it.
+    const own = await createClient({ tokenEndpointAuthMethod: 'tls_client_auth', tenantId: 'acme', tlsClientAuthSanUri: issued.body.sanUri });
+    expect((await overTls('/oauth/token', { grant_type: 'client_credentials', client_id: own.clientId }, acmeCert)).status).toBe(200);
+  });
+
   it('self_signed_tls_client_auth: the certificate registered in the client JWKS authenticates; another does not', async () => {
     const self = await selfSignedCertificate('device-1');
     const jwk = { ...(new X509Certificate(self.cert).publicKey.export({ format: 'jwk' }) as object), x5c: [self.der.toString('base64')] };

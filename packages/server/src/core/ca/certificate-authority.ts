@@ -235,7 +235,7 @@ export class CertificateAuthority {
     }
     const now = this.#deps.clock.now();
     const serialNumber = newSerialNumber();
-    const sanUri = spiffeId(this.#deps.trustDomain(), binding);
+    const sanUri = spiffeId(this.#deps.trustDomain(), binding, input.tenantId);
     const commonName = bindingName(binding);
     const notBefore = now - BACKDATE_MS;
     const notAfter = now + lifetimeSeconds * 1000;
@@ -244,6 +244,7 @@ export class CertificateAuthority {
       publicKey,
       serialNumber,
       commonName,
+      organization: input.tenantId ?? undefined,
       // X.509 keeps whole seconds.
       notBefore: Math.floor(notBefore / 1000) * 1000,
       notAfter: Math.floor(notAfter / 1000) * 1000,

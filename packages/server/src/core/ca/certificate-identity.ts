@@ -1,6 +1,9 @@
 /**
  * Who a Gatehouse client certificate names: an OAuth client (by id) or a service (by name), in the subject's
  * common name and in a SPIFFE-style SAN URI `spiffe://<trust domain>/client/<id>` or `.../service/<name>`.
+ * A certificate issued for a tenant names it too, in the subject (`O=<tenant>`) and the URI
+ * (`spiffe://<trust domain>/tenant/<tenant>/service/<name>`): service names are chosen freely, so without it a
+ * tenant could issue a certificate that another tenant's tls_client_auth client registered as its own.
  */
 export type CertificateBinding = { kind: 'client'; clientId: string } | { kind: 'service'; service: string };
 
@@ -22,19 +25,23 @@ export function bindingName(binding: CertificateBinding): string {
   return binding.kind === 'client' ? binding.clientId : binding.service;
 }
 
-export function spiffeId(trustDomain: string, binding: CertificateBinding): string {
-  return `spiffe://${trustDomain}/${binding.kind}/${bindingName(binding)}`;
+export function spiffeId(trustDomain: string, binding: CertificateBinding, tenantId: string | null): string {
+  const tenant = tenantId === null ? '' : `tenant/${tenantId}/`;
+  return `spiffe://${trustDomain}/${tenant}${binding.kind}/${bindingName(binding)}`;
 }
 
-/** The binding a SAN URI of this trust domain names, if it is one of Gatehouse's. */
-export function parseSpiffeId(uri: string, trustDomain: string): CertificateBinding | undefined {
-  const prefix = `spiffe://${trustDomain}/`;
-  if (!uri.startsWith(prefix)) return undefined;
-  const [kind, name, ...rest] = uri.slice(prefix.length).split('/');
-  if (rest.length > 0 || name === undefined || !SERVICE_NAME.test(name)) return undefined;
-  if (kind === 'client') return { kind: 'client', clientId: name };
-  if (kind === 'service') return { kind: 'service', service: name };
-  return undefined;
+const TENANT_SPIFFE_ID = /^spiffe:\/\/[^/]+\/tenant\/([A-Za-z0-9_-]{1,64})\/(?:client|service)\/[^/]+$/;
+
+/**
+ * The tenant a certificate of the built-in CA was issued for (from its SAN URIs), or null: issued by an
+ * administrator of no tenant, for no tenant. Meaningful only for certificates the CA issued.
+ */
+export function certificateTenant(sanUris: readonly string[]): string | null {
+  for (const uri of sanUris) {
+    const match = TENANT_SPIFFE_ID.exec(uri);
+    if (match) return match[1]!;
+  }
+  return null;
 }
 
 /** The default trust domain: the issuer's host name, lowercased, without brackets or port. */

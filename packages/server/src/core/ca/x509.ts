@@ -82,6 +82,8 @@ export interface LeafInput {
   publicKey: CryptoKey | x509.PublicKey;
   serialNumber: string;
   commonName: string;
+  /** The subject's O (the tenant of a client certificate issued for one). */
+  organization?: string | undefined;
   notBefore: number;
   notAfter: number;
   /** clientAuth certificates for callers; serverAuth for the TLS listener's own certificate. */
@@ -98,7 +100,7 @@ export interface IssuedLeaf {
   der: Buffer;
 }
 
-/** Signs an end-entity certificate. The subject is only `CN=<commonName>`; identity is in the SANs too. */
+/** Signs an end-entity certificate. The subject is `CN=<commonName>` (and `O=<organization>`); identity is in the SANs too. */
 export async function issueLeafCertificate(input: LeafInput): Promise<IssuedLeaf> {
   const issuerCert = new x509.X509Certificate(input.issuer.certificatePem);
   const names: x509.JsonGeneralName[] = [
@@ -117,7 +119,7 @@ export async function issueLeafCertificate(input: LeafInput): Promise<IssuedLeaf
   if (input.crlUrl) extensions.push(new x509.CRLDistributionPointsExtension([input.crlUrl]));
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: input.serialNumber,
-    subject: [{ CN: [input.commonName] }],
+    subject: input.organization === undefined ? [{ CN: [input.commonName] }] : [{ CN: [input.commonName] }, { O: [input.organization] }],
     issuer: issuerCert.subject,
     notBefore: new Date(input.notBefore),
     notAfter: new Date(input.notAfter),

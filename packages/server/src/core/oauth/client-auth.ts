@@ -1,11 +1,12 @@
 import { isUtf8 } from 'node:buffer';
 import type { X509Certificate } from 'node:crypto';
+import { certificateTenant } from '../ca/certificate-identity.js';
 import { certificateThumbprint } from '../ca/certificate-thumbprint.js';
 import type { Clock } from '../clock.js';
 import { registeredCertificates, type TokenEndpointAuthMethod } from './client-metadata.js';
 import { hashClientSecret, sameHash } from './client-secret.js';
 import type { OAuthClient } from './client-service.js';
-import { certificateMatchesClient } from './tls-client-auth-match.js';
+import { certificateMatchesClient, subjectAltNames } from './tls-client-auth-match.js';
 
 export type ClientAuthMethod = TokenEndpointAuthMethod;
 
@@ -153,6 +154,9 @@ function certificateProblem(client: OAuthClient, presented: ClientCertificate | 
   if (!presented) return 'no_client_certificate';
   if (client.tokenEndpointAuthMethod === 'tls_client_auth') {
     if (!presented.issued) return 'certificate_not_issued_by_ca';
+    // Issued for a tenant: good only for that tenant's clients (an administrator of no tenant may issue for any).
+    const tenant = certificateTenant(subjectAltNames(presented.certificate).filter((san) => san.type === 'URI').map((san) => san.value));
+    if (tenant !== null && tenant !== client.tenantId) return 'certificate_tenant_mismatch';
     return client.tlsClientAuth && certificateMatchesClient(client.tlsClientAuth, presented.certificate) ? null : 'certificate_subject_mismatch';
   }
   const registered = registeredCertificates(client.jwks).some((der) => certificateThumbprint(der) === presented.thumbprint);
