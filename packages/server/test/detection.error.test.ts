@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { ConfigError, loadConfig } from '../src/config/load-config.js';
+import { clientKey, networkOf, parseClientKey } from '../src/core/detection/ip-address.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 describe('POST /v1/leaked-keys refuses bad input and stays vague', () => {
@@ -82,5 +83,28 @@ describe('detection configuration', () => {
       expect(problems).toMatch(/"not-a-network" is not/);
       expect(problems).not.toMatch(/2001:db8/);
     }
+  });
+});
+
+describe('client keys and networks (core/detection/ip-address.ts)', () => {
+  it('keys an IPv4 client by its address and an IPv6 client by its /64, however the address is written', () => {
+    expect(clientKey('203.0.113.7')).toBe('203.0.113.7');
+    expect(clientKey('::ffff:203.0.113.7')).toBe('203.0.113.7');
+    expect(clientKey('2001:db8:aa:bb:1:2:3:4')).toBe('2001:db8:aa:bb::/64');
+    expect(clientKey('2001:db8::1')).toBe('2001:db8::/64');
+    expect(clientKey('2001:db8:0:0:5::')).toBe('2001:db8::/64');
+    expect(clientKey('2001:0:0:1::7')).toBe('2001:0:0:1::/64');
+    expect(clientKey('::1')).toBe('::/64');
+    expect(clientKey('64:ff9b::192.0.2.1')).toBe('64:ff9b::/64');
+    expect(networkOf('2001:db8:aa:bb::1')).toBe('2001:db8:aa::/48');
+    expect(networkOf('203.0.113.7')).toBe('203.0.113.0/24');
+  });
+
+  it('reads what an operator names: an address, or an IPv6 /64, and nothing else', () => {
+    expect(parseClientKey('2001:DB8:0::5')).toBe('2001:db8::/64');
+    expect(parseClientKey('2001:db8:1:2::/64')).toBe('2001:db8:1:2::/64');
+    expect(parseClientKey('2001:db8:1:2:3::/64')).toBe('2001:db8:1:2::/64');
+    expect(parseClientKey('192.0.2.1')).toBe('192.0.2.1');
+    for (const bad of ['192.0.2.1/64', '2001:db8::/48', '2001:db8::/64/64', 'nope', '']) expect(parseClientKey(bad), bad).toBeUndefined();
   });
 });

@@ -105,11 +105,24 @@ describe.each(dialects)('credential stuffing from one IP (%s)', (dialect) => {
     expect((await inject(t, attacker, 'GET', '/v1/blocks')).body.data).toEqual([]);
   });
 
+  it('counts and blocks an IPv6 client by its /64: a new address per guess gains nothing; the next /64 is another client', async () => {
+    for (let i = 1; i <= 101; i++) {
+      expect((await inject(t, `2001:db8:aa:bb:${i.toString(16)}::1`, 'GET', '/v1/keys', { key: badKey() })).status).toBe(401);
+    }
+    await t.services.detection.settled();
+    expect((await inject(t, '2001:db8:aa:bb:ffff:ffff:ffff:fffe', 'GET', '/v1/keys')).status).toBe(429);
+    expect((await inject(t, '2001:db8:aa:bc::1', 'GET', '/v1/keys')).status).toBe(200);
+    const blocks = (await inject(t, '198.51.100.9', 'GET', '/v1/blocks')).body.data.map((b: any) => b.ip);
+    expect(blocks).toContain('2001:db8:aa:bb::/64');
+    expect((await inject(t, '198.51.100.9', 'DELETE', '/v1/blocks/2001:db8:aa:bb::7')).status).toBe(200);
+  });
+
   it('never blocks an allow-listed network (IPv4 and IPv6), though it still alerts', async () => {
     for (const friend of ['192.0.2.44', '2001:db8:feed:1::9']) {
       for (let i = 0; i < 120; i++) await inject(t, friend, 'GET', '/v1/keys', { key: badKey() });
       expect((await inject(t, friend, 'GET', '/v1/keys')).status).toBe(200);
-      const alert = (await alertsOf(t, 'alert.brute_force')).find((a) => a.ip === friend);
+      const client = friend.includes(':') ? '2001:db8:feed:1::/64' : friend;
+      const alert = (await alertsOf(t, 'alert.brute_force')).find((a) => a.ip === client);
       expect(alert?.details).toMatchObject({ blocked: false, allowListed: true });
     }
     expect((await inject(t, '198.51.100.9', 'GET', '/v1/blocks')).body.data).toEqual([]);
@@ -153,7 +166,7 @@ describe('verifying on behalf of a client (clientIp)', () => {
     // The API server itself, and its other clients, go on.
     expect((await inject(t, apiServer, 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: good.key } })).body.valid).toBe(true);
     expect((await inject(t, apiServer, 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: good.key, clientIp: '198.51.100.99' } })).body.valid).toBe(true);
-    expect((await inject(t, apiServer, 'GET', '/v1/blocks')).body.data.map((b: any) => b.ip)).toEqual(['2001:db8::77']);
+    expect((await inject(t, apiServer, 'GET', '/v1/blocks')).body.data.map((b: any) => b.ip)).toEqual(['2001:db8::/64']);
     await t.services.audit.flush();
     const [latest] = await t.services.stores.audit.list({ type: 'key.verification', limit: 1 });
     expect(latest!.ip).toBe('198.51.100.99');
@@ -174,7 +187,7 @@ describe('verifying on behalf of a client (clientIp)', () => {
     const [latest] = await t.services.stores.audit.list({ type: 'key.verification', limit: 1 });
     expect(latest).toMatchObject({ ip: victim, actorKeyId: verifier.id, details: { clientIpClaimedByTenant: true } });
     // A blocked address is still refused to a tenant-bound verifier.
-    const blocked = '2001:db8::77';
+    const blocked = '2001:db8::78';
     expect((await inject(t, '198.51.100.21', 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: badKey(), clientIp: blocked } })).status).toBe(429);
   });
 
@@ -236,11 +249,17 @@ describe('managing blocks: GET /v1/blocks, DELETE /v1/blocks/{ip}', () => {
     expect((await inject(t, '2001:db8::5', 'GET', '/v1/keys')).status).toBe(429);
     const removed = await inject(t, '198.51.100.1', 'DELETE', '/v1/blocks/2001:DB8:0::5');
     expect(removed.status).toBe(200);
-    expect(removed.body).toMatchObject({ ip: '2001:db8::5', object: 'ip_block', reason: 'brute_force' });
+    expect(removed.body).toMatchObject({ ip: '2001:db8::/64', object: 'ip_block', reason: 'brute_force' });
     expect((await inject(t, '2001:db8::5', 'GET', '/v1/keys')).status).toBe(200);
     expect((await inject(t, '198.51.100.1', 'DELETE', '/v1/blocks/2001:db8::5')).status).toBe(404);
     const [event] = await t.services.stores.audit.list({ type: 'ip.unblocked', limit: 1 });
-    expect(event).toMatchObject({ ip: '198.51.100.1', details: { subject: '2001:db8::5' } });
+    expect(event).toMatchObject({ ip: '198.51.100.1', details: { subject: '2001:db8::/64' } });
+    // The /64 itself can be named too (URL-encoded); anything else is refused.
+    await t.services.detection.blocks.block('2001:db8:1:2::9', { reason: 'brute_force', failures: 101, seconds: 900 });
+    expect((await inject(t, '198.51.100.1', 'DELETE', `/v1/blocks/${encodeURIComponent('2001:db8:1:2::/64')}`)).status).toBe(200);
+    for (const bad of ['2001:db8::/48', '192.0.2.1/64', 'not-an-ip']) {
+      expect((await inject(t, '198.51.100.1', 'DELETE', `/v1/blocks/${encodeURIComponent(bad)}`)).status, bad).toBe(400);
+    }
   });
 
   it('needs blocks:read / blocks:write, and a key of no tenant', async () => {

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../audit/audit-event.js';
 import type { Alerts } from './alerts.js';
 import type { DetectionCounters } from './counters.js';
-import { ipKey } from './ip-address.js';
+import { clientKey } from './ip-address.js';
 import type { IpBlocks } from './ip-blocks.js';
 
 /**
@@ -56,7 +56,8 @@ export class FailedAuthTracker {
     if (event.outcome !== 'failure' || event.ip === null || !isCredentialFailure(event)) return;
     // An address a tenant-bound verifier claimed (clientIp) is not counted: one tenant must not block it for all.
     if (event.details?.clientIpClaimedByTenant === true) return;
-    const ip = ipKey(event.ip);
+    // The client: an IPv4 address, or an IPv6 /64 (any of whose addresses its host may use).
+    const ip = clientKey(event.ip);
     this.#track(
       this.options.counters.increment(`ip:${ip}`, this.options.windowSeconds * 1000).then(
         (count) => this.#counted(ip, count, event),
@@ -87,7 +88,7 @@ export class FailedAuthTracker {
     const raise = (extra: Record<string, unknown>) =>
       this.options.alerts.raise({ type: 'alert.brute_force', cause: `ip:${ip}`, reason: 'failed_authentications', ip, details: { ...details, ...extra } });
     if (verdict === 'brute_force') return raise({});
-    return this.options.blocks.block(ip, { reason: 'brute_force', failures: count, seconds: blockSeconds }).then(
+    return this.options.blocks.block(ip, { address: event.ip ?? undefined, reason: 'brute_force', failures: count, seconds: blockSeconds }).then(
       (block) => raise(block ? { blockedUntil: new Date(block.expiresAt).toISOString() } : { blocked: false, allowListed: true }),
       (error: unknown) => {
         raise({ blockStored: false });

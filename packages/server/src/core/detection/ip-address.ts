@@ -56,21 +56,49 @@ export function networkMatcher(entries: readonly string[]): (ip: string) => bool
   };
 }
 
+/** The first `count` groups of a canonical IPv6 address, as written in canonical text (no leading zeros). */
+function ipv6Prefix(ip: string, count: number): string {
+  const [head = '', tail] = ip.split('::');
+  const groups = head === '' ? [] : head.split(':');
+  if (tail !== undefined && groups.length < count) {
+    // An embedded IPv4 address (the last 32 bits) counts as two groups.
+    const tailGroups = tail === '' ? [] : tail.split(':').flatMap((group) => (group.includes('.') ? ['0', '0'] : [group]));
+    while (groups.length + tailGroups.length < 8) groups.push('0');
+    groups.push(...tailGroups);
+  }
+  const first = groups.slice(0, count).map((group) => group.replace(/^0+(?=.)/, ''));
+  // Back to canonical text: trailing zero groups of the prefix compress into '::'.
+  while (first.length > 0 && first[first.length - 1] === '0') first.pop();
+  return `${first.join(':')}::`;
+}
+
 /**
  * The network a credential is used from, for anomaly detection: the /24 of an IPv4 address, the /48 of an
  * IPv6 one (what one site is usually given). `ip` is a canonical address.
  */
 export function networkOf(ip: string): string {
-  if (ip.includes('.')) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
-  const [head = '', tail] = ip.split('::');
-  const groups = head === '' ? [] : head.split(':');
-  if (tail !== undefined && groups.length < 3) {
-    const tailGroups = tail === '' ? [] : tail.split(':');
-    while (groups.length + tailGroups.length < 8) groups.push('0');
-    groups.push(...tailGroups);
-  }
-  const first = groups.slice(0, 3).map((group) => group.replace(/^0+(?=.)/, ''));
-  // Back to canonical text: trailing zero groups of the prefix compress into '::'.
-  while (first.length > 0 && first[first.length - 1] === '0') first.pop();
-  return `${first.join(':')}::/48`;
+  if (ip.includes('.') && !ip.includes(':')) return `${ip.slice(0, ip.lastIndexOf('.'))}.0/24`;
+  return `${ipv6Prefix(ip, 3)}/48`;
+}
+
+/**
+ * Who a failed authentication is counted against and who is blocked, from an address as Node reports it (or a
+ * canonical one): an IPv4 address itself, but the /64 of an IPv6 address. Every IPv6 host is given at least a
+ * /64 and can use any address in it, so counting single IPv6 addresses would let one client try without limit.
+ */
+export function clientKey(address: string): string {
+  const ip = ipKey(address);
+  return ip.includes(':') ? `${ipv6Prefix(ip, 4)}/64` : ip;
+}
+
+/**
+ * A client key from what an operator typed (DELETE /v1/blocks/{ip}): an address, or an IPv6 /64 network
+ * given as its prefix; undefined when it is neither.
+ */
+export function parseClientKey(value: string): string | undefined {
+  const [address = '', prefix, extra] = value.split('/');
+  if (extra !== undefined || (prefix !== undefined && prefix !== '64')) return undefined;
+  const ip = canonicalIp(address);
+  if (ip === undefined || (prefix !== undefined && !ip.includes(':'))) return undefined;
+  return clientKey(ip);
 }

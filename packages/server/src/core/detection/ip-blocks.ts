@@ -2,7 +2,7 @@ import type { IpBlockRecord, IpBlockStore } from '../../storage/stores.js';
 import { createAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import type { PubSub } from '../pubsub/pubsub.js';
-import { ipKey } from './ip-address.js';
+import { clientKey } from './ip-address.js';
 
 const CHANNEL = 'gatehouse:ip-blocks';
 
@@ -18,6 +18,8 @@ export interface IpBlocksOptions {
 }
 
 export interface BlockInput {
+  /** The address that made the last failure, when `ip` is a client key (an IPv6 /64): checked against the allow-list. */
+  address?: string;
   reason: string;
   failures: number | null;
   seconds: number;
@@ -58,10 +60,13 @@ export class IpBlocks {
     return this.#until.size;
   }
 
-  /** Whole seconds (>= 1) until the block of an address (as Node reports it) ends; 0 when it is not blocked. */
+  /**
+   * Whole seconds (>= 1) until the block of an address (as Node reports it) ends, the block of its IPv6 /64
+   * included; 0 when it is not blocked.
+   */
   retryAfterSeconds(address: string | undefined): number {
     if (this.#until.size === 0 || address === undefined) return 0;
-    const ip = ipKey(address);
+    const ip = clientKey(address);
     const until = this.#until.get(ip);
     if (until === undefined) return 0;
     const left = until - this.options.clock.now();
@@ -74,8 +79,10 @@ export class IpBlocks {
    * Blocks a canonical address on every process: at once here, then stored (the source of truth) and broadcast.
    * Undefined when the address is allow-listed.
    */
-  async block(ip: string, input: BlockInput): Promise<IpBlockRecord | undefined> {
-    if (this.options.isAllowed(ip)) return undefined;
+  async block(subject: string, input: BlockInput): Promise<IpBlockRecord | undefined> {
+    // An address names its client (an IPv6 address: its /64); a client key is taken as it is.
+    const ip = subject.includes('/') ? subject : clientKey(subject);
+    if (this.options.isAllowed(input.address ?? subject)) return undefined;
     const now = this.options.clock.now();
     const expiresAt = now + input.seconds * 1000;
     this.#set(ip, expiresAt);

@@ -1,4 +1,4 @@
-import { canonicalIp } from '../../../core/detection/ip-address.js';
+import { parseClientKey } from '../../../core/detection/ip-address.js';
 import { GatehouseError } from '../../../core/errors.js';
 import type { Services } from '../../../services.js';
 import type { App } from '../../app-types.js';
@@ -24,8 +24,8 @@ export function registerDeleteBlock(app: App, { detection }: Services): void {
     async (request) => {
       const auth = request.auth!;
       assertGlobalAdmin(auth, BLOCKS_ARE_GLOBAL);
-      const ip = canonicalIp(request.params.ip);
-      if (ip === undefined) throw new GatehouseError('invalid_request', 'The path must name an IPv4 or IPv6 address.');
+      const ip = parseClientKey(request.params.ip);
+      if (ip === undefined) throw new GatehouseError('invalid_request', 'The path must name an IPv4 or IPv6 address, or an IPv6 /64.');
       const removed = await detection.blocks.unblock(ip, auth.keyId, auth.origin);
       if (!removed) throw new GatehouseError('not_found', 'That address is not blocked.');
       return ipBlockView(removed);
