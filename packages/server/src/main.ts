@@ -258,6 +258,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       onError: report,
     }).catch(async (error: unknown) => {
       await signingKeys.close();
+      await anomalies?.stop().catch(() => {});
       await audit.stop().catch(() => {});
       await lastUsed.stop().catch(() => {});
       throw error;
