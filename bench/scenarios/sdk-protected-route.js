@@ -51,7 +51,9 @@ export async function run(ctx) {
     const text = await response.text();
     if (response.status !== 200 || !ok(text)) throw new Error(`preflight ${server.name}: ${response.status} ${text.slice(0, 300)}`);
   }
-  for (const authorization of [undefined, `Bearer ${fixture.apiKey.slice(0, -1)}x`]) {
+  // The key with its last character changed (to one it is not: the key may end in 'x').
+  const wrongKey = fixture.apiKey.slice(0, -1) + (fixture.apiKey.endsWith('x') ? 'y' : 'x');
+  for (const authorization of [undefined, `Bearer ${wrongKey}`]) {
     const response = await fetch(`${guarded.url}/resource`, { headers: authorization ? { authorization } : {} });
     await response.text();
     if (response.status !== 401) throw new Error(`preflight: the protected route answered ${response.status} to a bad credential`);

@@ -9,7 +9,7 @@ import type {
 } from '../stores.js';
 import type { Database } from './database.js';
 import type { CertificateAuthoritiesTable, IssuedCertificatesTable, Schema } from './schema.js';
-import { createdBefore, insertAuditEvents } from './shared-writes.js';
+import { claimOnce, createdBefore, insertAuditEvents, serializeOn } from './shared-writes.js';
 
 /** Set once, by whichever process inserted the first authority: the race is decided by this row's key. */
 const INITIAL_MARKER = 'certificate_authorities.initial';
@@ -93,12 +93,7 @@ export class SqlCertificateStore implements CertificateStore {
 
   async insertInitialAuthority(authority: CertificateAuthorityRecord, events: AuditEvent[]): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const marker = await trx
-        .insertInto('meta')
-        .values({ name: INITIAL_MARKER, value: authority.id })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .executeTakeFirst();
-      if (Number(marker.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+      if (!(await claimOnce(trx, INITIAL_MARKER, authority.id))) return false;
       await trx.insertInto('certificate_authorities').values(authorityToRow(authority)).execute();
       await insertAuditEvents(trx, events);
       return true;
@@ -107,15 +102,8 @@ export class SqlCertificateStore implements CertificateStore {
 
   async rotateAuthority(authority: CertificateAuthorityRecord, previousTrustedUntil: number, events: AuditEvent[]): Promise<string[]> {
     return this.db.transaction().execute(async (trx) => {
-      // As for signing keys: SQLite runs one transaction at a time; on PostgreSQL a row lock serializes rotations.
-      if (this.database.dialect === 'postgres') {
-        await trx
-          .insertInto('meta')
-          .values({ name: ROTATION_LOCK, value: '' })
-          .onConflict((oc) => oc.column('name').doNothing())
-          .execute();
-        await trx.selectFrom('meta').select('name').where('name', '=', ROTATION_LOCK).forUpdate().execute();
-      }
+      // Each rotation sees the authorities the last one made, from every process.
+      await serializeOn(trx, this.database.dialect, ROTATION_LOCK);
       const retired = await trx
         .updateTable('certificate_authorities')
         .set({ retired_at: authority.createdAt, trusted_until: previousTrustedUntil })

@@ -3,6 +3,7 @@ import type { AuditEvent } from '../../core/audit/audit-event.js';
 import { toWebhookEvent } from '../../core/webhooks/webhook-events.js';
 import type { PageCursor } from '../stores.js';
 import { auditEventToRow } from './rows.js';
+import type { DialectName } from './database.js';
 import type { Schema } from './schema.js';
 
 /**
@@ -34,6 +35,26 @@ export async function insertAuditEvents(trx: Transaction<Schema>, events: readon
   if (outbox.length > 0) {
     await trx.insertInto('webhook_events').values(outbox).onConflict((oc) => oc.column('id').doNothing()).execute();
   }
+}
+
+/**
+ * Inserts the meta row `name` inside `trx` unless it exists: true for the one transaction, of every process, that
+ * claims it first (the first signing key, the first certificate authority).
+ */
+export async function claimOnce(trx: Transaction<Schema>, name: string, value: string): Promise<boolean> {
+  const marker = await trx.insertInto('meta').values({ name, value }).onConflict((oc) => oc.column('name').doNothing()).executeTakeFirst();
+  return Number(marker.numInsertedOrUpdatedRows ?? 0n) > 0;
+}
+
+/**
+ * Serializes the transactions that call it with the same `lock` across processes. SQLite needs nothing: one
+ * process per file, and Kysely runs its transactions one at a time on one connection. PostgreSQL: a row lock
+ * (on a meta row made for it), held until `trx` ends.
+ */
+export async function serializeOn(trx: Transaction<Schema>, dialect: DialectName, lock: string): Promise<void> {
+  if (dialect !== 'postgres') return;
+  await trx.insertInto('meta').values({ name: lock, value: '' }).onConflict((oc) => oc.column('name').doNothing()).execute();
+  await trx.selectFrom('meta').select('name').where('name', '=', lock).forUpdate().execute();
 }
 
 /** Keyset pagination, newest first: the rows strictly after `after` in (created_at desc, id desc) order. */

@@ -3,7 +3,7 @@ import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { SigningKeyRecord, SigningKeyRotation, SigningKeyStore } from '../stores.js';
 import type { Database } from './database.js';
 import type { Schema, SigningKeysTable } from './schema.js';
-import { insertAuditEvents } from './shared-writes.js';
+import { claimOnce, insertAuditEvents, serializeOn } from './shared-writes.js';
 
 /** Set once, by whichever process inserted the first signing key: the race is decided by this row's key. */
 const INITIAL_MARKER = 'signing_keys.initial';
@@ -46,12 +46,7 @@ export class SqlSigningKeyStore implements SigningKeyStore {
 
   async insertInitial(key: SigningKeyRecord, events: AuditEvent[]): Promise<boolean> {
     return this.db.transaction().execute(async (trx) => {
-      const marker = await trx
-        .insertInto('meta')
-        .values({ name: INITIAL_MARKER, value: key.kid })
-        .onConflict((oc) => oc.column('name').doNothing())
-        .executeTakeFirst();
-      if (Number(marker.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+      if (!(await claimOnce(trx, INITIAL_MARKER, key.kid))) return false;
       await trx.insertInto('signing_keys').values(toRow(key)).execute();
       await insertAuditEvents(trx, events);
       return true;
@@ -60,16 +55,8 @@ export class SqlSigningKeyStore implements SigningKeyStore {
 
   async rotate({ key, previousPublishUntil, events }: SigningKeyRotation): Promise<string[]> {
     return this.db.transaction().execute(async (trx) => {
-      // SQLite: one process per file, and Kysely runs its transactions one at a time on one connection.
-      // PostgreSQL: a row lock serializes rotations from every process, so each sees the keys the last one made.
-      if (this.database.dialect === 'postgres') {
-        await trx
-          .insertInto('meta')
-          .values({ name: ROTATION_LOCK, value: '' })
-          .onConflict((oc) => oc.column('name').doNothing())
-          .execute();
-        await trx.selectFrom('meta').select('name').where('name', '=', ROTATION_LOCK).forUpdate().execute();
-      }
+      // Each rotation sees the keys the last one made, from every process.
+      await serializeOn(trx, this.database.dialect, ROTATION_LOCK);
       const retired = await trx
         .updateTable('signing_keys')
         .set({ retired_at: key.activatesAt, publish_until: previousPublishUntil })
