@@ -3,6 +3,7 @@ import { KeyCache } from '../src/core/cache/key-cache.js';
 import { ManualClock } from '../src/core/clock.js';
 import { WriteBehind } from '../src/core/write-behind.js';
 import { WriteBehindLog } from '../src/core/write-behind-log.js';
+import { CoalescedRun } from '../src/core/coalesced-run.js';
 import type { ApiKeyRecord } from '../src/storage/stores.js';
 
 const record = (id: string, revokedAt: number | null = null) => ({ id, revokedAt }) as ApiKeyRecord;
@@ -187,5 +188,36 @@ describe('WriteBehindLog', () => {
     await log.flush();
     expect(log.size).toBe(2);
     expect(log.dropped).toBe(1);
+  });
+});
+
+describe('CoalescedRun', () => {
+  it('shares a run among concurrent callers, runs once more for calls made during it, and settles after a failure', async () => {
+    const gates: Array<() => void> = [];
+    let runs = 0;
+    let fail = false;
+    const run = new CoalescedRun(async () => {
+      runs++;
+      await new Promise<void>((resolve) => gates.push(resolve));
+      if (fail) throw new Error('boom');
+    });
+    const first = run.run();
+    const second = run.run();
+    const third = run.run();
+    expect(second).toBe(first);
+    expect(third).toBe(first);
+    gates.shift()!();
+    await Promise.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(runs).toBe(2);
+    gates.shift()!();
+    await first;
+    expect(runs).toBe(2);
+    fail = true;
+    const failing = run.run();
+    gates.shift()!();
+    await expect(failing).rejects.toThrow('boom');
+    await run.settled();
+    await run.settled();
   });
 });

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { loggerOptions } from '../src/http/logger-options.js';
 import { tempDir } from './helpers/databases.js';
+import { credentialEncodings } from './helpers/log-sink.js';
 import { authorizeThroughForms, basicAuth, FormBrowser, hiddenFields, pkcePair } from './helpers/oauth.js';
 import { api, killSpawned, spawnServer, waitFor, type SpawnedServer } from './helpers/spawn-server.js';
 import { startReceiver } from './helpers/webhook-receiver.js';
@@ -262,12 +263,6 @@ const CREDENTIAL_STEPS: Array<[string, CredentialStep]> = [
   ],
 ];
 
-/** A credential as it may turn up in text: as it is, and as others would encode it. */
-function encodings(value: string): string[] {
-  const bytes = Buffer.from(value);
-  return [...new Set([value, bytes.toString('base64'), bytes.toString('base64url'), encodeURIComponent(value), bytes.toString('hex')])];
-}
-
 describe('no credential in the logs or the database file of a real server (a scripted session, every kind of credential)', () => {
   const dir = tempDir('leaks');
   const rootKey = generateApiKey('live').key;
@@ -346,7 +341,7 @@ describe('no credential in the logs or the database file of a real server (a scr
     const logs = stdout + stderr;
     const found: string[] = [];
     for (const [kind, value] of remembered) {
-      for (const form of encodings(value)) {
+      for (const form of credentialEncodings(value)) {
         if (logs.includes(form)) found.push(`${kind} in the logs (${form === value ? 'plain' : 'encoded'})`);
         for (const file of data) if (file.bytes.includes(form)) found.push(`${kind} in ${file.name} (${form === value ? 'plain' : 'encoded'})`);
       }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findSecrets } from '../../src/core/secret-scanning/find-secrets.js';
+import { credentialEncodings } from '../helpers/log-sink.js';
 
 /**
  * The whole-run log scan (issue 6: "a test scans the logs of a full test run for every credential it created
@@ -20,11 +21,6 @@ export function setup(): void {
   process.env.GATEHOUSE_TEST_CREDENTIAL_SINK = join(dir, 'credentials.txt');
 }
 
-function encodings(value: string): string[] {
-  const bytes = Buffer.from(value);
-  return [...new Set([value, bytes.toString('base64'), bytes.toString('base64url'), encodeURIComponent(value)])];
-}
-
 export function teardown(): void {
   const logFile = process.env.GATEHOUSE_TEST_LOG_SINK!;
   const credentialFile = process.env.GATEHOUSE_TEST_CREDENTIAL_SINK;
@@ -33,7 +29,7 @@ export function teardown(): void {
     const credentials = credentialFile && existsSync(credentialFile) ? [...new Set(readFileSync(credentialFile, 'utf8').split('\n').filter(Boolean))] : [];
     const found: string[] = [];
     for (const credential of credentials) {
-      const at = encodings(credential).find((form) => logs.includes(form));
+      const at = credentialEncodings(credential).find((form) => logs.includes(form));
       if (at !== undefined) found.push(`a credential the tests created (${credential.slice(0, 8)}..., ${at === credential ? 'plain' : 'encoded'})`);
     }
     for (const match of findSecrets(logs, { allFormats: true })) found.push(`${match.kind} ${match.displayPrefix}...`);

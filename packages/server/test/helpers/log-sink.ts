@@ -33,3 +33,9 @@ export function sinkCredentialsIn(body: unknown, depth = 0): void {
     else if (typeof value === 'object') sinkCredentialsIn(value, depth + 1);
   }
 }
+
+/** A credential as it may turn up in text: as it is, and as others would encode it. */
+export function credentialEncodings(value: string): string[] {
+  const bytes = Buffer.from(value);
+  return [...new Set([value, bytes.toString('base64'), bytes.toString('base64url'), encodeURIComponent(value), bytes.toString('hex')])];
+}

@@ -1,3 +1,4 @@
+import { CoalescedRun } from '../coalesced-run.js';
 import { X509Certificate, webcrypto } from 'node:crypto';
 import type {
   CertificateAuthorityRecord,
@@ -125,8 +126,7 @@ export class CertificateAuthority {
   #listeners = new Set<() => void>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
-  #reloading: Promise<void> | undefined;
-  #reloadAgain = false;
+  readonly #reloads = new CoalescedRun(() => this.#load());
 
   private constructor(deps: CertificateAuthorityDeps) {
     if (!Number.isInteger(deps.maxLifetimeSeconds) || deps.maxLifetimeSeconds < MIN_CERTIFICATE_LIFETIME_SECONDS) {
@@ -378,29 +378,15 @@ export class CertificateAuthority {
   }
 
   /** Reads the authorities and revocations again; concurrent calls coalesce. */
-  async reload(): Promise<void> {
-    if (this.#reloading) {
-      this.#reloadAgain = true;
-      return this.#reloading;
-    }
-    this.#reloading = (async () => {
-      try {
-        do {
-          this.#reloadAgain = false;
-          await this.#load();
-        } while (this.#reloadAgain);
-      } finally {
-        this.#reloading = undefined;
-      }
-    })();
-    return this.#reloading;
+  reload(): Promise<void> {
+    return this.#reloads.run();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
     this.#listeners.clear();
-    await this.#reloading?.catch(() => {});
+    await this.#reloads.settled();
   }
 
   #requireInitialized(): void {

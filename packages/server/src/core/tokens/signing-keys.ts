@@ -1,3 +1,4 @@
+import { CoalescedRun } from '../coalesced-run.js';
 import { createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCallback, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { SigningKeyRecord, SigningKeyStore } from '../../storage/stores.js';
@@ -132,8 +133,7 @@ export class SigningKeys {
   #view: View | undefined;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
-  #reloading: Promise<void> | undefined;
-  #reloadAgain = false;
+  readonly #reloads = new CoalescedRun(() => this.#load());
   #lastUnknownKidReload = -Infinity;
 
   private constructor(deps: SigningKeysDeps) {
@@ -247,28 +247,14 @@ export class SigningKeys {
   }
 
   /** Reads the keys from storage again, importing only the ones not loaded yet. Concurrent calls coalesce. */
-  async reload(): Promise<void> {
-    if (this.#reloading) {
-      this.#reloadAgain = true;
-      return this.#reloading;
-    }
-    this.#reloading = (async () => {
-      try {
-        do {
-          this.#reloadAgain = false;
-          await this.#load();
-        } while (this.#reloadAgain);
-      } finally {
-        this.#reloading = undefined;
-      }
-    })();
-    return this.#reloading;
+  reload(): Promise<void> {
+    return this.#reloads.run();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
     clearInterval(this.#timer);
-    await this.#reloading?.catch(() => {});
+    await this.#reloads.settled();
   }
 
   #publishUntil(retiredAt: number): number {
