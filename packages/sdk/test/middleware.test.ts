@@ -276,7 +276,7 @@ describe('packaging', () => {
     const { readFile } = await import('node:fs/promises');
     const dist = new URL('../dist/middleware/', import.meta.url);
     const pkg = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8'));
-    for (const [subpath, file] of [['./fastify', 'fastify'], ['./express', 'express'], ['./hono', 'hono'], ['./node', 'node-http']]) {
+    for (const [subpath, file] of [['./fastify', 'fastify'], ['./express', 'express'], ['./hono', 'hono'], ['./node', 'node-http']] as const) {
       expect(pkg.exports[subpath]).toEqual({ types: `./dist/middleware/${file}.d.ts`, default: `./dist/middleware/${file}.js` });
       const code = await readFile(new URL(`${file}.js`, dist), 'utf8');
       const imports = [...code.matchAll(/^\s*(?:import|export)[^;]*?from\s+'([^']+)'/gm)].map((m) => m[1]);

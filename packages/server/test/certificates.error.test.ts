@@ -10,7 +10,7 @@ describe('certificates: errors', () => {
   });
   afterEach(() => t.close());
 
-  const issue = (body: unknown, key?: string) => t.api('POST', '/v1/certificates', { body, key });
+  const issue = (body: unknown, key?: string | null) => t.api('POST', '/v1/certificates', { body, key });
   const count = async () => (await t.services.stores.certificates.listCertificates({ now: t.clock.now(), limit: 100 })).length;
 
   it('answers 409 until the CA is initialised; the bundle is empty', async () => {

@@ -222,7 +222,7 @@ describe('the verify fast path checks blocks too', () => {
     await t.services.detection.blocks.block('198.51.100.5', { reason: 'test', failures: null, seconds: 60 });
     const byClientIp = await verify({ key: good.key, clientIp: '198.51.100.5' });
     expect(byClientIp.status).toBe(429);
-    expect((await byClientIp.json()).error).toBe('ip_blocked');
+    expect(((await byClientIp.json()) as { error: string }).error).toBe('ip_blocked');
     expect(byClientIp.headers.get('retry-after')).toBe('60');
 
     await t.services.detection.blocks.block('127.0.0.1', { reason: 'test', failures: null, seconds: 30 });
@@ -315,7 +315,7 @@ describe('brute force against one OAuth client secret at /oauth/token', () => {
     const blocked = await token(basicAuth(client.clientId, client.clientSecret));
     expect(blocked.status).toBe(429);
     expect(blocked.headers.get('retry-after')).toBe('900');
-    expect((await blocked.json()).error).toBe('ip_blocked');
+    expect(((await blocked.json()) as { error: string }).error).toBe('ip_blocked');
     await t.services.detection.blocks.unblock('127.0.0.1', null, null);
     expect((await token(basicAuth(client.clientId, client.clientSecret))).status).toBe(200);
   });

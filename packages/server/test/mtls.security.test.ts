@@ -85,7 +85,7 @@ describe('mTLS listener (real TLS)', () => {
 
   it('ignores certificate headers from a client that is not a trusted proxy', async () => {
     const spoofed = encodeURIComponent(valid.cert);
-    for (const headers of [{ 'x-ssl-client-cert': spoofed }, { 'client-cert': `:${Buffer.from(valid.cert.replace(/-----[^-]+-----|\s/g, ''), 'base64').toString('base64')}:` }]) {
+    for (const headers of [{ 'x-ssl-client-cert': spoofed }, { 'client-cert': `:${Buffer.from(valid.cert.replace(/-----[^-]+-----|\s/g, ''), 'base64').toString('base64')}:` }] as Array<Record<string, string>>) {
       const response = await tlsRequest(s.tlsUrl, { ca, method: 'POST', path: '/v1/certificates/renew', headers: { ...headers, 'content-type': 'application/json' }, body: '{}' });
       expect(response.status).toBe(401);
     }

@@ -130,7 +130,7 @@ describe('OAuth attacks named by RFC 6749, 7636, 9700 and 8725', () => {
         { code_challenge: '', code_challenge_method: '' },
         { code_challenge_method: 'plain' },
         { code_challenge: 'too-short' },
-      ]) {
+      ] as Array<Record<string, string>>) {
         const response = await browser.get(authorizeUrl(params));
         expect(response.status).toBe(303);
         const location = new URL(response.headers.get('location')!);

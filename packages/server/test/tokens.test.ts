@@ -254,7 +254,7 @@ describe('verifyAccessToken: attacks and invalid tokens', () => {
       { ...base, client_id: null },
       { ...base, scope: ['a'] },
       { ...base, tenant_id: 5 },
-      { ...base, nbf: base.iat + 3600 },
+      { ...base, nbf: (base.iat as number) + 3600 },
     ]) {
       expect(verify(await signJwt(signer, broken, 'at+jwt')), JSON.stringify(broken)).toBeUndefined();
     }

@@ -129,8 +129,8 @@ export function tlsRequest(
   });
 }
 
-async function keyPem(key: CryptoKey | import('node:crypto').webcrypto.CryptoKey): Promise<string> {
-  const der = await exportPkcs8(key as import('node:crypto').webcrypto.CryptoKey);
+async function keyPem(key: import('node:crypto').webcrypto.CryptoKey): Promise<string> {
+  const der = await exportPkcs8(key);
   return privateKeyPem(der);
 }
 
@@ -162,7 +162,7 @@ export async function selfSignedCertificate(commonName = 'self', validity: { not
     notBefore: new Date(validity.notBefore ?? now - 60_000),
     notAfter: new Date(validity.notAfter ?? now + 3_600_000),
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
-    keys: keys as unknown as CryptoKeyPair,
+    keys: keys as unknown as Parameters<typeof x509.X509CertificateGenerator.createSelfSigned>[0]['keys'],
     extensions: [new x509.BasicConstraintsExtension(false, undefined, true)],
   });
   return { cert: cert.toString('pem'), key: await keyPem(keys.privateKey), der: Buffer.from(cert.rawData) };

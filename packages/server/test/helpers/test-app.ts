@@ -24,7 +24,7 @@ export interface TestApp {
   /** Calls the API as the root key unless `key` says otherwise. */
   api(method: string, url: string, options?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{
     status: number;
-    headers: Record<string, string | string[] | undefined>;
+    headers: Record<string, string | string[] | number | undefined>;
     body: any;
   }>;
   /** Creates a key through the API and returns the response body (with the plaintext `key`). */
@@ -38,6 +38,8 @@ export interface TestAppOptions {
   env?: Record<string, string>;
   /** PostgreSQL: use this schema (shared with another app, kept at close) instead of a fresh one. */
   pgSchema?: { url: string; schema: string };
+  /** The root admin key to bootstrap (default: a fresh one). */
+  rootKey?: string;
   /** How the login slow-down waits (default: it really waits). */
   sleep?: (ms: number) => Promise<void>;
 }

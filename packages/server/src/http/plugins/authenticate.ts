@@ -16,12 +16,13 @@ declare module 'fastify' {
     managementRateLimit?: boolean;
     /**
      * true: an admin key is one way in, not the only one. A request without an `Authorization: Bearer` token
-     * goes on with `request.auth` null and the route authenticates it otherwise (introspection: OAuth clients).
+     * goes on with `request.admin` null and the route authenticates it otherwise (introspection: OAuth clients).
      */
     bearerOptional?: boolean;
   }
   interface FastifyRequest {
-    auth: Actor | null;
+    /** The admin key that authenticated the request (null on routes that authenticate otherwise). */
+    admin: Actor | null;
   }
 }
 
@@ -50,7 +51,7 @@ type Done = (error?: Error) => void;
  */
 export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: { services: Services }) => {
   const { apiKeys, clock, rateLimiter, config, metrics } = services;
-  app.decorateRequest('auth', null);
+  app.decorateRequest('admin', null);
 
   const refuse = (request: FastifyRequest, reason: string, key?: { id: string | null; prefix: string | null }) =>
     apiKeys.record(
@@ -80,7 +81,7 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
     }
     const now = clock.now();
     const origin = requestOrigin(request, routeUrl);
-    request.auth = { keyId: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId, scopes: key.scopes, origin };
+    request.admin = { keyId: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId, scopes: key.scopes, origin };
     apiKeys.touch(key.id, now);
     // The verify endpoint records each verification with its caller; other calls record the authentication.
     if (!limited) return done();

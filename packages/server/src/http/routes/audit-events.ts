@@ -54,7 +54,7 @@ export function registerAuditEvents(app: App, { stores, audit }: Services): void
       const after = decodeCursor(cursor);
       // Events of this process still waiting in the write-behind buffer are written first.
       await audit.flush();
-      const tenantId = request.auth!.tenantId ?? undefined;
+      const tenantId = request.admin!.tenantId ?? undefined;
       const result = await page(
         limit,
         (n) => stores.audit.list({ ...filters, tenantId, since: parseTimestamp(since, 'since'), limit: n, after }),

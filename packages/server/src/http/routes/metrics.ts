@@ -32,7 +32,7 @@ export function registerMetrics(app: App, { metrics }: Services): void {
       },
     },
     async (request, reply) => {
-      if (request.auth!.tenantId !== null) {
+      if (request.admin!.tenantId !== null) {
         throw new GatehouseError('insufficient_scope', "Metrics cover every tenant: a tenant's key cannot read them.");
       }
       return reply.type(metrics.contentType).send(await metrics.render());

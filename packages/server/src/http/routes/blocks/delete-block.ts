@@ -22,7 +22,7 @@ export function registerDeleteBlock(app: App, { detection }: Services): void {
       },
     },
     async (request) => {
-      const auth = request.auth!;
+      const auth = request.admin!;
       assertGlobalAdmin(auth, BLOCKS_ARE_GLOBAL);
       const ip = parseClientKey(request.params.ip);
       if (ip === undefined) throw new GatehouseError('invalid_request', 'The path must name an IPv4 or IPv6 address, or an IPv6 /64.');

@@ -20,7 +20,7 @@ export function registerListBlocks(app: App, { detection }: Services): void {
       },
     },
     async (request) => {
-      assertGlobalAdmin(request.auth!, BLOCKS_ARE_GLOBAL);
+      assertGlobalAdmin(request.admin!, BLOCKS_ARE_GLOBAL);
       return { data: (await detection.blocks.list()).map(ipBlockView) };
     },
   );

@@ -59,7 +59,7 @@ export function registerIssueCertificate(app: App, services: Services): void {
       },
     },
     async (request, reply) => {
-      const actor = request.auth!;
+      const actor = request.admin!;
       const { csr, lifetimeSeconds } = request.body;
       const { binding, tenantId } = await bindingFor(services, actor, request.body);
       const issued = await ca.issue({ binding, tenantId, csr, lifetimeSeconds, actor: { keyId: actor.keyId, origin: actor.origin } });

@@ -32,7 +32,7 @@ export function registerListCertificates(app: App, { ca, clock }: Services): voi
     async (request) => {
       const { limit, cursor, clientId, status } = request.query;
       const after = decodeCursor(cursor);
-      const tenantId = request.auth!.tenantId ?? undefined;
+      const tenantId = request.admin!.tenantId ?? undefined;
       const result = await page(
         limit,
         (n) => ca.list({ limit: n, after, clientId, status, tenantId }),

@@ -22,7 +22,7 @@ export function registerRevokeCertificate(app: App, { ca, clock }: Services): vo
       },
     },
     async (request) => {
-      const actor = request.auth!;
+      const actor = request.admin!;
       const found = await ca.find(request.params.serial.toLowerCase());
       if (!found || (actor.tenantId !== null && found.tenantId !== actor.tenantId)) {
         throw new GatehouseError('not_found', 'No certificate with that serial number.');

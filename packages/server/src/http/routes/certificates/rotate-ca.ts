@@ -24,7 +24,7 @@ export function registerRotateCa(app: App, { ca }: Services): void {
       },
     },
     async (request) => {
-      const actor = request.auth!;
+      const actor = request.admin!;
       assertGlobalAdmin(actor);
       await ca.rotate({ keyId: actor.keyId, origin: actor.origin });
       return { data: ca.authorities().map(authorityView) };

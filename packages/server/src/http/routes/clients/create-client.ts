@@ -17,7 +17,7 @@ export function registerCreateClient(app: App, { clients, clock }: Services): vo
       },
     },
     async (request, reply) => {
-      const { client, clientSecret } = await clients.create(request.auth!, withTlsClientAuth(request.body));
+      const { client, clientSecret } = await clients.create(request.admin!, withTlsClientAuth(request.body));
       return reply.status(201).send({ ...clientView(client, clock.now()), ...(clientSecret ? { clientSecret } : {}) });
     },
   );

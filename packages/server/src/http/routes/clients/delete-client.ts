@@ -19,7 +19,7 @@ export function registerDeleteClient(app: App, { clients, oauth }: Services): vo
       },
     },
     async (request, reply) => {
-      const actor = request.auth!;
+      const actor = request.admin!;
       const deleted = await clients.delete(actor, request.params.id);
       // Its users' grants end with it: refresh tokens stop, live access tokens are denied.
       await revokeGrants(oauth, { clientId: deleted.id }, { reason: 'client deleted', tenantId: deleted.tenantId, origin: actor.origin, actor });

@@ -16,6 +16,6 @@ export function registerGetClient(app: App, { clients, clock }: Services): void 
         response: { 200: OAuthClientSchema, ...errorResponses(400, 401, 403, 404, 429) },
       },
     },
-    async (request) => clientView(await clients.get(request.auth!, request.params.id), clock.now()),
+    async (request) => clientView(await clients.get(request.admin!, request.params.id), clock.now()),
   );
 }

@@ -29,7 +29,7 @@ export function registerListClients(app: App, { clients, clock }: Services): voi
       const after = decodeCursor(cursor);
       const result = await page(
         limit,
-        (n) => clients.list(request.auth!, { tenantId, limit: n, after }),
+        (n) => clients.list(request.admin!, { tenantId, limit: n, after }),
         (client) => ({ at: client.createdAt, id: client.id }),
       );
       const now = clock.now();

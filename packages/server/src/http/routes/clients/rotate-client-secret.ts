@@ -37,7 +37,7 @@ export function registerRotateClientSecret(app: App, { clients, clock }: Service
       },
     },
     async (request) => {
-      const { client, clientSecret } = await clients.rotateSecret(request.auth!, request.params.id, {
+      const { client, clientSecret } = await clients.rotateSecret(request.admin!, request.params.id, {
         gracePeriodSeconds: request.body.gracePeriodSeconds,
       });
       return { ...clientView(client, clock.now()), clientSecret };

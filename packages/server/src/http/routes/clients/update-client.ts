@@ -18,6 +18,6 @@ export function registerUpdateClient(app: App, { clients, clock }: Services): vo
         response: { 200: OAuthClientSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429) },
       },
     },
-    async (request) => clientView(await clients.update(request.auth!, request.params.id, withTlsClientAuth(request.body)), clock.now()),
+    async (request) => clientView(await clients.update(request.admin!, request.params.id, withTlsClientAuth(request.body)), clock.now()),
   );
 }

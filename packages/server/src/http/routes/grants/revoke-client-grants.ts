@@ -20,7 +20,7 @@ export function registerRevokeClientGrants(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const actor = request.auth!;
+      const actor = request.admin!;
       const client = await services.clients.get(actor, request.params.id);
       const revoked = await revokeGrants(services.oauth, { clientId: client.id }, {
         reason: 'revoked by an administrator',

@@ -22,7 +22,7 @@ export function registerRevokeUserGrants(app: App, services: Services): void {
       },
     },
     async (request) => {
-      const actor = request.auth!;
+      const actor = request.admin!;
       const user = await services.users.get(actor, request.params.id);
       const revoked = await revokeGrants(services.oauth, { userId: user.id }, {
         reason: 'revoked by an administrator',

@@ -19,7 +19,7 @@ export function registerCreateKey(app: App, { apiKeys, clock }: Services): void 
     },
     async (request, reply) => {
       const body = request.body;
-      const { record, key } = await apiKeys.create(request.auth!, {
+      const { record, key } = await apiKeys.create(request.admin!, {
         ...body,
         expiresAt: parseTimestamp(body.expiresAt, 'expiresAt'),
       });

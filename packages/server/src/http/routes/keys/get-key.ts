@@ -17,7 +17,7 @@ export function registerGetKey(app: App, { apiKeys, clock, lastUsed }: Services)
       },
     },
     async (request) => {
-      const key = await apiKeys.get(request.auth!, request.params.id);
+      const key = await apiKeys.get(request.admin!, request.params.id);
       return apiKeyView(key, clock.now(), lastUsed.peek(key.id));
     },
   );

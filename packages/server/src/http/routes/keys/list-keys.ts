@@ -35,7 +35,7 @@ export function registerListKeys(app: App, { apiKeys, clock, lastUsed }: Service
       const after = decodeCursor(cursor);
       const result = await page(
         limit,
-        (n) => apiKeys.list(request.auth!, { ...filters, limit: n, after }),
+        (n) => apiKeys.list(request.admin!, { ...filters, limit: n, after }),
         (key) => ({ at: key.createdAt, id: key.id }),
       );
       const now = clock.now();

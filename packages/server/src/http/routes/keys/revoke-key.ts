@@ -16,6 +16,6 @@ export function registerRevokeKey(app: App, { apiKeys, clock }: Services): void 
         response: { 200: ApiKey, ...errorResponses(400, 401, 403, 404, 429, 503) },
       },
     },
-    async (request) => apiKeyView(await apiKeys.revoke(request.auth!, request.params.id), clock.now()),
+    async (request) => apiKeyView(await apiKeys.revoke(request.admin!, request.params.id), clock.now()),
   );
 }

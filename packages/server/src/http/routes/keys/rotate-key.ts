@@ -37,7 +37,7 @@ export function registerRotateKey(app: App, { apiKeys, clock }: Services): void 
       },
     },
     async (request) => {
-      const { record, key, previous } = await apiKeys.rotate(request.auth!, request.params.id, request.body.gracePeriodSeconds);
+      const { record, key, previous } = await apiKeys.rotate(request.admin!, request.params.id, request.body.gracePeriodSeconds);
       const now = clock.now();
       return { ...apiKeyView(record, now), key, previous: apiKeyView(previous, now) };
     },

@@ -20,7 +20,7 @@ export function registerUpdateKey(app: App, { apiKeys, clock, lastUsed }: Servic
     },
     async (request) => {
       const { expiresAt, ...rest } = request.body;
-      const key = await apiKeys.update(request.auth!, request.params.id, {
+      const key = await apiKeys.update(request.admin!, request.params.id, {
         ...rest,
         ...(expiresAt !== undefined ? { expiresAt: expiresAt === null ? null : parseTimestamp(expiresAt, 'expiresAt')! } : {}),
       });

@@ -29,7 +29,7 @@ export function registerVerifyKey(app: App, { apiKeys, clock, detection }: Servi
       },
     },
     async (request) => {
-      const actor = verifyOnBehalfOf(request.auth!, request.body.clientIp, detection.blocks);
+      const actor = verifyOnBehalfOf(request.admin!, request.body.clientIp, detection.blocks);
       return verificationView(await apiKeys.verify(actor, request.body), clock.now());
     },
   );

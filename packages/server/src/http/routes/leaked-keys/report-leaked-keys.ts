@@ -40,7 +40,7 @@ export function registerReportLeakedKeys(app: App, { stores, apiKeys, detection,
       },
     },
     async (request) => ({
-      data: await reportLeakedKeys({ keys: stores.apiKeys, apiKeys, alerts: detection.alerts, clock }, request.auth!, request.body),
+      data: await reportLeakedKeys({ keys: stores.apiKeys, apiKeys, alerts: detection.alerts, clock }, request.admin!, request.body),
     }),
   );
 }

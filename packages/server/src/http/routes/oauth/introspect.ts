@@ -11,7 +11,7 @@ import { formParams } from './form-body.js';
  * rate limited by the authenticate plugin), or else an authenticated OAuth client.
  */
 async function caller(services: Services, request: FastifyRequest, params: RequestParams): Promise<IntrospectionCaller> {
-  if (request.auth) return { kind: 'admin', tenantId: request.auth.tenantId };
+  if (request.admin) return { kind: 'admin', tenantId: request.admin.tenantId };
   return { kind: 'client', clientId: (await requireClient(services, request, params)).id };
 }
 

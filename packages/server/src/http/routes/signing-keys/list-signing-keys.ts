@@ -21,7 +21,7 @@ export function registerListSigningKeys(app: App, { signingKeys }: Services): vo
       },
     },
     async (request) => {
-      assertGlobalAdmin(request.auth!);
+      assertGlobalAdmin(request.admin!);
       return { data: (await signingKeys.list()).map(signingKeyView) };
     },
   );

@@ -41,7 +41,7 @@ export function registerRotateSigningKey(app: App, { signingKeys }: Services): v
       },
     },
     async (request) => {
-      const actor = request.auth!;
+      const actor = request.admin!;
       assertGlobalAdmin(actor);
       const info = await signingKeys.rotate({
         ...(request.body.alg !== undefined ? { alg: request.body.alg } : {}),

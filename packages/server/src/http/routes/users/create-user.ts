@@ -17,7 +17,7 @@ export function registerCreateUser(app: App, { users }: Services): void {
       },
     },
     async (request, reply) => {
-      const user = await users.create(request.auth!, request.body);
+      const user = await users.create(request.admin!, request.body);
       return reply.status(201).send(userView(user));
     },
   );

@@ -18,7 +18,7 @@ export function registerDeleteUser(app: App, { users }: Services): void {
       },
     },
     async (request, reply) => {
-      await users.delete(request.auth!, request.params.id);
+      await users.delete(request.admin!, request.params.id);
       return reply.status(204).send(null);
     },
   );

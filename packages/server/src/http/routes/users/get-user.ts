@@ -16,6 +16,6 @@ export function registerGetUser(app: App, { users }: Services): void {
         response: { 200: User, ...errorResponses(400, 401, 403, 404, 429, 503) },
       },
     },
-    async (request) => userView(await users.get(request.auth!, request.params.id)),
+    async (request) => userView(await users.get(request.admin!, request.params.id)),
   );
 }

@@ -29,7 +29,7 @@ export function registerListUsers(app: App, { users }: Services): void {
       const after = decodeCursor(cursor);
       const result = await page(
         limit,
-        (n) => users.list(request.auth!, { tenantId, limit: n, after }),
+        (n) => users.list(request.admin!, { tenantId, limit: n, after }),
         (user) => ({ at: user.createdAt, id: user.id }),
       );
       return { data: result.items.map(userView), nextCursor: result.nextCursor };

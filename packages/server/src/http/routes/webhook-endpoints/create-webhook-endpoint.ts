@@ -17,7 +17,7 @@ export function registerCreateWebhookEndpoint(app: App, { webhookEndpoints, cloc
       },
     },
     async (request, reply) => {
-      const { endpoint, secret } = await webhookEndpoints.create(request.auth!, request.body);
+      const { endpoint, secret } = await webhookEndpoints.create(request.admin!, request.body);
       return reply.status(201).send({ ...webhookEndpointView(endpoint, clock.now()), secret });
     },
   );

@@ -18,7 +18,7 @@ export function registerDeleteWebhookEndpoint(app: App, { webhookEndpoints }: Se
       },
     },
     async (request, reply) => {
-      await webhookEndpoints.delete(request.auth!, request.params.id);
+      await webhookEndpoints.delete(request.admin!, request.params.id);
       return reply.status(204).send(null);
     },
   );

@@ -16,6 +16,6 @@ export function registerGetWebhookEndpoint(app: App, { webhookEndpoints, clock }
         response: { 200: WebhookEndpointSchema, ...errorResponses(400, 401, 403, 404, 429) },
       },
     },
-    async (request) => webhookEndpointView(await webhookEndpoints.get(request.auth!, request.params.id), clock.now()),
+    async (request) => webhookEndpointView(await webhookEndpoints.get(request.admin!, request.params.id), clock.now()),
   );
 }

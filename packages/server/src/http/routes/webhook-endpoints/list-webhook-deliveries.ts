@@ -35,7 +35,7 @@ export function registerListWebhookDeliveries(app: App, { webhookEndpoints }: Se
       const after = decodeCursor(cursor);
       const result = await page(
         limit,
-        (n) => webhookEndpoints.listDeliveries(request.auth!, request.params.id, { status, limit: n, after }),
+        (n) => webhookEndpoints.listDeliveries(request.admin!, request.params.id, { status, limit: n, after }),
         (delivery) => ({ at: delivery.createdAt, id: delivery.id }),
       );
       return { data: result.items.map(webhookDeliveryView), nextCursor: result.nextCursor };

@@ -29,7 +29,7 @@ export function registerListWebhookEndpoints(app: App, { webhookEndpoints, clock
       const after = decodeCursor(cursor);
       const result = await page(
         limit,
-        (n) => webhookEndpoints.list(request.auth!, { tenantId, limit: n, after }),
+        (n) => webhookEndpoints.list(request.admin!, { tenantId, limit: n, after }),
         (endpoint) => ({ at: endpoint.createdAt, id: endpoint.id }),
       );
       const now = clock.now();

@@ -18,7 +18,7 @@ export function registerRetryWebhookDelivery(app: App, { webhookEndpoints }: Ser
       },
     },
     async (request, reply) => {
-      const delivery = await webhookEndpoints.retryDelivery(request.auth!, request.params.id, request.params.deliveryId);
+      const delivery = await webhookEndpoints.retryDelivery(request.admin!, request.params.id, request.params.deliveryId);
       return reply.status(202).send(webhookDeliveryView(delivery));
     },
   );

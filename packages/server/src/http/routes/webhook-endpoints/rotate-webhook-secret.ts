@@ -34,7 +34,7 @@ export function registerRotateWebhookSecret(app: App, { webhookEndpoints, clock 
       },
     },
     async (request) => {
-      const { endpoint, secret } = await webhookEndpoints.rotateSecret(request.auth!, request.params.id, request.body.gracePeriodSeconds);
+      const { endpoint, secret } = await webhookEndpoints.rotateSecret(request.admin!, request.params.id, request.body.gracePeriodSeconds);
       return { ...webhookEndpointView(endpoint, clock.now()), secret };
     },
   );

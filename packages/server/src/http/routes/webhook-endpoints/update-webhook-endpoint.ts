@@ -23,6 +23,6 @@ export function registerUpdateWebhookEndpoint(app: App, { webhookEndpoints, cloc
         response: { 200: WebhookEndpointSchema, ...errorResponses(400, 401, 403, 404, 409, 413, 415, 429) },
       },
     },
-    async (request) => webhookEndpointView(await webhookEndpoints.update(request.auth!, request.params.id, request.body), clock.now()),
+    async (request) => webhookEndpointView(await webhookEndpoints.update(request.admin!, request.params.id, request.body), clock.now()),
   );
 }
