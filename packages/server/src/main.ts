@@ -2,6 +2,7 @@ import { Redis } from 'ioredis';
 import { ApiKeyService } from './core/api-keys/api-key-service.js';
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
 import { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
+import { RetentionSweep } from './core/retention/retention-sweep.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
 import { CertificateAuthority } from './core/ca/certificate-authority.js';
 import { defaultTrustDomain } from './core/ca/certificate-identity.js';
@@ -362,6 +363,16 @@ export async function createServices(config: Config, options: CreateServicesOpti
       wake: () => webhooks.wake(),
     });
     const keyExpiry = new KeyExpirySweep({ store: stores.apiKeys, clock, intervalMs: 60_000, onError: report });
+    const retention = new RetentionSweep({
+      clock,
+      intervalMs: 10 * 60_000,
+      policies: [
+        { kind: 'audit_events', days: config.auditRetentionDays, purge: (cutoff, limit) => stores.audit.purgeOlderThan(cutoff, limit) },
+        { kind: 'webhook_deliveries', days: config.webhookRetentionDays, purge: (cutoff, limit) => stores.webhooks.purgeOlderThan(cutoff, limit) },
+      ],
+      onPurged: (kind, rows) => metrics.purged(kind, rows),
+      onError: report,
+    });
     const csrf = new CsrfProtection({ masterKey, secure: new URL(config.issuer).protocol === 'https:' });
 
     return {
@@ -375,6 +386,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       webhookEndpoints,
       webhooks,
       keyExpiry,
+      retention,
       csrf,
       keyCache,
       rateLimiter,
@@ -405,6 +417,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
       async close() {
         await keyExpiry.stop();
+        await retention.stop();
         await webhooks.stop();
         webhookSender.close();
         denylist.close();
@@ -459,6 +472,7 @@ export async function startServer(config: Config, options: CreateServicesOptions
     const address = await app.listen({ port: config.port, host: config.host });
     services.webhooks.start();
     services.keyExpiry.start();
+    services.retention.start();
     if (!config.issuerConfigured) {
       // GATEHOUSE_PORT=0: the issuer names the port actually listened on.
       const bound = app.server.address();

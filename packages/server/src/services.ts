@@ -1,5 +1,6 @@
 import type { ApiKeyService } from './core/api-keys/api-key-service.js';
 import type { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
+import type { RetentionSweep } from './core/retention/retention-sweep.js';
 import type { AuditEvent } from './core/audit/audit-event.js';
 import type { CertificateAuthority } from './core/ca/certificate-authority.js';
 import type { KeyCache } from './core/cache/key-cache.js';
@@ -52,6 +53,8 @@ export interface Services {
   webhooks: WebhookDispatcher;
   /** Announces key expiries (key.expired) once each; started by startServer. */
   keyExpiry: KeyExpirySweep;
+  /** Deletes audit events and webhook history past their retention period; started by startServer. */
+  retention: RetentionSweep;
   /** CSRF tokens for the login and consent forms. */
   csrf: CsrfProtection;
   keyCache: KeyCache;

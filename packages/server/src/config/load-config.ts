@@ -55,6 +55,10 @@ export interface Config {
   revocationStreamMaxConnections: number;
   /** Failed-authentication tracking, IP blocks, key anomaly detection (docs/protection.md). */
   detection: DetectionConfig;
+  /** Audit events older than this many days are deleted; 0 keeps them for ever. */
+  auditRetentionDays: number;
+  /** Finished webhook deliveries (with their attempts and outbox events) older than this are deleted; 0: never. */
+  webhookRetentionDays: number;
   /** A port of its own for GET /metrics, without authentication (0: any free port); unset: none. */
   metricsPort: number | undefined;
   /** Webhooks may use http and reach any address (development and tests): turns the SSRF guard off. */
@@ -123,6 +127,8 @@ export const CONFIG_FLAGS = {
   'log-level': { type: 'string', env: 'GATEHOUSE_LOG_LEVEL' },
   'management-rate-limit': { type: 'string', env: 'GATEHOUSE_MANAGEMENT_RATE_LIMIT' },
   'key-cache-ttl': { type: 'string', env: 'GATEHOUSE_KEY_CACHE_TTL_SECONDS' },
+  'audit-retention-days': { type: 'string', env: 'GATEHOUSE_AUDIT_RETENTION_DAYS' },
+  'webhook-retention-days': { type: 'string', env: 'GATEHOUSE_WEBHOOK_RETENTION_DAYS' },
   'password-hash-cost': { type: 'string', env: 'GATEHOUSE_PASSWORD_HASH_COST' },
   'signing-alg': { type: 'string', env: 'GATEHOUSE_SIGNING_ALG' },
   'signing-key-activation': { type: 'string', env: 'GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS' },
@@ -199,6 +205,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 
   const managementRateLimit = parsePolicy(raw('management-rate-limit') ?? '1000/60', problems);
   const keyCacheTtlSeconds = parseInteger(raw('key-cache-ttl') ?? '300', 'GATEHOUSE_KEY_CACHE_TTL_SECONDS', 1, 86_400, problems);
+  const auditRetentionDays = parseInteger(raw('audit-retention-days') ?? '90', 'GATEHOUSE_AUDIT_RETENTION_DAYS', 0, 36_500, problems);
+  const webhookRetentionDays = parseInteger(raw('webhook-retention-days') ?? '30', 'GATEHOUSE_WEBHOOK_RETENTION_DAYS', 0, 36_500, problems);
   const passwordHashCost = parseInteger(
     raw('password-hash-cost') ?? String(DEFAULT_SCRYPT_PARAMS.ln),
     'GATEHOUSE_PASSWORD_HASH_COST',
@@ -278,6 +286,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     loginSessionSeconds,
     revocationStreamMaxConnections,
     detection,
+    auditRetentionDays,
+    webhookRetentionDays,
     metricsPort,
     webhooksAllowInsecure: allowInsecure !== undefined && /^(1|true|yes|on)$/i.test(allowInsecure),
     webhookRetryWindowSeconds,

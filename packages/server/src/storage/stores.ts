@@ -204,6 +204,8 @@ export interface AuditStore {
   insertNow(events: readonly AuditEvent[]): Promise<void>;
   /** Newest first. */
   list(query: AuditEventQuery): Promise<AuditEvent[]>;
+  /** Retention: deletes up to `limit` of the events that occurred before `cutoff`, oldest first; returns how many. */
+  purgeOlderThan(cutoff: number, limit: number): Promise<number>;
 }
 
 /** Small named values: the master-key check value and similar. */
@@ -679,6 +681,13 @@ export interface WebhookStore {
     now: number,
     events: AuditEvent[],
   ): Promise<{ ok: true; delivery: WebhookDeliveryRecord } | { ok: false; reason: 'not_found' | 'in_flight' }>;
+  /**
+   * Retention: deletes up to `limit` finished (delivered or failed) deliveries last changed before `cutoff`, with
+   * their attempts, and up to `limit` outbox events fanned out before `cutoff` that no delivery refers to any
+   * more: one transaction. Pending deliveries and their events are never purged. Returns how many rows of
+   * deliveries and events it deleted.
+   */
+  purgeOlderThan(cutoff: number, limit: number): Promise<number>;
 }
 
 /** A certificate authority of the built-in CA. Its private key is only ever held here as master-key ciphertext. */

@@ -34,6 +34,9 @@ export type RateLimitKind = 'api_key' | 'management';
 /** How a webhook delivery attempt ended: a 2xx, any other answer or no answer, or 410 Gone (endpoint disabled). */
 export type WebhookDeliveryOutcome = 'delivered' | 'failed' | 'gone';
 
+/** What retention purges: audit events, and finished webhook deliveries with their outbox events. */
+export type RetentionKind = 'audit_events' | 'webhook_deliveries';
+
 export interface Metrics {
   authentication(method: AuthenticationMethod, outcome: 'success' | 'failure', reason?: FailureReason): void;
   /** How long one API key verification took (POST /v1/keys/verify, fast path or route), from a monotonic clock. */
@@ -48,4 +51,6 @@ export interface Metrics {
   blockedRequest(): void;
   /** An alert was raised; `type` is an audit event type such as `alert.brute_force`. */
   alert(type: string): void;
+  /** Rows deleted by retention. */
+  purged(kind: RetentionKind, rows: number): void;
 }

@@ -1,5 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { AUTHENTICATION_METHODS, type AuthenticationMethod, type FailureReason, type Metrics, type RateLimitKind, type WebhookDeliveryOutcome } from './metrics.js';
+import { AUTHENTICATION_METHODS, type AuthenticationMethod, type FailureReason, type Metrics, type RateLimitKind, type RetentionKind, type WebhookDeliveryOutcome } from './metrics.js';
 
 /** What the scrape reads as it is (counted elsewhere, cheaply): the in-process caches and the audit buffer. */
 export interface PrometheusMetricsSources {
@@ -36,6 +36,7 @@ export class PrometheusMetrics implements Metrics {
   readonly #ipBlocks: Counter;
   readonly #blockedRequests: Counter;
   readonly #alerts: Counter<'type'>;
+  readonly #purged: Counter<'kind'>;
 
   constructor(sources: PrometheusMetricsSources) {
     const registers = [this.#registry];
@@ -127,6 +128,12 @@ export class PrometheusMetrics implements Metrics {
     this.#ipBlocks = new Counter({ name: 'gatehouse_ip_blocks_total', help: 'Client IP addresses blocked after repeated failed authentications.', registers });
     this.#blockedRequests = new Counter({ name: 'gatehouse_blocked_requests_total', help: 'Requests refused because their client IP address is blocked.', registers });
     this.#alerts = new Counter({ name: 'gatehouse_alerts_total', help: 'Alerts raised, by alert type.', labelNames: ['type'], registers });
+    this.#purged = new Counter({
+      name: 'gatehouse_retention_purged_rows_total',
+      help: 'Rows deleted because they outlived their retention period (GATEHOUSE_AUDIT_RETENTION_DAYS, GATEHOUSE_WEBHOOK_RETENTION_DAYS).',
+      labelNames: ['kind'],
+      registers,
+    });
   }
 
   authentication(method: AuthenticationMethod, outcome: 'success' | 'failure', reason: FailureReason = 'other'): void {
@@ -158,6 +165,10 @@ export class PrometheusMetrics implements Metrics {
 
   blockedRequest(): void {
     this.#blockedRequests.inc();
+  }
+
+  purged(kind: RetentionKind, rows: number): void {
+    this.#purged.inc({ kind }, rows);
   }
 
   alert(type: string): void {

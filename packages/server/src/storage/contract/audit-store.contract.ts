@@ -164,6 +164,26 @@ export function auditStoreContract(name: string, open: OpenStores): void {
         expect(listed).toHaveLength(COUNT + 2);
         expect(listed).toStrictEqual(newestFirst([...ALL, fresh1, fresh2]));
       });
+
+      it('purgeOlderThan deletes the events before the cutoff, oldest first, at most limit at a time', async () => {
+        const cutoff = T0 + 40 * SECOND;
+        const older = newestFirst(ALL.filter((e) => e.occurredAt < cutoff)).reverse();
+        // Guard the fixture: some events are older than the cutoff, some not, and some exactly at it (kept).
+        expect(older.length).toBeGreaterThan(250);
+        expect(ALL.some((e) => e.occurredAt === cutoff)).toBe(true);
+
+        expect(await audit().purgeOlderThan(cutoff, 250)).toBe(250);
+        // The oldest 250 went (ties on time may go in any order, so compare what remains by time only).
+        const remainingOlder = (await audit().list({ limit: 10_000 })).filter((e) => e.occurredAt < cutoff);
+        expect(remainingOlder).toHaveLength(older.length - 250);
+        expect(Math.min(...remainingOlder.map((e) => e.occurredAt))).toBeGreaterThanOrEqual(older[249]!.occurredAt);
+
+        let rounds = 0;
+        while ((await audit().purgeOlderThan(cutoff, 250)) === 250) rounds++;
+        expect(rounds).toBeLessThan(10);
+        expect(await audit().purgeOlderThan(cutoff, 250)).toBe(0);
+        expect(await audit().list({ limit: 10_000 })).toStrictEqual(newestFirst(ALL.filter((e) => e.occurredAt >= cutoff)));
+      });
     });
 
     it('accepts an empty batch', async () => {

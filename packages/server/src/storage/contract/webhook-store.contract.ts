@@ -30,7 +30,7 @@ function makeEndpoint(overrides: Partial<WebhookEndpointRecord> = {}): WebhookEn
   };
 }
 
-const keyEvent = (type: 'key.created' | 'key.revoked' | 'key.updated', at: number, tenantId: string | null = null): AuditEvent =>
+const keyEvent = (type: 'key.created' | 'key.revoked' | 'key.updated' | 'key.rotated', at: number, tenantId: string | null = null): AuditEvent =>
   createAuditEvent(at, { type, outcome: 'success', keyId: 'key_1', keyPrefix: 'sk_live_Ab12Cd', tenantId });
 
 const fanOutInput = (now: number, limit = 100): FanOutInput => ({
@@ -189,6 +189,72 @@ export function webhookStoreContract(name: string, open: OpenStores): void {
       expect(await webhooks().deleteEndpoint(endpoint.id, [])).toBe(true);
       expect(await webhooks().deleteEndpoint(endpoint.id, [])).toBe(false);
       expect(await webhooks().findDelivery(id)).toBeUndefined();
+    });
+
+    it('purges finished deliveries with their attempts and unreferenced outbox events by age, never pending ones', async () => {
+      const endpoint = makeEndpoint({ events: ['key.created', 'key.revoked'] });
+      await webhooks().insertEndpoint(endpoint, []);
+      // Three old events delivered to the endpoint, one old event it does not receive, one recent event.
+      await commit([keyEvent('key.created', T0), keyEvent('key.revoked', T0), keyEvent('key.created', T0 + 1), keyEvent('key.rotated', T0)]);
+      expect(await webhooks().fanOut(fanOutInput(T0))).toBe(4);
+      const old = await webhooks().claimDue(T0, 'me', T0 + 1000, 10);
+      expect(old).toHaveLength(3);
+      const [delivered, failed, pending] = old.map((c) => c.delivery);
+      const attempt = (deliveryId: string, at: number, ok: boolean) => ({
+        deliveryId,
+        attempt: 1,
+        attemptedAt: at,
+        outcome: ok ? ('success' as const) : ('failure' as const),
+        statusCode: ok ? 200 : 500,
+        latencyMs: 1,
+        error: null,
+      });
+      const complete = (results: AttemptResult[], now: number) =>
+        webhooks().completeAttempts({
+          results,
+          leaseOwner: 'me',
+          now,
+          failingSinceLimit: T0 - DAY,
+          disabledEvent: () => {
+            throw new Error('not disabled');
+          },
+        });
+      await complete(
+        [
+          { deliveryId: delivered!.id, endpointId: endpoint.id, attempt: attempt(delivered!.id, T0, true), status: 'delivered', nextAttemptAt: T0, endpointHealth: 'healthy' },
+          { deliveryId: failed!.id, endpointId: endpoint.id, attempt: attempt(failed!.id, T0, false), status: 'failed', nextAttemptAt: T0, endpointHealth: 'healthy' },
+          { deliveryId: pending!.id, endpointId: endpoint.id, attempt: attempt(pending!.id, T0, false), status: 'pending', nextAttemptAt: T0 + 20 * DAY, endpointHealth: 'healthy' },
+        ],
+        T0,
+      );
+      await commit([keyEvent('key.created', T0 + 10 * DAY)]);
+      await webhooks().fanOut(fanOutInput(T0 + 10 * DAY));
+      const [recent] = await webhooks().claimDue(T0 + 10 * DAY, 'me', T0 + 10 * DAY + 1000, 10);
+      expect(recent!.delivery.id).not.toBe(pending!.id);
+      await complete(
+        [{ deliveryId: recent!.delivery.id, endpointId: endpoint.id, attempt: attempt(recent!.delivery.id, T0 + 10 * DAY, true), status: 'delivered', nextAttemptAt: T0 + 10 * DAY, endpointHealth: 'healthy' }],
+        T0 + 10 * DAY,
+      );
+
+      const cutoff = T0 + 5 * DAY;
+      // At most `limit` deliveries and `limit` events a call: one delivery, one event.
+      expect(await webhooks().purgeOlderThan(cutoff, 1)).toBe(2);
+      // The other finished delivery, its event and the other one's; the unreceived event.
+      expect(await webhooks().purgeOlderThan(cutoff, 100)).toBe(3);
+      expect(await webhooks().purgeOlderThan(cutoff, 100)).toBe(0);
+
+      expect(await webhooks().findDelivery(delivered!.id)).toBeUndefined();
+      expect(await webhooks().findDelivery(failed!.id)).toBeUndefined();
+      expect(await webhooks().listAttempts([delivered!.id, failed!.id])).toStrictEqual([]);
+      expect(await webhooks().requeueDelivery(delivered!.id, endpoint.id, T0 + 11 * DAY, [])).toStrictEqual({ ok: false, reason: 'not_found' });
+      // The pending delivery keeps its attempts and its event: it is still delivered when due.
+      expect(await webhooks().listAttempts([pending!.id])).toHaveLength(1);
+      const due = await webhooks().claimDue(T0 + 20 * DAY, 'me', T0 + 21 * DAY, 10);
+      expect(due.map((c) => c.delivery.id)).toStrictEqual([pending!.id]);
+      expect(JSON.parse(due[0]!.payload)).toMatchObject({ id: pending!.eventId });
+      // Recent history stays.
+      expect(await webhooks().findDelivery(recent!.delivery.id)).toMatchObject({ status: 'delivered' });
+      expect(await webhooks().listAttempts([recent!.delivery.id])).toHaveLength(1);
     });
   });
 }

@@ -33,6 +33,16 @@ export class SqlAuditStore implements AuditStore {
     await this.db.transaction().execute((trx) => insertAuditEvents(trx, events));
   }
 
+  async purgeOlderThan(cutoff: number, limit: number): Promise<number> {
+    // SQLite: in the background writer, so a large purge never holds the event loop.
+    if (this.database.backgroundWriter) return this.database.backgroundWriter.purgeAuditEvents(cutoff, limit);
+    const result = await this.db
+      .deleteFrom('audit_events')
+      .where('id', 'in', (eb) => eb.selectFrom('audit_events').select('id').where('occurred_at', '<', cutoff).orderBy('occurred_at').orderBy('id').limit(limit))
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
   async list(query: AuditEventQuery): Promise<AuditEvent[]> {
     let q = this.db.selectFrom('audit_events').selectAll();
     if (query.type !== undefined) q = q.where('type', '=', query.type);

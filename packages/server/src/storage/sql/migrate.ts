@@ -9,6 +9,7 @@ import * as detection from './migrations/2026-11-24-0001-detection.js';
 import * as webhooks from './migrations/2026-11-24-0002-webhooks.js';
 import * as certificateAuthority from './migrations/2026-11-24-0003-certificate-authority.js';
 import * as mtlsClients from './migrations/2026-11-24-0004-mtls-clients.js';
+import * as retention from './migrations/2026-11-25-0001-retention.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -21,6 +22,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-24-0002-webhooks': webhooks,
   '2026-11-24-0003-certificate-authority': certificateAuthority,
   '2026-11-24-0004-mtls-clients': mtlsClients,
+  '2026-11-25-0001-retention': retention,
 };
 
 /**

@@ -24,16 +24,21 @@ const insertEvent = db.prepare(
   'insert into audit_events (' + columns.join(', ') + ') values (' + columns.map(() => '?').join(', ') + ') on conflict (id) do nothing'
 );
 const touch = db.prepare('update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)');
+// Retention: the oldest events first, through audit_events_time_idx, a bounded batch at a time.
+const purgeAudit = db.prepare(
+  'delete from audit_events where id in (select id from audit_events where occurred_at < ? order by occurred_at, id limit ?)'
+);
 const jobs = {
   // Events arrive as one flat array of column values, row after row (cheap to copy between threads).
   audit: db.transaction((values) => { for (let i = 0; i < values.length; i += width) insertEvent.run(values.slice(i, i + width)); }),
   touch: db.transaction((entries) => { for (const [id, at] of entries) touch.run(at, id, at); }),
+  purgeAudit: ({ cutoff, limit }) => purgeAudit.run(cutoff, limit).changes,
 };
 parentPort.on('message', ({ id, job, payload }) => {
   if (job === 'close') { db.close(); parentPort.postMessage({ id, ok: true }); return; }
   try {
-    jobs[job](payload);
-    parentPort.postMessage({ id, ok: true });
+    const result = jobs[job](payload);
+    parentPort.postMessage({ id, ok: true, result });
   } catch (error) {
     parentPort.postMessage({ id, ok: false, message: String(error && error.message), code: error && error.code });
   }
@@ -43,6 +48,7 @@ parentPort.on('message', ({ id, job, payload }) => {
 interface Reply {
   id: number;
   ok: boolean;
+  result?: unknown;
   message?: string;
   code?: string;
 }
@@ -56,7 +62,7 @@ interface Reply {
 export class SqliteBackgroundWriter {
   #worker: Worker | undefined;
   #nextId = 0;
-  #pending = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  #pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
 
   constructor(private readonly file: string) {}
 
@@ -64,11 +70,16 @@ export class SqliteBackgroundWriter {
   insertAuditEvents(events: readonly AuditEvent[]): Promise<void> {
     const values: unknown[] = [];
     for (const event of events) pushAuditEventValues(values, event);
-    return this.#send('audit', values);
+    return this.#send('audit', values).then(() => undefined);
   }
 
   touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void> {
-    return this.#send('touch', entries);
+    return this.#send('touch', entries).then(() => undefined);
+  }
+
+  /** Deletes up to `limit` of the events that occurred before `cutoff`, oldest first (retention); how many. */
+  purgeAuditEvents(cutoff: number, limit: number): Promise<number> {
+    return this.#send('purgeAudit', { cutoff, limit }).then(Number);
   }
 
   async close(): Promise<void> {
@@ -79,7 +90,7 @@ export class SqliteBackgroundWriter {
     await worker.terminate();
   }
 
-  #send(job: string, payload: unknown): Promise<void> {
+  #send(job: string, payload: unknown): Promise<unknown> {
     const worker = (this.#worker ??= this.#start());
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
@@ -102,7 +113,7 @@ export class SqliteBackgroundWriter {
       const waiter = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
       if (!waiter) return;
-      if (reply.ok) waiter.resolve();
+      if (reply.ok) waiter.resolve(reply.result);
       else waiter.reject(Object.assign(new Error(reply.message ?? 'SQLite background write failed'), { code: reply.code }));
     });
     const failAll = (error: Error) => {

@@ -101,6 +101,45 @@ export class SqlWebhookStore implements WebhookStore {
     });
   }
 
+  async purgeOlderThan(cutoff: number, limit: number): Promise<number> {
+    return this.db.transaction().execute(async (trx) => {
+      const finished = await trx
+        .selectFrom('webhook_deliveries')
+        .select('id')
+        .where('status', '<>', 'pending')
+        .where('updated_at', '<', cutoff)
+        .orderBy('updated_at')
+        .orderBy('id')
+        .limit(limit)
+        .execute();
+      const ids = finished.map((row) => row.id);
+      let deleted = 0;
+      if (ids.length > 0) {
+        // Conditional again: a delivery requeued since it was selected is pending, and stays with its attempts.
+        const gone = await trx.deleteFrom('webhook_deliveries').where('id', 'in', ids).where('status', '<>', 'pending').returning('id').execute();
+        if (gone.length > 0) {
+          await trx.deleteFrom('webhook_attempts').where('delivery_id', 'in', gone.map((row) => row.id)).execute();
+        }
+        deleted += gone.length;
+      }
+      const events = await trx
+        .deleteFrom('webhook_events')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('webhook_events as e')
+            .select('e.id')
+            .where('e.fanned_out_at', 'is not', null)
+            .where('e.created_at', '<', cutoff)
+            .where((inner) => inner.not(inner.exists(inner.selectFrom('webhook_deliveries as d').select('d.id').whereRef('d.event_id', '=', 'e.id'))))
+            .orderBy('e.created_at')
+            .orderBy('e.id')
+            .limit(limit),
+        )
+        .executeTakeFirst();
+      return deleted + Number(events.numDeletedRows);
+    });
+  }
+
   async fanOut(input: FanOutInput): Promise<number> {
     const { now } = input;
     return this.db.transaction().execute(async (trx) => {
