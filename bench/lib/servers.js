@@ -39,6 +39,19 @@ export async function startHelloServer() {
   return { ...handle, url: handle.match[1] };
 }
 
+const HASH_LOOKUP_SERVER = fileURLToPath(new URL('./hash-lookup-server.js', import.meta.url));
+
+/** The reference of api-key-verify: a bare Fastify route hashing the key and looking it up in a Map. */
+export async function startHashLookupServer(keysFile) {
+  const handle = await startNode('hash-lookup', [HASH_LOOKUP_SERVER, keysFile], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({ NODE_ENV: 'production' }),
+    ready: /^hash-lookup listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 30_000,
+  });
+  return { ...handle, url: handle.match[1] };
+}
+
 const OIDC_PROVIDER_SERVER = fileURLToPath(new URL('./oidc-provider-server.js', import.meta.url));
 
 /**

@@ -8,7 +8,7 @@ import { waitForQuiet } from '../lib/cpu.js';
 import { runLoad } from '../lib/load.js';
 import { makeTempDir, runNode } from '../lib/processes.js';
 import { summarizeProfile } from '../lib/profile-summary.js';
-import { REPO_ROOT, startGatehouse, startHelloServer } from '../lib/servers.js';
+import { REPO_ROOT, startGatehouse, startHashLookupServer, startHelloServer } from '../lib/servers.js';
 
 export const name = 'api-key-verify';
 export const description = 'POST /v1/keys/verify (BENCH_KEYS stored keys, default 100,000) vs hello-world Fastify';
@@ -41,13 +41,15 @@ export async function run(ctx) {
 
   let gatehouse = await startGatehouse({ dataDir, adminKey });
   const hello = await startHelloServer();
-  log(`gatehouse at ${gatehouse.url} (pid ${gatehouse.child.pid}), hello-world at ${hello.url} (pid ${hello.child.pid})`);
+  const reference = await startHashLookupServer(keysFile);
+  log(`gatehouse at ${gatehouse.url} (pid ${gatehouse.child.pid}), hello-world at ${hello.url} (pid ${hello.child.pid}), hash + Map reference at ${reference.url}`);
 
   const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
   // Identical bytes for both servers apart from the path: same headers, same bodies, same rotation.
   const bodies = keys.map((key) => JSON.stringify({ key }));
   const verifyRequests = bodies.map((body) => ({ method: 'POST', path: '/v1/keys/verify', headers, body }));
   const helloRequests = bodies.map((body) => ({ method: 'POST', path: '/hello', headers, body }));
+  const referenceRequests = bodies.map((body) => ({ method: 'POST', path: '/verify-reference', headers, body }));
   const verifyOk = (body) => body.startsWith('{"valid":true,');
   const helloOk = (body) => body === '{"ok":true}';
 
@@ -58,6 +60,8 @@ export async function run(ctx) {
       runLoad({ url: hello.url, serverPid: hello.child.pid, requests: helloRequests, verifyBody: helloOk, duration, title, connections: ctx.connections }),
     verify: (duration, title) =>
       runLoad({ url: gatehouse.url, serverPid: gatehouse.child.pid, requests: verifyRequests, verifyBody: verifyOk, duration, title, connections: ctx.connections }),
+    reference: (duration, title) =>
+      runLoad({ url: reference.url, serverPid: reference.child.pid, requests: referenceRequests, verifyBody: verifyOk, duration, title, connections: ctx.connections }),
   };
   const settle = () => new Promise((resolve) => setTimeout(resolve, ctx.settleMs));
   // Before each measured run: let the other server finish its background work, then wait (bounded) for
@@ -66,7 +70,7 @@ export async function run(ctx) {
     await settle();
     if (ctx.quietWait <= 0) return;
     const sample = await waitForQuiet({
-      pids: [gatehouse.child.pid, hello.child.pid],
+      pids: [gatehouse.child.pid, hello.child.pid, reference.child.pid],
       threshold: NOISY_CORES,
       maxSeconds: ctx.quietWait,
       onWait: (other) => log(`  other processes are using ${other.toFixed(2)} cores; waiting up to ${ctx.quietWait} s for quiet`),
@@ -80,11 +84,13 @@ export async function run(ctx) {
     await settle();
     await load.verify(ctx.warmup, 'verify warm-up');
     await settle();
+    await load.reference(ctx.warmup, 'reference warm-up');
+    await settle();
   }
 
-  const runs = { hello: [], verify: [] };
+  const runs = { hello: [], verify: [], reference: [] };
   for (let round = 1; round <= ctx.rounds; round++) {
-    for (const which of ['hello', 'verify']) {
+    for (const which of ['hello', 'verify', 'reference']) {
       await quiet();
       log(`round ${round}/${ctx.rounds}: ${which}, ${ctx.duration} s ...`);
       const result = await load[which](ctx.duration, `${which} round ${round}`);
@@ -111,15 +117,25 @@ export async function run(ctx) {
       target: `>=${TARGET_RATIO}x, p99<${TARGET_P99_MS}ms`,
       result: misses.length ? 'MISS' : 'PASS',
     },
+    {
+      scenario: 'reference: Fastify route, SHA-256 + Map lookup only',
+      ...pick(best(runs.reference)),
+      ratio: best(runs.reference).reqPerSec / baseline.reqPerSec,
+      target: null,
+      result: 'reference',
+    },
   ];
   const notes = [
     `${storedKeys.toLocaleString('en-US')} keys stored (${seed.count.toLocaleString('en-US')} seeded + the root admin key); ` +
       `requests rotate through ${keys.length.toLocaleString('en-US')} of them, all valid (verified per response).`,
-    `Each figure is the best of ${ctx.rounds} alternating round(s) by req/s (hello, verify, hello, verify, ...), ` +
+    `Each figure is the best of ${ctx.rounds} alternating round(s) by req/s (hello, verify, reference, hello, ...), ` +
       `with p50/p99 from that same round; every round ${ctx.duration} s, ${ctx.connections} connections, pipelining 1, keep-alive.`,
-    ...['hello', 'verify'].flatMap((which) => runs[which].map((r) => `  ${r.title.padEnd(15)} ${describe(r)}`)),
+    'The reference row is the issue\'s yardstick, not a competitor: a bare Fastify route that hashes the key and looks it up ' +
+      'in a Map (no caller authentication, no audit event, no last-used time, no metrics): what verification would cost ' +
+      'if all the rest were free.',
+    ...['hello', 'verify', 'reference'].flatMap((which) => runs[which].map((r) => `  ${r.title.padEnd(15)} ${describe(r)}`)),
   ];
-  const noisy = [...runs.hello, ...runs.verify].filter((r) => r.cpu && r.cpu.other > NOISY_CORES);
+  const noisy = [...runs.hello, ...runs.verify, ...runs.reference].filter((r) => r.cpu && r.cpu.other > NOISY_CORES);
   if (noisy.length) {
     notes.push(
       `WARNING: other processes used > ${NOISY_CORES} cores during ${noisy.map((r) => r.title).join(', ')}: ` +
@@ -143,12 +159,12 @@ export async function run(ctx) {
   }
 
   if (ctx.profile) {
-    await hello.stop();
+    await Promise.all([hello.stop(), reference.stop()]);
     await gatehouse.stop();
     notes.push(...(await profileVerify({ ctx, dataDir, adminKey, verifyRequests, verifyOk })));
     gatehouse = null;
   }
-  await Promise.all([hello.stop(), gatehouse?.stop()]);
+  await Promise.all([hello.stop(), reference.stop(), gatehouse?.stop()]);
   return { rows, notes };
 }
 
