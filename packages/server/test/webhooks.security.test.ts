@@ -97,7 +97,9 @@ describe('SSRF: delivery without GATEHOUSE_WEBHOOKS_ALLOW_INSECURE', () => {
     await t.services.webhooks.drain();
     const [delivery] = (await t.api('GET', `/v1/webhook-endpoints/${created.body.id}/deliveries`)).body.data;
     expect(delivery).toMatchObject({ status: 'pending', attempts: 1, lastStatusCode: null });
-    expect(delivery.lastError).toMatch(/webhook destination (127\.0\.0\.1|::1) is a private, loopback, link-local or reserved address/);
+    // Refused without saying what the name resolved to: the delivery log is no DNS oracle for internal names.
+    expect(delivery.lastError).toBe('webhook destination is a private, loopback, link-local or reserved address');
+    expect(delivery.lastError).not.toMatch(/127\.0\.0\.1|::1/);
     expect(connections).toBe(0);
   });
 
@@ -106,7 +108,7 @@ describe('SSRF: delivery without GATEHOUSE_WEBHOOKS_ALLOW_INSECURE', () => {
     try {
       for (const [url, error] of [
         [`http://127.0.0.1:${port}/`, 'url must use https'],
-        [`https://127.0.0.1:${port}/`, 'webhook destination 127.0.0.1 is a private, loopback, link-local or reserved address'],
+        [`https://127.0.0.1:${port}/`, 'webhook destination is a private, loopback, link-local or reserved address'],
         ['not a url', 'invalid url'],
       ] as const) {
         await expect(sender.send({ url, headers: {}, body: '{}' }), url).resolves.toMatchObject({ statusCode: null, error });

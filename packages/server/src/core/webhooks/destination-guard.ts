@@ -39,8 +39,12 @@ for (const [network, prefix] of [
 
 export class ForbiddenDestinationError extends Error {
   readonly code = 'ERR_WEBHOOK_FORBIDDEN_DESTINATION';
+  /**
+   * The message names no address: it ends up in the delivery log, which a tenant's admin reads, and the address
+   * a name resolved to inside the network (a DNS oracle for internal names) is none of their business.
+   */
   constructor(readonly address: string) {
-    super(`webhook destination ${address} is a private, loopback, link-local or reserved address`);
+    super('webhook destination is a private, loopback, link-local or reserved address');
     this.name = 'ForbiddenDestinationError';
   }
 }
