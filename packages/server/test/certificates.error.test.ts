@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createCsr } from '../src/core/ca/x509.js';
+import { createCsr, createRootCertificate, generateKeyPair, issueLeafCertificate, newSerialNumber } from '../src/core/ca/x509.js';
+import { verifyPeerCertificate } from '../src/core/ca/verify-peer-certificate.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
 describe('certificates: errors', () => {
@@ -96,6 +97,20 @@ describe('certificates: errors', () => {
       expect(t.services.ca.verify(new X509Certificate(client.body.certificatePem))).toMatchObject({ ok: true, kind: 'issued' });
     });
 
+    it('never issues past the CA certificate; once the CA has expired, it issues nothing', async () => {
+      const caNotAfter = t.services.ca.authorities()[0]!.notAfter;
+      t.clock.set(caNotAfter - 3_600_000);
+      const last = await issue({ commonName: 'svc', lifetimeSeconds: 7200 });
+      expect(last.status).toBe(201);
+      const certificate = new X509Certificate(last.body.certificatePem);
+      expect(Date.parse(certificate.validTo)).toBe(Math.floor(caNotAfter / 1000) * 1000);
+      expect(t.services.ca.verify(certificate)).toMatchObject({ ok: true, kind: 'issued' });
+      t.clock.set(caNotAfter + 1000);
+      const before = await count();
+      expect((await issue({ commonName: 'svc' })).status).toBe(500);
+      expect(await count()).toBe(before);
+    });
+
     it('renewal needs a certificate presented over mTLS', async () => {
       const response = await t.api('POST', '/v1/certificates/renew', { body: {}, key: null });
       expect(response.status).toBe(401);
@@ -137,5 +152,29 @@ describe('mTLS client registration: errors', () => {
     const id = created.body.clientId;
     expect((await t.api('PATCH', `/v1/clients/${id}`, { body: { tokenEndpointAuthMethod: 'client_secret_basic' } })).status).toBe(400);
     expect((await t.api('POST', `/v1/clients/${id}/secret/rotate`, { body: {} })).status).toBe(400);
+  });
+});
+
+describe('verifyPeerCertificate: the issuer must be valid too', () => {
+  it('refuses a certificate whose CA certificate has expired (or is not valid yet), though its own dates are fine', async () => {
+    const now = Date.UTC(2030, 0, 1);
+    const rootKeys = await generateKeyPair();
+    const rootPem = await createRootCertificate({ keys: rootKeys, commonName: 'Short CA', serialNumber: newSerialNumber(), notBefore: now, notAfter: now + 86_400_000 });
+    const leafKeys = await generateKeyPair();
+    // Outlives its CA by a day (Gatehouse never issues such a certificate; another CA might).
+    const leaf = await issueLeafCertificate({
+      issuer: { certificatePem: rootPem, privateKey: rootKeys.privateKey },
+      publicKey: leafKeys.publicKey,
+      serialNumber: newSerialNumber(),
+      commonName: 'svc',
+      notBefore: now - 86_400_000,
+      notAfter: now + 2 * 86_400_000,
+      usage: 'client',
+    });
+    const trust = { authorities: [{ id: 'ca_short', certificate: new X509Certificate(rootPem) }], isRevoked: () => false };
+    const certificate = new X509Certificate(leaf.pem);
+    expect(verifyPeerCertificate(certificate, trust, now + 3_600_000)).toEqual({ ok: true, kind: 'issued', authorityId: 'ca_short' });
+    expect(verifyPeerCertificate(certificate, trust, now + 86_400_000 + 1000)).toEqual({ ok: false, reason: 'expired' });
+    expect(verifyPeerCertificate(certificate, trust, now - 3_600_000)).toEqual({ ok: false, reason: 'not_yet_valid' });
   });
 });

@@ -238,7 +238,7 @@ export class CertificateAuthority {
     const sanUri = spiffeId(this.#deps.trustDomain(), binding, input.tenantId);
     const commonName = bindingName(binding);
     const notBefore = now - BACKDATE_MS;
-    const notAfter = now + lifetimeSeconds * 1000;
+    const notAfter = this.#leafNotAfter(authority, now, lifetimeSeconds * 1000);
     const leaf = await issueLeafCertificate({
       issuer: { certificatePem: authority.record.certificatePem, privateKey: authority.privateKey },
       publicKey,
@@ -297,7 +297,7 @@ export class CertificateAuthority {
     const keys = await generateKeyPair();
     const now = this.#deps.clock.now();
     const notBefore = Math.floor((now - BACKDATE_MS) / 1000) * 1000;
-    const notAfter = Math.floor((now + input.lifetimeSeconds * 1000) / 1000) * 1000;
+    const notAfter = this.#leafNotAfter(authority, now, input.lifetimeSeconds * 1000);
     const leaf = await issueLeafCertificate({
       issuer: { certificatePem: authority.record.certificatePem, privateKey: authority.privateKey },
       publicKey: keys.publicKey,
@@ -393,6 +393,16 @@ export class CertificateAuthority {
     if (!this.initialized) {
       throw new GatehouseError('conflict', 'The certificate authority is not initialised (gatehouse ca init).');
     }
+  }
+
+  /**
+   * When a certificate issued now by `authority` ends: after `lifetimeMs`, but never after the authority's own
+   * certificate (a chain is only valid while every certificate in it is). In whole seconds, as X.509 keeps them.
+   */
+  #leafNotAfter(authority: LoadedAuthority, now: number, lifetimeMs: number): number {
+    const notAfter = Math.floor(Math.min(now + lifetimeMs, authority.record.notAfter) / 1000) * 1000;
+    if (notAfter <= now) throw new Error(`The issuing CA ${authority.id} has expired: rotate the CA (POST /v1/ca/rotate)`);
+    return notAfter;
   }
 
   #issuing(): LoadedAuthority {

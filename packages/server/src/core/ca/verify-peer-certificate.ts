@@ -29,7 +29,8 @@ export interface PeerCertificateTrust {
 /**
  * Decides whether a certificate a client presented is acceptable. Pure and synchronous (it runs for each TLS
  * connection, and again for each request that uses the certificate): not a CA, an extended key usage allowing clientAuth (when it has one); node:crypto checks the
- * issuer's name and signature; times come from `now`, not from the system clock, so tests can freeze them.
+ * issuer's name and signature; the certificate and its issuer must both be in their validity periods; times come
+ * from `now`, not from the system clock, so tests can freeze them.
  */
 export function verifyPeerCertificate(certificate: X509Certificate, trust: PeerCertificateTrust, now: number): PeerCertificateVerdict {
   // A CA certificate is never a client's (only its key holder could present it, but it is not an identity).
@@ -47,6 +48,9 @@ export function verifyPeerCertificate(certificate: X509Certificate, trust: PeerC
   if (now < Date.parse(certificate.validFrom)) return { ok: false, reason: 'not_yet_valid' };
   if (now > Date.parse(certificate.validTo)) return { ok: false, reason: 'expired' };
   if (!authority) return { ok: true, kind: 'self_signed' };
+  // A chain is valid only while every certificate in it is (RFC 5280 6.1.3): the issuing authority's too.
+  if (now < Date.parse(authority.certificate.validFrom)) return { ok: false, reason: 'not_yet_valid' };
+  if (now > Date.parse(authority.certificate.validTo)) return { ok: false, reason: 'expired' };
   if (trust.isRevoked(certificate.serialNumber.toLowerCase())) return { ok: false, reason: 'revoked' };
   return { ok: true, kind: 'issued', authorityId: authority.id };
 }
