@@ -54,8 +54,8 @@ import { migrateToLatest } from './storage/sql/migrate.js';
 
 /** The composition root: the only place where things are wired together. */
 
-const KEY_INVALIDATION_CHANNEL = 'gatehouse:invalidate:api-key';
-const CLIENT_INVALIDATION_CHANNEL = 'gatehouse:invalidate:oauth-client';
+const KEY_INVALIDATION_CHANNEL = 'invalidate:api-key';
+const CLIENT_INVALIDATION_CHANNEL = 'invalidate:oauth-client';
 
 export interface CreateServicesOptions {
   clock?: Clock;
@@ -125,9 +125,11 @@ export async function createServices(config: Config, options: CreateServicesOpti
         .catch((error: unknown) => {
           throw new Error(`Cannot reach Redis at GATEHOUSE_REDIS_URL`, { cause: error });
         });
-      rateLimiter = new RedisRateLimiter({ redis, clock });
-      counters = new RedisCounters(redis, clock);
-      pubsub = new RedisPubSub(redis);
+      // Every key and channel under the deployment's namespace: deployments sharing one Redis stay apart.
+      const namespace = config.redisNamespace;
+      rateLimiter = new RedisRateLimiter({ redis, clock, keyPrefix: `${namespace}:rl:` });
+      counters = new RedisCounters(redis, clock, `${namespace}:detect:`);
+      pubsub = new RedisPubSub(redis, { namespace });
     } else {
       rateLimiter = new MemoryRateLimiter({ clock });
       counters = new MemoryCounters(clock);

@@ -50,6 +50,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ GATEHOUSE_CLIENT_CERT_HEADER: 'client-cert,x-ssl-client-cert' })).toThrow(/GATEHOUSE_CLIENT_CERT_HEADER/);
   });
 
+  it('GATEHOUSE_REDIS_NAMESPACE: default gatehouse; letters, digits, dots, dashes, underscores; flag mirrors it', () => {
+    expect(loadConfig({}).redisNamespace).toBe('gatehouse');
+    expect(loadConfig({ GATEHOUSE_REDIS_NAMESPACE: 'gatehouse-staging' }).redisNamespace).toBe('gatehouse-staging');
+    expect(loadConfig({}, ['--redis-namespace', 'prod_eu.1']).redisNamespace).toBe('prod_eu.1');
+    for (const bad of ['with space', 'a:b', 'x'.repeat(65), 'é']) {
+      expect(() => loadConfig({ GATEHOUSE_REDIS_NAMESPACE: bad })).toThrow(/GATEHOUSE_REDIS_NAMESPACE/);
+    }
+  });
+
   it('GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS: default 1000, 1 to 100000, flag mirrors it', () => {
     expect(loadConfig({}).revocationStreamMaxConnections).toBe(1000);
     expect(loadConfig({ GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS: '5' }).revocationStreamMaxConnections).toBe(5);

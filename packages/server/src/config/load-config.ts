@@ -55,6 +55,8 @@ export interface Config {
   revocationStreamMaxConnections: number;
   /** Failed-authentication tracking, IP blocks, key anomaly detection (docs/protection.md). */
   detection: DetectionConfig;
+  /** What every Redis key and pub/sub channel starts with (`<namespace>:`), so deployments can share a Redis. */
+  redisNamespace: string;
   /** Audit events older than this many days are deleted; 0 keeps them for ever. */
   auditRetentionDays: number;
   /** Finished webhook deliveries (with their attempts and outbox events) older than this are deleted; 0: never. */
@@ -128,6 +130,7 @@ export const CONFIG_FLAGS = {
   'management-rate-limit': { type: 'string', env: 'GATEHOUSE_MANAGEMENT_RATE_LIMIT' },
   'key-cache-ttl': { type: 'string', env: 'GATEHOUSE_KEY_CACHE_TTL_SECONDS' },
   'audit-retention-days': { type: 'string', env: 'GATEHOUSE_AUDIT_RETENTION_DAYS' },
+  'redis-namespace': { type: 'string', env: 'GATEHOUSE_REDIS_NAMESPACE' },
   'webhook-retention-days': { type: 'string', env: 'GATEHOUSE_WEBHOOK_RETENTION_DAYS' },
   'password-hash-cost': { type: 'string', env: 'GATEHOUSE_PASSWORD_HASH_COST' },
   'signing-alg': { type: 'string', env: 'GATEHOUSE_SIGNING_ALG' },
@@ -205,6 +208,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 
   const managementRateLimit = parsePolicy(raw('management-rate-limit') ?? '1000/60', problems);
   const keyCacheTtlSeconds = parseInteger(raw('key-cache-ttl') ?? '300', 'GATEHOUSE_KEY_CACHE_TTL_SECONDS', 1, 86_400, problems);
+  const redisNamespace = raw('redis-namespace') ?? 'gatehouse';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisNamespace)) {
+    problems.push('GATEHOUSE_REDIS_NAMESPACE must be 1 to 64 letters, digits, dots, dashes or underscores');
+  }
   const auditRetentionDays = parseInteger(raw('audit-retention-days') ?? '90', 'GATEHOUSE_AUDIT_RETENTION_DAYS', 0, 36_500, problems);
   const webhookRetentionDays = parseInteger(raw('webhook-retention-days') ?? '30', 'GATEHOUSE_WEBHOOK_RETENTION_DAYS', 0, 36_500, problems);
   const passwordHashCost = parseInteger(
@@ -286,6 +293,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     loginSessionSeconds,
     revocationStreamMaxConnections,
     detection,
+    redisNamespace,
     auditRetentionDays,
     webhookRetentionDays,
     metricsPort,

@@ -30,7 +30,7 @@ import {
 } from './x509.js';
 
 /** Announces a change (rotation, revocation) so that every process reloads the CA's state. */
-export const CA_CHANNEL = 'gatehouse:ca';
+export const CA_CHANNEL = 'ca';
 /** Every process reloads at least this often, should a change message be lost. */
 export const CA_RELOAD_INTERVAL_MS = 60_000;
 /** The default lifetime of a client certificate. */

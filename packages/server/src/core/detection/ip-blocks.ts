@@ -4,7 +4,7 @@ import type { Clock } from '../clock.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { clientKey } from './ip-address.js';
 
-const CHANNEL = 'gatehouse:ip-blocks';
+const CHANNEL = 'ip-blocks';
 
 export interface IpBlocksOptions {
   store: IpBlockStore;

@@ -2,6 +2,9 @@ import type { Redis } from 'ioredis';
 import { randomBase62 } from '../random.js';
 import type { PubSub } from './pubsub.js';
 
+/** What every Redis key and channel of Gatehouse starts with, unless GATEHOUSE_REDIS_NAMESPACE says otherwise. */
+export const DEFAULT_REDIS_NAMESPACE = 'gatehouse';
+
 /** How long `publish` waits for every subscriber to confirm it has handled a message. */
 const DEFAULT_CONFIRM_TIMEOUT_MS = 1000;
 
@@ -30,10 +33,14 @@ function parseEnvelope(raw: string): Envelope | undefined {
  * confirms on the publisher's own reply channel; PUBLISH says how many received it), or after a timeout. So
  * when a revocation call returns, every live process has already dropped what it cached: "immediate on every
  * process" holds for the very next request, whichever process serves it.
+ *
+ * Channel names are given without a namespace (`ip-blocks`); on Redis they are `<namespace>:<name>`, so that
+ * deployments sharing one Redis (staging and production, say) each hear only their own messages.
  */
 export class RedisPubSub implements PubSub {
   readonly #subscriber: Redis;
-  readonly #replyChannel = `gatehouse:confirm:${randomBase62(20)}`;
+  readonly #namespace: string;
+  readonly #replyChannel: string;
   readonly #pending = new Map<string, () => void>();
   readonly #confirmTimeoutMs: number;
   #replySubscription: Promise<unknown> | undefined;
@@ -43,9 +50,11 @@ export class RedisPubSub implements PubSub {
 
   constructor(
     private readonly redis: Redis,
-    options: { confirmTimeoutMs?: number } = {},
+    options: { confirmTimeoutMs?: number; namespace?: string } = {},
   ) {
     this.#confirmTimeoutMs = options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
+    this.#namespace = options.namespace ?? DEFAULT_REDIS_NAMESPACE;
+    this.#replyChannel = `${this.#namespace}:confirm:${randomBase62(20)}`;
     // The shared connection fails commands at once while disconnected (no offline queue); the subscriber's
     // only commands are (re)subscriptions, which must wait for its connection instead of failing.
     this.#subscriber = redis.duplicate({ enableOfflineQueue: true });
@@ -79,7 +88,7 @@ export class RedisPubSub implements PubSub {
     });
     let timer: NodeJS.Timeout | undefined;
     try {
-      expected = await this.redis.publish(channel, JSON.stringify({ m: message, a: this.#replyChannel, i: id } satisfies Envelope));
+      expected = await this.redis.publish(this.#channel(channel), JSON.stringify({ m: message, a: this.#replyChannel, i: id } satisfies Envelope));
       if (confirmed >= expected) return;
       // A subscriber that cannot answer in time (stuck or gone) must not hold the caller: its cache still
       // expires after GATEHOUSE_KEY_CACHE_TTL_SECONDS.
@@ -90,10 +99,15 @@ export class RedisPubSub implements PubSub {
     }
   }
 
-  async subscribe(channel: string, handler: (message: string) => void): Promise<void> {
+  async subscribe(name: string, handler: (message: string) => void): Promise<void> {
+    const channel = this.#channel(name);
     const first = !this.#handlers.has(channel);
     this.#handlers.set(channel, [...(this.#handlers.get(channel) ?? []), handler]);
     if (first) await this.#subscriber.subscribe(channel);
+  }
+
+  #channel(name: string): string {
+    return `${this.#namespace}:${name}`;
   }
 
   onResubscribe(handler: () => void): void {

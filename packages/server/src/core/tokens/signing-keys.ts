@@ -13,7 +13,7 @@ import { isSigningAlg, type SigningAlg } from './signing-alg.js';
 const generateKeyPair = promisify(generateKeyPairCallback);
 
 /** Announces a rotation (the message is the new kid) so every process reloads its keys. */
-export const SIGNING_KEYS_CHANNEL = 'gatehouse:signing-keys';
+export const SIGNING_KEYS_CHANNEL = 'signing-keys';
 /** Every process reloads its keys at least this often, should a rotation message be lost. */
 export const SIGNING_KEYS_RELOAD_INTERVAL_MS = 60_000;
 /** An unknown kid in a token triggers a reload at most this often (a rotation this process missed). */

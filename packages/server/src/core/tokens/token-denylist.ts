@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import type { DeniedToken, GrantStore } from '../../storage/stores.js';
 
-const CHANNEL = 'gatehouse:deny:access-token';
+const CHANNEL = 'deny:access-token';
 
 /**
  * Revoked access tokens by jti, kept in memory until they expire so that checking one costs a Map lookup.
