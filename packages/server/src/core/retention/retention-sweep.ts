@@ -29,6 +29,7 @@ export interface RetentionSweepOptions {
  */
 export class RetentionSweep {
   #timer: NodeJS.Timeout | undefined;
+  #firstRun: NodeJS.Timeout | undefined;
   #running: Promise<Map<RetentionKind, number>> | undefined;
   #stopped = false;
   readonly #policies: readonly RetentionPolicy[];
@@ -44,12 +45,14 @@ export class RetentionSweep {
     this.#timer = setInterval(sweep, this.options.intervalMs);
     this.#timer.unref();
     // Once soon after start too: a process that never lives a whole interval still purges.
-    setTimeout(sweep, Math.min(this.options.intervalMs, 30_000)).unref();
+    this.#firstRun = setTimeout(sweep, Math.min(this.options.intervalMs, 30_000));
+    this.#firstRun.unref();
   }
 
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#firstRun);
     this.#timer = undefined;
     await this.#running?.catch(() => {});
   }
