@@ -77,7 +77,9 @@ describe.skipIf(!testRedisUrl)('GATEHOUSE_REDIS_NAMESPACE', () => {
       expect((await t.api('POST', '/v1/keys/verify', { body: { key: limited.key } })).body.valid).toBe(true);
       expect((await t.api('POST', '/v1/keys/verify', { body: { key: `sk_live_${'x'.repeat(49)}` } })).body.valid).toBe(false);
       await t.services.detection.settled();
-      expect(await redis.keys(`${namespace}:rl:*`)).toHaveLength(1);
+      // The verified key's own limit (the admin key's management limit is there too), and nothing outside the namespace.
+      expect(await redis.keys(`${namespace}:rl:key:${limited.id}`)).toHaveLength(1);
+      expect(await redis.keys(`gatehouse:rl:key:${limited.id}`)).toHaveLength(0);
       expect((await redis.keys(`${namespace}:detect:*`)).length).toBeGreaterThan(0);
     } finally {
       redis.disconnect();
