@@ -12,6 +12,20 @@ export interface KeyVerification {
   rateLimit: RateLimitInfo | null;
 }
 
+/**
+ * Gatehouse refused to verify because the end client's address (the `clientIp` sent along) is blocked after too
+ * many failed authentications: `429 ip_blocked`. An answer about the client, not the key: never cached.
+ */
+export interface ClientIpBlocked {
+  valid: false;
+  code: 'IP_BLOCKED';
+  /** Seconds until the block ends, from Gatehouse's Retry-After (when it was a sane positive integer). */
+  retryAfterSeconds: number | undefined;
+  rateLimit: null;
+}
+
+export type VerifyAnswer = KeyVerification | ClientIpBlocked;
+
 export interface CachedKey {
   hash: string;
   /** Epoch milliseconds after which the entry is not used. */
@@ -31,9 +45,19 @@ export interface ApiKeyVerifierOptions {
 
 interface Flight {
   hash: string;
-  promise: Promise<KeyVerification>;
+  promise: Promise<VerifyAnswer>;
   /** Set when a revocation for this key arrived while the request was in flight: its answer is not cached. */
   stale: boolean;
+}
+
+/** The longest Retry-After taken from Gatehouse (its blocks last at most 30 days). */
+const MAX_RETRY_AFTER_SECONDS = 30 * 86_400;
+
+/** Seconds of a Retry-After given as delta-seconds (RFC 9110), when positive and sane; otherwise undefined. */
+function retryAfterSeconds(value: string | null): number | undefined {
+  if (value === null || !/^\d{1,8}$/.test(value)) return undefined;
+  const seconds = Number(value);
+  return seconds >= 1 && seconds <= MAX_RETRY_AFTER_SECONDS ? seconds : undefined;
 }
 
 const CODES = new Set(['VALID', 'NOT_FOUND', 'INVALID_FORMAT', 'REVOKED', 'EXPIRED', 'INSUFFICIENT_SCOPE', 'RATE_LIMITED']);
@@ -60,8 +84,13 @@ function isVerification(body: any): body is KeyVerification {
  * - Only VALID answers for keys without a rate limit are cached, for at most cacheTtlMs and never past the
  *   key's `expiresAt`. A key with a rate limit is verified on every use, because Gatehouse counts each
  *   verification against the limit: caching it would let a client exceed its limit.
- * - Concurrent lookups of one key with the same scopes share one request (single flight). If that answer shows
- *   the key is rate limited, every caller but the first makes its own request, so each use is counted.
+ * - Concurrent lookups of one key with the same scopes, on behalf of the same client address, share one request
+ *   (single flight). If that answer shows the key is rate limited, every caller but the first makes its own
+ *   request, so each use is counted. Lookups for different clients never share one: each client's failed
+ *   attempt must reach Gatehouse to be counted against that client (the cache of valid keys is per key alone).
+ * - `clientIp` (already checked by forwardableClientIp) is sent along; Gatehouse's `429 ip_blocked` for it is the
+ *   answer `IP_BLOCKED`, never cached. Without a clientIp, a 429 ip_blocked is about this server's own address:
+ *   an UnavailableError like any other refusal of the verifier.
  * - `drop(hash)` (the revocation stream) removes the cached entry and keeps a request already in flight from
  *   caching its (possibly pre-revocation) answer.
  */
@@ -99,18 +128,28 @@ export class ApiKeyVerifier {
     for (const flight of this.#flights.values()) flight.stale = true;
   }
 
-  /** Asks Gatehouse (sharing an identical request in flight); caches a cacheable VALID answer. */
-  async verify(key: string, hash: string, scopes: readonly string[]): Promise<{ verification: KeyVerification; cached?: CachedKey }> {
-    const flightKey = scopes.length === 0 ? hash : `${hash} ${[...scopes].sort().join(' ')}`;
+  /**
+   * Asks Gatehouse (sharing an identical request in flight) on behalf of `clientIp` when given; caches a
+   * cacheable VALID answer.
+   */
+  async verify(
+    key: string,
+    hash: string,
+    scopes: readonly string[],
+    clientIp?: string,
+  ): Promise<{ verification: VerifyAnswer; cached?: CachedKey }> {
+    // The address comes first: it has no space, and a 64-hex hash is never an address, so keys cannot collide.
+    const flightKey =
+      (clientIp === undefined ? '' : `${clientIp} `) + (scopes.length === 0 ? hash : `${hash} ${[...scopes].sort().join(' ')}`);
     const shared = this.#flights.get(flightKey);
     if (shared) {
       const verification = await shared.promise;
       // Metered key: this use must be counted by Gatehouse too.
-      return { verification: verification.rateLimit ? await this.#request(key, scopes) : verification };
+      return { verification: verification.rateLimit ? await this.#request(key, scopes, clientIp) : verification };
     }
-    const flight: Flight = { hash, stale: false, promise: this.#request(key, scopes) };
+    const flight: Flight = { hash, stale: false, promise: this.#request(key, scopes, clientIp) };
     this.#flights.set(flightKey, flight);
-    let verification: KeyVerification;
+    let verification: VerifyAnswer;
     try {
       verification = await flight.promise;
     } finally {
@@ -134,15 +173,18 @@ export class ApiKeyVerifier {
     return { verification, cached: entry };
   }
 
-  async #request(key: string, scopes: readonly string[]): Promise<KeyVerification> {
+  async #request(key: string, scopes: readonly string[], clientIp: string | undefined): Promise<VerifyAnswer> {
     const { verifyUrl, verifierKey, timeoutMs } = this.#options;
+    const input: { key: string; scopes?: readonly string[]; clientIp?: string } = { key };
+    if (scopes.length > 0) input.scopes = scopes;
+    if (clientIp !== undefined) input.clientIp = clientIp;
     let response: Response;
     try {
       const fetchImpl = this.#options.fetch; // called unbound: browsers refuse window.fetch with another `this`
       response = await fetchImpl(verifyUrl, {
         method: 'POST',
         headers: { authorization: `Bearer ${verifierKey}`, 'content-type': 'application/json', accept: 'application/json' },
-        body: JSON.stringify(scopes.length > 0 ? { key, scopes } : { key }),
+        body: JSON.stringify(input),
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
@@ -156,6 +198,10 @@ export class ApiKeyVerifier {
     }
     if (response.status !== 200) {
       const code = (body as { error?: unknown })?.error;
+      // Only an answer to a verification on behalf of a client can be about that client's address.
+      if (response.status === 429 && code === 'ip_blocked' && clientIp !== undefined) {
+        return { valid: false, code: 'IP_BLOCKED', retryAfterSeconds: retryAfterSeconds(response.headers.get('retry-after')), rateLimit: null };
+      }
       throw new UnavailableError(`key verification: HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''}`);
     }
     if (!isVerification(body)) throw new UnavailableError('key verification: unexpected answer');

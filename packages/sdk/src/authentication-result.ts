@@ -13,6 +13,7 @@
  * | insufficient_scope | 403 | Valid, but lacks a scope the route requires. |
  * | wrong_tenant | 403 | Valid, but belongs to another tenant (or to none) than the route's. |
  * | rate_limited | 429 | The API key's own rate limit is used up (`Retry-After`). |
+ * | ip_blocked | 429 | Gatehouse blocks the client's address (`clientIp`) after too many failed authentications (`Retry-After`). |
  * | unavailable | 503 | Gatehouse (verify endpoint, metadata or JWKS) could not be reached or answered an error. Never a 401. |
  */
 export const DENIAL_CODES = [
@@ -25,6 +26,7 @@ export const DENIAL_CODES = [
   'insufficient_scope',
   'wrong_tenant',
   'rate_limited',
+  'ip_blocked',
   'unavailable',
 ] as const;
 export type DenialCode = (typeof DENIAL_CODES)[number];
@@ -69,7 +71,7 @@ export interface AuthDenial {
   /** Every header to answer with, `WWW-Authenticate`, `Retry-After` and `X-RateLimit-*` included. */
   headers: Record<string, string>;
   /** The response body, in Gatehouse's error shape; vague on purpose. */
-  error: { error: 'invalid_token' | 'insufficient_scope' | 'rate_limited' | 'temporarily_unavailable'; error_description: string };
+  error: { error: 'invalid_token' | 'insufficient_scope' | 'rate_limited' | 'ip_blocked' | 'temporarily_unavailable'; error_description: string };
 }
 
 export type AuthResult = AuthSuccess | AuthDenial;
@@ -127,6 +129,16 @@ export function denials(realm: string) {
         status: 429,
         headers: { ...rateLimitHeaders(rateLimit), 'Retry-After': String(Math.max(1, rateLimit.reset - Math.floor(nowSeconds))) },
         error: { error: 'rate_limited', error_description: 'Rate limit exceeded; retry later.' },
+      };
+    },
+    /** Gatehouse's answer to a blocked client address (`429 ip_blocked`), passed on with its Retry-After. */
+    ipBlocked(retryAfterSeconds: number | undefined): AuthDenial {
+      return {
+        ok: false,
+        code: 'ip_blocked',
+        status: 429,
+        headers: retryAfterSeconds === undefined ? {} : { 'Retry-After': String(retryAfterSeconds) },
+        error: { error: 'ip_blocked', error_description: 'Too many failed authentications from this address; retry later.' },
       };
     },
     unavailable(): AuthDenial {

@@ -1,6 +1,7 @@
 import { base64url, errors, jwtVerify, type JWTPayload } from 'jose';
 import { parseApiKey, isApiKey } from './api-key-format.js';
 import { ApiKeyVerifier, type CachedKey, type KeyVerification } from './api-key-verifier.js';
+import { forwardableClientIp } from './client-ip.js';
 import {
   denials,
   NO_HEADERS,
@@ -66,6 +67,14 @@ export interface AuthenticateOptions {
    * the same certificate. The middleware passes the TLS socket's peer certificate for you.
    */
   peerCertificate?: PeerCertificate | (() => PeerCertificate | undefined) | undefined;
+  /**
+   * The address of the client that presented the credential, or a function giving it (called only when an API
+   * key is verified with Gatehouse, never for a cached key or a JWT). Sent as `clientIp`, so Gatehouse counts
+   * failed verifications against that client rather than against this server, and refuses a blocked client
+   * (`ip_blocked`, 429). Anything but a well-formed IPv4 or IPv6 address is not sent. The middleware passes the
+   * request's address for you.
+   */
+  clientIp?: string | (() => string | undefined) | undefined;
 }
 
 export interface AuthenticatorStatus {
@@ -184,6 +193,24 @@ function validate(options: AuthenticatorOptions): Settings {
   };
 }
 
+/**
+ * The address to send as `clientIp`: the option's (or its function's) value when it is an IP address.
+ * Forwarding the address helps Gatehouse's detection; it never makes a verification fail: a function that
+ * throws is reported to onError and the key is verified without an address.
+ */
+function clientIpOf(required: AuthenticateOptions, onError: (error: Error) => void): string | undefined {
+  let value: unknown;
+  try {
+    // Read here, not before: the middleware's options read the request's address only when it is needed.
+    value = required.clientIp;
+    if (typeof value === 'function') value = value();
+  } catch (error) {
+    onError(new Error(`clientIp: reading the client's address threw: ${(error as Error)?.message ?? String(error)}`, { cause: error }));
+    return undefined;
+  }
+  return forwardableClientIp(value);
+}
+
 /** RFC 8705 x5t#S256 (base64url SHA-256 of the DER certificate), or undefined without a certificate. */
 async function certificateThumbprint(given: AuthenticateOptions['peerCertificate']): Promise<string | undefined> {
   const certificate = typeof given === 'function' ? given() : given;
@@ -287,7 +314,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     if (!keys || !parseApiKey(key).ok) return deny.unauthorized('invalid_token');
     let outcome;
     try {
-      outcome = await keys.verify(key, hash, required.scopes ?? NO_SCOPES);
+      outcome = await keys.verify(key, hash, required.scopes ?? NO_SCOPES, clientIpOf(required, onError));
     } catch (error) {
       return unavailable(error);
     }
@@ -298,6 +325,8 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       case 'INSUFFICIENT_SCOPE':
         if (required.tenantId !== undefined && v.tenantId !== required.tenantId) return deny.forbidden('wrong_tenant');
         return deny.forbidden('insufficient_scope', required.scopes);
+      case 'IP_BLOCKED':
+        return deny.ipBlocked(v.retryAfterSeconds);
       case 'RATE_LIMITED':
         if (v.rateLimit) return deny.rateLimited(v.rateLimit, now() / 1000);
         return unavailable(new UnavailableError('key verification: RATE_LIMITED without rateLimit'));

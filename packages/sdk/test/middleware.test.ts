@@ -1,9 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
-import Fastify from 'fastify';
-import { Hono } from 'hono';
+import Fastify, { type FastifyRequest } from 'fastify';
+import { Hono, type Context } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { basicAuth, createOAuthTestApp, type OAuthTestApp } from '../../server/test/helpers/oauth.js';
 import { createAuthenticator, type Auth, type Authenticator } from '../src/index.js';
@@ -40,23 +40,48 @@ const closeServer = (server: Server) =>
     server.close(() => resolve());
   });
 
+/**
+ * How a test server is set up beyond the defaults: the framework's own trust of X-Forwarded-For (Fastify and
+ * Express), and the `clientIp` option, given the request header to take the address from.
+ */
+interface Setup {
+  trustProxy?: boolean;
+  clientIpHeader?: string;
+  /** Counts the calls of the `clientIp` option. */
+  clientIpCalls?: { count: number };
+}
+
+/** The `clientIp` option of a setup, reading a header the framework's way. */
+function clientIpOption<Req>(setup: Setup, header: (req: Req, name: string) => string | undefined) {
+  const name = setup.clientIpHeader;
+  if (name === undefined) return {};
+  return {
+    clientIp: (req: Req) => {
+      if (setup.clientIpCalls) setup.clientIpCalls.count++;
+      return header(req, name);
+    },
+  };
+}
+
 /** One server per framework, each with GET /tenants/:tenant/orders protected by requireAuth. */
-const FRAMEWORKS: Record<string, (a: Authenticator) => Promise<Running>> = {
-  async fastify(a) {
+const FRAMEWORKS: Record<string, (a: Authenticator, setup?: Setup) => Promise<Running>> = {
+  async fastify(a, setup = {}) {
     const denials: string[] = [];
-    const app = Fastify();
+    const app = Fastify({ trustProxy: setup.trustProxy ?? false });
     app.addHook('onResponse', async (request) => {
       if (request.authDenial) denials.push(request.authDenial.code);
     });
-    app.get('/tenants/:tenant/orders', { onRequest: fastifyAuth(a, { scopes: ROUTE_SCOPES, tenantParam: 'tenant' }) }, async (request) => ({
+    const clientIp = clientIpOption(setup, (request: FastifyRequest, name) => request.headers[name] as string | undefined);
+    app.get('/tenants/:tenant/orders', { onRequest: fastifyAuth(a, { scopes: ROUTE_SCOPES, tenantParam: 'tenant', ...clientIp }) }, async (request) => ({
       auth: request.auth,
     }));
     await app.listen({ port: 0, host: '127.0.0.1' });
     return { url: await listen(app.server), denials, close: () => app.close() };
   },
-  async express(a) {
+  async express(a, setup = {}) {
     const denials: string[] = [];
     const app = express();
+    if (setup.trustProxy) app.set('trust proxy', 'loopback');
     app.use((req, res, next) => {
       res.on('finish', () => {
         if (req.authDenial) denials.push(req.authDenial.code);
@@ -64,13 +89,14 @@ const FRAMEWORKS: Record<string, (a: Authenticator) => Promise<Running>> = {
       });
       next();
     });
-    app.get('/tenants/:tenant/orders', expressAuth(a, { scopes: ROUTE_SCOPES, tenantParam: 'tenant' }), (req, res) => {
+    const clientIp = clientIpOption(setup, (req: express.Request, name) => req.get(name));
+    app.get('/tenants/:tenant/orders', expressAuth(a, { scopes: ROUTE_SCOPES, tenantParam: 'tenant', ...clientIp }), (req, res) => {
       res.json({ auth: req.auth });
     });
     const server = createServer(app);
     return { url: await listen(server), denials, close: () => closeServer(server) };
   },
-  async hono(a) {
+  async hono(a, setup = {}) {
     const denials: string[] = [];
     const app = new Hono<AuthEnv>();
     app.use(async (c, next) => {
@@ -78,15 +104,17 @@ const FRAMEWORKS: Record<string, (a: Authenticator) => Promise<Running>> = {
       const denial = c.get('authDenial');
       if (denial) denials.push(denial.code);
     });
-    app.get('/tenants/:tenant/orders', honoAuth(a, { scopes: ROUTE_SCOPES, tenantParam: 'tenant' }), (c) => c.json({ auth: c.get('auth') }));
+    const clientIp = clientIpOption(setup, (c: Context, name) => c.req.header(name));
+    app.get('/tenants/:tenant/orders', honoAuth(a, { scopes: ROUTE_SCOPES, tenantParam: 'tenant', ...clientIp }), (c) => c.json({ auth: c.get('auth') }));
     const server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }) as Server;
     await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
     return { url: await listen(server), denials, close: () => closeServer(server) };
   },
-  async node(a) {
+  async node(a, setup = {}) {
     const denials: string[] = [];
     const route = /^\/tenants\/([^/?]+)\/orders(?:\?|$)/;
-    const guard = nodeAuth(a, { scopes: ROUTE_SCOPES, tenant: (req) => decodeURIComponent(route.exec(req.url ?? '')?.[1] ?? '') });
+    const clientIp = clientIpOption(setup, (req: IncomingMessage, name) => req.headers[name] as string | undefined);
+    const guard = nodeAuth(a, { scopes: ROUTE_SCOPES, tenant: (req) => decodeURIComponent(route.exec(req.url ?? '')?.[1] ?? ''), ...clientIp });
     const server = createServer((req, res) => {
       if (!route.test(req.url ?? '')) return void res.writeHead(404).end();
       guard(req, res).then((auth) => {
@@ -230,6 +258,100 @@ describe.each(Object.keys(FRAMEWORKS))('%s requireAuth', (framework) => {
   });
 });
 
+/** A GET from a given local address (any 127.0.0.0/8 address is this host's), without keep-alive. */
+function getFrom(url: string, token: string, localAddress: string, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, { localAddress, agent: false, headers: { authorization: `Bearer ${token}`, ...headers } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode!, body: text ? JSON.parse(text) : undefined }));
+      response.on('error', reject);
+    });
+    outgoing.on('error', reject);
+    outgoing.end();
+  });
+}
+
+describe('the client address goes along when Gatehouse verifies an API key', () => {
+  // No cache: every request reaches Gatehouse, whose audit event of the verification names the address it got.
+  // The SDK talks to Gatehouse from 127.0.0.1; the test's clients connect from other loopback addresses.
+  let uncached: Authenticator;
+  let key: { id: string; key: string };
+
+  beforeAll(async () => {
+    const verifierKey = (await t.createKey({ name: 'verifier (uncached)', scopes: ['keys:verify'] })).key;
+    uncached = createAuthenticator({ issuer: t.issuer, audience: AUDIENCE, verifierKey, revocationStream: false, cacheTtlSeconds: 0 });
+    key = await t.createKey({ name: 'orders (client address)', scopes: ['orders:read'], tenantId: 'acme' });
+  });
+  afterAll(() => uncached?.close());
+
+  /** The address of the newest verification of the key. */
+  const lastVerificationIp = async (): Promise<string | null> => {
+    const events = await t.api('GET', `/v1/audit-events?type=key.verification&keyId=${key.id}&limit=1`);
+    expect(events.status).toBe(200);
+    return events.body.data[0].ip;
+  };
+
+  const frameworks = Object.keys(FRAMEWORKS);
+
+  it.each(frameworks)('%s: the connection\'s address by default (an untrusted X-Forwarded-For is ignored)', async (framework) => {
+    const server = await FRAMEWORKS[framework]!(uncached);
+    try {
+      const from = `127.0.0.${10 + frameworks.indexOf(framework)}`;
+      const response = await getFrom(`${server.url}/tenants/acme/orders`, key.key, from, { 'x-forwarded-for': '203.0.113.99' });
+      expect(response.status).toBe(200);
+      expect(await lastVerificationIp()).toBe(from);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each(['fastify', 'express'])('%s: X-Forwarded-For when the framework trusts the proxy (request.ip / req.ip)', async (framework) => {
+    const server = await FRAMEWORKS[framework]!(uncached, { trustProxy: true });
+    try {
+      const client = `203.0.113.${40 + frameworks.indexOf(framework)}`;
+      const response = await getFrom(`${server.url}/tenants/acme/orders`, key.key, '127.0.0.20', { 'x-forwarded-for': client });
+      expect(response.status).toBe(200);
+      expect(await lastVerificationIp()).toBe(client);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each(frameworks)('%s: the clientIp option chooses the address; a value that is not one is not sent', async (framework) => {
+    const server = await FRAMEWORKS[framework]!(uncached, { clientIpHeader: 'x-client-address' });
+    try {
+      const url = `${server.url}/tenants/acme/orders`;
+      const client = `2001:db8:${frameworks.indexOf(framework) + 1}::7`;
+      expect((await getFrom(url, key.key, '127.0.0.30', { 'x-client-address': client })).status).toBe(200);
+      expect(await lastVerificationIp()).toBe(client);
+      // Not an address (or none at all): the key is still verified, on behalf of no one (the SDK's own address).
+      for (const headers of [{ 'x-client-address': 'somewhere' }, {}] as Record<string, string>[]) {
+        expect((await getFrom(url, key.key, '127.0.0.30', headers)).status).toBe(200);
+        expect(await lastVerificationIp()).toBe('127.0.0.1');
+      }
+    } finally {
+      await server.close();
+    }
+  });
+
+  it.each(frameworks)('%s: the address is not even read for a cached key', async (framework) => {
+    const cached = createAuthenticator({ issuer: t.issuer, audience: AUDIENCE, verifierKey: (await t.createKey({ name: 'v', scopes: ['keys:verify'] })).key, revocationStream: false });
+    const calls = { count: 0 };
+    const server = await FRAMEWORKS[framework]!(cached, { clientIpHeader: 'x-client-address', clientIpCalls: calls });
+    try {
+      for (let i = 0; i < 3; i++) {
+        expect((await getFrom(`${server.url}/tenants/acme/orders`, key.key, '127.0.0.40', { 'x-client-address': '203.0.113.50' })).status).toBe(200);
+      }
+      expect(calls.count).toBe(1);
+    } finally {
+      await server.close();
+      cached.close();
+    }
+  });
+});
+
 describe('requireAuth options', () => {
   it('throws a TypeError at setup on misuse, for every framework', () => {
     for (const [name, factory] of Object.entries({ fastify: fastifyAuth, express: expressAuth, hono: honoAuth })) {
@@ -242,16 +364,19 @@ describe('requireAuth options', () => {
         [authenticator, { scopes: ['quo"te'] }],
         [authenticator, { tenantParam: '' }],
         [authenticator, { tenant: () => 'acme' }],
+        [authenticator, { clientIp: '203.0.113.7' }],
+        [authenticator, { clientIp: true }],
         [authenticator, null],
       ] as const) {
         expect(() => (factory as any)(...bad), `${name} ${JSON.stringify(bad[1])}`).toThrow(TypeError);
       }
-      expect(typeof factory(authenticator, { scopes: ['a:b'], tenantParam: 'tenant' })).toBe('function');
+      expect(typeof factory(authenticator, { scopes: ['a:b'], tenantParam: 'tenant', clientIp: () => undefined })).toBe('function');
       expect(factory(authenticator).name).toBe('gatehouseRequireAuth');
     }
     expect(() => nodeAuth(authenticator, { tenantParam: 'tenant' } as never)).toThrow(TypeError);
     expect(() => nodeAuth(authenticator, { tenant: 'acme' } as never)).toThrow(TypeError);
-    expect(nodeAuth(authenticator, { tenant: () => 'acme' }).name).toBe('gatehouseRequireAuth');
+    expect(() => nodeAuth(authenticator, { clientIp: '203.0.113.7' } as never)).toThrow(TypeError);
+    expect(nodeAuth(authenticator, { tenant: () => 'acme', clientIp: (req) => req.socket.remoteAddress }).name).toBe('gatehouseRequireAuth');
   });
 
   it('a route whose tenant source yields nothing fails closed (rejects: the app answers 500), never authenticates', async () => {

@@ -39,29 +39,67 @@ export interface QueryCredentialDenial {
 /** Why the middleware refused a request: a denial of the authenticator, or credentials in the query. */
 export type RequestDenial = AuthDenial | QueryCredentialDenial;
 
-/** The options of every `requireAuth` (node:http takes `tenant` instead of `tenantParam`). */
-export interface RequireAuthOptions {
+/**
+ * The options of every `requireAuth` (node:http takes `tenant` instead of `tenantParam`); `Req` is what the
+ * framework calls the request (Hono: its Context). Each middleware module exports it for its framework.
+ */
+export interface BaseRequireAuthOptions<Req> {
   /** Scopes the credential must all hold. */
   scopes?: readonly string[];
   /** The route parameter holding the resource's tenant id: credentials of any other tenant get 403. */
   tenantParam?: string;
+  /**
+   * The address of the client that sent the request, forwarded to Gatehouse when it verifies an API key
+   * (failures count against that client, and a blocked one is refused `ip_blocked`). Default: what the framework
+   * says (its trust-proxy setting honoured); `() => undefined` forwards nothing. Called only when Gatehouse is
+   * asked, never for a cached key. A value that is not an IP address is not sent.
+   */
+  clientIp?: (request: Req) => string | undefined;
 }
 
 export type GuardResult = AuthSuccess | RequestDenial;
 
-export interface Guard {
+export interface Guard<Req> {
   readonly tenantParam: string | undefined;
   /**
    * Refuses credentials in the query, then authenticates. `tenant` is read only when the guard has a tenant
    * source; a missing tenant on such a route is a programming error (thrown, so the app answers 500).
+   * `request` is handed to the client address source, which is called only if Gatehouse is asked.
    * Synchronous when the answer needs no I/O (see Authenticator.authenticateMaybeSync).
    */
   check(
     url: string | undefined,
     authorization: string | string[] | undefined,
     tenant: () => string | undefined,
-    peerCertificate?: (() => PeerCertificate | undefined) | undefined,
+    peerCertificate: (() => PeerCertificate | undefined) | undefined,
+    request: Req,
   ): GuardResult | Promise<GuardResult>;
+}
+
+/**
+ * The authenticate options of one request: the route's, and the client's address, read only when the
+ * authenticator asks for it (an API key verified with Gatehouse): reading it is not free everywhere (Express's
+ * `req.ip` parses X-Forwarded-For on every read), and a cached key must cost nothing more. One object of one
+ * shape per request, no closure.
+ */
+class RequestOptions<Req> implements AuthenticateOptions {
+  readonly #request: Req;
+  readonly #clientIp: (request: Req) => string | undefined;
+
+  constructor(
+    readonly scopes: readonly string[] | undefined,
+    readonly tenantId: string | undefined,
+    readonly peerCertificate: (() => PeerCertificate | undefined) | undefined,
+    request: Req,
+    clientIp: (request: Req) => string | undefined,
+  ) {
+    this.#request = request;
+    this.#clientIp = clientIp;
+  }
+
+  get clientIp(): string | undefined {
+    return this.#clientIp(this.#request);
+  }
 }
 
 function queryDenial(parameter: string): QueryCredentialDenial {
@@ -90,14 +128,18 @@ export function denialBody(denial: RequestDenial): string {
   return JSON.stringify(denial.error);
 }
 
-/** Validates `requireAuth` options once (TypeError on misuse) and returns the per-request check. */
-export function createGuard(
+/**
+ * Validates `requireAuth` options once (TypeError on misuse) and returns the per-request check. `clientIp` is
+ * the framework's own source of the client's address, used unless the options name another.
+ */
+export function createGuard<Req>(
   middleware: string,
   authenticator: Authenticator,
   options: object | undefined,
   allowed: readonly string[],
   tenantSource: 'tenantParam' | 'tenant',
-): Guard & { readonly tenantFunction: ((req: never) => string | undefined) | undefined } {
+  clientIp: (request: Req) => string | undefined,
+): Guard<Req> & { readonly tenantFunction: ((req: never) => string | undefined) | undefined } {
   const fail = (message: string): never => {
     throw new TypeError(`${middleware} requireAuth: ${message}`);
   };
@@ -130,34 +172,33 @@ export function createGuard(
       tenantFunction = tenant as (req: never) => string | undefined;
     }
   }
+  const givenClientIp = given.clientIp;
+  if (givenClientIp !== undefined && typeof givenClientIp !== 'function') fail('clientIp must be a function (request) => string | undefined');
+  const clientIpOf = (givenClientIp as ((request: Req) => string | undefined) | undefined) ?? clientIp;
   // An authenticator written by hand (say, a test double) may only have `authenticate`.
   const authenticateMaybeSync: Authenticator['authenticateMaybeSync'] =
     typeof authenticator.authenticateMaybeSync === 'function'
       ? (authorization, o) => authenticator.authenticateMaybeSync(authorization, o)
       : (authorization, o) => authenticator.authenticate(authorization, o);
   const hasTenant = tenantParam !== undefined || tenantFunction !== undefined;
-  const fixed: AuthenticateOptions = Object.freeze(scopes ? { scopes } : {});
   const what = tenantParam !== undefined ? `route parameter ${JSON.stringify(tenantParam)}` : 'tenant function';
 
   return {
     tenantParam,
     tenantFunction,
     // Not async: a cached answer is returned as it is, and the authenticator's promise without another around it.
-    check(url, authorization, readTenant, peerCertificate) {
+    check(url, authorization, readTenant, peerCertificate, request) {
       const parameter = credentialInQuery(url);
       if (parameter !== undefined) return queryDenial(parameter);
-      let authenticateOptions = fixed;
+      let tenantId: string | undefined;
       if (hasTenant) {
-        const tenantId = readTenant();
+        tenantId = readTenant();
         // A route that names a tenant but yields none is misconfigured: fail closed and loudly.
         if (typeof tenantId !== 'string' || tenantId.length === 0) {
           throw new Error(`${middleware} requireAuth: the ${what} gave no tenant id for this request`);
         }
-        authenticateOptions = scopes ? { scopes, tenantId } : { tenantId };
       }
-      // TLS connections only: a plain one keeps the shared, frozen options (no allocation per request).
-      if (peerCertificate !== undefined) authenticateOptions = { ...authenticateOptions, peerCertificate };
-      return authenticateMaybeSync(authorization, authenticateOptions);
+      return authenticateMaybeSync(authorization, new RequestOptions(scopes, tenantId, peerCertificate, request, clientIpOf));
     },
   };
 }

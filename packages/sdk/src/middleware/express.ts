@@ -1,8 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, socketPeerCertificate, type GuardResult, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+import { createGuard, denialBody, socketPeerCertificate, type BaseRequireAuthOptions, type GuardResult, type RequestDenial } from './create-guard.js';
 
-export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
 export type { Auth } from '../index.js';
 
 declare global {
@@ -17,15 +17,22 @@ declare global {
   }
 }
 
+/** `scopes`, `tenantParam`, and `clientIp(req)` (default `req.ip`). */
+export type RequireAuthOptions = BaseRequireAuthOptions<Request>;
+
+/** Express's client address: the socket's, or X-Forwarded-For's per `app.set('trust proxy', ...)`. */
+const requestIp = (req: Request): string | undefined => req.ip;
+
 /**
  * Express (5) middleware that authenticates the request with `authenticator`. Mount it on the route
  * (`app.get('/t/:tenant/x', requireAuth(a, { tenantParam: 'tenant' }), handler)`) so `req.params` holds the
  * tenant. On success `req.auth` is set and `X-RateLimit-*` headers are added; otherwise it answers the denial
  * (401/403/429/503, or 400 for credentials in the query) with its headers and a vague JSON body, and keeps
- * the cause in `req.authDenial` (and `res.locals.authDenial`).
+ * the cause in `req.authDenial` (and `res.locals.authDenial`). When Gatehouse verifies an API key, `req.ip` goes
+ * along as the client's address (option `clientIp`).
  */
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions) {
-  const guard = createGuard('@gatehouse/sdk/express', authenticator, options, ['scopes', 'tenantParam'], 'tenantParam');
+  const guard = createGuard('@gatehouse/sdk/express', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', requestIp);
   const { tenantParam } = guard;
 
   const finish = (req: Request, res: Response, next: NextFunction, result: GuardResult): void => {
@@ -49,6 +56,7 @@ export function requireAuth(authenticator: Authenticator, options?: RequireAuthO
         req.headers.authorization,
         () => (tenantParam === undefined ? undefined : (req.params as Record<string, string | undefined>)[tenantParam]),
         socketPeerCertificate(req.socket),
+        req,
       );
     } catch (error) {
       next(error);

@@ -1,8 +1,8 @@
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, socketPeerCertificate, type GuardResult, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+import { createGuard, denialBody, socketPeerCertificate, type BaseRequireAuthOptions, type GuardResult, type RequestDenial } from './create-guard.js';
 
-export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
 export type { Auth } from '../index.js';
 
 declare module 'fastify' {
@@ -14,14 +14,21 @@ declare module 'fastify' {
   }
 }
 
+/** `scopes`, `tenantParam`, and `clientIp(request)` (default `request.ip`). */
+export type RequireAuthOptions = BaseRequireAuthOptions<FastifyRequest>;
+
+/** Fastify's client address: the socket's, or X-Forwarded-For's per Fastify's own `trustProxy`. */
+const requestIp = (request: FastifyRequest): string | undefined => request.ip;
+
 /**
  * A Fastify hook (use it as the route's `onRequest`, so unauthenticated bodies are never parsed) that
  * authenticates the request with `authenticator`: on success `request.auth` is set and `X-RateLimit-*`
  * headers are added to the reply; otherwise it answers the denial (401/403/429/503, or 400 for credentials
  * in the query) with its headers and a vague JSON body, and keeps the cause in `request.authDenial`.
+ * When Gatehouse verifies an API key, `request.ip` goes along as the client's address (option `clientIp`).
  */
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions) {
-  const guard = createGuard('@gatehouse/sdk/fastify', authenticator, options, ['scopes', 'tenantParam'], 'tenantParam');
+  const guard = createGuard('@gatehouse/sdk/fastify', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', requestIp);
   const { tenantParam } = guard;
   const noTenant = () => undefined;
 
@@ -45,7 +52,7 @@ export function requireAuth(authenticator: Authenticator, options?: RequireAuthO
   return function gatehouseRequireAuth(request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     let result;
     try {
-      result = guard.check(request.url, request.headers.authorization, readTenant(request), socketPeerCertificate(request.raw.socket));
+      result = guard.check(request.url, request.headers.authorization, readTenant(request), socketPeerCertificate(request.raw.socket), request);
     } catch (error) {
       done(error as Error);
       return;

@@ -1,8 +1,8 @@
-import type { MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, socketPeerCertificate, type MaybeTlsSocket, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+import { createGuard, denialBody, socketPeerCertificate, type BaseRequireAuthOptions, type MaybeTlsSocket, type RequestDenial } from './create-guard.js';
 
-export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial, type RequireAuthOptions } from './create-guard.js';
+export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
 export type { Auth } from '../index.js';
 
 /** The context variables `requireAuth` sets: `c.get('auth')` in handlers after it. */
@@ -17,24 +17,40 @@ export interface AuthEnv {
 }
 
 /**
+ * `scopes`, `tenantParam`, and `clientIp(c)`: default the socket's address on `@hono/node-server` (what its
+ * `getConnInfo` reads; X-Forwarded-For is not looked at), nothing elsewhere. Behind a proxy, or on another
+ * runtime, say where the address is (e.g. Bun: `(c) => c.env.requestIP(c.req.raw)?.address`).
+ */
+export type RequireAuthOptions = BaseRequireAuthOptions<Context>;
+
+/** What the node adapter hands over as c.env: the Node request, with its socket (plain or TLS). */
+interface NodeBindings {
+  incoming?: { socket?: MaybeTlsSocket & { remoteAddress?: string } };
+}
+
+const socketIp = (c: Context): string | undefined => (c.env as NodeBindings | undefined)?.incoming?.socket?.remoteAddress;
+
+/**
  * Hono (4) middleware that authenticates the request with `authenticator`. `tenantParam` is read with
  * `c.req.param()`, so mount it on the route (`app.get('/t/:tenant/x', requireAuth(...), handler)`). On success
  * `c.get('auth')` is the caller and `X-RateLimit-*` headers are added to the response; otherwise it answers
  * the denial (401/403/429/503, or 400 for credentials in the query) with its headers and a vague JSON body,
- * and sets `c.get('authDenial')`.
+ * and sets `c.get('authDenial')`. When Gatehouse verifies an API key, the client's address goes along (option
+ * `clientIp`).
  */
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions): MiddlewareHandler<AuthEnv> {
-  const guard = createGuard('@gatehouse/sdk/hono', authenticator, options, ['scopes', 'tenantParam'], 'tenantParam');
+  const guard = createGuard<Context>('@gatehouse/sdk/hono', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', socketIp);
   const { tenantParam } = guard;
 
   return async function gatehouseRequireAuth(c, next) {
     // On @hono/node-server the Node request (and its TLS socket) is c.env.incoming.
-    const incoming = (c.env as { incoming?: { socket?: MaybeTlsSocket } } | undefined)?.incoming;
+    const incoming = (c.env as NodeBindings | undefined)?.incoming;
     const result = await guard.check(
       c.req.url,
       c.req.header('authorization'),
       () => (tenantParam === undefined ? undefined : (c.req.param() as Record<string, string | undefined>)[tenantParam]),
       socketPeerCertificate(incoming?.socket),
+      c,
     );
     if (result.ok) {
       c.set('auth', result.auth);

@@ -16,24 +16,34 @@ export interface NodeRequireAuthOptions {
    * tenant get 403. Returning undefined or '' is a programming error (the promise rejects).
    */
   tenant?: (req: IncomingMessage) => string | undefined;
+  /**
+   * The address of the client that sent the request, forwarded to Gatehouse when it verifies an API key.
+   * Default: `req.socket.remoteAddress` (behind a proxy, take it from the header your proxy sets, and only when
+   * the connection comes from that proxy). `() => undefined` forwards nothing; a value that is not an IP address
+   * is not sent. Called only when Gatehouse is asked, never for a cached key.
+   */
+  clientIp?: (req: IncomingMessage) => string | undefined;
 }
+
+const socketIp = (req: IncomingMessage): string | undefined => req.socket?.remoteAddress;
 
 /**
  * For plain `node:http` servers: returns `gatehouseRequireAuth(req, res)`, which resolves to the caller's
  * `Auth` (also set as `req.auth`, with `X-RateLimit-*` headers set on `res`), or to `undefined` after it has
  * answered the denial (401/403/429/503, or 400 for credentials in the query) with its headers and a vague
- * JSON body, keeping the cause in `req.authDenial`:
+ * JSON body, keeping the cause in `req.authDenial`. When Gatehouse verifies an API key, the socket's address goes
+ * along as the client's (option `clientIp`):
  *
  *     const auth = await guard(req, res);
  *     if (!auth) return;
  */
 export function requireAuth(authenticator: Authenticator, options?: NodeRequireAuthOptions) {
-  const guard = createGuard('@gatehouse/sdk/node', authenticator, options, ['scopes', 'tenant'], 'tenant');
+  const guard = createGuard('@gatehouse/sdk/node', authenticator, options, ['scopes', 'tenant', 'clientIp'], 'tenant', socketIp);
   const tenant = guard.tenantFunction as ((req: IncomingMessage) => string | undefined) | undefined;
 
   return async function gatehouseRequireAuth(req: IncomingMessage, res: ServerResponse): Promise<Auth | undefined> {
     const request = req as AuthenticatedRequest;
-    const result = await guard.check(req.url, req.headers.authorization, () => tenant?.(req), socketPeerCertificate(req.socket));
+    const result = await guard.check(req.url, req.headers.authorization, () => tenant?.(req), socketPeerCertificate(req.socket), req);
     if (result.ok) {
       request.auth = result.auth;
       for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
