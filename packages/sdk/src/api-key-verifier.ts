@@ -14,7 +14,7 @@ export interface KeyVerification {
 
 /**
  * Gatehouse refused to verify because the end client's address (the `clientIp` sent along) is blocked after too
- * many failed authentications: `429 ip_blocked`. An answer about the client, not the key: never cached.
+ * many failed authentications: `429 client_ip_blocked`. An answer about the client, not the key: never cached.
  */
 export interface ClientIpBlocked {
   valid: false;
@@ -88,9 +88,9 @@ function isVerification(body: any): body is KeyVerification {
  *   (single flight). If that answer shows the key is rate limited, every caller but the first makes its own
  *   request, so each use is counted. Lookups for different clients never share one: each client's failed
  *   attempt must reach Gatehouse to be counted against that client (the cache of valid keys is per key alone).
- * - `clientIp` (already checked by forwardableClientIp) is sent along; Gatehouse's `429 ip_blocked` for it is the
- *   answer `IP_BLOCKED`, never cached. Without a clientIp, a 429 ip_blocked is about this server's own address:
- *   an UnavailableError like any other refusal of the verifier.
+ * - `clientIp` (already checked by forwardableClientIp) is sent along; Gatehouse's `429 client_ip_blocked` for it
+ *   is the answer `IP_BLOCKED`, never cached. A 429 ip_blocked is about this server's own address (the verifier
+ *   is refused): an UnavailableError like any other refusal of the verifier.
  * - `drop(hash)` (the revocation stream) removes the cached entry and keeps a request already in flight from
  *   caching its (possibly pre-revocation) answer.
  */
@@ -198,8 +198,8 @@ export class ApiKeyVerifier {
     }
     if (response.status !== 200) {
       const code = (body as { error?: unknown })?.error;
-      // Only an answer to a verification on behalf of a client can be about that client's address.
-      if (response.status === 429 && code === 'ip_blocked' && clientIp !== undefined) {
+      // The client's block, not this server's (that one is ip_blocked): only ever an answer on behalf of a client.
+      if (response.status === 429 && code === 'client_ip_blocked' && clientIp !== undefined) {
         return { valid: false, code: 'IP_BLOCKED', retryAfterSeconds: retryAfterSeconds(response.headers.get('retry-after')), rateLimit: null };
       }
       throw new UnavailableError(`key verification: HTTP ${response.status}${typeof code === 'string' ? ` ${code}` : ''}`);

@@ -270,7 +270,7 @@ describe('failures are counted against the client, not the API server', () => {
     expect((await a.authenticate(bearer(fresh.key), { clientIp: attacker })).ok).toBe(true);
   });
 
-  it('when the API server itself is blocked, a verification on behalf of no one is 503 unavailable (reported), not a denial', async () => {
+  it('when the API server itself is blocked, a verification is 503 unavailable (reported), not a denial, with or without a clientIp', async () => {
     const errors: Error[] = [];
     const a = h.authenticator({ onError: (error) => errors.push(error) });
     const { key } = await h.t.createKey({ name: 'k' });
@@ -280,7 +280,9 @@ describe('failures are counted against the client, not the API server', () => {
     try {
       const result = await a.authenticate(bearer(key));
       expectDenied(result, 'unavailable', 503);
-      expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/HTTP 429 ip_blocked/)]);
+      // On behalf of a client that is not blocked: still the server's own block (ip_blocked, not client_ip_blocked).
+      expectDenied(await a.authenticate(bearer(key), { clientIp: '198.51.100.77' }), 'unavailable', 503);
+      expect(errors.map((e) => e.message)).toEqual([expect.stringMatching(/HTTP 429 ip_blocked/), expect.stringMatching(/HTTP 429 ip_blocked/)]);
     } finally {
       const unblocked = await h.t.app.inject({
         method: 'DELETE',

@@ -161,7 +161,7 @@ describe('verifying on behalf of a client (clientIp)', () => {
     await t.services.detection.settled();
     const blocked = await inject(t, apiServer, 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: good.key, clientIp: client } });
     expect(blocked.status).toBe(429);
-    expect(blocked.body.error).toBe('ip_blocked');
+    expect(blocked.body.error).toBe('client_ip_blocked');
     expect(Number(blocked.headers['retry-after'])).toBeGreaterThan(0);
     // The API server itself, and its other clients, go on.
     expect((await inject(t, apiServer, 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: good.key } })).body.valid).toBe(true);
@@ -222,7 +222,8 @@ describe('the verify fast path checks blocks too', () => {
     await t.services.detection.blocks.block('198.51.100.5', { reason: 'test', failures: null, seconds: 60 });
     const byClientIp = await verify({ key: good.key, clientIp: '198.51.100.5' });
     expect(byClientIp.status).toBe(429);
-    expect(((await byClientIp.json()) as { error: string }).error).toBe('ip_blocked');
+    // A code of its own: the verifier can tell its client's block from its own (ip_blocked).
+    expect(((await byClientIp.json()) as { error: string }).error).toBe('client_ip_blocked');
     expect(byClientIp.headers.get('retry-after')).toBe('60');
 
     await t.services.detection.blocks.block('127.0.0.1', { reason: 'test', failures: null, seconds: 30 });

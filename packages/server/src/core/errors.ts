@@ -28,6 +28,10 @@ export const ERROR_CATALOG = {
     status: 429,
     description: 'Too many failed authentications from this address; retry after the time in Retry-After.',
   },
+  client_ip_blocked: {
+    status: 429,
+    description: 'Too many failed authentications from the client address given as clientIp; retry after the time in Retry-After.',
+  },
   request_header_too_large: { status: 431, description: 'The request headers are too large.' },
   server_error: { status: 500, description: 'An internal error occurred.' },
   temporarily_unavailable: {
@@ -117,6 +121,14 @@ export function invalidTokenError(): GatehouseError {
 /** 429 for a client address blocked after too many failed authentications. */
 export function ipBlockedError(retryAfterSeconds: number): GatehouseError {
   return new GatehouseError('ip_blocked', undefined, { headers: { 'retry-after': String(retryAfterSeconds) } });
+}
+
+/**
+ * 429 for a verification on behalf of a blocked end client (`clientIp`): a code of its own, so that a verifier
+ * can tell its client's block (pass it on) from its own (ip_blocked: the verifier itself is refused).
+ */
+export function clientIpBlockedError(retryAfterSeconds: number): GatehouseError {
+  return new GatehouseError('client_ip_blocked', undefined, { headers: { 'retry-after': String(retryAfterSeconds) } });
 }
 
 /** 403 naming the scope the credential lacks. */
