@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import Fastify from 'fastify';
+import { serveFastify } from './serve-fastify.js';
 
 const { keys } = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 const sha256 = (text) => createHash('sha256').update(text).digest('hex');
@@ -19,14 +20,4 @@ app.post('/verify-reference', async (request) => {
   return entry ? { valid: true, code: 'VALID', ...entry } : { valid: false, code: 'NOT_FOUND' };
 });
 
-const address = await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`hash-lookup listening on ${address}\n`);
-
-for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => {
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-}
+await serveFastify(app, 'hash-lookup');

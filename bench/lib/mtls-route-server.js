@@ -9,6 +9,7 @@
 import Fastify from 'fastify';
 import { createAuthenticator } from '@gatehouse/sdk';
 import { requireAuth } from '@gatehouse/sdk/fastify';
+import { serveFastify } from './serve-fastify.js';
 
 const mode = process.argv[2];
 if (mode !== 'tls' && mode !== 'mtls') throw new Error('usage: mtls-route-server.js tls|mtls');
@@ -23,8 +24,4 @@ app.addHook('onRequest', requireAuth(authenticator));
 app.addHook('onClose', async () => authenticator.close());
 app.get('/resource', async () => ({ ok: true }));
 
-const address = await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`mtls-route (${mode}) listening on ${address}\n`);
-for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => app.close().then(() => process.exit(0), () => process.exit(1)));
-}
+await serveFastify(app, `mtls-route (${mode})`);

@@ -7,6 +7,7 @@
 // `protected` reads SDK_BENCH_CONFIG (JSON: issuer, audience, verifierKey) and protects the route with the
 // SDK's Fastify middleware, `requireAuth` from @gatehouse/sdk/fastify, as an onRequest hook.
 import Fastify from 'fastify';
+import { serveFastify } from './serve-fastify.js';
 
 const mode = process.argv[2];
 if (mode !== 'open' && mode !== 'protected') throw new Error('usage: sdk-route-server.js open|protected');
@@ -24,14 +25,4 @@ if (mode === 'protected') {
 }
 app.get('/resource', async () => ({ ok: true }));
 
-const address = await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`sdk-route (${how}) listening on ${address}\n`);
-
-for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => {
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-}
+await serveFastify(app, `sdk-route (${how})`);

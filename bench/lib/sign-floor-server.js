@@ -8,6 +8,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import Fastify from 'fastify';
 import { randomBase62 } from '../../packages/server/dist/core/random.js';
 import { signJwt } from '../../packages/server/dist/core/tokens/sign-jwt.js';
+import { serveFastify } from './serve-fastify.js';
 
 const key = { kid: 'sig_floor', alg: 'EdDSA', privateKey: generateKeyPairSync('ed25519').privateKey };
 const app = Fastify({ logger: false });
@@ -19,14 +20,4 @@ app.post('/token', async (request) => {
   return { access_token: await signJwt(key, claims, 'at+jwt'), token_type: 'Bearer', expires_in: 900, scope };
 });
 
-const address = await app.listen({ host: '127.0.0.1', port: 0 });
-process.stdout.write(`sign-floor listening on ${address}\n`);
-
-for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => {
-    app.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  });
-}
+await serveFastify(app, 'sign-floor');

@@ -5,6 +5,7 @@ import { assertValidPolicy, type RateLimitPolicy } from '../core/rate-limit/deci
 import { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_HASH_COST, MIN_PASSWORD_HASH_COST } from '../core/users/password-hash.js';
 import { parseNetwork } from '../core/detection/ip-address.js';
 import { SIGNING_ALGS, isSigningAlg, type SigningAlg } from '../core/tokens/signing-alg.js';
+import { DEFAULT_REDIS_NAMESPACE } from '../core/pubsub/redis.js';
 
 /** Validated, typed configuration. Environment variables first; command-line flags override them. */
 export interface Config {
@@ -208,7 +209,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 
   const managementRateLimit = parsePolicy(raw('management-rate-limit') ?? '1000/60', problems);
   const keyCacheTtlSeconds = parseInteger(raw('key-cache-ttl') ?? '300', 'GATEHOUSE_KEY_CACHE_TTL_SECONDS', 1, 86_400, problems);
-  const redisNamespace = raw('redis-namespace') ?? 'gatehouse';
+  const redisNamespace = raw('redis-namespace') ?? DEFAULT_REDIS_NAMESPACE;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisNamespace)) {
     problems.push('GATEHOUSE_REDIS_NAMESPACE must be 1 to 64 letters, digits, dots, dashes or underscores');
   }

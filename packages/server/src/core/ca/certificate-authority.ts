@@ -237,7 +237,8 @@ export class CertificateAuthority {
     const serialNumber = newSerialNumber();
     const sanUri = spiffeId(this.#deps.trustDomain(), binding, input.tenantId);
     const commonName = bindingName(binding);
-    const notBefore = now - BACKDATE_MS;
+    // X.509 keeps whole seconds (#leafNotAfter rounds notAfter likewise).
+    const notBefore = Math.floor((now - BACKDATE_MS) / 1000) * 1000;
     const notAfter = this.#leafNotAfter(authority, now, lifetimeSeconds * 1000);
     const leaf = await issueLeafCertificate({
       issuer: { certificatePem: authority.record.certificatePem, privateKey: authority.privateKey },
@@ -245,9 +246,8 @@ export class CertificateAuthority {
       serialNumber,
       commonName,
       organization: input.tenantId ?? undefined,
-      // X.509 keeps whole seconds.
-      notBefore: Math.floor(notBefore / 1000) * 1000,
-      notAfter: Math.floor(notAfter / 1000) * 1000,
+      notBefore,
+      notAfter,
       usage: 'client',
       uris: [sanUri],
       crlUrl: `${this.#deps.crlBaseUrl()}/${authority.id}`,
@@ -262,8 +262,8 @@ export class CertificateAuthority {
       sanUri,
       thumbprint: certificateThumbprint(leaf.der),
       certificatePem: leaf.pem,
-      notBefore: Math.floor(notBefore / 1000) * 1000,
-      notAfter: Math.floor(notAfter / 1000) * 1000,
+      notBefore,
+      notAfter,
       keyGenerated: privateKey !== null,
       tenantId: input.tenantId,
       createdBy: input.actor.keyId,
