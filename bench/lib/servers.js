@@ -52,6 +52,19 @@ export async function startHashLookupServer(keysFile) {
   return { ...handle, url: handle.match[1] };
 }
 
+const VERIFY_FLOOR_SERVER = fileURLToPath(new URL('./verify-floor-server.js', import.meta.url));
+
+/** The floor of api-key-verify: Gatehouse's verify fast path without its write-behind work, on the same data. */
+export async function startVerifyFloorServer(dataDir, keysFile) {
+  const handle = await startNode('verify-floor', [VERIFY_FLOOR_SERVER, dataDir, keysFile], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({ NODE_ENV: 'production' }),
+    ready: /^verify-floor listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 30_000,
+  });
+  return { ...handle, url: handle.match[1] };
+}
+
 const OIDC_PROVIDER_SERVER = fileURLToPath(new URL('./oidc-provider-server.js', import.meta.url));
 
 /**

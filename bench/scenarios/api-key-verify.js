@@ -8,7 +8,7 @@ import { waitForQuiet } from '../lib/cpu.js';
 import { runLoad } from '../lib/load.js';
 import { makeTempDir, runNode } from '../lib/processes.js';
 import { summarizeProfile } from '../lib/profile-summary.js';
-import { REPO_ROOT, startGatehouse, startHashLookupServer, startHelloServer } from '../lib/servers.js';
+import { REPO_ROOT, startGatehouse, startHashLookupServer, startHelloServer, startVerifyFloorServer } from '../lib/servers.js';
 
 export const name = 'api-key-verify';
 export const description = 'POST /v1/keys/verify (BENCH_KEYS stored keys, default 100,000) vs hello-world Fastify';
@@ -42,7 +42,12 @@ export async function run(ctx) {
   let gatehouse = await startGatehouse({ dataDir, adminKey });
   const hello = await startHelloServer();
   const reference = await startHashLookupServer(keysFile);
-  log(`gatehouse at ${gatehouse.url} (pid ${gatehouse.child.pid}), hello-world at ${hello.url} (pid ${hello.child.pid}), hash + Map reference at ${reference.url}`);
+  // After the server: it reads the root admin key the server bootstrapped.
+  const floor = await startVerifyFloorServer(dataDir, keysFile);
+  log(
+    `gatehouse at ${gatehouse.url} (pid ${gatehouse.child.pid}), hello-world at ${hello.url} (pid ${hello.child.pid}), ` +
+      `hash + Map reference at ${reference.url}, verify floor at ${floor.url}`,
+  );
 
   const headers = { authorization: `Bearer ${adminKey}`, 'content-type': 'application/json' };
   // Identical bytes for both servers apart from the path: same headers, same bodies, same rotation.
@@ -62,6 +67,8 @@ export async function run(ctx) {
       runLoad({ url: gatehouse.url, serverPid: gatehouse.child.pid, requests: verifyRequests, verifyBody: verifyOk, duration, title, connections: ctx.connections }),
     reference: (duration, title) =>
       runLoad({ url: reference.url, serverPid: reference.child.pid, requests: referenceRequests, verifyBody: verifyOk, duration, title, connections: ctx.connections }),
+    floor: (duration, title) =>
+      runLoad({ url: floor.url, serverPid: floor.child.pid, requests: verifyRequests, verifyBody: verifyOk, duration, title, connections: ctx.connections }),
   };
   const settle = () => new Promise((resolve) => setTimeout(resolve, ctx.settleMs));
   // Before each measured run: let the other server finish its background work, then wait (bounded) for
@@ -70,7 +77,7 @@ export async function run(ctx) {
     await settle();
     if (ctx.quietWait <= 0) return;
     const sample = await waitForQuiet({
-      pids: [gatehouse.child.pid, hello.child.pid, reference.child.pid],
+      pids: [gatehouse.child.pid, hello.child.pid, reference.child.pid, floor.child.pid],
       threshold: NOISY_CORES,
       maxSeconds: ctx.quietWait,
       onWait: (other) => log(`  other processes are using ${other.toFixed(2)} cores; waiting up to ${ctx.quietWait} s for quiet`),
@@ -86,11 +93,14 @@ export async function run(ctx) {
     await settle();
     await load.reference(ctx.warmup, 'reference warm-up');
     await settle();
+    await load.floor(ctx.warmup, 'floor warm-up');
+    await settle();
   }
 
-  const runs = { hello: [], verify: [], reference: [] };
+  const SUBJECTS = ['hello', 'verify', 'reference', 'floor'];
+  const runs = { hello: [], verify: [], reference: [], floor: [] };
   for (let round = 1; round <= ctx.rounds; round++) {
-    for (const which of ['hello', 'verify', 'reference']) {
+    for (const which of SUBJECTS) {
       await quiet();
       log(`round ${round}/${ctx.rounds}: ${which}, ${ctx.duration} s ...`);
       const result = await load[which](ctx.duration, `${which} round ${round}`);
@@ -124,6 +134,13 @@ export async function run(ctx) {
       target: null,
       result: 'reference',
     },
+    {
+      scenario: 'floor: the verify fast path, nothing written behind',
+      ...pick(best(runs.floor)),
+      ratio: best(runs.floor).reqPerSec / baseline.reqPerSec,
+      target: null,
+      result: 'reference',
+    },
   ];
   const notes = [
     `${storedKeys.toLocaleString('en-US')} keys stored (${seed.count.toLocaleString('en-US')} seeded + the root admin key); ` +
@@ -133,9 +150,12 @@ export async function run(ctx) {
     'The reference row is the issue\'s yardstick, not a competitor: a bare Fastify route that hashes the key and looks it up ' +
       'in a Map (no caller authentication, no audit event, no last-used time, no metrics): what verification would cost ' +
       'if all the rest were free.',
-    ...['hello', 'verify', 'reference'].flatMap((which) => runs[which].map((r) => `  ${r.title.padEnd(15)} ${describe(r)}`)),
+    'The floor row is Gatehouse\'s own verify fast path (the same code, records and response bytes, on node:http) with ' +
+      'the write-behind work taken out: it authenticates the caller and verifies the key, but queues no audit event (so ' +
+      'detection sees nothing), no last-used time and no metric. What the issue\'s required work costs before the audit trail.',
+    ...SUBJECTS.flatMap((which) => runs[which].map((r) => `  ${r.title.padEnd(15)} ${describe(r)}`)),
   ];
-  const noisy = [...runs.hello, ...runs.verify, ...runs.reference].filter((r) => r.cpu && r.cpu.other > NOISY_CORES);
+  const noisy = SUBJECTS.flatMap((which) => runs[which]).filter((r) => r.cpu && r.cpu.other > NOISY_CORES);
   if (noisy.length) {
     notes.push(
       `WARNING: other processes used > ${NOISY_CORES} cores during ${noisy.map((r) => r.title).join(', ')}: ` +
@@ -159,12 +179,12 @@ export async function run(ctx) {
   }
 
   if (ctx.profile) {
-    await Promise.all([hello.stop(), reference.stop()]);
+    await Promise.all([hello.stop(), reference.stop(), floor.stop()]);
     await gatehouse.stop();
     notes.push(...(await profileVerify({ ctx, dataDir, adminKey, verifyRequests, verifyOk })));
     gatehouse = null;
   }
-  await Promise.all([hello.stop(), reference.stop(), gatehouse?.stop()]);
+  await Promise.all([hello.stop(), reference.stop(), floor.stop(), gatehouse?.stop()]);
   return { rows, notes };
 }
 
