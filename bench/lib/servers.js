@@ -65,6 +65,19 @@ export async function startVerifyFloorServer(dataDir, keysFile) {
   return { ...handle, url: handle.match[1] };
 }
 
+const TOKEN_FLOOR_SERVER = fileURLToPath(new URL('./token-floor-server.js', import.meta.url));
+
+/** The required-work floor of token-client-credentials: Gatehouse's token logic on node:http, nothing audited. */
+export async function startTokenFloorServer(dataDir, clientId) {
+  const handle = await startNode('token-floor', [TOKEN_FLOOR_SERVER, dataDir, clientId], {
+    cwd: REPO_ROOT,
+    env: cleanEnv({ NODE_ENV: 'production' }),
+    ready: /^token-floor listening on (http:\/\/127\.0\.0\.1:\d+)/,
+    timeoutMs: 30_000,
+  });
+  return { ...handle, url: handle.match[1] };
+}
+
 const OIDC_PROVIDER_SERVER = fileURLToPath(new URL('./oidc-provider-server.js', import.meta.url));
 
 /**

@@ -1,8 +1,10 @@
 // Scenario: OAuth 2.0 client-credentials token issuance, POST /oauth/token on Gatehouse (embedded SQLite, EdDSA)
 // against node-oidc-provider (in-memory adapter, JWT access tokens signed EdDSA) in a separate process, under
 // the same load (autocannon, same connections, keep-alive, loopback), alternating rounds.
-// Target: Gatehouse throughput >= 3x node-oidc-provider's. Also prints Ed25519 signing throughput in one
-// process: node:crypto sign() (signJwt) vs jose's SignJWT.
+// Target: Gatehouse throughput >= 3x node-oidc-provider's. Two references run beside them: the cheapest Fastify
+// token endpoint (lib/sign-floor-server.js) and Gatehouse's token logic without Fastify or audit
+// (lib/token-floor-server.js). Also prints Ed25519 signing throughput in one process: node:crypto sign()
+// (signJwt) vs jose's SignJWT.
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { waitForQuiet } from '../lib/cpu.js';
 import { runLoad } from '../lib/load.js';
 import { makeTempDir, runNode } from '../lib/processes.js';
 import { summarizeProfile } from '../lib/profile-summary.js';
-import { REPO_ROOT, startGatehouse, startOidcProvider, startSignFloorServer } from '../lib/servers.js';
+import { REPO_ROOT, startGatehouse, startOidcProvider, startSignFloorServer, startTokenFloorServer } from '../lib/servers.js';
 import { describeSigning } from './sign-jwt.js';
 
 export const name = 'token-client-credentials';
@@ -44,7 +46,11 @@ export async function run(ctx) {
   const jwk = { ...privateKey.export({ format: 'jwk' }), kid: 'bench-ed25519' };
   const provider = await startOidcProvider({ clientId: client.clientId, clientSecret: client.clientSecret, scope: SCOPE, audience: AUDIENCE, jwk });
   const floor = await startSignFloorServer();
-  log(`gatehouse at ${gatehouse.url} (pid ${gatehouse.child.pid}), node-oidc-provider ${providerVersion()} at ${provider.url} (pid ${provider.child.pid}), sign-floor at ${floor.url}`);
+  const required = await startTokenFloorServer(dataDir, client.clientId);
+  log(
+    `gatehouse at ${gatehouse.url} (pid ${gatehouse.child.pid}), node-oidc-provider ${providerVersion()} at ${provider.url} ` +
+      `(pid ${provider.child.pid}), sign-floor at ${floor.url}, token-floor at ${required.url}`,
+  );
 
   const basic = Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64');
   const headers = { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' };
@@ -53,8 +59,9 @@ export async function run(ctx) {
     provider: { label: `node-oidc-provider ${providerVersion()} POST /token`, url: provider.url, pid: provider.child.pid, path: '/token', jwks: '/jwks' },
     gatehouse: { label: 'Gatehouse POST /oauth/token', url: gatehouse.url, pid: gatehouse.child.pid, path: '/oauth/token', jwks: '/.well-known/jwks.json' },
     floor: { label: 'Fastify + form + signJwt only (floor)', url: floor.url, pid: floor.child.pid, path: '/token' },
+    required: { label: 'token logic on node:http, no audit (floor)', url: required.url, pid: required.child.pid, path: '/token' },
   };
-  const order = ['provider', 'gatehouse', 'floor'];
+  const order = ['provider', 'gatehouse', 'floor', 'required'];
   // Both answer {"access_token":"eyJ... (checked on every response; the preflight checks the rest).
   const tokenOk = (text) => text.startsWith('{"access_token":"eyJ');
 
@@ -62,8 +69,10 @@ export async function run(ctx) {
     subject.sample = await preflight({ subject, headers, body, clientId: client.clientId });
     log(`preflight ${subject.label}: 200, JWT verified by jose against ${subject.jwks} (${subject.sample})`);
   }
-  const floorCheck = await fetch(`${floor.url}/token`, { method: 'POST', headers, body });
-  if (floorCheck.status !== 200 || !tokenOk(await floorCheck.text())) throw new Error(`preflight sign-floor: ${floorCheck.status}`);
+  for (const which of ['floor', 'required']) {
+    const check = await fetch(`${subjects[which].url}/token`, { method: 'POST', headers, body });
+    if (check.status !== 200 || !tokenOk(await check.text())) throw new Error(`preflight ${which}: ${check.status}`);
+  }
 
   const load = (which, duration, title) =>
     runLoad({
@@ -80,7 +89,7 @@ export async function run(ctx) {
     await settle();
     if (ctx.quietWait <= 0) return;
     const sample = await waitForQuiet({
-      pids: [gatehouse.child.pid, provider.child.pid, floor.child.pid],
+      pids: order.map((which) => subjects[which].pid),
       threshold: NOISY_CORES,
       maxSeconds: ctx.quietWait,
       onWait: (other) => log(`  other processes are using ${other.toFixed(2)} cores; waiting up to ${ctx.quietWait} s for quiet`),
@@ -96,7 +105,7 @@ export async function run(ctx) {
     }
   }
 
-  const runs = { provider: [], gatehouse: [], floor: [] };
+  const runs = { provider: [], gatehouse: [], floor: [], required: [] };
   for (let round = 1; round <= ctx.rounds; round++) {
     for (const which of order) {
       await quiet();
@@ -121,23 +130,32 @@ export async function run(ctx) {
       target: `>=${TARGET_RATIO}x`,
       result: ratio >= TARGET_RATIO ? 'PASS' : 'MISS',
     },
-    { scenario: `${subjects.floor.label}`, ...pick(medianRun(runs.floor)), ratio: medianRun(runs.floor).reqPerSec / baseline.reqPerSec, target: null, result: 'reference' },
+    ...['floor', 'required'].map((which) => ({
+      scenario: subjects[which].label,
+      ...pick(medianRun(runs[which])),
+      ratio: medianRun(runs[which]).reqPerSec / baseline.reqPerSec,
+      target: null,
+      result: 'reference',
+    })),
   ];
   const range = (list) => `${fmt(Math.min(...list.map((r) => r.reqPerSec)))}..${fmt(Math.max(...list.map((r) => r.reqPerSec)))}`;
   const notes = [
     `token-client-credentials: grant_type=client_credentials, scope "${SCOPE}", client_secret_basic, one confidential client ` +
       `(the same id and secret on both), EdDSA (Ed25519) JWT access tokens (typ at+jwt, aud ${AUDIENCE}); Gatehouse on embedded ` +
       `SQLite (every issuance audited, written behind), node-oidc-provider with its in-memory adapter. Every response checked; ` +
-      `non-2xx responses: ${[...runs.provider, ...runs.gatehouse, ...runs.floor].reduce((n, r) => n + r.non2xx, 0)}.`,
+      `non-2xx responses: ${order.flatMap((which) => runs[which]).reduce((n, r) => n + r.non2xx, 0)}.`,
     `Each row is the median of ${ctx.rounds} alternating round(s) by req/s (p50/p99 from that round); every round ${ctx.duration} s, ` +
       `${ctx.connections} connections, pipelining 1, keep-alive. Spread: node-oidc-provider ${range(runs.provider)} req/s, ` +
-      `Gatehouse ${range(runs.gatehouse)} req/s, floor ${range(runs.floor)} req/s; per-round Gatehouse/node-oidc-provider ratios ${pairRatios.map((r) => `${r.toFixed(2)}x`).join(', ')}.`,
-    'The floor row is a reference, not a competitor: Fastify with no logger or hooks, form parsing and one signJwt per request ' +
-      '(no client authentication, checks or audit), i.e. the cheapest token endpoint on this stack; ' +
-      `${TARGET_RATIO}x node-oidc-provider is ${fmt(TARGET_RATIO * baseline.reqPerSec)} req/s.`,
+      `Gatehouse ${range(runs.gatehouse)} req/s, floor ${range(runs.floor)} req/s, token-logic floor ${range(runs.required)} req/s; per-round Gatehouse/node-oidc-provider ratios ${pairRatios.map((r) => `${r.toFixed(2)}x`).join(', ')}.`,
+    'The floor rows are references, not competitors. "Fastify + form + signJwt only": Fastify with no logger or hooks, form ' +
+      'parsing and one signJwt per request (no client authentication, checks or audit), the cheapest token endpoint on this ' +
+      'stack. "token logic on node:http, no audit": Gatehouse\'s own form parsing, client authentication (the stored client, ' +
+      'cached), client_credentials grant and access token on a bare node:http server, without Fastify, audit event or metrics: ' +
+      `what the issue's required per-token work costs before the audit trail. ${TARGET_RATIO}x node-oidc-provider is ` +
+      `${fmt(TARGET_RATIO * baseline.reqPerSec)} req/s.`,
     ...order.flatMap((which) => runs[which].map((r) => `  ${r.title.padEnd(18)} ${describe(r)}`)),
   ];
-  const noisy = [...runs.provider, ...runs.gatehouse, ...runs.floor].filter((r) => r.cpu && r.cpu.other > NOISY_CORES);
+  const noisy = order.flatMap((which) => runs[which]).filter((r) => r.cpu && r.cpu.other > NOISY_CORES);
   if (noisy.length) {
     notes.push(
       `WARNING: other processes used > ${NOISY_CORES} cores during ${noisy.map((r) => r.title).join(', ')}: ` +
@@ -146,7 +164,7 @@ export async function run(ctx) {
   }
   if (ratio < TARGET_RATIO) notes.push(`token-client-credentials MISS: throughput ${ratio.toFixed(2)}x < ${TARGET_RATIO}x.`);
 
-  await Promise.all([provider.stop(), floor.stop()]);
+  await Promise.all([provider.stop(), floor.stop(), required.stop()]);
   if (ctx.profile) {
     await gatehouse.stop();
     gatehouse = null;
