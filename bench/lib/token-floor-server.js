@@ -54,18 +54,19 @@ const deps = {
 };
 const baseHeaders = [...Object.entries(SECURITY_HEADERS).flat(), 'pragma', 'no-cache'];
 
-function answer(response, status, body) {
+function answer(response, status, body, requestId) {
   const text = JSON.stringify(body);
-  response.writeHead(status, [...baseHeaders, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text))]);
+  const headers = ['x-request-id', requestId, ...baseHeaders, 'content-type', 'application/json; charset=utf-8', 'content-length', String(Buffer.byteLength(text))];
+  response.writeHead(status, headers);
   response.end(text);
 }
 
-async function token(request, text) {
+async function token(request, text, requestId) {
   const params = parseRequestParams(text);
   if (params instanceof OAuthError) return [400, { error: params.code }];
   const auth = await authenticateClient({ authorization: request.headers.authorization, body: firstValues(params) }, { clients, clock });
   if (!auth.ok) return [401, { error: auth.error }];
-  const origin = { ip: request.socket.remoteAddress ?? null, userAgent: request.headers['user-agent'] ?? null, route: 'POST /oauth/token', requestId: newRequestId() };
+  const origin = { ip: request.socket.remoteAddress ?? null, userAgent: request.headers['user-agent'] ?? null, route: 'POST /oauth/token', requestId };
   try {
     return [200, await handleTokenRequest(deps, { client: auth.client, params, origin })];
   } catch (error) {
@@ -75,16 +76,17 @@ async function token(request, text) {
 }
 
 const server = createServer((request, response) => {
+  const requestId = newRequestId();
   if (request.method !== 'POST' || request.url !== '/token' || request.headers['content-type'] !== 'application/x-www-form-urlencoded') {
-    answer(response, 404, { error: 'not_found' });
+    answer(response, 404, { error: 'not_found' }, requestId);
     return;
   }
   const chunks = [];
   request.on('data', (chunk) => chunks.push(chunk));
   request.on('end', () => {
-    token(request, Buffer.concat(chunks).toString('utf8')).then(
-      ([status, body]) => answer(response, status, body),
-      () => answer(response, 500, { error: 'server_error' }),
+    token(request, Buffer.concat(chunks).toString('utf8'), requestId).then(
+      ([status, body]) => answer(response, status, body, requestId),
+      () => answer(response, 500, { error: 'server_error' }, requestId),
     );
   });
 });
