@@ -1,4 +1,4 @@
-import { X509Certificate } from 'node:crypto';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,6 +79,28 @@ describe('gatehouse cert renew', () => {
     expect(cli.stdout).toMatch(/^Renewed: serial [0-9a-f]{32}/);
     const notDue = await runCli(['cert', 'renew', '--cert', f.certFile, '--key', f.keyFile, '--server', s.tlsUrl, '--ca', caFile]);
     expect(notDue.stdout).toMatch(/^Not due/);
+  });
+
+  it('keeps the certificate and its key in one file when --cert and --key name it, replaced by one rename', async () => {
+    const f = await files('bundled');
+    const bundle = join(dir.path, 'bundled.pem');
+    writeFileSync(bundle, f.issued.cert + f.issued.key, { mode: 0o600 });
+    const before = statSync(bundle).ino;
+
+    const cli = await runCli(['cert', 'renew', '--cert', bundle, '--key', bundle, '--server', s.tlsUrl, '--ca', caFile, '--force']);
+    expect(cli.code, cli.stderr).toBe(0);
+    const pem = readFileSync(bundle, 'utf8');
+    expect(statSync(bundle).ino).not.toBe(before);
+    expect(statSync(bundle).mode & 0o777).toBe(0o600);
+    expect(pem.match(/-----BEGIN [A-Z ]+-----/g)).toEqual(['-----BEGIN CERTIFICATE-----', '-----BEGIN PRIVATE KEY-----']);
+    const cert = new X509Certificate(pem);
+    expect(cert.serialNumber).not.toBe(new X509Certificate(f.issued.cert).serialNumber);
+    expect(cert.checkPrivateKey(createPrivateKey(pem))).toBe(true);
+    // The one file serves as both certificate and key, for the next renewal too.
+    expect(await tlsRequest(s.tlsUrl, { ca: readFileSync(caFile, 'utf8'), client: { cert: pem, key: pem } }).then((r) => r.status)).toBe(200);
+    const again = await renewCertificateFiles({ certFile: bundle, keyFile: bundle, serverUrl: s.tlsUrl, caFile, force: true });
+    expect(again.renewed).toBe(true);
+    expect(new X509Certificate(readFileSync(bundle, 'utf8')).serialNumber).not.toBe(cert.serialNumber);
   });
 
   it('fails loudly (files untouched) when Gatehouse refuses', async () => {

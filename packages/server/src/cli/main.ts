@@ -21,7 +21,8 @@ Commands:
   cert renew --cert FILE --key FILE --server URL [--ca FILE] [--force]
                         Renew a Gatehouse client certificate once 2/3 of its lifetime has passed: over mTLS with
                         the current certificate, or with an admin key in GATEHOUSE_ADMIN_KEY (certificates:write);
-                        a new key is generated here and the files are replaced atomically
+                        a new key is generated here and each file is replaced by an atomic rename (give
+                        --cert and --key the same FILE to keep both in one file, replaced at once)
 
 Options for start and migrate (each mirrors an environment variable):
   --port N              GATEHOUSE_PORT (4000)

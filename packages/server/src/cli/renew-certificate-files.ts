@@ -1,11 +1,17 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createCsr } from '../core/ca/x509.js';
 
 export interface RenewCertificateFilesOptions {
   certFile: string;
+  /**
+   * The private key's file. The same path as `certFile` keeps both in one PEM file (certificate, then key, as
+   * nginx, HAProxy and Node's tls read it), replaced by a single rename: readers never see a new key beside an
+   * old certificate, which two files cannot promise.
+   */
   keyFile: string;
   /** Gatehouse's base URL: the TLS listener (renewal with the current certificate) or any listener (admin key). */
   serverUrl: string;
@@ -98,8 +104,14 @@ export async function renewCertificateFiles(options: RenewCertificateFilesOption
     const reason = typeof response.body === 'object' && response.body ? `${response.body.error}: ${response.body.error_description}` : String(response.body).slice(0, 200);
     throw new Error(`Gatehouse refused the renewal (${response.status} ${reason})`);
   }
-  // The key first: a reader that sees the new certificate always finds its key.
-  writeAtomically(options.keyFile, privateKeyPem, 0o600);
-  writeAtomically(options.certFile, response.body.certificatePem as string, 0o644);
+  const certificatePem = response.body.certificatePem as string;
+  if (resolve(options.certFile) === resolve(options.keyFile)) {
+    writeAtomically(options.certFile, `${certificatePem.trimEnd()}\n${privateKeyPem}`, 0o600);
+  } else {
+    // Two renames: the key first, so a reader that sees the new certificate always finds its key (a reader in
+    // between finds the new key beside the old certificate: reload after the command, or use one file).
+    writeAtomically(options.keyFile, privateKeyPem, 0o600);
+    writeAtomically(options.certFile, certificatePem, 0o644);
+  }
   return { renewed: true, serialNumber: response.body.serialNumber as string, notAfter: Date.parse(response.body.notAfter as string) };
 }
