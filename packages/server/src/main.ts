@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { ApiKeyService } from './core/api-keys/api-key-service.js';
+import { CredentialGuard } from './core/authorization/credential-guard.js';
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
 import { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import { RetentionSweep } from './core/retention/retention-sweep.js';
@@ -267,8 +268,10 @@ export async function createServices(config: Config, options: CreateServicesOpti
       throw error;
     });
 
+    const guard = new CredentialGuard({ clock, audit });
     const apiKeys = new ApiKeyService({
       store: stores.apiKeys,
+      guard,
       cache: keyCache,
       rateLimiter,
       clock,
@@ -283,6 +286,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
 
     const clients = new ClientService({
       store: stores.clients,
+      guard,
       cache: clientCache,
       clock,
       audit,
@@ -383,6 +387,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       stores,
       secretBox,
       apiKeys,
+      guard,
       clients,
       users,
       webhookEndpoints,

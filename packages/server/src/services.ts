@@ -1,3 +1,4 @@
+import type { CredentialGuard } from './core/authorization/credential-guard.js';
 import type { ApiKeyService } from './core/api-keys/api-key-service.js';
 import type { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import type { RetentionSweep } from './core/retention/retention-sweep.js';
@@ -44,6 +45,8 @@ export interface Services {
   stores: Stores;
   secretBox: SecretBox;
   apiKeys: ApiKeyService;
+  /** The credential policy, for the routes that hand out or act on credentials outside the services (certificates). */
+  guard: CredentialGuard;
   /** OAuth clients: management, and the cached lookup client authentication uses. */
   clients: ClientService;
   users: UserService;

@@ -19,6 +19,10 @@ export const ERROR_CATALOG = {
   insufficient_scope: { status: 403, description: 'The credential lacks the scope this operation requires.' },
   not_found: { status: 404, description: 'No such resource.' },
   key_not_active: { status: 409, description: 'The key is revoked or expired.' },
+  last_admin_credential: {
+    status: 409,
+    description: 'The last active admin key bound to no tenant cannot be revoked or lose its admin scope.',
+  },
   key_already_rotated: { status: 409, description: 'The key has already been rotated; rotate its successor instead.' },
   conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
   payload_too_large: { status: 413, description: 'The request body is too large.' },

@@ -52,6 +52,17 @@ export interface ApiKeyListQuery {
 
 export type ApiKeyPatch = Partial<Pick<ApiKeyRecord, 'name' | 'scopes' | 'rateLimit' | 'metadata' | 'expiresAt' | 'anomalyAction'>>;
 
+/** A revoked key as it now is, and whether this call revoked it. */
+export interface RevokeResult {
+  key: ApiKeyRecord;
+  changed: boolean;
+}
+
+/** Refuse a write that would leave no active unrestricted admin key (`admin`, no tenant). */
+export interface AdminGuard {
+  keepUnrestrictedAdmin: boolean;
+}
+
 export type RotateOutcome = 'rotated' | 'not_found' | 'not_active' | 'already_rotated';
 
 export interface RotateInput {
@@ -76,15 +87,26 @@ export interface ApiKeyStore {
   findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   /** Newest first; returns at most `limit` records after the cursor. */
   list(query: ApiKeyListQuery): Promise<ApiKeyRecord[]>;
-  /** Applies a patch to a key that is neither revoked nor expired at `now`; undefined when there is none. */
+  /**
+   * Applies a patch to a key that is neither revoked nor expired at `now`; undefined when there is none.
+   * With `keepUnrestrictedAdmin`, 'last_admin' (and nothing written) when the patch would take `admin` from the
+   * last active admin key bound to no tenant.
+   */
   updateActive(id: string, patch: ApiKeyPatch, now: number, events: AuditEvent[]): Promise<ApiKeyRecord | undefined>;
+  updateActive(id: string, patch: ApiKeyPatch, now: number, events: AuditEvent[], guard: AdminGuard): Promise<ApiKeyRecord | 'last_admin' | undefined>;
   /**
    * Atomically: checks the old key is active and not yet rotated, inserts its successor, and ends the old key
    * (expires at `oldExpiresAt`, or revoked at `now` when `revokeOld`).
    */
   rotate(input: RotateInput): Promise<RotateOutcome>;
-  /** Revokes a key if it is not revoked yet; returns the key as it now is, and whether this call revoked it. */
-  revoke(id: string, now: number, events: AuditEvent[]): Promise<{ key: ApiKeyRecord; changed: boolean } | undefined>;
+  /**
+   * Revokes a key if it is not revoked yet; returns the key as it now is, and whether this call revoked it.
+   * With `keepUnrestrictedAdmin`, 'last_admin' (and nothing written) when it is the last active admin key bound
+   * to no tenant. The check and the write are one step: of concurrent calls removing the last two such keys, one
+   * is refused.
+   */
+  revoke(id: string, now: number, events: AuditEvent[]): Promise<RevokeResult | undefined>;
+  revoke(id: string, now: number, events: AuditEvent[], guard: AdminGuard): Promise<RevokeResult | 'last_admin' | undefined>;
   /**
    * Marks up to `limit` keys that expired by `now` (unrevoked then) and were not announced yet, and writes their
    * key.expired events, atomically: each expiry is announced once, however many processes sweep at once.

@@ -1,6 +1,7 @@
 import type { AnomalyAction, ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, ApiKeyStore, PageCursor } from '../../storage/stores.js';
 import { createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
 import type { KeyCache } from '../cache/key-cache.js';
+import type { CredentialGuard } from '../authorization/credential-guard.js';
 import type { Clock } from '../clock.js';
 import { GatehouseError } from '../errors.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -11,7 +12,6 @@ import type { WriteBehind } from '../write-behind.js';
 import type { WriteBehindLog } from '../write-behind-log.js';
 import { hashApiKey } from './hash-key.js';
 import { generateApiKey, type ApiKeyEnvironment } from './key-format.js';
-import { ungrantableScopes } from './management-scopes.js';
 import { verifyApiKey, type ApiKeyVerification } from './verify-api-key.js';
 
 /** Who is calling: an authenticated admin key, and where the request came from. */
@@ -59,6 +59,8 @@ export interface ApiKeyServiceDeps {
   audit: WriteBehindLog<AuditEvent>;
   lastUsed: WriteBehind<string, number>;
   metrics: Pick<Metrics, 'verificationSeconds'>;
+  /** The credential policy: no caller obtains, confers or acts on more privilege than it holds. */
+  guard: CredentialGuard;
   /** Drops a key from every process's cache (this one at once, the others through pub/sub). */
   invalidate(hash: string): Promise<void>;
 }
@@ -73,7 +75,7 @@ export class ApiKeyService {
     const now = this.deps.clock.now();
     const tenantId = this.#tenantFor(actor, input.tenantId);
     const scopes = [...new Set(input.scopes ?? [])];
-    this.#assertGrantable(actor, scopes);
+    this.deps.guard.assert(actor, 'key.create', { id: null, tenantId }, [{ tenantId, scopes }]);
     if (input.expiresAt !== undefined && input.expiresAt <= now) {
       throw new GatehouseError('invalid_request', 'expiresAt must be in the future.');
     }
@@ -124,15 +126,15 @@ export class ApiKeyService {
   async update(actor: Actor, id: string, patch: ApiKeyPatch): Promise<ApiKeyRecord> {
     const current = await this.get(actor, id);
     const now = this.deps.clock.now();
-    if (patch.scopes) {
-      patch = { ...patch, scopes: [...new Set(patch.scopes)] };
-      this.#assertGrantable(actor, patch.scopes!);
-    }
+    if (patch.scopes) patch = { ...patch, scopes: [...new Set(patch.scopes)] };
+    const after = patch.scopes ? [{ tenantId: current.tenantId, scopes: patch.scopes }] : [];
+    this.deps.guard.assert(actor, 'key.update', keyTarget(current), [current, ...after]);
     if (patch.expiresAt != null && patch.expiresAt <= now) {
       throw new GatehouseError('invalid_request', 'expiresAt must be in the future.');
     }
     const event = this.#lifecycleEvent(actor, 'key.updated', current, { fields: Object.keys(patch).sort() });
-    const updated = await this.deps.store.updateActive(id, patch, now, [event]);
+    const updated = await this.deps.store.updateActive(id, patch, now, [event], { keepUnrestrictedAdmin: true });
+    if (updated === 'last_admin') throw lastAdminError();
     if (!updated) throw new GatehouseError('key_not_active');
     await this.deps.invalidate(updated.hash);
     return updated;
@@ -144,6 +146,8 @@ export class ApiKeyService {
     gracePeriodSeconds = DEFAULT_ROTATION_GRACE_SECONDS,
   ): Promise<{ record: ApiKeyRecord; key: string; previous: ApiKeyRecord }> {
     const old = await this.get(actor, id);
+    // The successor holds what the old key holds, and its plaintext goes to the caller.
+    this.deps.guard.assert(actor, 'key.rotate', keyTarget(old), [old]);
     const now = this.deps.clock.now();
     const { key, displayPrefix } = generateApiKey(old.environment);
     const successor: ApiKeyRecord = {
@@ -188,8 +192,10 @@ export class ApiKeyService {
   /** Idempotent: revoking a revoked key answers the key as it is. */
   async revoke(actor: Actor, id: string): Promise<ApiKeyRecord> {
     const current = await this.get(actor, id);
+    this.deps.guard.assert(actor, 'key.revoke', keyTarget(current), [current]);
     const now = this.deps.clock.now();
-    const result = await this.deps.store.revoke(id, now, [this.#lifecycleEvent(actor, 'key.revoked', current)]);
+    const result = await this.deps.store.revoke(id, now, [this.#lifecycleEvent(actor, 'key.revoked', current)], { keepUnrestrictedAdmin: true });
+    if (result === 'last_admin') throw lastAdminError();
     if (!result) throw new GatehouseError('not_found', 'No API key with that id.');
     // Announce even when it was already revoked: a retry after a failed broadcast must reach every node.
     await this.deps.invalidate(result.key.hash);
@@ -243,6 +249,7 @@ export class ApiKeyService {
       { type: 'key.revoked', outcome: 'success', keyId: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId, actorKeyId: actor?.keyId ?? null, details: cause },
       actor?.origin,
     );
+    // Not guarded: a compromised key is revoked even when it is the last admin key (`gatehouse admin recover`).
     const result = await this.deps.store.revoke(key.id, now, [event]);
     if (!result) return false;
     await this.deps.invalidate(result.key.hash);
@@ -290,11 +297,12 @@ export class ApiKeyService {
     }
     return actor.tenantId;
   }
-
-  #assertGrantable(actor: Actor, scopes: readonly string[]): void {
-    const denied = ungrantableScopes(actor.scopes, scopes);
-    if (denied.length > 0) {
-      throw new GatehouseError('insufficient_scope', `A key can only grant management scopes it holds itself: ${denied.join(', ')}.`);
-    }
-  }
 }
+
+const keyTarget = (key: ApiKeyRecord) => ({ id: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId });
+
+const lastAdminError = () =>
+  new GatehouseError(
+    'last_admin_credential',
+    'This is the last active admin key bound to no tenant; create another before revoking it or removing its admin scope.',
+  );

@@ -37,7 +37,3 @@ export function allowsManagementScope(granted: readonly string[], required: Mana
   return granted.includes('admin') || granted.includes(required);
 }
 
-/** The management scopes in `requested` that a caller holding `granted` could not grant on its own. */
-export function ungrantableScopes(granted: readonly string[], requested: readonly string[]): string[] {
-  return requested.filter((scope) => isManagementScope(scope) && !allowsManagementScope(granted, scope as ManagementScope));
-}

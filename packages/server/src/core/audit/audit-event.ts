@@ -4,12 +4,14 @@ import { newSortableId } from '../random.js';
  * high-volume authentication events are written behind, in batches. */
 export const AUDIT_EVENT_TYPES = [
   'system.bootstrap',
+  'system.recovery',
   'key.created',
   'key.updated',
   'key.rotated',
   'key.revoked',
   'key.verification',
   'admin.authentication',
+  'admin.authorization',
   'request.credentials_in_query',
   'client.created',
   'client.updated',

@@ -73,6 +73,11 @@ export interface IssueCertificateInput {
   actor: CaActor;
   /** Audit detail: why it was issued (`renewal` when a certificate renewed itself). */
   renewalOf?: string | undefined;
+  /**
+   * Called with the certificate once it is made and before it is stored or returned: throws to refuse it (the
+   * credential policy: the caller may not hand out what this certificate would authenticate as).
+   */
+  authorize?: ((certificate: X509Certificate) => Promise<void>) | undefined;
 }
 
 export interface IssuedCertificate {
@@ -252,6 +257,7 @@ export class CertificateAuthority {
       uris: [sanUri],
       crlUrl: `${this.#deps.crlBaseUrl()}/${authority.id}`,
     });
+    await input.authorize?.(new X509Certificate(leaf.der));
     const record: IssuedCertificateRecord = {
       id: newId('crt'),
       serialNumber,

@@ -2,6 +2,7 @@ import type { ClientStore, ClientWriteOutcome, OAuthClientPatch, OAuthClientReco
 import type { Actor } from '../api-keys/api-key-service.js';
 import { createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
 import type { KeyCache } from '../cache/key-cache.js';
+import type { CredentialGuard } from '../authorization/credential-guard.js';
 import type { Clock } from '../clock.js';
 import { GatehouseError } from '../errors.js';
 import { newId } from '../random.js';
@@ -47,6 +48,8 @@ export interface ClientServiceDeps {
   cache: KeyCache<OAuthClientRecord>;
   clock: Clock;
   audit: WriteBehindLog<AuditEvent>;
+  /** The credential policy: no caller obtains, confers or acts on more privilege than it holds. */
+  guard: CredentialGuard;
   /** Drops a client from every process's cache (this one at once, the others through pub/sub). */
   invalidate(clientId: string): Promise<void>;
 }
@@ -81,6 +84,7 @@ export class ClientService {
       jwks: input.jwks ?? null,
     };
     assertValid(metadata);
+    this.deps.guard.assert(actor, 'client.create', { id: null, tenantId }, [{ tenantId, scopes: metadata.scopes }]);
     // Only secret-based methods get a secret: public clients have none, mTLS clients prove themselves by certificate.
     const secret = authFamily(metadata.tokenEndpointAuthMethod) === 'secret' ? generateClientSecret() : null;
     const client: OAuthClientRecord = {
@@ -146,6 +150,7 @@ export class ClientService {
       jwks: normalised.jwks !== undefined ? normalised.jwks : current.jwks,
     };
     assertValid(merged);
+    this.deps.guard.assert(actor, 'client.update', clientTarget(current), [current, { tenantId: current.tenantId, scopes: merged.scopes }]);
     const now = this.deps.clock.now();
     const event = this.#event(actor, 'client.updated', current, { fields: Object.keys(patch).sort() });
     const outcome = await this.deps.store.update(id, current.version, normalised, now, [event]);
@@ -169,6 +174,8 @@ export class ClientService {
       throw new GatehouseError('invalid_request', `gracePeriodSeconds must be an integer from 0 to ${MAX_CLIENT_SECRET_GRACE_SECONDS}.`);
     }
     const current = await this.get(actor, id);
+    // The new secret goes to the caller: it authenticates as this client, with everything the client may do.
+    this.deps.guard.assert(actor, 'client.rotate_secret', clientTarget(current), [current]);
     if (current.secretHash === null) throw new GatehouseError('invalid_request', 'This client has no secret to rotate (public or mTLS client).');
     const now = this.deps.clock.now();
     const { secret, displayPrefix } = generateClientSecret();
@@ -190,6 +197,7 @@ export class ClientService {
   /** Deletes a client (idempotent); returns it as it now is. */
   async delete(actor: Actor, id: string): Promise<OAuthClientRecord> {
     const current = await this.#find(actor, id);
+    this.deps.guard.assert(actor, 'client.delete', clientTarget(current), [current]);
     const result = await this.deps.store.softDelete(id, this.deps.clock.now(), [this.#event(actor, 'client.deleted', current)]);
     if (!result) throw notFound();
     // Announce even when it was already deleted: a retry after a failed broadcast must reach every node.
@@ -244,6 +252,8 @@ function assertValid(metadata: ClientMetadata): void {
   const problem = clientMetadataProblem(metadata);
   if (problem) throw new GatehouseError('invalid_request', problem);
 }
+
+const clientTarget = (client: OAuthClientRecord) => ({ id: client.id, tenantId: client.tenantId });
 
 const notFound = () => new GatehouseError('not_found', 'No client with that id.');
 

@@ -709,6 +709,71 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
       });
     });
 
+    describe('the last unrestricted admin key (keepUnrestrictedAdmin)', () => {
+      const now = T0 + HOUR;
+      const guard = { keepUnrestrictedAdmin: true };
+      const admin = (overrides: Partial<ApiKeyRecord> = {}) => makeKey({ scopes: ['keys:read', 'admin'], ...overrides });
+
+      it('refuses to revoke the only active admin key of no tenant, writing nothing; others do not count', async () => {
+        const root = admin();
+        // Not unrestricted admins: bound to a tenant, revoked, expired, or without admin.
+        const others = [
+          admin({ tenantId: 'acme' }),
+          admin({ revokedAt: T0 }),
+          admin({ expiresAt: now }),
+          makeKey({ scopes: ['keys:write', 'users:write', 'x"admin"'] }),
+        ];
+        for (const key of [root, ...others]) await keys().insert(key, []);
+        expect(await keys().revoke(root.id, now, [keyEvent('key.revoked', root, now)], guard)).toBe('last_admin');
+        expect(await keys().findById(root.id)).toStrictEqual(root);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+        // Unguarded (Gatehouse revoking a compromised key): revoked all the same.
+        expect(await keys().revoke(root.id, now, [])).toMatchObject({ changed: true });
+      });
+
+      it('revokes one of two, and any key that is not an unrestricted admin, as usual', async () => {
+        const [a, b, plain, tenantAdmin] = [admin(), admin({ expiresAt: now + 1 }), makeKey(), admin({ tenantId: 'acme' })];
+        for (const key of [a, b, plain, tenantAdmin]) await keys().insert(key, []);
+        expect(await keys().revoke(plain.id, now, [], guard)).toMatchObject({ changed: true });
+        expect(await keys().revoke(tenantAdmin.id, now, [], guard)).toMatchObject({ changed: true });
+        expect(await keys().revoke(a.id, now, [], guard)).toMatchObject({ changed: true });
+        expect(await keys().revoke(b.id, now, [], guard)).toBe('last_admin');
+        // Already revoked: idempotent, not a removal.
+        expect(await keys().revoke(a.id, now + 1, [], guard)).toMatchObject({ changed: false });
+      });
+
+      it('refuses an update that takes admin from the last one; allows any other change', async () => {
+        const root = admin();
+        await keys().insert(root, []);
+        const event = keyEvent('key.updated', root, now);
+        expect(await keys().updateActive(root.id, { scopes: ['keys:read'] }, now, [event], guard)).toBe('last_admin');
+        expect(await keys().findById(root.id)).toStrictEqual(root);
+        expect(await stores().audit.list({ limit: 100 })).toStrictEqual([]);
+        expect(await keys().updateActive(root.id, { name: 'renamed', scopes: ['admin'] }, now, [], guard)).toMatchObject({ name: 'renamed', scopes: ['admin'] });
+        const second = admin();
+        await keys().insert(second, []);
+        expect(await keys().updateActive(root.id, { scopes: ['keys:read'] }, now, [], guard)).toMatchObject({ scopes: ['keys:read'] });
+        expect(await keys().updateActive(second.id, { scopes: [] }, now, [], guard)).toBe('last_admin');
+      });
+
+      it('of two concurrent removals of the last two, one is refused', async () => {
+        await warmUp();
+        for (let round = 0; round < 5; round++) {
+          const [a, b] = [admin(), admin()];
+          await keys().insert(a, []);
+          await keys().insert(b, []);
+          const results = await Promise.all([
+            keys().revoke(a.id, now, [keyEvent('key.revoked', a, now)], guard),
+            round % 2 ? keys().updateActive(b.id, { scopes: [] }, now, [], guard) : keys().revoke(b.id, now, [keyEvent('key.revoked', b, now)], guard),
+          ]);
+          expect(results.filter((r) => r === 'last_admin')).toHaveLength(1);
+          // Clean up for the next round: the survivor goes too (unguarded).
+          await keys().revoke(a.id, now, []);
+          await keys().revoke(b.id, now, []);
+        }
+      });
+    });
+
     describe('touchLastUsed', () => {
       it('sets lastUsedAt and never moves it backwards, leaving every other field alone', async () => {
         const key = makeFullKey({ lastUsedAt: null, revokedAt: null });

@@ -1,12 +1,26 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
-import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateInput, RotateOutcome } from '../stores.js';
+import type { AdminGuard, RevokeResult, ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateInput, RotateOutcome } from '../stores.js';
 import { apiKeyToRow, rowToApiKey } from './rows.js';
 import type { Database } from './database.js';
 import type { ApiKeysTable, Schema } from './schema.js';
-import { createdBefore, insertAuditEvents } from './shared-writes.js';
+import { createdBefore, insertAuditEvents, serializeOn } from './shared-writes.js';
+import type { Transaction } from 'kysely';
 
 const BOOTSTRAP_MARKER = 'bootstrap.root_key';
+/** Serializes the writes that could remove an unrestricted admin key (PostgreSQL; see serializeOn). */
+const ADMIN_KEYS_LOCK = 'lock.unrestricted_admin_keys';
+
+class LastAdmin extends Error {}
+
+const isActiveAt = (now: number) => (eb: ExpressionBuilder<Schema, 'api_keys'>) =>
+  eb.and([eb('revoked_at', 'is', null), eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)])]);
+
+/** An active key bound to no tenant whose scopes hold `admin`. */
+function isUnrestrictedAdminRow(row: Pick<ApiKeysTable, 'tenant_id' | 'scopes' | 'revoked_at' | 'expires_at'>, now: number): boolean {
+  if (row.tenant_id !== null || row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now)) return false;
+  return (JSON.parse(row.scopes) as string[]).includes('admin');
+}
 
 class Rollback extends Error {
   constructor(readonly outcome: RotateOutcome) {
@@ -71,7 +85,9 @@ export class SqlApiKeyStore implements ApiKeyStore {
     return rows.map(rowToApiKey);
   }
 
-  async updateActive(id: string, patch: ApiKeyPatch, now: number, events: AuditEvent[]): Promise<ApiKeyRecord | undefined> {
+  updateActive(id: string, patch: ApiKeyPatch, now: number, events: AuditEvent[]): Promise<ApiKeyRecord | undefined>;
+  updateActive(id: string, patch: ApiKeyPatch, now: number, events: AuditEvent[], guard: AdminGuard): Promise<ApiKeyRecord | 'last_admin' | undefined>;
+  async updateActive(id: string, patch: ApiKeyPatch, now: number, events: AuditEvent[], guard?: AdminGuard): Promise<ApiKeyRecord | 'last_admin' | undefined> {
     const changes: Partial<ApiKeysTable> = { updated_at: now };
     if (patch.name !== undefined) changes.name = patch.name;
     if (patch.scopes !== undefined) changes.scopes = JSON.stringify(patch.scopes);
@@ -82,19 +98,43 @@ export class SqlApiKeyStore implements ApiKeyStore {
       changes.rate_limit_limit = patch.rateLimit?.limit ?? null;
       changes.rate_limit_window_seconds = patch.rateLimit?.windowSeconds ?? null;
     }
-    return this.db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('api_keys')
-        .set(changes)
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .where((eb) => eb.or([eb('expires_at', 'is', null), eb('expires_at', '>', now)]))
-        .returningAll()
-        .executeTakeFirst();
-      if (!row) return undefined;
-      await insertAuditEvents(trx, events);
-      return rowToApiKey(row);
-    });
+    const removesAdmin = guard?.keepUnrestrictedAdmin === true && patch.scopes !== undefined && !patch.scopes.includes('admin');
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        if (removesAdmin) await this.#lockIfUnrestrictedAdmin(trx, id, now);
+        const row = await trx.updateTable('api_keys').set(changes).where('id', '=', id).where(isActiveAt(now)).returningAll().executeTakeFirst();
+        if (!row) return undefined;
+        if (removesAdmin) await this.#assertAnotherAdmin(trx, id, now);
+        await insertAuditEvents(trx, events);
+        return rowToApiKey(row);
+      });
+    } catch (error) {
+      if (error instanceof LastAdmin) return 'last_admin';
+      throw error;
+    }
+  }
+
+  /** Takes the admin-keys lock when `id` is an active unrestricted admin key; whether it was one. */
+  async #lockIfUnrestrictedAdmin(trx: Transaction<Schema>, id: string, now: number): Promise<boolean> {
+    const row = await trx.selectFrom('api_keys').select(['tenant_id', 'scopes', 'revoked_at', 'expires_at']).where('id', '=', id).executeTakeFirst();
+    if (!row || !isUnrestrictedAdminRow(row, now)) return false;
+    await serializeOn(trx, this.database.dialect, ADMIN_KEYS_LOCK);
+    return true;
+  }
+
+  /** Rolls the transaction back (LastAdmin) unless an active unrestricted admin key other than `id` remains. */
+  async #assertAnotherAdmin(trx: Transaction<Schema>, id: string, now: number): Promise<void> {
+    // The LIKE narrows to rows whose JSON scopes hold the element "admin"; the parse decides.
+    const rows = await trx
+      .selectFrom('api_keys')
+      .select(['tenant_id', 'scopes', 'revoked_at', 'expires_at'])
+      .where('tenant_id', 'is', null)
+      .where('id', '!=', id)
+      .where('scopes', 'like', '%"admin"%')
+      .where(isActiveAt(now))
+      .limit(50)
+      .execute();
+    if (!rows.some((row) => isUnrestrictedAdminRow(row, now))) throw new LastAdmin();
   }
 
   async rotate(input: RotateInput): Promise<RotateOutcome> {
@@ -128,22 +168,31 @@ export class SqlApiKeyStore implements ApiKeyStore {
     }
   }
 
-  async revoke(id: string, now: number, events: AuditEvent[]): Promise<{ key: ApiKeyRecord; changed: boolean } | undefined> {
-    return this.db.transaction().execute(async (trx) => {
-      const updated = await trx
-        .updateTable('api_keys')
-        .set({ revoked_at: now, updated_at: now })
-        .where('id', '=', id)
-        .where('revoked_at', 'is', null)
-        .returningAll()
-        .executeTakeFirst();
-      if (updated) {
-        await insertAuditEvents(trx, events);
-        return { key: rowToApiKey(updated), changed: true };
-      }
-      const row = await trx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
-      return row && { key: rowToApiKey(row), changed: false };
-    });
+  revoke(id: string, now: number, events: AuditEvent[]): Promise<RevokeResult | undefined>;
+  revoke(id: string, now: number, events: AuditEvent[], guard: AdminGuard): Promise<RevokeResult | 'last_admin' | undefined>;
+  async revoke(id: string, now: number, events: AuditEvent[], guard?: AdminGuard): Promise<RevokeResult | 'last_admin' | undefined> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        const guarded = guard?.keepUnrestrictedAdmin === true && (await this.#lockIfUnrestrictedAdmin(trx, id, now));
+        const updated = await trx
+          .updateTable('api_keys')
+          .set({ revoked_at: now, updated_at: now })
+          .where('id', '=', id)
+          .where('revoked_at', 'is', null)
+          .returningAll()
+          .executeTakeFirst();
+        if (updated) {
+          if (guarded) await this.#assertAnotherAdmin(trx, id, now);
+          await insertAuditEvents(trx, events);
+          return { key: rowToApiKey(updated), changed: true };
+        }
+        const row = await trx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
+        return row && { key: rowToApiKey(row), changed: false };
+      });
+    } catch (error) {
+      if (error instanceof LastAdmin) return 'last_admin';
+      throw error;
+    }
   }
 
   async announceExpired(now: number, limit: number, eventFor: (key: ApiKeyRecord) => AuditEvent): Promise<number> {

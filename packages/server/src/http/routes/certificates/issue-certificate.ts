@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Actor } from '../../../core/api-keys/api-key-service.js';
 import type { CertificateBinding } from '../../../core/ca/certificate-identity.js';
+import { clientsAuthenticatedBy } from '../../../core/ca/clients-authenticated-by.js';
 import { GatehouseError } from '../../../core/errors.js';
 import type { Services } from '../../../services.js';
 import type { App } from '../../app-types.js';
@@ -62,7 +63,18 @@ export function registerIssueCertificate(app: App, services: Services): void {
       const actor = request.admin!;
       const { csr, lifetimeSeconds } = request.body;
       const { binding, tenantId } = await bindingFor(services, actor, request.body);
-      const issued = await ca.issue({ binding, tenantId, csr, lifetimeSeconds, actor: { keyId: actor.keyId, origin: actor.origin } });
+      const issued = await ca.issue({
+        binding,
+        tenantId,
+        csr,
+        lifetimeSeconds,
+        actor: { keyId: actor.keyId, origin: actor.origin },
+        // The holder authenticates as every client the certificate matches: the caller must hold what they hold.
+        authorize: async (certificate) => {
+          const clients = await clientsAuthenticatedBy(services.stores.clients, certificate, tenantId, binding?.kind === 'client' ? binding.clientId : null);
+          services.guard.assert(actor, 'certificate.issue', { id: binding?.kind === 'client' ? binding.clientId : null, tenantId }, [{ tenantId, scopes: [] }, ...clients]);
+        },
+      });
       reply.header('cache-control', 'no-store');
       return reply.status(201).send({
         ...certificateView(issued.record, clock.now()),

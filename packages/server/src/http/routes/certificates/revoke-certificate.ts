@@ -1,4 +1,6 @@
+import { X509Certificate } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
+import { clientsAuthenticatedBy } from '../../../core/ca/clients-authenticated-by.js';
 import { GatehouseError } from '../../../core/errors.js';
 import type { Services } from '../../../services.js';
 import type { App } from '../../app-types.js';
@@ -6,7 +8,8 @@ import { emptyBodyAsObject } from '../../plugins/json-body.js';
 import { Certificate, certificateView, SerialParams } from '../../schemas/certificate.js';
 import { errorResponses, Text } from '../../schemas/common.js';
 
-export function registerRevokeCertificate(app: App, { ca, clock }: Services): void {
+export function registerRevokeCertificate(app: App, services: Services): void {
+  const { ca, clock } = services;
   app.post(
     '/v1/certificates/:serial/revoke',
     {
@@ -27,6 +30,8 @@ export function registerRevokeCertificate(app: App, { ca, clock }: Services): vo
       if (!found || (actor.tenantId !== null && found.tenantId !== actor.tenantId)) {
         throw new GatehouseError('not_found', 'No certificate with that serial number.');
       }
+      const clients = await clientsAuthenticatedBy(services.stores.clients, new X509Certificate(found.certificatePem), found.tenantId, found.clientId);
+      services.guard.assert(actor, 'certificate.revoke', { id: found.id, tenantId: found.tenantId }, [{ tenantId: found.tenantId, scopes: [] }, ...clients]);
       const revoked = await ca.revoke(found, request.body.reason ?? null, { keyId: actor.keyId, origin: actor.origin });
       return certificateView(revoked, clock.now());
     },

@@ -22,6 +22,7 @@ export function registerRevokeClientGrants(app: App, services: Services): void {
     async (request) => {
       const actor = request.admin!;
       const client = await services.clients.get(actor, request.params.id);
+      services.guard.assert(actor, 'client.revoke_grants', { id: client.id, tenantId: client.tenantId }, [client]);
       const revoked = await revokeGrants(services.oauth, { clientId: client.id }, {
         reason: 'revoked by an administrator',
         tenantId: client.tenantId,

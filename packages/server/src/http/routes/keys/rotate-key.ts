@@ -15,6 +15,7 @@ export function registerRotateKey(app: App, { apiKeys, clock }: Services): void 
       schema: {
         tags: ['keys'],
         summary: 'Replace a key with a new one; the old one keeps working for the grace period',
+        description: '403 when the key holds a management scope the caller does not hold itself (no caller acts on more privilege than it has).',
         security: [{ adminKey: [] }],
         params: KeyIdParams,
         body: Type.Object(

@@ -12,6 +12,7 @@ export function registerUpdateKey(app: App, { apiKeys, clock, lastUsed }: Servic
       schema: {
         tags: ['keys'],
         summary: 'Change the name, scopes, rate limit, metadata or expiry of an active key',
+        description: '403 when the key holds a management scope the caller does not hold itself (no caller acts on more privilege than it has). Taking `admin` from the last active admin key bound to no tenant answers 409 last_admin_credential.',
         security: [{ adminKey: [] }],
         params: KeyIdParams,
         body: UpdateKeyBody,
