@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { generateApiKey } from '../core/api-keys/key-format.js';
 import { ConfigError, loadConfig } from '../config/load-config.js';
 import { scan } from './scan.js';
+import { adminRecover } from './admin-recover.js';
 import { createServices, startServer } from '../main.js';
 import { renewCertificateFiles } from './renew-certificate-files.js';
 import { openDatabase } from '../storage/sql/database.js';
@@ -17,6 +18,9 @@ Commands:
   scan [paths...] [--git] [--all-formats] [--json] [--server URL] [--revoke]
                         Find Gatehouse keys (and other secrets) in files and git history;
                         gatehouse scan --help for details
+  admin recover         Create a new root admin key (admin, no tenant) and print it once, for when every admin
+                        key is lost; run it where the server runs, with its data and master key (on SQLite,
+                        stop the server first)
   ca init               Create the built-in certificate authority (mTLS) if there is none; print its PEM bundle
   cert renew --cert FILE --key FILE --server URL [--ca FILE] [--force]
                         Renew a Gatehouse client certificate once 2/3 of its lifetime has passed: over mTLS with
@@ -24,7 +28,7 @@ Commands:
                         a new key is generated here and each file is replaced by an atomic rename (give
                         --cert and --key the same FILE to keep both in one file, replaced at once)
 
-Options for start and migrate (each mirrors an environment variable):
+Options for start, migrate and admin recover (each mirrors an environment variable):
   --port N              GATEHOUSE_PORT (4000)
   --host ADDR           GATEHOUSE_HOST (127.0.0.1)
   --data-dir DIR        GATEHOUSE_DATA_DIR (./data)
@@ -153,6 +157,11 @@ export async function main(argv: string[]): Promise<void> {
       return;
     }
     if (command === 'ca') return await caInit(rest);
+    if (command === 'admin') {
+      const [sub, ...options] = rest;
+      if (sub !== 'recover') throw new UsageError(`unknown admin command: ${sub ?? '(none)'}`);
+      return await adminRecover(options);
+    }
     if (command === 'cert') return await cert(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);

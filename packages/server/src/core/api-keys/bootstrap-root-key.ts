@@ -1,4 +1,4 @@
-import type { ApiKeyStore } from '../../storage/stores.js';
+import type { ApiKeyRecord, ApiKeyStore } from '../../storage/stores.js';
 import { createAuditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../random.js';
@@ -21,15 +21,30 @@ export async function bootstrapRootKey(deps: { store: ApiKeyStore; clock: Clock 
       'GATEHOUSE_BOOTSTRAP_ADMIN_KEY is not a well-formed Gatehouse key; make one with `gatehouse keys generate`.',
     );
   }
-  const { displayPrefix, environment } = parsed;
   const now = deps.clock.now();
-  const id = newId('key');
-  const record = {
-    id,
+  const record = rootKeyRecord(key, 'root', now);
+  const event = createAuditEvent(now, {
+    type: 'system.bootstrap',
+    outcome: 'success',
+    keyId: record.id,
+    keyPrefix: record.displayPrefix,
+    details: { source: provided !== undefined ? 'GATEHOUSE_BOOTSTRAP_ADMIN_KEY' : 'generated' },
+  });
+  const created = await deps.store.insertBootstrapKey(record, [event]);
+  if (!created) return { created: false };
+  return { created: true, keyId: record.id, generatedKey: provided !== undefined ? null : key };
+}
+
+/** A root admin key's record: `admin`, bound to no tenant, created by no one (Gatehouse itself). */
+export function rootKeyRecord(key: string, name: string, now: number): ApiKeyRecord {
+  const parsed = parseApiKey(key);
+  if (!parsed.ok) throw new TypeError('not a well-formed Gatehouse key');
+  return {
+    id: newId('key'),
     hash: hashApiKey(key),
-    displayPrefix,
-    environment,
-    name: 'root',
+    displayPrefix: parsed.displayPrefix,
+    environment: parsed.environment,
+    name,
     scopes: ['admin'],
     tenantId: null,
     metadata: {},
@@ -42,16 +57,26 @@ export async function bootstrapRootKey(deps: { store: ApiKeyStore; clock: Clock 
     rotatedFromId: null,
     rotatedToId: null,
     createdBy: null,
-    anomalyAction: 'notify' as const,
+    anomalyAction: 'notify',
   };
+}
+
+/**
+ * `gatehouse admin recover`: a new root admin key, whatever keys exist, for an operator who lost every admin key.
+ * Only someone with the server's data and master key can run it; audited as `system.recovery`. Returns the
+ * plaintext, to be shown once.
+ */
+export async function recoverRootKey(deps: { store: ApiKeyStore; clock: Clock }): Promise<{ keyId: string; key: string }> {
+  const { key } = generateApiKey('live');
+  const now = deps.clock.now();
+  const record = rootKeyRecord(key, `recovered root (${new Date(now).toISOString()})`, now);
   const event = createAuditEvent(now, {
-    type: 'system.bootstrap',
+    type: 'system.recovery',
     outcome: 'success',
-    keyId: id,
-    keyPrefix: displayPrefix,
-    details: { source: provided !== undefined ? 'GATEHOUSE_BOOTSTRAP_ADMIN_KEY' : 'generated' },
+    keyId: record.id,
+    keyPrefix: record.displayPrefix,
+    details: { source: 'gatehouse admin recover' },
   });
-  const created = await deps.store.insertBootstrapKey(record, [event]);
-  if (!created) return { created: false };
-  return { created: true, keyId: id, generatedKey: provided !== undefined ? null : key };
+  await deps.store.insert(record, [event]);
+  return { keyId: record.id, key };
 }
