@@ -2,6 +2,8 @@ import { endpointReceives } from '../src/core/webhooks/webhook-dispatcher.js';
 import { createHash, createHmac, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './helpers/env.js';
+import { signJwsInput } from '../src/core/tokens/sign-jwt.js';
+import { INVALID_UTF8, jsonWithBytes } from '../../sdk/test/helpers/protocol-cases.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { authorizeThroughForms, basicAuth, createOAuthTestApp, FormBrowser, hiddenFields, pkcePair, type OAuthTestApp } from './helpers/oauth.js';
 
@@ -304,6 +306,32 @@ describe('OAuth attacks named by RFC 6749, 7636, 9700 and 8725', () => {
         expect(userinfo.status, name).toBe(401);
       }
       expect((await introspect(token)).active).toBe(true);
+    });
+
+    it('introspection and userinfo refuse tokens signed with the real key whose header or payload is not valid UTF-8', async () => {
+      const token = await genuine();
+      const [header, payload] = token.split('.') as [string, string];
+      const decodedHeader = JSON.parse(Buffer.from(header, 'base64url').toString());
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const key = t.services.signingKeys.current();
+      const signed = async (h: Uint8Array | string, p: Uint8Array | string) => {
+        const input = `${Buffer.from(h).toString('base64url')}.${Buffer.from(p).toString('base64url')}`;
+        return `${input}.${(await signJwsInput(key, Buffer.from(input))).toString('base64url')}`;
+      };
+      const userinfo = async (bearer: string) => (await fetch(`${t.issuer}/oauth/userinfo`, { headers: { authorization: `Bearer ${bearer}` } })).status;
+      // The baseline: the same parts, well-formed and re-signed, are a good token.
+      const wellFormed = await signed(JSON.stringify(decodedHeader), JSON.stringify({ ...claims, note: 'x' }));
+      expect((await introspect(wellFormed)).active).toBe(true);
+      expect(await userinfo(wellFormed)).toBe(200);
+      for (const [name, bytes] of INVALID_UTF8) {
+        for (const forged of [
+          await signed(JSON.stringify(decodedHeader), jsonWithBytes(claims, 'note', bytes)),
+          await signed(jsonWithBytes(decodedHeader, 'note', bytes), JSON.stringify(claims)),
+        ]) {
+          expect(await introspect(forged), name).toStrictEqual({ active: false });
+          expect(await userinfo(forged), name).toBe(401);
+        }
+      }
     });
   });
 
