@@ -325,6 +325,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
       verifyAccessToken: (token) => verifyAccessToken(token, { keys: signingKeys, issuer: config.issuer, now: clock.now() }),
       audit: (input, origin) => apiKeys.record(clock.now(), input, origin),
+      alert: (input) => alerts.raise(input),
     };
     // A deleted user's grants, sessions and consents end with it; so do a deleted client's grants.
     users.addDeletionHook(async (user, now) => {

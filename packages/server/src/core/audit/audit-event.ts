@@ -32,6 +32,7 @@ export const AUDIT_EVENT_TYPES = [
   'alert.brute_force',
   'alert.key_anomaly',
   'alert.key_leaked',
+  'alert.pkce_challenge_reused',
   'key.expired',
   'webhook_endpoint.created',
   'webhook_endpoint.updated',

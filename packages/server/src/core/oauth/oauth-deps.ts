@@ -1,5 +1,6 @@
 import type { AuditEventInput, RequestOrigin } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
+import type { AlertInput } from '../detection/alerts.js';
 import type { AccessTokenClaims } from '../tokens/access-token.js';
 import type { TokenDenylist } from '../tokens/token-denylist.js';
 import type { ConsentStore, GrantStore, SessionStore } from '../../storage/stores.js';
@@ -69,4 +70,6 @@ export interface OAuthDeps {
   verifyAccessToken(token: string): AccessTokenClaims | undefined;
   /** Audit events written behind (authentication outcomes). */
   audit(input: AuditEventInput, origin: RequestOrigin | null): void;
+  /** Raises a security alert (aggregated per cause, written at once; see docs/protection.md). */
+  alert(input: AlertInput): void;
 }
