@@ -65,9 +65,9 @@ export interface OAuthDeps {
   findUser(id: string): Promise<OAuthUserView | undefined>;
   /**
    * Checks an access token Gatehouse issued: signature under a published key (allow-listed algorithm), typ,
-   * issuer and expiry. Undefined for anything else. Does not consult the denylist.
+   * issuer and expiry (all but expiry with `anyTime`). Undefined for anything else. Does not consult the denylist.
    */
-  verifyAccessToken(token: string): AccessTokenClaims | undefined;
+  verifyAccessToken(token: string, options?: { anyTime?: boolean }): AccessTokenClaims | undefined;
   /** Audit events written behind (authentication outcomes). */
   audit(input: AuditEventInput, origin: RequestOrigin | null): void;
   /** Raises a security alert (aggregated per cause, written at once; see docs/protection.md). */
