@@ -555,6 +555,18 @@ describe.each([
     expect((await form('/oauth/revoke', { token: 'garbage again' }, auth)).status).toBe(200);
   });
 
+  it.skipIf(redis && !testRedisUrl)('an admin key introspecting is counted by its key id, apart from any client', async () => {
+    const { key, id } = await t.createKey({ name: 'introspector', scopes: ['tokens:introspect'] });
+    const auth = `Bearer ${key}`;
+    for (let i = 0; i < LIMIT; i++) expect((await form('/oauth/introspect', { token: `made-up-${i}` }, auth)).body).toStrictEqual({ active: false });
+    expect((await form('/oauth/introspect', { token: 'made-up-again' }, auth)).status).toBe(429);
+    const client = await newClient();
+    expect((await form('/oauth/introspect', { token: await tokenOf(client) }, auth)).status).toBe(429);
+    expect((await form('/oauth/introspect', { token: await tokenOf(client) }, basicAuth(client.clientId, client.clientSecret))).body.active).toBe(true);
+    const alerts = await alertsOf(t, 'alert.unknown_tokens');
+    expect(alerts.filter((a) => (a.details as any)?.keyId === id)).toHaveLength(1);
+  });
+
   it.skipIf(redis && !testRedisUrl)('expired, revoked and other clients\' tokens are not unknown, and are never counted', async () => {
     const client = await newClient();
     const other = await newClient();
