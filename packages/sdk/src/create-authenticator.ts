@@ -15,6 +15,8 @@ import { JwksSource } from './jwks-source.js';
 import { startRevocationStream, type RevocationStream, type RevocationStreamState } from './revocation-stream.js';
 import { sha256Hex } from './sha256-hex.js';
 import { TokenDenylist } from './token-denylist.js';
+import { decodeJoseSegment } from './protocol/decode-jose-segment.js';
+import { checkTimeClaims, CLOCK_SKEW_SECONDS } from './protocol/time-claims.js';
 import { UnavailableError } from './unavailable-error.js';
 
 /** Asymmetric JWS algorithms the authenticator can be told to accept. Never `none`, never HMAC. */
@@ -32,7 +34,7 @@ export interface AuthenticatorOptions {
   verifierKey?: string;
   /** Accepted JWS algorithms; default EdDSA, ES256, RS256. */
   algorithms?: string[];
-  /** Leeway for exp and nbf, seconds; default 5. */
+  /** Clock skew tolerated in exp, nbf and iat, seconds; default 60 (CLOCK_SKEW_SECONDS, the server's too). */
   clockToleranceSeconds?: number;
   /** How long a valid API key stays cached, seconds; default 10; 0 disables the cache. */
   cacheTtlSeconds?: number;
@@ -182,7 +184,7 @@ function validate(options: AuthenticatorOptions): Settings {
     gatehouseUrl: gatehouseUrl.replace(/\/+$/, ''),
     verifierKey,
     algorithms: [...algorithms],
-    clockToleranceSeconds: seconds(options.clockToleranceSeconds, 'clockToleranceSeconds', 5, 300),
+    clockToleranceSeconds: seconds(options.clockToleranceSeconds, 'clockToleranceSeconds', CLOCK_SKEW_SECONDS, 300),
     cacheTtlSeconds: seconds(options.cacheTtlSeconds, 'cacheTtlSeconds', 10, 86_400),
     revocationStream,
     fetch: fetchImpl,
@@ -342,6 +344,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   // ---- JWT access tokens ----
 
   const verifyJwt = async (token: string, required: AuthenticateOptions): Promise<AuthResult> => {
+    // The one strict decoding rule the server applies too (valid UTF-8, a JSON object), before jose reads the
+    // token: jose decodes invalid UTF-8 into U+FFFD, which RFC 7519 section 7.2 forbids accepting.
+    const dot = token.indexOf('.');
+    const second = token.indexOf('.', dot + 1);
+    if (decodeJoseSegment(token.slice(0, dot)) === undefined || decodeJoseSegment(token.slice(dot + 1, second)) === undefined) {
+      return deny.unauthorized('invalid_token');
+    }
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, jwks.getKey, {
@@ -359,6 +368,9 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       if (error instanceof errors.JOSEError) return deny.unauthorized('invalid_token');
       return unavailable(error);
     }
+    // exp and nbf were checked by jose with the same tolerance; this adds iat (not in the future, not after exp).
+    const time = checkTimeClaims(payload as Record<string, unknown>, now(), settings.clockToleranceSeconds);
+    if (time !== 'valid') return deny.unauthorized(time === 'expired' ? 'expired_token' : 'invalid_token');
     if (denylist.has(payload.jti!)) return deny.unauthorized('revoked_token');
     const cnf = (payload as { cnf?: unknown }).cnf;
     if (cnf !== undefined) {

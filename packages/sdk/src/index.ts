@@ -38,3 +38,4 @@ export {
 export { createSseParser, type SseEvent } from './sse-parser.js';
 export { UnavailableError } from './unavailable-error.js';
 export * from './client/index.js';
+export * from './protocol/index.js';

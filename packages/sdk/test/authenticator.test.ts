@@ -4,6 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOAuthTestApp, basicAuth, type OAuthTestApp } from '../../server/test/helpers/oauth.js';
 import { waitFor } from '../../server/test/helpers/spawn-server.js';
 import { apiKeyChecksum, createAuthenticator, DENIAL_CODES, type Authenticator, type AuthenticatorOptions, type AuthResult } from '../src/index.js';
+import { signJwsInput } from '../../server/src/core/tokens/sign-jwt.js';
+import { INVALID_UTF8, jsonWithBytes } from './helpers/protocol-cases.js';
 import { closedPortUrl, startFakeIssuer, startGatehouseFront, type GatehouseFront } from './helpers/gatehouse-front.js';
 
 const AUDIENCE = 'https://api.example';
@@ -310,6 +312,42 @@ describe('JWT access tokens', () => {
     expectDenied(await a.authenticate(bearer(token)), 'expired_token', 401);
   });
 
+  it('the default clock tolerance is the server\'s 60 s, for exp, nbf and iat alike (frozen clock)', async () => {
+    const client = await t.createClient({ grantTypes: ['client_credentials'], redirectUris: [], scopes: ['read'], audiences: [AUDIENCE] });
+    const token = await clientToken({}, client);
+    const { iat, exp } = JSON.parse(new TextDecoder().decode(base64url.decode(token.split('.')[1]!))) as { iat: number; exp: number };
+    const a = authenticator();
+    sdkNow = (exp + 59) * 1000;
+    expect((await a.authenticate(bearer(token))).ok).toBe(true);
+    sdkNow = (exp + 60) * 1000;
+    expectDenied(await a.authenticate(bearer(token)), 'expired_token', 401);
+    // Minted by a server whose clock runs ahead: iat (and nbf) up to 60 s in the future pass, 61 s do not.
+    sdkNow = (iat - 60) * 1000;
+    expect((await a.authenticate(bearer(token))).ok).toBe(true);
+    sdkNow = (iat - 61) * 1000;
+    expectDenied(await a.authenticate(bearer(token)), 'invalid_token', 401);
+  });
+
+  it('tokens signed with the server\'s real key whose header or payload is not valid UTF-8 are invalid_token', async () => {
+    const token = await clientToken();
+    const [headerPart, payloadPart] = token.split('.') as [string, string];
+    const header = JSON.parse(new TextDecoder().decode(base64url.decode(headerPart)));
+    const payload = JSON.parse(new TextDecoder().decode(base64url.decode(payloadPart)));
+    const key = t.services.signingKeys.current();
+    const signed = async (h: Uint8Array | string, p: Uint8Array | string) => {
+      const input = `${base64url.encode(h)}.${base64url.encode(p)}`;
+      return `${input}.${(await signJwsInput(key, Buffer.from(input))).toString('base64url')}`;
+    };
+    const a = authenticator();
+    // The baseline: re-signed well-formed parts pass.
+    expect((await a.authenticate(bearer(await signed(JSON.stringify(header), JSON.stringify({ ...payload, note: 'x' }))))).ok).toBe(true);
+    for (const [name, bytes] of INVALID_UTF8) {
+      expectDenied(await a.authenticate(bearer(await signed(JSON.stringify(header), jsonWithBytes(payload, 'note', bytes)))), 'invalid_token', 401);
+      expectDenied(await a.authenticate(bearer(await signed(jsonWithBytes(header, 'note', bytes), JSON.stringify(payload)))), 'invalid_token', 401);
+      void name;
+    }
+  });
+
   it('forged tokens: alg none, HS256 keyed with the public key, a tampered payload', async () => {
     const token = await clientToken();
     const [headerPart, payloadPart, signature] = token.split('.') as [string, string, string];
@@ -353,7 +391,8 @@ describe('JWT access tokens', () => {
         ['no typ', await sign({}, { typ: undefined })],
         ['aud', await sign({ aud: 'https://other.example' })],
         ['iss', await sign({ iss: 'https://evil.example' })],
-        ['nbf', await sign({ nbf: now + 60 })],
+        ['nbf (past the 60 s tolerance)', await sign({ nbf: now + 61 })],
+        ['iat (past the 60 s tolerance)', await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' }).setIssuedAt(now + 61).setExpirationTime(now + 300).sign(privateKey)],
         ['no jti', await sign({ jti: undefined })],
         ['no client_id', await sign({ client_id: undefined })],
         ['unknown kid', await sign({}, { kid: 'k2' })],

@@ -31,6 +31,7 @@ import { Alerts } from './core/detection/alerts.js';
 import { MemoryCounters, type DetectionCounters } from './core/detection/counters.js';
 import { CredentialAnomalies } from './core/detection/credential-anomalies.js';
 import { FailedAuthTracker } from './core/detection/failed-auth-tracker.js';
+import { UnknownTokenLimit } from './core/detection/unknown-token-limit.js';
 import { networkMatcher } from './core/detection/ip-address.js';
 import { IpBlocks } from './core/detection/ip-blocks.js';
 import { LoginThrottle } from './core/detection/login-throttle.js';
@@ -223,6 +224,16 @@ export async function createServices(config: Config, options: CreateServicesOpti
       audit.observe(tracker.observe);
       audit.observe(anomalies.observe);
     }
+    const unknownTokens = detectionConfig.enabled
+      ? new UnknownTokenLimit({
+          counters,
+          clock,
+          limit: detectionConfig.unknownTokenLimit,
+          windowSeconds: detectionConfig.windowSeconds,
+          alert: (input) => alerts.raise(input),
+          onError: report,
+        })
+      : undefined;
     alerts.onAlert((event) => metrics.alert(event.type));
     // Leak reports raise alerts even with detection off.
     alerts.start();
@@ -327,8 +338,9 @@ export async function createServices(config: Config, options: CreateServicesOpti
         const user = await stores.users.findById(id);
         return user && user.deletedAt === null ? user : undefined;
       },
-      verifyAccessToken: (token) => verifyAccessToken(token, { keys: signingKeys, issuer: config.issuer, now: clock.now() }),
+      verifyAccessToken: (token, options) => verifyAccessToken(token, { keys: signingKeys, issuer: config.issuer, now: clock.now(), anyTime: options?.anyTime }),
       audit: (input, origin) => apiKeys.record(clock.now(), input, origin),
+      alert: (input) => alerts.raise(input),
     };
     // A deleted user's grants, sessions and consents end with it; so do a deleted client's grants.
     users.addDeletionHook(async (user, now) => {
@@ -409,6 +421,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         alerts,
         loginThrottle,
         anomalies,
+        unknownTokens,
         async settled() {
           await tracker?.settled();
           await anomalies?.settled();

@@ -14,6 +14,7 @@ import type { Alerts } from './core/detection/alerts.js';
 import type { CredentialAnomalies } from './core/detection/credential-anomalies.js';
 import type { IpBlocks } from './core/detection/ip-blocks.js';
 import type { LoginThrottle } from './core/detection/login-throttle.js';
+import type { UnknownTokenLimit } from './core/detection/unknown-token-limit.js';
 import type { RevocationFeed } from './core/revocation-feed.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import type { UserService } from './core/users/user-service.js';
@@ -34,6 +35,8 @@ export interface Detection {
   loginThrottle: LoginThrottle;
   /** Key and client anomaly detection; undefined when detection is off. */
   anomalies: CredentialAnomalies | undefined;
+  /** Unknown tokens per caller at introspection and revocation; undefined when detection is off. */
+  unknownTokens: UnknownTokenLimit | undefined;
   /** Resolves once every failure observed so far is counted, acted on, and its alerts written. */
   settled(): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { randomInt } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { fastVerifyOf } from '../src/http/build-app.js';
+import { unknownTokenVerdict } from '../src/core/detection/unknown-token-limit.js';
 import { createPgSchema, dialects } from './helpers/databases.js';
 import { testDatabaseUrl, testRedisUrl } from './helpers/env.js';
 import { basicAuth, createOAuthTestApp, FormBrowser, hiddenFields, pkcePair, type OAuthTestApp } from './helpers/oauth.js';
@@ -483,5 +484,114 @@ describe.skipIf(!testDatabaseUrl || !testRedisUrl)('cluster: two instances shari
     } finally {
       await c.close();
     }
+  });
+});
+
+describe.each([
+  ['in memory', false],
+  ['in Redis', true],
+] as const)('unknown tokens at /oauth/introspect and /oauth/revoke are counted per caller (%s)', (_where, redis) => {
+  let t: OAuthTestApp;
+  const LIMIT = 3;
+  beforeAll(async () => {
+    if (redis && !testRedisUrl) return;
+    t = await createOAuthTestApp({ redis, env: { GATEHOUSE_DETECTION_UNKNOWN_TOKEN_LIMIT: String(LIMIT) } });
+  });
+  afterAll(() => t?.close());
+
+  const form = async (path: string, body: Record<string, string>, authorization: string) => {
+    const response = await fetch(`${t.issuer}${path}`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(body),
+    });
+    const text = await response.text();
+    return { status: response.status, retryAfter: response.headers.get('retry-after'), body: text ? JSON.parse(text) : undefined };
+  };
+  async function tokenOf(client: { clientId: string; clientSecret: string }) {
+    return (await form('/oauth/token', { grant_type: 'client_credentials', scope: 'read' }, basicAuth(client.clientId, client.clientSecret))).body.access_token as string;
+  }
+  const newClient = () => t.createClient({ grantTypes: ['client_credentials'], redirectUris: [], scopes: ['read'], audiences: ['https://api.example'] });
+
+  it.skipIf(redis && !testRedisUrl)('answers each unknown token as RFC 7009/7662 say, then 429 past the limit until the window ends; audited and alerted', async () => {
+    const prober = await newClient();
+    const bystander = await newClient();
+    const auth = basicAuth(prober.clientId, prober.clientSecret);
+    const genuine = await tokenOf(prober);
+    const unknown = ['random-garbage', `ghr_${'A'.repeat(43)}`, `${genuine.slice(0, -6)}AAAAAA`];
+    // Within the limit: silent, and answered exactly as before.
+    expect((await form('/oauth/revoke', { token: unknown[0]! }, auth)).status).toBe(200);
+    expect((await form('/oauth/introspect', { token: unknown[1]! }, auth)).body).toStrictEqual({ active: false });
+    expect((await form('/oauth/revoke', { token: unknown[2]! }, auth)).status).toBe(200);
+    // One more: the limit is exceeded, and this request is refused.
+    const over = await form('/oauth/revoke', { token: 'one-too-many' }, auth);
+    expect(over.status).toBe(429);
+    expect(over.body.error).toBe('rate_limited');
+    expect(Number(over.retryAfter)).toBeGreaterThanOrEqual(1);
+    expect(Number(over.retryAfter)).toBeLessThanOrEqual(60);
+    // Until the window ends, the client gets 429 at both endpoints, whatever it sends (no oracle for known tokens).
+    expect((await form('/oauth/introspect', { token: genuine }, auth)).status).toBe(429);
+    expect((await form('/oauth/revoke', { token: genuine }, auth)).status).toBe(429);
+    // Other clients are not affected.
+    const bystanderAuth = basicAuth(bystander.clientId, bystander.clientSecret);
+    expect((await form('/oauth/introspect', { token: await tokenOf(bystander) }, bystanderAuth)).body.active).toBe(true);
+    expect((await form('/oauth/revoke', { token: 'garbage' }, bystanderAuth)).status).toBe(200);
+
+    await t.services.audit.flush();
+    const alerts = await alertsOf(t, 'alert.unknown_tokens');
+    const mine = alerts.filter((a) => (a.details as any)?.clientId === prober.clientId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ reason: 'unknown_tokens', details: { unknownTokens: LIMIT + 1, limit: LIMIT } });
+    const revocations = await t.services.stores.audit.list({ type: 'oauth.revocation', limit: 100 });
+    expect(revocations.filter((e) => e.reason === 'unknown_token' && (e.details as any)?.clientId === prober.clientId)).toHaveLength(3);
+    const introspections = await t.services.stores.audit.list({ type: 'oauth.introspection', limit: 100 });
+    expect(introspections.filter((e) => e.reason === 'unknown_token' && (e.details as any)?.clientId === prober.clientId)).toHaveLength(1);
+    // Nothing here counts toward an IP block: the caller is authenticated, so the client is the unit.
+    expect(await alertsOf(t, 'alert.credential_stuffing')).toHaveLength(0);
+
+    // The next window: answered again.
+    t.clock.advance(60_000);
+    expect((await form('/oauth/introspect', { token: await tokenOf(prober) }, auth)).body.active).toBe(true);
+    expect((await form('/oauth/revoke', { token: 'garbage again' }, auth)).status).toBe(200);
+  });
+
+  it.skipIf(redis && !testRedisUrl)('an admin key introspecting is counted by its key id, apart from any client', async () => {
+    const { key, id } = await t.createKey({ name: 'introspector', scopes: ['tokens:introspect'] });
+    const auth = `Bearer ${key}`;
+    for (let i = 0; i < LIMIT; i++) expect((await form('/oauth/introspect', { token: `made-up-${i}` }, auth)).body).toStrictEqual({ active: false });
+    expect((await form('/oauth/introspect', { token: 'made-up-again' }, auth)).status).toBe(429);
+    const client = await newClient();
+    expect((await form('/oauth/introspect', { token: await tokenOf(client) }, auth)).status).toBe(429);
+    expect((await form('/oauth/introspect', { token: await tokenOf(client) }, basicAuth(client.clientId, client.clientSecret))).body.active).toBe(true);
+    const alerts = await alertsOf(t, 'alert.unknown_tokens');
+    expect(alerts.filter((a) => (a.details as any)?.keyId === id)).toHaveLength(1);
+  });
+
+  it.skipIf(redis && !testRedisUrl)('expired, revoked and other clients\' tokens are not unknown, and are never counted', async () => {
+    const client = await newClient();
+    const other = await newClient();
+    const auth = basicAuth(client.clientId, client.clientSecret);
+    const othersToken = await tokenOf(other);
+    const revoked = await tokenOf(client);
+    expect((await form('/oauth/revoke', { token: revoked }, auth)).status).toBe(200);
+    const saved = t.clock.now();
+    t.clock.set(saved - 2 * 3600_000);
+    const expired = await tokenOf(client);
+    t.clock.set(saved);
+    for (let i = 0; i < LIMIT + 2; i++) {
+      for (const token of [othersToken, revoked, expired]) {
+        expect((await form('/oauth/revoke', { token }, auth)).status).toBe(200);
+        expect((await form('/oauth/introspect', { token }, auth)).body).toStrictEqual({ active: false });
+      }
+    }
+    expect((await form('/oauth/introspect', { token: await tokenOf(client) }, auth)).body.active).toBe(true);
+  });
+});
+
+describe('unknownTokenVerdict (pure)', () => {
+  it('is silent up to the limit, alerts exactly once when it is exceeded, and limits from then on', () => {
+    expect([1, 2, 3, 4, 5, 6].map((n) => unknownTokenVerdict(n, 3))).toStrictEqual(['none', 'none', 'none', 'alert_and_limit', 'limit', 'limit']);
+    expect(unknownTokenVerdict(1, 1)).toBe('none');
+    expect(unknownTokenVerdict(2, 1)).toBe('alert_and_limit');
   });
 });

@@ -78,8 +78,9 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     expect(userinfo.status).toBe(200);
     expect(await userinfo.json()).toStrictEqual({ sub: user.id, name: 'Grace Hopper', email: user.email });
 
-    // The consent is remembered: a second authorization goes straight back with a code.
-    const again = await browser.get(authorize);
+    // The consent is remembered: a second authorization (with a fresh challenge: each is single-use) goes
+    // straight back with a code.
+    const again = await browser.get(authorize.replace(challenge, pkcePair().challenge));
     expect(again.status).toBe(303);
     expect(new URL(again.headers.get('location')!).searchParams.get('code')).toBeTruthy();
 

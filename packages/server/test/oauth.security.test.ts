@@ -2,6 +2,8 @@ import { endpointReceives } from '../src/core/webhooks/webhook-dispatcher.js';
 import { createHash, createHmac, createPublicKey } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { testDatabaseUrl } from './helpers/env.js';
+import { signJwsInput } from '../src/core/tokens/sign-jwt.js';
+import { INVALID_UTF8, jsonWithBytes } from '../../sdk/test/helpers/protocol-cases.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { authorizeThroughForms, basicAuth, createOAuthTestApp, FormBrowser, hiddenFields, pkcePair, type OAuthTestApp } from './helpers/oauth.js';
 
@@ -149,6 +151,45 @@ describe('OAuth attacks named by RFC 6749, 7636, 9700 and 8725', () => {
       const challenge = createHash('sha256').update(verifier).digest('base64url');
       expect((await redeem(code, challenge)).body.error).toBe('invalid_grant');
       expect((await redeem(code, verifier)).status).toBe(200);
+    });
+
+    it('a code_challenge is single-use per client (RFC 9700 2.1.1): a second code for it is refused, audited and alerted', async () => {
+      const { verifier, challenge } = pkcePair();
+      const browser = new FormBrowser(t.issuer);
+      const first = await authorizeThroughForms(browser, authorizeUrl({}, challenge), { email: f.user.email, password: PASSWORD });
+      const code = first.searchParams.get('code')!;
+      expect(code).toBeTruthy();
+      // The same request again (a reload of the authorization URL; the user is signed in and has consented), and
+      // from another browser after signing in: no second code; the error goes back to the client, which starts
+      // over with a fresh verifier.
+      for (const attempt of [browser, new FormBrowser(t.issuer)]) {
+        const again = await authorizeThroughForms(attempt, authorizeUrl({ state: 's2' }, challenge), { email: f.user.email, password: PASSWORD });
+        expect(again.origin + again.pathname).toBe(REDIRECT);
+        expect(again.searchParams.get('code')).toBeNull();
+        expect(again.searchParams.get('error')).toBe('invalid_request');
+        expect(again.searchParams.get('error_description')).toMatch(/code_challenge was already used/);
+        expect(again.searchParams.get('state')).toBe('s2');
+        expect(again.searchParams.get('iss')).toBe(t.issuer);
+      }
+      // The first code is unaffected, and a fresh challenge works at once.
+      expect((await redeem(code, verifier)).status).toBe(200);
+      expect((await newCode(browser)).code).toBeTruthy();
+      // Another client may happen to use the same value.
+      const other = await t.createClient({ name: 'Other PKCE' });
+      const otherUrl = `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: other.clientId, redirect_uri: REDIRECT, scope: 'read', state: 's3', code_challenge: challenge, code_challenge_method: 'S256' })}`;
+      expect((await authorizeThroughForms(browser, otherUrl, { email: f.user.email, password: PASSWORD })).searchParams.get('code')).toBeTruthy();
+
+      await t.services.audit.flush();
+      await t.services.detection.settled();
+      const refused = await t.services.stores.audit.list({ type: 'oauth.authorization', limit: 50 });
+      const reused = refused.filter((e) => e.reason === 'code_challenge_reused');
+      expect(reused).toHaveLength(2);
+      expect(reused[0]).toMatchObject({ outcome: 'failure', details: { clientId: f.client.clientId, userId: f.user.id } });
+      const alerts = await t.services.stores.audit.list({ type: 'alert.pkce_challenge_reused', limit: 10 });
+      // Aggregated per client and window: the first occurrence is an alert at once.
+      expect(alerts.length).toBeGreaterThanOrEqual(1);
+      expect(alerts[0]).toMatchObject({ reason: 'code_challenge_reused', details: { clientId: f.client.clientId } });
+      expect(JSON.stringify(alerts)).not.toContain(verifier);
     });
   });
 
@@ -304,6 +345,32 @@ describe('OAuth attacks named by RFC 6749, 7636, 9700 and 8725', () => {
         expect(userinfo.status, name).toBe(401);
       }
       expect((await introspect(token)).active).toBe(true);
+    });
+
+    it('introspection and userinfo refuse tokens signed with the real key whose header or payload is not valid UTF-8', async () => {
+      const token = await genuine();
+      const [header, payload] = token.split('.') as [string, string];
+      const decodedHeader = JSON.parse(Buffer.from(header, 'base64url').toString());
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString());
+      const key = t.services.signingKeys.current();
+      const signed = async (h: Uint8Array | string, p: Uint8Array | string) => {
+        const input = `${Buffer.from(h).toString('base64url')}.${Buffer.from(p).toString('base64url')}`;
+        return `${input}.${(await signJwsInput(key, Buffer.from(input))).toString('base64url')}`;
+      };
+      const userinfo = async (bearer: string) => (await fetch(`${t.issuer}/oauth/userinfo`, { headers: { authorization: `Bearer ${bearer}` } })).status;
+      // The baseline: the same parts, well-formed and re-signed, are a good token.
+      const wellFormed = await signed(JSON.stringify(decodedHeader), JSON.stringify({ ...claims, note: 'x' }));
+      expect((await introspect(wellFormed)).active).toBe(true);
+      expect(await userinfo(wellFormed)).toBe(200);
+      for (const [name, bytes] of INVALID_UTF8) {
+        for (const forged of [
+          await signed(JSON.stringify(decodedHeader), jsonWithBytes(claims, 'note', bytes)),
+          await signed(jsonWithBytes(decodedHeader, 'note', bytes), JSON.stringify(claims)),
+        ]) {
+          expect(await introspect(forged), name).toStrictEqual({ active: false });
+          expect(await userinfo(forged), name).toBe(401);
+        }
+      }
     });
   });
 

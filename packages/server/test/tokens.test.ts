@@ -2,7 +2,8 @@ import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueAccessToken } from '../src/core/tokens/access-token.js';
-import { signJwt } from '../src/core/tokens/sign-jwt.js';
+import { signJwsInput, signJwt } from '../src/core/tokens/sign-jwt.js';
+import { INVALID_UTF8, jsonWithBytes } from '../../sdk/test/helpers/protocol-cases.js';
 import { SIGNING_ALGS, type SigningAlg } from '../src/core/tokens/signing-alg.js';
 import type { SigningKeys } from '../src/core/tokens/signing-keys.js';
 import { verifyAccessToken } from '../src/core/tokens/verify-access-token.js';
@@ -233,13 +234,33 @@ describe('verifyAccessToken: attacks and invalid tokens', () => {
     expect(verify((await issue(keys, now, { issuer: `${ISSUER}/` })).token)).toBeUndefined();
   });
 
-  it('rejects an expired token with no leeway, and one issued in the future', async () => {
+  it('judges exp, nbf and iat by the SDK\'s clock-skew policy: 60 s either way, not a second more', async () => {
     const issued = await issue(keys, now, { ttlSeconds: 60 });
-    expect(verify(issued.token, issued.expiresAt - 1)).toBeDefined();
-    expect(verify(issued.token, issued.expiresAt)).toBeUndefined();
+    expect(verify(issued.token, issued.expiresAt + 59_999)).toBeDefined();
+    expect(verify(issued.token, issued.expiresAt + 60_000)).toBeUndefined();
     expect(verify(issued.token, issued.expiresAt + 3600_000)).toBeUndefined();
+    // Minted by a process whose clock runs ahead.
+    const iat = Math.floor(now / 1000);
+    const ahead = await issue(keys, now);
+    expect(verify(ahead.token, (iat - 60) * 1000)).toBeDefined();
+    expect(verify(ahead.token, (iat - 61) * 1000)).toBeUndefined();
     const future = await issue(keys, now + 3600_000);
     expect(verify(future.token, now)).toBeUndefined();
+    const signer = keys.current();
+    expect(verify(await signJwt(signer, { ...claims(), nbf: iat + 60 }, 'at+jwt'))).toBeDefined();
+    expect(verify(await signJwt(signer, { ...claims(), nbf: iat + 61 }, 'at+jwt'))).toBeUndefined();
+  });
+
+  it.each(INVALID_UTF8)('rejects a token signed by our key whose header or payload holds %s (RFC 7519 section 7.2)', async (_name, bytes) => {
+    const signer = keys.current();
+    const header = { alg: signer.alg, typ: 'at+jwt', kid: signer.kid };
+    const signed = async (h: Uint8Array | string, p: Uint8Array | string) => {
+      const input = `${Buffer.from(h).toString('base64url')}.${Buffer.from(p).toString('base64url')}`;
+      return `${input}.${(await signJwsInput(signer, Buffer.from(input))).toString('base64url')}`;
+    };
+    expect(verify(await signed(JSON.stringify(header), JSON.stringify({ ...claims(), note: 'x' })))).toBeDefined();
+    expect(verify(await signed(JSON.stringify(header), jsonWithBytes(claims(), 'note', bytes)))).toBeUndefined();
+    expect(verify(await signed(jsonWithBytes(header, 'note', bytes), JSON.stringify(claims())))).toBeUndefined();
   });
 
   it('rejects tokens whose claims have the wrong types', async () => {

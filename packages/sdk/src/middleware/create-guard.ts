@@ -1,3 +1,4 @@
+import { credentialInQuery } from '../protocol/query-credentials.js';
 import type { Auth, AuthDenial, AuthenticateOptions, Authenticator, AuthSuccess, PeerCertificate } from '../index.js';
 
 /** What a guard needs of a socket: node:tls's peer certificate, when the socket is TLS. */
@@ -20,17 +21,18 @@ export function socketPeerCertificate(given: object | undefined): (() => PeerCer
 }
 
 /**
- * Query parameters that carry credentials. A request naming any of them is refused with 400 before anything
- * else (like the Gatehouse server does): URLs end up in logs, proxies and browser history.
+ * Query parameters that carry credentials. A request naming any of them, under any spelling
+ * `credentialParameter` matches (`API_KEY`, `api_key[]`, `access-token`), is refused with 400 before anything
+ * else, as the Gatehouse server does with the same list and matcher: URLs end up in logs, proxies and browser history.
  */
-export const QUERY_CREDENTIAL_PARAMS = ['access_token', 'api_key', 'apikey', 'token', 'key', 'client_secret'] as const;
+export { QUERY_CREDENTIAL_PARAMS, credentialInQuery } from '../protocol/query-credentials.js';
 
 /** The middleware's own denial: credentials were sent in the query string (its value is never kept). */
 export interface QueryCredentialDenial {
   ok: false;
   code: 'credentials_in_query';
   status: 400;
-  /** The name of the offending query parameter. */
+  /** The offending query parameter, as its entry in QUERY_CREDENTIAL_PARAMS (`api_key` for `API_KEY[]`). */
   parameter: string;
   headers: Record<string, string>;
   error: { error: 'credentials_in_query'; error_description: string };
@@ -111,16 +113,6 @@ function queryDenial(parameter: string): QueryCredentialDenial {
     headers: {},
     error: { error: 'credentials_in_query', error_description: 'Credentials must be sent in the Authorization header, never in the URL.' },
   };
-}
-
-/** The query parameter carrying a credential in `url` (a path with an optional query), if any. */
-export function credentialInQuery(url: string | undefined): string | undefined {
-  if (url === undefined) return undefined;
-  const mark = url.indexOf('?');
-  if (mark === -1) return undefined;
-  const end = url.indexOf('#', mark);
-  const query = new URLSearchParams(url.slice(mark + 1, end === -1 ? undefined : end));
-  return QUERY_CREDENTIAL_PARAMS.find((name) => query.has(name));
 }
 
 /** The body and content type of a refusal: the vague error shape, never the denial code. */

@@ -107,6 +107,11 @@ export interface DetectionConfig {
   learningSeconds: number;
   /** A credential's request rate above this multiple of its baseline is an anomaly. */
   rateSpikeFactor: number;
+  /**
+   * More unknown tokens than this from one caller (OAuth client or admin key) in a window at the introspection and
+   * revocation endpoints: alert.unknown_tokens, and 429 for that caller there until the window ends.
+   */
+  unknownTokenLimit: number;
   /** The cap of the progressive delay before a login attempt on an account with recent failures. */
   loginDelayMaxMs: number;
 }
@@ -150,6 +155,7 @@ export const CONFIG_FLAGS = {
   'detection-allow-list': { type: 'string', env: 'GATEHOUSE_DETECTION_ALLOW_LIST' },
   'detection-learning-period': { type: 'string', env: 'GATEHOUSE_DETECTION_LEARNING_SECONDS' },
   'detection-rate-spike-factor': { type: 'string', env: 'GATEHOUSE_DETECTION_RATE_SPIKE_FACTOR' },
+  'detection-unknown-token-limit': { type: 'string', env: 'GATEHOUSE_DETECTION_UNKNOWN_TOKEN_LIMIT' },
   'login-delay-max': { type: 'string', env: 'GATEHOUSE_LOGIN_DELAY_MAX_MS' },
   'metrics-port': { type: 'string', env: 'GATEHOUSE_METRICS_PORT' },
   'webhooks-allow-insecure': { type: 'string', env: 'GATEHOUSE_WEBHOOKS_ALLOW_INSECURE' },
@@ -326,6 +332,7 @@ function parseDetection(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undef
     allowList,
     learningSeconds: parseInteger(raw('detection-learning-period') ?? String(7 * 86_400), 'GATEHOUSE_DETECTION_LEARNING_SECONDS', 0, 365 * 86_400, problems),
     rateSpikeFactor: parseInteger(raw('detection-rate-spike-factor') ?? '10', 'GATEHOUSE_DETECTION_RATE_SPIKE_FACTOR', 2, 10_000, problems),
+    unknownTokenLimit: parseInteger(raw('detection-unknown-token-limit') ?? '100', 'GATEHOUSE_DETECTION_UNKNOWN_TOKEN_LIMIT', 1, 1_000_000, problems),
     loginDelayMaxMs: parseInteger(raw('login-delay-max') ?? '4000', 'GATEHOUSE_LOGIN_DELAY_MAX_MS', 0, 30_000, problems),
   };
 }

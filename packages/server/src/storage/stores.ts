@@ -313,8 +313,16 @@ export type RotateRefreshOutcome =
   | { outcome: 'reused'; grantId: string }
   | { outcome: 'not_active' };
 
+/** `challenge_reused`: the client already has a code with this code_challenge; nothing was written. */
+export type InsertCodeOutcome = 'inserted' | 'challenge_reused';
+
 export interface GrantStore {
-  insertCode(code: AuthorizationCodeRecord): Promise<void>;
+  /**
+   * Stores a code, unless the same client already has one (redeemed, expired or not, as long as it is kept) with
+   * the same code_challenge: PKCE challenges are single-use per client (RFC 9700 section 2.1.1). Atomic: of
+   * concurrent inserts with one challenge exactly one is `inserted`.
+   */
+  insertCode(code: AuthorizationCodeRecord): Promise<InsertCodeOutcome>;
   findCode(hash: string): Promise<AuthorizationCodeRecord | undefined>;
   /**
    * One atomic step: marks the code redeemed if it is unredeemed and unexpired at `now`, and creates the grant,

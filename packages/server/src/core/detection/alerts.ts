@@ -1,7 +1,7 @@
 import { createAuditEvent, type AuditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 
-export type AlertType = 'alert.credential_stuffing' | 'alert.brute_force' | 'alert.key_anomaly' | 'alert.key_leaked';
+export type AlertType = 'alert.credential_stuffing' | 'alert.brute_force' | 'alert.key_anomaly' | 'alert.key_leaked' | 'alert.pkce_challenge_reused' | 'alert.unknown_tokens';
 
 export interface AlertInput {
   type: AlertType;

@@ -39,16 +39,25 @@ export function userMayUseClient(user: OAuthUserView, request: AuthorizationRequ
   return request.client.tenantId === null || request.client.tenantId === user.tenantId;
 }
 
-/** Issues a single-use authorization code bound to the client, redirect URI, challenge and user. */
+/** What the reuse of a PKCE challenge is answered with (at the client's redirect URI). */
+export const CHALLENGE_REUSED_DESCRIPTION = 'This code_challenge was already used: start a new authorization request with a new code_verifier.';
+
+/**
+ * Issues a single-use authorization code bound to the client, redirect URI, challenge and user; or, when the
+ * client already has a code for this code_challenge (a challenge is single-use: RFC 9700 sections 2.1.1 and 4.8),
+ * issues none and answers invalid_request, audited (`oauth.authorization`, reason `code_challenge_reused`) and
+ * alerted (`alert.pkce_challenge_reused`). The store decides atomically, so this holds across processes.
+ */
 export async function issueAuthorizationCode(
-  deps: Pick<OAuthDeps, 'grants' | 'clock' | 'policy' | 'audit'>,
+  deps: Pick<OAuthDeps, 'grants' | 'clock' | 'policy' | 'audit' | 'alert'>,
   request: AuthorizationRequest,
   session: LoginSession,
   origin: RequestOrigin,
-): Promise<string> {
+): Promise<{ ok: true; code: string } | { ok: false; error: OAuthError }> {
   const now = deps.clock.now();
   const code = newAuthorizationCode();
-  await deps.grants.insertCode({
+  const tenantId = request.client.tenantId ?? session.user.tenantId;
+  const outcome = await deps.grants.insertCode({
     hash: hashToken(code),
     clientId: request.client.id,
     userId: session.user.id,
@@ -64,6 +73,12 @@ export async function issueAuthorizationCode(
     redeemedAt: null,
     grantId: null,
   });
+  if (outcome === 'challenge_reused') {
+    const details = { clientId: request.client.id, userId: session.user.id, redirectUri: request.redirectUri };
+    deps.audit({ type: 'oauth.authorization', outcome: 'failure', reason: 'code_challenge_reused', tenantId, details }, origin);
+    deps.alert({ type: 'alert.pkce_challenge_reused', cause: `client:${request.client.id}`, reason: 'code_challenge_reused', ip: origin.ip, tenantId, details });
+    return { ok: false, error: new OAuthError('invalid_request', CHALLENGE_REUSED_DESCRIPTION) };
+  }
   deps.audit(
     {
       type: 'oauth.authorization',
@@ -73,7 +88,7 @@ export async function issueAuthorizationCode(
     },
     origin,
   );
-  return code;
+  return { ok: true, code };
 }
 
 /** Creates a login session; returns the cookie value (only its hash is stored). */

@@ -1,5 +1,6 @@
 import type { AuditEventInput, RequestOrigin } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
+import type { AlertInput } from '../detection/alerts.js';
 import type { AccessTokenClaims } from '../tokens/access-token.js';
 import type { TokenDenylist } from '../tokens/token-denylist.js';
 import type { ConsentStore, GrantStore, SessionStore } from '../../storage/stores.js';
@@ -64,9 +65,11 @@ export interface OAuthDeps {
   findUser(id: string): Promise<OAuthUserView | undefined>;
   /**
    * Checks an access token Gatehouse issued: signature under a published key (allow-listed algorithm), typ,
-   * issuer and expiry. Undefined for anything else. Does not consult the denylist.
+   * issuer and expiry (all but expiry with `anyTime`). Undefined for anything else. Does not consult the denylist.
    */
-  verifyAccessToken(token: string): AccessTokenClaims | undefined;
+  verifyAccessToken(token: string, options?: { anyTime?: boolean }): AccessTokenClaims | undefined;
   /** Audit events written behind (authentication outcomes). */
   audit(input: AuditEventInput, origin: RequestOrigin | null): void;
+  /** Raises a security alert (aggregated per cause, written at once; see docs/protection.md). */
+  alert(input: AlertInput): void;
 }

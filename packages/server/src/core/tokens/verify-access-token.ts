@@ -1,4 +1,5 @@
 import { verify, type KeyObject } from 'node:crypto';
+import { checkTimeClaims, decodeJoseSegment } from '@gatehouse/sdk';
 import type { AccessTokenClaims } from './access-token.js';
 import { isSigningAlg, type SigningAlg } from './signing-alg.js';
 
@@ -12,20 +13,14 @@ export interface VerifyAccessTokenDeps {
   issuer: string;
   /** Milliseconds since the epoch. */
   now: number;
+  /** Skip exp, nbf and iat: "is this a token Gatehouse issued, expired or not?" (unknown-token counting). */
+  anyTime?: boolean;
 }
 
 /** Longer inputs are refused before any decoding. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
-/** A token minted by another server process may carry an iat this far ahead of this process's clock. */
-const IAT_SKEW_SECONDS = 60;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const TYPES: ReadonlySet<string> = new Set(['at+jwt', 'application/at+jwt']);
-
-function decodeJson(part: string): Record<string, unknown> | undefined {
-  if (!BASE64URL.test(part)) return undefined;
-  const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
 
 function verifySignature(alg: SigningAlg, publicKey: KeyObject, input: Buffer, signature: Buffer): boolean {
   switch (alg) {
@@ -38,14 +33,13 @@ function verifySignature(alg: SigningAlg, publicKey: KeyObject, input: Buffer, s
   }
 }
 
-const isTime = (value: unknown): value is number => typeof value === 'number' && Number.isFinite(value);
-
 /**
  * Local verification of a Gatehouse access token (RFC 9068 section 4, RFC 8725): the header's alg must be one
  * Gatehouse signs with AND the algorithm of the key named by kid (no `none`, no HMAC, no algorithm confusion);
- * typ must be at+jwt; the signature must verify; iss must equal the issuer exactly; exp must be in the future
- * (no leeway: the server's own clock decides); iat must not be in the future. Audience and scope are the
- * caller's to check. Returns undefined for every invalid token; never throws on bad input.
+ * typ must be at+jwt; the signature must verify; iss must equal the issuer exactly; exp, nbf and iat are judged
+ * by the clock-skew policy the SDK applies too (checkTimeClaims, CLOCK_SKEW_SECONDS). Header and payload are
+ * decoded by the SDK's one strict rule (decodeJoseSegment: canonical base64url, valid UTF-8, a JSON object).
+ * Audience and scope are the caller's to check. Returns undefined for every invalid token; never throws on bad input.
  */
 export function verifyAccessToken(token: string, deps: VerifyAccessTokenDeps): AccessTokenClaims | undefined {
   try {
@@ -54,7 +48,7 @@ export function verifyAccessToken(token: string, deps: VerifyAccessTokenDeps): A
     if (parts.length !== 3) return undefined;
     const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
 
-    const header = decodeJson(encodedHeader);
+    const header = decodeJoseSegment(encodedHeader);
     if (!header || !isSigningAlg(header.alg)) return undefined;
     if (typeof header.typ !== 'string' || !TYPES.has(header.typ.toLowerCase())) return undefined;
     // No extension is understood, so a critical one must fail (RFC 7515 section 4.1.11); keys are never
@@ -70,13 +64,10 @@ export function verifyAccessToken(token: string, deps: VerifyAccessTokenDeps): A
     if (signature.toString('base64url') !== encodedSignature) return undefined;
     if (!verifySignature(key.alg, key.publicKey, Buffer.from(`${encodedHeader}.${encodedPayload}`), signature)) return undefined;
 
-    const claims = decodeJson(encodedPayload);
+    const claims = decodeJoseSegment(encodedPayload);
     if (!claims) return undefined;
-    const nowSeconds = deps.now / 1000;
     if (claims.iss !== deps.issuer) return undefined;
-    if (!isTime(claims.exp) || claims.exp <= nowSeconds) return undefined;
-    if (!isTime(claims.iat) || claims.iat > nowSeconds + IAT_SKEW_SECONDS || claims.iat > claims.exp) return undefined;
-    if (claims.nbf !== undefined && (!isTime(claims.nbf) || claims.nbf > nowSeconds + IAT_SKEW_SECONDS)) return undefined;
+    if (!deps.anyTime && checkTimeClaims(claims, deps.now) !== 'valid') return undefined;
     if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string' || typeof claims.jti !== 'string') return undefined;
     if (typeof claims.scope !== 'string') return undefined;
     const aud = claims.aud;

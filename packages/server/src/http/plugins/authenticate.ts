@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { credentialInQuery } from '@gatehouse/sdk';
 import type { RequestOrigin } from '../../core/audit/audit-event.js';
 import type { Actor } from '../../core/api-keys/api-key-service.js';
 import { allowsManagementScope, type ManagementScope } from '../../core/api-keys/management-scopes.js';
@@ -25,9 +26,6 @@ declare module 'fastify' {
     admin: Actor | null;
   }
 }
-
-/** Query parameters that carry credentials in other APIs; here they are refused, never read. */
-const QUERY_CREDENTIAL_PARAMS = ['api_key', 'apikey', 'access_token', 'token', 'key', 'client_secret'];
 
 /** Where a request came from, for audit events. `routeUrl` saves a read of request.routeOptions (a getter
  * that builds an object each time). */
@@ -99,9 +97,11 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
   }
 
   app.addHook('onRequest', (request, reply, done) => {
+    // Query parameters that carry credentials in other APIs are refused, never read, under every spelling the
+    // SDK's middleware refuses too (one list, one matcher: `API_KEY`, `api_key[]`, `access-token`). The audit
+    // reason is the list's name, never the name as sent.
     if (request.url.includes('?')) {
-      const query = request.query as Record<string, unknown>;
-      const param = QUERY_CREDENTIAL_PARAMS.find((name) => query[name] !== undefined);
+      const param = credentialInQuery(request.url);
       if (param) {
         apiKeys.record(clock.now(), { type: 'request.credentials_in_query', outcome: 'failure', reason: param }, requestOrigin(request));
         return done(new GatehouseError('credentials_in_query'));

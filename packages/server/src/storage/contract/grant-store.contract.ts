@@ -82,9 +82,37 @@ export function grantStoreContract(name: string, open: OpenStores): void {
     });
 
     it('stores a code and finds it by hash, exactly as given', async () => {
-      await grants().insertCode(code());
+      expect(await grants().insertCode(code())).toBe('inserted');
       expect(await grants().findCode(code().hash)).toStrictEqual(code());
       expect(await grants().findCode('d'.repeat(64))).toBeUndefined();
+    });
+
+    it('refuses a second code for the same client and code_challenge, redeemed, expired or not; other clients are free', async () => {
+      expect(await grants().insertCode(code())).toBe('inserted');
+      const again = code({ hash: 'f'.repeat(64), createdAt: T0 + 1000, expiresAt: T0 + 61_000 });
+      expect(await grants().insertCode(again)).toBe('challenge_reused');
+      expect(await grants().findCode(again.hash)).toBeUndefined();
+      // Still refused once the first code is redeemed and expired, as long as it is kept.
+      await grants().redeemCode({
+        codeHash: code().hash,
+        now: T0 + 1000,
+        grant: grant('grt_1'),
+        refreshToken: null,
+        accessToken: { jti: 'jti_1', grantId: 'grt_1', expiresAt: T0 + 900_000 },
+        events: [],
+      });
+      expect(await grants().insertCode(code({ hash: 'e'.repeat(64), createdAt: T0 + 120_000, expiresAt: T0 + 180_000 }))).toBe('challenge_reused');
+      // The challenge binds per client: another client may use the same value; a new challenge is fine.
+      expect(await grants().insertCode(code({ hash: 'a'.repeat(64), clientId: 'cli_2' }))).toBe('inserted');
+      expect(await grants().insertCode(code({ hash: 'b'.repeat(64), codeChallenge: 'x'.repeat(43) }))).toBe('inserted');
+    });
+
+    it('of ten concurrent codes with one challenge exactly one is stored', async () => {
+      const results = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => grants().insertCode(code({ hash: `${i}`.repeat(64) }))),
+      );
+      expect(results.filter((r) => r === 'inserted')).toHaveLength(1);
+      expect(results.filter((r) => r === 'challenge_reused')).toHaveLength(9);
     });
 
     it('redeems a code once, creating the grant, refresh token and access-token record together', async () => {
@@ -215,7 +243,7 @@ export function grantStoreContract(name: string, open: OpenStores): void {
         ['g_b', 'cli_b', 'usr_1'],
         ['g_c', 'cli_a', 'usr_2'],
       ] as const) {
-        await grants().insertCode(code({ hash: `code_${id}`, clientId, userId }));
+        await grants().insertCode(code({ hash: `code_${id}`, clientId, userId, codeChallenge: `challenge_${id}` }));
         await grants().redeemCode({
           codeHash: `code_${id}`,
           now: T0,

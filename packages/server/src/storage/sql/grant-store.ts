@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type {
+  InsertCodeOutcome,
   AuthorizationCodeRecord,
   DeniedToken,
   GrantAccessToken,
@@ -139,8 +140,15 @@ export class SqlGrantStore implements GrantStore {
     this.db = database.db;
   }
 
-  async insertCode(code: AuthorizationCodeRecord): Promise<void> {
-    await this.db.insertInto('oauth_codes').values(codeToRow(code)).execute();
+  async insertCode(code: AuthorizationCodeRecord): Promise<InsertCodeOutcome> {
+    // One conditional write, decided by the unique index on (client_id, code_challenge), so two processes issuing
+    // codes for one challenge at once cannot both succeed.
+    const result = await this.db
+      .insertInto('oauth_codes')
+      .values(codeToRow(code))
+      .onConflict((conflict) => conflict.columns(['client_id', 'code_challenge']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1 ? 'inserted' : 'challenge_reused';
   }
 
   async findCode(hash: string): Promise<AuthorizationCodeRecord | undefined> {

@@ -140,8 +140,11 @@ export async function completeAuthorization(
   authorization: AuthorizationRequest,
   session: LoginSession,
 ): Promise<FastifyReply> {
-  const code = await issueAuthorizationCode(services.oauth, authorization, session, requestOrigin(request));
-  return redirect(reply, authorizationResponseUrl(authorization.redirectUri, services.oauth.issuer(), { code, state: authorization.state }));
+  const issued = await issueAuthorizationCode(services.oauth, authorization, session, requestOrigin(request));
+  // A reused code_challenge goes back to the client like any error after the redirect URI is known good: the
+  // client starts over with a fresh verifier (a reload of the authorization URL re-sends the spent challenge).
+  if (!issued.ok) return redirectError(services, reply, authorization, issued.error);
+  return redirect(reply, authorizationResponseUrl(authorization.redirectUri, services.oauth.issuer(), { code: issued.code, state: authorization.state }));
 }
 
 /** Takes the flow to its next step for a browser whose session (if any) is known. */

@@ -3,6 +3,7 @@ import { OAuthError } from '../../../core/errors.js';
 import { introspectToken, type IntrospectionCaller } from '../../../core/oauth/introspect-token.js';
 import { param, type RequestParams } from '../../../core/oauth/request-params.js';
 import type { Services } from '../../../services.js';
+import { requestOrigin } from '../../plugins/authenticate.js';
 import { requireClient } from './client-authentication.js';
 import { formParams } from './form-body.js';
 
@@ -15,7 +16,11 @@ async function caller(services: Services, request: FastifyRequest, params: Reque
   return { kind: 'client', clientId: (await requireClient(services, request, params)).id };
 }
 
-/** RFC 7662. */
+/**
+ * RFC 7662. Unknown tokens (never issued by Gatehouse) are counted per caller: each one is audited
+ * (`oauth.introspection`, failure `unknown_token`) and still answered `{"active": false}`, until the caller has
+ * presented more than GATEHOUSE_DETECTION_UNKNOWN_TOKEN_LIMIT in a window: then 429 until the window ends.
+ */
 export function registerIntrospectionEndpoint(app: FastifyInstance, services: Services): void {
   app.post(
     '/oauth/introspect',
@@ -30,9 +35,21 @@ export function registerIntrospectionEndpoint(app: FastifyInstance, services: Se
     async (request) => {
       const params = formParams(request);
       const who = await caller(services, request, params);
+      const limit = services.detection.unknownTokens;
+      const callerId = request.admin ? `key:${request.admin.keyId}` : `client:${(who as { clientId: string }).clientId}`;
+      limit?.check(callerId);
       const token = param(params, 'token');
       if (token === undefined) throw new OAuthError('invalid_request', 'The token parameter is required.');
-      return introspectToken(services.oauth, who, token);
+      const { response, unknown } = await introspectToken(services.oauth, who, token);
+      if (unknown) {
+        const details = request.admin ? {} : { clientId: (who as { clientId: string }).clientId };
+        services.oauth.audit(
+          { type: 'oauth.introspection', outcome: 'failure', reason: 'unknown_token', keyId: request.admin?.keyId ?? null, keyPrefix: request.admin?.keyPrefix ?? null, tenantId: request.admin?.tenantId ?? null, details },
+          requestOrigin(request),
+        );
+        await limit?.count(callerId, request.admin ? { keyId: request.admin.keyId } : details);
+      }
+      return response;
     },
   );
 }
