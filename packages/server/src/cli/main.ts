@@ -12,7 +12,8 @@ const USAGE = `Usage: gatehouse <command> [options]
 
 Commands:
   start                 Start the server (migrates the database first)
-  migrate               Bring the database schema up to date and exit
+  migrate               Bring the database schema up to date and exit (embedded mode: not while a server
+                        runs on the data directory; start migrates by itself)
   keys generate [--test]
                         Print a new, well-formed key (for GATEHOUSE_BOOTSTRAP_ADMIN_KEY); stores nothing
   scan [paths...] [--git] [--all-formats] [--json] [--server URL] [--revoke]

@@ -6,6 +6,7 @@ import pg from 'pg';
 import { systemClock, type Clock } from '../../core/clock.js';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { Schema } from './schema.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { OutboxSignal, signalOutboxCommits } from './outbox-signal.js';
 import { SqliteBackgroundWriter } from './sqlite-background-writer.js';
 import { watchWrites } from './watch-writes.js';
@@ -60,13 +61,21 @@ function checkRecentWrites(writeHealth: WriteHealth): void {
 
 function openSqlite(file: string, dataDir: string, writeHealth: WriteHealth): Database {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new SQLite(file);
-  // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit durable even
-  // across power loss (NORMAL would already survive a process crash).
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  // One process per data directory (see lockDataDir): refused before the database is even opened.
+  const lock = lockDataDir(dataDir);
+  let sqlite: SQLite.Database;
+  try {
+    sqlite = new SQLite(file);
+    // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit durable even
+    // across power loss (NORMAL would already survive a process crash).
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
   const outboxCommits = new OutboxSignal();
   const db = new Kysely<Schema>({
     dialect: watchWrites(signalOutboxCommits(new SqliteDialect({ database: sqlite }), outboxCommits), writeHealth, sqlite),
@@ -87,8 +96,12 @@ function openSqlite(file: string, dataDir: string, writeHealth: WriteHealth): Da
       checkRecentWrites(writeHealth);
     },
     async close() {
-      await backgroundWriter.close();
-      await db.destroy();
+      try {
+        await backgroundWriter.close();
+        await db.destroy();
+      } finally {
+        lock.release();
+      }
     },
   };
 }
