@@ -7,13 +7,12 @@ import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { ManualClock } from '../src/core/clock.js';
 import { StorageUnavailableError } from '../src/core/errors.js';
 import { toHttpError } from '../src/http/plugins/error-handler.js';
-import { loadConfig } from '../src/config/load-config.js';
-import { createServices } from '../src/main.js';
 import { isStorageUnavailable } from '../src/storage/is-storage-unavailable.js';
 import { WRITE_FAILURE_WINDOW_MS, WriteHealth } from '../src/storage/sql/write-health.js';
 import { createPgSchema, tempDir } from './helpers/databases.js';
 import { testDatabaseUrl } from './helpers/env.js';
 import { canMount, readOnlyFile, smallDisk } from './helpers/mounts.js';
+import { killSpawned, runCli } from './helpers/spawn-server.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -63,7 +62,11 @@ function fillDisk(dir: string): string {
   return file;
 }
 
+// Mounting needs root (or CAP_SYS_ADMIN): without it the tests on real full and read-only file systems are
+// skipped, and said so.
 const mountable = canMount();
+if (!mountable) console.warn('storage-failures.test.ts: cannot mount a tmpfs here: the full-disk and read-only tests are skipped');
+afterAll(() => killSpawned());
 
 describe('the classification of storage failures (errors from the real engines)', () => {
   function expectClass(error: unknown, unavailable: boolean): void {
@@ -225,24 +228,19 @@ describe.skipIf(!mountable)('SQLite on a disk that fills up (a 4 MiB tmpfs)', ()
 });
 
 describe.skipIf(!mountable)('SQLite database file that is read-only', () => {
-  it('at start (a read-only mount over the file): the start fails, classified as storage, naming the cause', async () => {
+  it('at start (a read-only mount over the file): gatehouse start stops, saying storage is unavailable and why (exit 1)', async () => {
     const dir = tempDir('read-only');
     const rootKey = generateApiKey('live').key;
     const first = await createTestApp({ dataDir: dir.path, rootKey });
     await first.close();
     let readOnly: { undo(): void } | undefined = readOnlyFile(join(dir.path, 'gatehouse.db'));
     try {
-      const config = loadConfig({ GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_BOOTSTRAP_ADMIN_KEY: rootKey, GATEHOUSE_LOG_LEVEL: 'silent' });
-      const failure = await createServices(config, { onBackgroundError: () => {} }).then(
-        async (services) => {
-          await services.close();
-          return undefined;
-        },
-        (error: unknown) => error,
-      );
-      expect(failure).toBeDefined();
-      expect(isStorageUnavailable(failure)).toBe(true);
-      expect(String((failure as Error).message)).toMatch(/readonly/);
+      const env = { GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_BOOTSTRAP_ADMIN_KEY: rootKey, GATEHOUSE_PORT: '0' };
+      const start = await runCli(['start'], { env });
+      expect(start.code, start.stderr).toBe(1);
+      expect(start.stderr).toContain('gatehouse: storage is unavailable: ');
+      expect(start.stderr).toContain('attempt to write a readonly database');
+      expect(start.stdout).not.toContain('listening');
 
       // Writable again: the failed start left nothing behind (its lock on the data directory included).
       readOnly.undo();
