@@ -78,7 +78,8 @@ function openSqlite(file: string, dataDir: string, writeHealth: WriteHealth): Da
   }
   const outboxCommits = new OutboxSignal();
   const db = new Kysely<Schema>({
-    dialect: watchWrites(signalOutboxCommits(new SqliteDialect({ database: sqlite }), outboxCommits), writeHealth, sqlite),
+    // watchWrites innermost: its rollback (skipped when SQLite already rolled back) is the one every wrapper calls.
+    dialect: signalOutboxCommits(watchWrites(new SqliteDialect({ database: sqlite }), writeHealth, sqlite), outboxCommits),
   });
   const backgroundWriter = new SqliteBackgroundWriter(file, writeHealth);
   return {
@@ -154,7 +155,7 @@ function openPostgres(url: string, schema: string | undefined, writeHealth: Writ
   pool.on('connect', (client) => client.on('error', () => {}));
   const outboxCommits = new OutboxSignal();
   const db = new Kysely<Schema>({
-    dialect: watchWrites(signalOutboxCommits(new CurrentSchemaPostgresDialect({ pool }), outboxCommits), writeHealth),
+    dialect: signalOutboxCommits(watchWrites(new CurrentSchemaPostgresDialect({ pool }), writeHealth), outboxCommits),
   });
   return {
     db,
