@@ -63,7 +63,7 @@ function openSqlite(file: string, dataDir: string, writeHealth: WriteHealth): Da
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   // One process per data directory (see lockDataDir): refused before the database is even opened.
   const lock = lockDataDir(dataDir);
-  let sqlite: SQLite.Database;
+  let sqlite: SQLite.Database | undefined;
   try {
     sqlite = new SQLite(file);
     // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit durable even
@@ -73,13 +73,15 @@ function openSqlite(file: string, dataDir: string, writeHealth: WriteHealth): Da
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
   } catch (error) {
+    sqlite?.close();
     lock.release();
     throw error;
   }
+  const opened = sqlite;
   const outboxCommits = new OutboxSignal();
   const db = new Kysely<Schema>({
     // watchWrites innermost: its rollback (skipped when SQLite already rolled back) is the one every wrapper calls.
-    dialect: signalOutboxCommits(watchWrites(new SqliteDialect({ database: sqlite }), writeHealth, sqlite), outboxCommits),
+    dialect: signalOutboxCommits(watchWrites(new SqliteDialect({ database: opened }), writeHealth, opened), outboxCommits),
   });
   const backgroundWriter = new SqliteBackgroundWriter(file, writeHealth);
   return {
@@ -90,7 +92,7 @@ function openSqlite(file: string, dataDir: string, writeHealth: WriteHealth): Da
     writeHealth,
     async ping() {
       try {
-        sqlite.prepare('select 1').get();
+        opened.prepare('select 1').get();
       } catch (error) {
         throw new StorageUnavailableError('SQLite is not readable', { cause: error });
       }
