@@ -2,7 +2,7 @@ import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { ManualClock } from '../src/core/clock.js';
 import { StorageUnavailableError } from '../src/core/errors.js';
@@ -90,10 +90,9 @@ describe('the classification of storage failures (errors from the real engines)'
     throw new Error('no error');
   }
 
-  const dir = tempDir('classify');
-  afterAll(() => dir.remove());
-
   it('SQLite: full, read-only, locked and I/O failures are storage failures; a constraint or a bug is not', () => {
+    const dir = tempDir('classify');
+    onTestFinished(() => dir.remove());
     const full = sqliteError((db) => {
       db.exec('create table t (x blob)');
       db.pragma('max_page_count = 3');
