@@ -108,7 +108,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
   const { key: masterKey } = resolveMasterKey(config);
   const secretBox = new SecretBox(masterKey);
 
-  const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: options.databaseSchema });
+  const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: options.databaseSchema, clock });
   let redis: Redis | undefined;
   let pubsub: PubSub | undefined;
   try {

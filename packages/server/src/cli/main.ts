@@ -7,12 +7,14 @@ import { createServices, startServer } from '../main.js';
 import { renewCertificateFiles } from './renew-certificate-files.js';
 import { openDatabase } from '../storage/sql/database.js';
 import { migrateToLatest } from '../storage/sql/migrate.js';
+import { isStorageUnavailable } from '../storage/is-storage-unavailable.js';
 
 const USAGE = `Usage: gatehouse <command> [options]
 
 Commands:
   start                 Start the server (migrates the database first)
-  migrate               Bring the database schema up to date and exit
+  migrate               Bring the database schema up to date and exit (embedded mode: not while a server
+                        runs on the data directory; start migrates by itself)
   keys generate [--test]
                         Print a new, well-formed key (for GATEHOUSE_BOOTSTRAP_ADMIN_KEY); stores nothing
   scan [paths...] [--git] [--all-formats] [--json] [--server URL] [--revoke]
@@ -173,7 +175,9 @@ export async function main(argv: string[]): Promise<void> {
       process.stderr.write(`gatehouse: ${(error as Error).message}\n${error instanceof UsageError ? USAGE : ''}`);
       process.exit(2);
     }
-    process.stderr.write(`gatehouse: ${(error as Error).message}\n`);
+    // A full disk, a read-only database file, an unreachable PostgreSQL: said so, with the cause below.
+    const storage = isStorageUnavailable(error) ? 'storage is unavailable: ' : '';
+    process.stderr.write(`gatehouse: ${storage}${(error as Error).message}\n`);
     if ((error as Error).cause) process.stderr.write(`  cause: ${String((error as Error).cause)}\n`);
     process.exit(1);
   }

@@ -2,11 +2,13 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy in front of a real service, so a test can cut the connection (a real outage: refused and
- * reset connections) and restore it.
+ * reset connections), stall it (a hung service: connections accepted, never answered) and restore it.
  */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<{
   port: number;
   cut(): Promise<void>;
+  /** Drops every connection, then accepts new ones and holds them without a byte in either direction. */
+  stall(): Promise<void>;
   restore(): Promise<void>;
   close(): Promise<void>;
 }> {
@@ -14,9 +16,14 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   let server: Server | undefined;
   let port = 0;
 
-  const listen = () =>
+  const listen = (stalled = false) =>
     new Promise<void>((resolve, reject) => {
       server = createServer((client) => {
+        if (stalled) {
+          sockets.add(client);
+          client.on('error', () => client.destroy()).on('close', () => sockets.delete(client));
+          return;
+        }
         const upstream = connect(target.port, target.host);
         sockets.add(client).add(upstream);
         client.pipe(upstream).pipe(client);
@@ -44,5 +51,17 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   };
 
   await listen();
-  return { port, cut, restore: listen, close: cut };
+  return {
+    port,
+    cut,
+    async stall() {
+      await cut();
+      await listen(true);
+    },
+    async restore() {
+      await cut();
+      await listen();
+    },
+    close: cut,
+  };
 }

@@ -42,11 +42,15 @@ export interface TestAppOptions {
   rootKey?: string;
   /** How the login slow-down waits (default: it really waits). */
   sleep?: (ms: number) => Promise<void>;
+  /** The data directory to use (the caller's: kept at close) instead of a fresh temporary one. */
+  dataDir?: string;
+  /** Receives the write-behind and other background failures (default: ignored). */
+  onBackgroundError?: (message: string, error: unknown) => void;
 }
 
 /** A real app over a real database (SQLite in a temp dir, or a fresh PostgreSQL schema), with a frozen clock. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
-  const dir = tempDir('app');
+  const dir = options.dataDir ? { path: options.dataDir, remove() {} } : tempDir('app');
   const ownSchema = options.dialect === 'postgres' && !options.pgSchema ? await createPgSchema() : undefined;
   const pgSchema = options.pgSchema ?? ownSchema;
   const clock = new ManualClock(Date.UTC(2026, 10, 22, 12, 0, 0));
@@ -64,7 +68,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const services = await createServices(config, {
     clock,
     databaseSchema: pgSchema?.schema,
-    onBackgroundError: () => {},
+    onBackgroundError: options.onBackgroundError ?? (() => {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
   });
   await bootstrapRootKey({ store: services.stores.apiKeys, clock }, rootKey);

@@ -3,10 +3,14 @@ import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, PostgresIntrospector, SqliteDialect, sql, type DatabaseIntrospector, type TableMetadata } from 'kysely';
 import pg from 'pg';
+import { systemClock, type Clock } from '../../core/clock.js';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { Schema } from './schema.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { OutboxSignal, signalOutboxCommits } from './outbox-signal.js';
 import { SqliteBackgroundWriter } from './sqlite-background-writer.js';
+import { watchWrites } from './watch-writes.js';
+import { WriteHealth } from './write-health.js';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -18,7 +22,14 @@ export interface Database {
   readonly backgroundWriter?: SqliteBackgroundWriter;
   /** Emits after each commit (by this process) that wrote webhook events to the outbox. */
   readonly outboxCommits: OutboxSignal;
-  /** Resolves when the database answers; rejects with StorageUnavailableError otherwise. */
+  /** The outcome of recent writes (every write through `db` and the background writer reports to it). */
+  readonly writeHealth: WriteHealth;
+  /**
+   * Readiness: resolves when the database answers and no write has failed for a storage reason (full disk,
+   * read-only file, I/O error, lock held past the busy timeout, lost connection) in the last
+   * WRITE_FAILURE_WINDOW_MS with none succeeding since; rejects with StorageUnavailableError otherwise.
+   * (A full or read-only disk still answers `select 1`.)
+   */
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -31,41 +42,69 @@ export interface DatabaseOptions {
   schema?: string | undefined;
   /** SQLite only: the file name inside dataDir. */
   sqliteFile?: string;
+  /** Times write failures for readiness (tests freeze it). */
+  clock?: Clock;
 }
 
 export function openDatabase(options: DatabaseOptions): Database {
-  if (options.url && /^postgres(ql)?:\/\//.test(options.url)) return openPostgres(options.url, options.schema);
+  const writeHealth = new WriteHealth(options.clock ?? systemClock);
+  if (options.url && /^postgres(ql)?:\/\//.test(options.url)) return openPostgres(options.url, options.schema, writeHealth);
   if (options.url) throw new TypeError('GATEHOUSE_DATABASE_URL must be a postgres:// URL (unset for SQLite)');
-  return openSqlite(join(options.dataDir, options.sqliteFile ?? 'gatehouse.db'), options.dataDir);
+  return openSqlite(join(options.dataDir, options.sqliteFile ?? 'gatehouse.db'), options.dataDir, writeHealth);
 }
 
-function openSqlite(file: string, dataDir: string): Database {
+/** Rejects when a recent write failed for a storage reason (see Database.ping). */
+function checkRecentWrites(writeHealth: WriteHealth): void {
+  const failure = writeHealth.recentFailure();
+  if (failure) throw new StorageUnavailableError('A recent write failed for a storage reason', { cause: failure.error });
+}
+
+function openSqlite(file: string, dataDir: string, writeHealth: WriteHealth): Database {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const sqlite = new SQLite(file);
-  // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit durable even
-  // across power loss (NORMAL would already survive a process crash).
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+  // One process per data directory (see lockDataDir): refused before the database is even opened.
+  const lock = lockDataDir(dataDir);
+  let sqlite: SQLite.Database | undefined;
+  try {
+    sqlite = new SQLite(file);
+    // WAL lets readers run beside the writer; synchronous=FULL makes every acknowledged commit durable even
+    // across power loss (NORMAL would already survive a process crash).
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+  } catch (error) {
+    sqlite?.close();
+    lock.release();
+    throw error;
+  }
+  const opened = sqlite;
   const outboxCommits = new OutboxSignal();
-  const db = new Kysely<Schema>({ dialect: signalOutboxCommits(new SqliteDialect({ database: sqlite }), outboxCommits) });
-  const backgroundWriter = new SqliteBackgroundWriter(file);
+  const db = new Kysely<Schema>({
+    // watchWrites innermost: its rollback (skipped when SQLite already rolled back) is the one every wrapper calls.
+    dialect: signalOutboxCommits(watchWrites(new SqliteDialect({ database: opened }), writeHealth, opened), outboxCommits),
+  });
+  const backgroundWriter = new SqliteBackgroundWriter(file, writeHealth);
   return {
     db,
     dialect: 'sqlite',
     backgroundWriter,
     outboxCommits,
+    writeHealth,
     async ping() {
       try {
-        sqlite.prepare('select 1').get();
+        opened.prepare('select 1').get();
       } catch (error) {
         throw new StorageUnavailableError('SQLite is not readable', { cause: error });
       }
+      checkRecentWrites(writeHealth);
     },
     async close() {
-      await backgroundWriter.close();
-      await db.destroy();
+      try {
+        await backgroundWriter.close();
+        await db.destroy();
+      } finally {
+        lock.release();
+      }
     },
   };
 }
@@ -100,7 +139,7 @@ class CurrentSchemaPostgresDialect extends PostgresDialect {
   }
 }
 
-function openPostgres(url: string, schema: string | undefined): Database {
+function openPostgres(url: string, schema: string | undefined, writeHealth: WriteHealth): Database {
   const pool = new pg.Pool({
     connectionString: url,
     max: 10,
@@ -117,17 +156,21 @@ function openPostgres(url: string, schema: string | undefined): Database {
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   const outboxCommits = new OutboxSignal();
-  const db = new Kysely<Schema>({ dialect: signalOutboxCommits(new CurrentSchemaPostgresDialect({ pool }), outboxCommits) });
+  const db = new Kysely<Schema>({
+    dialect: signalOutboxCommits(watchWrites(new CurrentSchemaPostgresDialect({ pool }), writeHealth), outboxCommits),
+  });
   return {
     db,
     dialect: 'postgres',
     outboxCommits,
+    writeHealth,
     async ping() {
       try {
         await sql`select 1`.execute(db);
       } catch (error) {
         throw new StorageUnavailableError('PostgreSQL is not reachable', { cause: error });
       }
+      checkRecentWrites(writeHealth);
     },
     close: () => db.destroy(),
   };

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import { AUDIT_EVENT_COLUMNS, pushAuditEventValues } from './rows.js';
+import type { WriteHealth } from './write-health.js';
 
 // The worker's code, plain CommonJS run with `eval`, so it works the same from the built server and from the
 // TypeScript sources under test. It owns a second connection to the database file (WAL lets it write while the
@@ -9,38 +10,51 @@ import { AUDIT_EVENT_COLUMNS, pushAuditEventValues } from './rows.js';
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.file);
-db.pragma('journal_mode = WAL');
-// These rows are written behind by design (a crash may lose the last second of them), so their commits need
-// not wait for fsync; WAL keeps them across a process crash. The main connection stays synchronous=FULL.
-db.pragma('synchronous = NORMAL');
-db.pragma('busy_timeout = 5000');
-// A batch touches one leaf of the audit key index per distinct key: keep those pages cached between batches
-// (64 MiB at most, allocated as used) rather than reading them back each time.
-db.pragma('cache_size = -65536');
 const columns = workerData.auditColumns;
 const width = columns.length;
-const insertEvent = db.prepare(
-  'insert into audit_events (' + columns.join(', ') + ') values (' + columns.map(() => '?').join(', ') + ') on conflict (id) do nothing'
-);
-const touch = db.prepare('update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)');
-// Retention: the oldest events first, through audit_events_time_idx, a bounded batch at a time.
-const purgeAudit = db.prepare(
-  'delete from audit_events where id in (select id from audit_events where occurred_at < ? order by occurred_at, id limit ?)'
-);
-const jobs = {
-  // Events arrive as one flat array of column values, row after row (cheap to copy between threads).
-  audit: db.transaction((values) => { for (let i = 0; i < values.length; i += width) insertEvent.run(values.slice(i, i + width)); }),
-  touch: db.transaction((entries) => { for (const [id, at] of entries) touch.run(at, id, at); }),
-  purgeAudit: ({ cutoff, limit }) => purgeAudit.run(cutoff, limit).changes,
-};
-parentPort.on('message', ({ id, job, payload }) => {
-  if (job === 'close') { db.close(); parentPort.postMessage({ id, ok: true }); return; }
+let jobs;
+// Opened on the first job, and again on the next one after opening failed (a read-only or full disk at the
+// time): the failure is answered like any other, with its SQLite code, and the worker lives on.
+function open() {
+  const db = new Database(workerData.file);
   try {
+    db.pragma('journal_mode = WAL');
+    // These rows are written behind by design (a crash may lose the last second of them), so their commits need
+    // not wait for fsync; WAL keeps them across a process crash. The main connection stays synchronous=FULL.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    // A batch touches one leaf of the audit key index per distinct key: keep those pages cached between batches
+    // (64 MiB at most, allocated as used) rather than reading them back each time.
+    db.pragma('cache_size = -65536');
+    const insertEvent = db.prepare(
+      'insert into audit_events (' + columns.join(', ') + ') values (' + columns.map(() => '?').join(', ') + ') on conflict (id) do nothing'
+    );
+    const touch = db.prepare('update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)');
+    // Retention: the oldest events first, through audit_events_time_idx, a bounded batch at a time.
+    const purgeAudit = db.prepare(
+      'delete from audit_events where id in (select id from audit_events where occurred_at < ? order by occurred_at, id limit ?)'
+    );
+    return {
+      db,
+      // Events arrive as one flat array of column values, row after row (cheap to copy between threads).
+      audit: db.transaction((values) => { for (let i = 0; i < values.length; i += width) insertEvent.run(values.slice(i, i + width)); }),
+      touch: db.transaction((entries) => { for (const [id, at] of entries) touch.run(at, id, at); }),
+      purgeAudit: ({ cutoff, limit }) => purgeAudit.run(cutoff, limit).changes,
+    };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+parentPort.on('message', ({ id, job, payload }) => {
+  if (job === 'close') { if (jobs) jobs.db.close(); jobs = undefined; parentPort.postMessage({ id, ok: true }); return; }
+  try {
+    jobs ??= open();
     const result = jobs[job](payload);
     parentPort.postMessage({ id, ok: true, result });
   } catch (error) {
-    parentPort.postMessage({ id, ok: false, message: String(error && error.message), code: error && error.code });
+    // Only plain values cross the thread boundary (a structured clone keeps an Error's message, not its code).
+    parentPort.postMessage({ id, ok: false, message: String(error && error.message), code: error && typeof error.code === 'string' ? error.code : undefined });
   }
 });
 `;
@@ -64,7 +78,11 @@ export class SqliteBackgroundWriter {
   #nextId = 0;
   #pending = new Map<number, { resolve(result: unknown): void; reject(error: Error): void }>();
 
-  constructor(private readonly file: string) {}
+  /** `health` learns the outcome of every batch: these are most of an SQLite database's writes. */
+  constructor(
+    private readonly file: string,
+    private readonly health?: WriteHealth,
+  ) {}
 
   /** Sent as one flat array of column values: copying it to the worker costs far less than row objects. */
   insertAuditEvents(events: readonly AuditEvent[]): Promise<void> {
@@ -113,8 +131,16 @@ export class SqliteBackgroundWriter {
       const waiter = this.#pending.get(reply.id);
       this.#pending.delete(reply.id);
       if (!waiter) return;
-      if (reply.ok) waiter.resolve(reply.result);
-      else waiter.reject(Object.assign(new Error(reply.message ?? 'SQLite background write failed'), { code: reply.code }));
+      if (reply.ok) {
+        this.health?.succeeded();
+        waiter.resolve(reply.result);
+      } else {
+        // The SQLite code (SQLITE_FULL, SQLITE_READONLY, ...) travels as a plain field and is put back on the
+        // error here, so isStorageUnavailable classifies a failure in the worker like one on the main connection.
+        const error = Object.assign(new Error(reply.message ?? 'SQLite background write failed'), { code: reply.code });
+        this.health?.failed(error);
+        waiter.reject(error);
+      }
     });
     const failAll = (error: Error) => {
       for (const waiter of this.#pending.values()) waiter.reject(error);
