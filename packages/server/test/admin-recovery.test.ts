@@ -57,6 +57,10 @@ describe('gatehouse admin recover', () => {
     sinkCredential(lost);
     const first = await spawnServer({ env: { GATEHOUSE_DATA_DIR: dir.path, GATEHOUSE_BOOTSTRAP_ADMIN_KEY: lost } });
     expect((await api(first.url, 'GET', '/v1/keys', { key: lost })).status).toBe(200);
+    // While the server holds the data directory, recovery refuses (stop the server first).
+    const busy = await runCli(['admin', 'recover', '--data-dir', dir.path]);
+    expect(busy.code).not.toBe(0);
+    expect(busy.stdout).not.toMatch(/sk_live_/);
     await first.stop();
 
     // The wrong master key recovers nothing.
