@@ -24,6 +24,31 @@ const fastPaths = new WeakMap<object, FastVerify>();
 const requestListeners = new WeakMap<object, (request: IncomingMessage, response: ServerResponse) => void>();
 /** Per server: the connections that have not sent a request yet. */
 const unusedConnections = new WeakMap<object, Set<Socket>>();
+/** Per server: requests held until start-up is complete (holdRequests), or undefined when requests flow. */
+const heldRequests = new WeakMap<object, Array<[IncomingMessage, ServerResponse]>>();
+
+/**
+ * Holds every request that reaches the app's request listener (on the app's own server and on the TLS listener,
+ * which shares it) until the returned function is called: `release()` answers the held requests and lets later
+ * ones through; `release({ drop: true })` (start-up failed) closes their connections unanswered. startServer
+ * holds before the first listener binds and releases once the configuration a request can observe is final
+ * (the issuer's port, the mTLS aliases), so no response, not even /readyz, is ever computed from a value that
+ * is about to change. Apps that are not held (tests calling app.listen()) answer at once.
+ */
+export function holdRequests(app: App): (options?: { drop?: boolean }) => void {
+  const listener = requestListeners.get(app.server);
+  if (!listener) throw new Error('this app was not built by buildApp');
+  const held: Array<[IncomingMessage, ServerResponse]> = [];
+  heldRequests.set(app.server, held);
+  return ({ drop = false } = {}) => {
+    if (heldRequests.get(app.server) !== held) return;
+    heldRequests.delete(app.server);
+    for (const [request, response] of held.splice(0)) {
+      if (drop) request.socket.destroy();
+      else listener(request, response);
+    }
+  };
+}
 
 /**
  * Closes the connections that never sent a request. server.closeIdleConnections() leaves them open (Node counts
@@ -103,6 +128,11 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
       const unused = new Set<Socket>();
       const listener = (request: IncomingMessage, response: ServerResponse) => {
         unused.delete(request.socket);
+        const held = heldRequests.get(server);
+        if (held !== undefined) {
+          held.push([request, response]);
+          return;
+        }
         if (fastVerify === undefined || !fastVerify(request, response)) handler(request, response);
       };
       const server = createServer(listener);
