@@ -40,6 +40,7 @@ import { WebhookSender } from './core/webhooks/webhook-sender.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
+import { cookieNameSuffix, issuerBase } from './config/issuer-path.js';
 import { resolveMasterKey } from './config/master-key.js';
 import { buildApp, closeUnusedConnections, holdRequests, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
@@ -256,7 +257,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       clock,
       pubsub: bus,
       trustDomain: () => config.mtlsTrustDomain ?? defaultTrustDomain(config.issuer),
-      crlBaseUrl: () => `${config.issuer}/ca/crl`,
+      crlBaseUrl: () => `${issuerBase(config.issuer)}/ca/crl`,
       maxLifetimeSeconds: config.certificateMaxLifetimeSeconds,
       onError: report,
     }).catch(async (error: unknown) => {
@@ -375,7 +376,11 @@ export async function createServices(config: Config, options: CreateServicesOpti
       onPurged: (kind, rows) => metrics.purged(kind, rows),
       onError: report,
     });
-    const csrf = new CsrfProtection({ masterKey, secure: new URL(config.issuer).protocol === 'https:' });
+    const csrf = new CsrfProtection({
+      masterKey,
+      secure: new URL(config.issuer).protocol === 'https:',
+      cookieNameSuffix: cookieNameSuffix(config.issuer),
+    });
 
     return {
       config,
@@ -466,8 +471,8 @@ export interface StartServerOptions extends CreateServicesOptions, BuildAppOptio
 }
 
 /**
- * Start-up order: everything a request can observe is final before any request is answered. Services, the root
- * key, the app, the CA (mTLS) and the metrics port come first; then both listeners bind while requests are held
+ * Start-up order: everything a request can observe is final before any request is answered. Services, the app,
+ * the root key, the CA (mTLS) and the metrics port come first; then both listeners bind while requests are held
  * (holdRequests), because only binding tells the ports GATEHOUSE_PORT=0 / GATEHOUSE_TLS_PORT=0 get, and the
  * issuer and the mTLS aliases name them; the background sweeps start; then requests flow.
  */
@@ -483,9 +488,11 @@ export async function startServer(config: Config, options: StartServerOptions = 
   let app: App | undefined;
   let release: ((options?: { drop?: boolean }) => void) | undefined;
   try {
-    const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
+    // The app first: it refuses a configuration it cannot serve (an issuer path over its own routes) before a
+    // root key is generated that would then never be printed.
     app = await buildApp(services, options);
     log = app.log;
+    const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
     // mTLS on: the CA is created on first start (gatehouse ca init does the same ahead of time).
     if (config.tlsPort !== undefined) await services.ca.init();
     options.beforeListen?.(bootstrap);

@@ -5,19 +5,9 @@
  * be reported earlier, and a generated root key must be on stdout before the server answers anything.
  */
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/databases.js';
-import { killSpawned, spawnProcess, waitForExit } from './helpers/spawn-server.js';
-
-/** A port free right now (the kernel's choice), for a server whose port must be known before it starts. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+import { freePort, killSpawned, spawnProcess, waitForExit } from './helpers/spawn-server.js';
 
 interface FirstAnswer {
   status: number;

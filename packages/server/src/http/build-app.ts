@@ -4,6 +4,8 @@ import addFormats from 'ajv-formats';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
+import { ConfigError } from '../config/load-config.js';
+import { issuerPathCollision, issuerPathRewriter } from '../config/issuer-path.js';
 import type { Services } from '../services.js';
 import type { App } from './app-types.js';
 import { authenticatePlugin } from './plugins/authenticate.js';
@@ -107,6 +109,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     genReqId: newRequestId,
     clientErrorHandler: writeClientError,
     routerOptions: { maxParamLength: 200 },
+    // An issuer with a path (https://host/t1): every route answers under it too (config/issuer-path.ts).
+    rewriteUrl: ((rewrite) => (request: IncomingMessage) => rewrite(request.url ?? '/'))(issuerPathRewriter(() => config.issuer)),
     return503OnClosing: true,
     // Every authentication is an audit event; per-request access lines cost the hot path two log writes
     // each, so they are kept for debugging.
@@ -160,6 +164,10 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     done();
   });
 
+  const routePaths = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    routePaths.add(route.url);
+  });
   app.setValidatorCompiler(validatorCompiler());
   await app.register(errorHandlerPlugin);
   await app.register(securityHeadersPlugin);
@@ -176,5 +184,12 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     ),
   );
   await app.ready();
+  const collision = issuerPathCollision(config.issuer, routePaths);
+  if (collision !== undefined) {
+    await app.close();
+    throw new ConfigError([
+      `GATEHOUSE_ISSUER's path must not begin with ${collision}: Gatehouse's own routes are there (a path such as /auth or /realms/name is fine)`,
+    ]);
+  }
   return app;
 }

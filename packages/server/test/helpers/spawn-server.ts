@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { sinkCredentialsIn, sinkLogLines } from './log-sink.js';
 
@@ -288,4 +289,13 @@ export async function listAll(baseUrl: string, path: string, key: string): Promi
     if (!cursor) return items;
   }
   throw new Error(`GET ${path}: more than 1000 pages`);
+}
+
+/** A loopback port free right now (the kernel's choice), for a server whose address must be known before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
