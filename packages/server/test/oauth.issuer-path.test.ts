@@ -15,7 +15,7 @@ import { tempDir } from './helpers/databases.js';
 import { sinkCredential } from './helpers/log-sink.js';
 import { tlsRequest } from './helpers/mtls.js';
 import { FormBrowser, formAction, hiddenFields } from './helpers/oauth.js';
-import { api, freePort, killSpawned, runCli, spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
+import { api, killSpawned, runCli, spawnServer, withFreePorts, type SpawnedServer } from './helpers/spawn-server.js';
 
 const PASSWORD = 'correct horse battery staple';
 const REDIRECT_URI = 'https://app.example/callback';
@@ -31,19 +31,21 @@ describe('GATEHOUSE_ISSUER with a path', () => {
   let tlsUrl: string;
 
   beforeAll(async () => {
-    const port = await freePort();
-    origin = `http://127.0.0.1:${port}`;
-    issuer = `${origin}/t1`;
-    server = await spawnServer({
-      env: {
-        GATEHOUSE_DATA_DIR: dir.path,
-        GATEHOUSE_PORT: String(port),
-        GATEHOUSE_TLS_PORT: '0',
-        GATEHOUSE_ISSUER: issuer,
-        GATEHOUSE_BOOTSTRAP_ADMIN_KEY: rootKey,
-        GATEHOUSE_PASSWORD_HASH_COST: '14',
-        GATEHOUSE_LOG_LEVEL: 'warn',
-      },
+    // The issuer names the port, so the port is chosen before the start.
+    server = await withFreePorts(1, async ([port]) => {
+      origin = `http://127.0.0.1:${port}`;
+      issuer = `${origin}/t1`;
+      return spawnServer({
+        env: {
+          GATEHOUSE_DATA_DIR: dir.path,
+          GATEHOUSE_PORT: String(port),
+          GATEHOUSE_TLS_PORT: '0',
+          GATEHOUSE_ISSUER: issuer,
+          GATEHOUSE_BOOTSTRAP_ADMIN_KEY: rootKey,
+          GATEHOUSE_PASSWORD_HASH_COST: '14',
+          GATEHOUSE_LOG_LEVEL: 'warn',
+        },
+      });
     });
     tlsUrl = server.stdout().match(/mTLS listener on (https:\/\/\S+)/)![1]!;
   });

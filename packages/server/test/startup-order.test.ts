@@ -7,7 +7,7 @@
 import { request } from 'node:http';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers/databases.js';
-import { freePort, killSpawned, spawnProcess, waitForExit } from './helpers/spawn-server.js';
+import { killSpawned, spawnProcess, waitForExit, withFreePorts } from './helpers/spawn-server.js';
 
 interface FirstAnswer {
   status: number;
@@ -32,7 +32,7 @@ function probe(url: string): Promise<{ status: number; text: string; cacheContro
 }
 
 /** Polls `url` back to back until the first answer (bounded by a deadline, which only turns a hang into a failure). */
-async function firstAnswer(url: string, stdout: () => string, exited: () => boolean): Promise<FirstAnswer> {
+async function firstAnswer(url: string, output: () => string, exited: () => boolean): Promise<FirstAnswer> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     const answer = await probe(url);
@@ -43,38 +43,48 @@ async function firstAnswer(url: string, stdout: () => string, exited: () => bool
       } catch {
         /* not JSON */
       }
-      return { status: answer.status, body, cacheControl: answer.cacheControl, stdoutThen: stdout() };
+      return { status: answer.status, body, cacheControl: answer.cacheControl, stdoutThen: output() };
     }
-    if (exited() || Date.now() > deadline) throw new Error(`${url} never answered\n${stdout()}`);
+    if (exited() || Date.now() > deadline) throw new Error(`${url} never answered\n${output()}`);
   }
 }
 
 afterAll(() => killSpawned());
 
 describe('gatehouse start: nothing is answered before the configuration is final', () => {
-  const dir = tempDir('startup-order');
-  afterAll(() => dir.remove());
+  const dirs: Array<ReturnType<typeof tempDir>> = [];
+  afterAll(() => dirs.forEach((dir) => dir.remove()));
 
   it('the first discovery documents already carry the mTLS fields, /readyz waits for them, the root key is printed first', async () => {
-    const [port, tlsPort] = [await freePort(), await freePort()];
-    const base = `http://127.0.0.1:${port}`;
-    const child = spawnProcess(['start'], {
-      env: {
-        GATEHOUSE_DATA_DIR: dir.path,
-        GATEHOUSE_PORT: String(port),
-        GATEHOUSE_TLS_PORT: String(tlsPort),
-        GATEHOUSE_LOG_LEVEL: 'warn',
-      },
+    const { port, tlsPort, child, answers } = await withFreePorts(2, async ([port, tlsPort]) => {
+      // A data dir of its own per attempt: an empty store, so a root key is generated each time.
+      const dir = tempDir('startup-order');
+      dirs.push(dir);
+      const child = spawnProcess(['start'], {
+        env: {
+          GATEHOUSE_DATA_DIR: dir.path,
+          GATEHOUSE_PORT: String(port),
+          GATEHOUSE_TLS_PORT: String(tlsPort),
+          GATEHOUSE_LOG_LEVEL: 'warn',
+        },
+      });
+      let gone = false;
+      void child.exited.then(() => (gone = true));
+      const poll = (path: string) => firstAnswer(`http://127.0.0.1:${port}${path}`, child.stdout, () => gone);
+      const answers = await Promise.all([
+        poll('/.well-known/oauth-authorization-server'),
+        poll('/.well-known/openid-configuration'),
+        poll('/readyz'),
+        poll('/healthz'),
+      ]).catch(async (error: Error) => {
+        // A port taken by another process in between: the server says EADDRINUSE (withFreePorts tries again).
+        await waitForExit(child, 'the failed start');
+        throw new Error(`${error.message}\n${child.stderr()}`);
+      });
+      return { port, tlsPort, child, answers };
     });
-    let gone = false;
-    void child.exited.then(() => (gone = true));
-    const poll = (path: string) => firstAnswer(base + path, child.stdout, () => gone);
-    const [oauthMetadata, oidcMetadata, ready, health] = await Promise.all([
-      poll('/.well-known/oauth-authorization-server'),
-      poll('/.well-known/openid-configuration'),
-      poll('/readyz'),
-      poll('/healthz'),
-    ]);
+    const [oauthMetadata, oidcMetadata, ready, health] = answers;
+    const base = `http://127.0.0.1:${port}`;
     await child.waitForStdout(/Gatehouse listening on/, 'the listening line');
 
     // The generated root key was on stdout before the first answer of any of them.

@@ -299,3 +299,22 @@ export async function freePort(): Promise<number> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }
+
+/**
+ * Runs `attempt` with `count` ports free right now; again with fresh ones (at most 3 times) when it failed because
+ * another process took one in between (its error mentions EADDRINUSE, as spawnServer's does with the output).
+ */
+export async function withFreePorts<T>(count: number, attempt: (ports: number[]) => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    const ports: number[] = [];
+    while (ports.length < count) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
+    try {
+      return await attempt(ports);
+    } catch (error) {
+      if (tries >= 3 || !String((error as Error).message).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
