@@ -102,6 +102,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   const fastPathEnabled = config.trustProxy === false && !requestLogging;
   let closing = false;
   let app: App | undefined;
+  const rewriteForIssuerPath = issuerPathRewriter(() => config.issuer);
   const fastifyOptions: FastifyServerOptions = {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
@@ -110,7 +111,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     clientErrorHandler: writeClientError,
     routerOptions: { maxParamLength: 200 },
     // An issuer with a path (https://host/t1): every route answers under it too (config/issuer-path.ts).
-    rewriteUrl: ((rewrite) => (request: IncomingMessage) => rewrite(request.url ?? '/'))(issuerPathRewriter(() => config.issuer)),
+    rewriteUrl: (request) => rewriteForIssuerPath(request.url ?? '/'),
     return503OnClosing: true,
     // Every authentication is an audit event; per-request access lines cost the hot path two log writes
     // each, so they are kept for debugging.

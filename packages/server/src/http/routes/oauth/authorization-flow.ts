@@ -18,12 +18,13 @@ import { pageHeaders } from '../../pages/page-headers.js';
 export const LOGIN_ACTION = '/oauth/authorize/login';
 export const CONSENT_ACTION = '/oauth/authorize/consent';
 
+/** The hidden field that carries the original authorization request through the forms. */
+export const REQUEST_FIELD = 'request';
+
 /** Where a form posts to: the route under the issuer's path, which is where the browser sees the pages. */
 function formAction(services: Services, route: string): string {
   return issuerPath(services.oauth.issuer()) + route;
 }
-/** The hidden field that carries the original authorization request through the forms. */
-export const REQUEST_FIELD = 'request';
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
   openid: 'Sign you in with your account',
