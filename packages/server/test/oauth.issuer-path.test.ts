@@ -6,6 +6,7 @@
  * the login and consent forms posting under the path. Other paths are 404s; a path over Gatehouse's own
  * routes is refused at start-up.
  */
+import { createAuthenticator } from '@gatehouse/sdk';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
@@ -150,6 +151,18 @@ describe('GATEHOUSE_ISSUER with a path', () => {
       body: new URLSearchParams({ token: tokens.access_token }),
     });
     expect(await introspected.json()).toMatchObject({ active: true, iss: issuer });
+
+    // Gatehouse's own SDK, given the path issuer: discovery, JWKS and /v1/keys/verify all under it.
+    const verifier = await admin('POST', '/v1/keys', { name: 'verifier', scopes: ['keys:verify'] });
+    const apiKey = await admin('POST', '/v1/keys', { name: 'caller', scopes: ['orders:read'] });
+    expect([verifier.status, apiKey.status]).toEqual([201, 201]);
+    const authenticator = createAuthenticator({ issuer, audience: issuer, verifierKey: verifier.body.key, revocationStream: false });
+    try {
+      expect(await authenticator.authenticate(`Bearer ${tokens.access_token}`)).toMatchObject({ ok: true, auth: { kind: 'jwt', clientId: c.client_id } });
+      expect(await authenticator.authenticate(`Bearer ${apiKey.body.key}`)).toMatchObject({ ok: true, auth: { kind: 'api_key', keyId: apiKey.body.id } });
+    } finally {
+      authenticator.close();
+    }
   });
 
   it('openid-client (OIDC discovery appends to the issuer): code flow through login and consent forms posting under the path', async () => {
