@@ -42,8 +42,9 @@ import { WebhookSender } from './core/webhooks/webhook-sender.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
+import { cookieNameSuffix, issuerBase } from './config/issuer-path.js';
 import { resolveMasterKey } from './config/master-key.js';
-import { buildApp, closeUnusedConnections, type BuildAppOptions } from './http/build-app.js';
+import { buildApp, closeUnusedConnections, holdRequests, type BuildAppOptions } from './http/build-app.js';
 import type { App } from './http/app-types.js';
 import { startMetricsServer, type MetricsServer } from './http/metrics-server.js';
 import { startTlsListener, type TlsListener } from './http/tls-listener.js';
@@ -268,7 +269,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       clock,
       pubsub: bus,
       trustDomain: () => config.mtlsTrustDomain ?? defaultTrustDomain(config.issuer),
-      crlBaseUrl: () => `${config.issuer}/ca/crl`,
+      crlBaseUrl: () => `${issuerBase(config.issuer)}/ca/crl`,
       maxLifetimeSeconds: config.certificateMaxLifetimeSeconds,
       onError: report,
     }).catch(async (error: unknown) => {
@@ -391,7 +392,11 @@ export async function createServices(config: Config, options: CreateServicesOpti
       onPurged: (kind, rows) => metrics.purged(kind, rows),
       onError: report,
     });
-    const csrf = new CsrfProtection({ masterKey, secure: new URL(config.issuer).protocol === 'https:' });
+    const csrf = new CsrfProtection({
+      masterKey,
+      secure: new URL(config.issuer).protocol === 'https:',
+      cookieNameSuffix: cookieNameSuffix(config.issuer),
+    });
 
     return {
       config,
@@ -475,7 +480,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(config: Config, options: CreateServicesOptions & BuildAppOptions = {}): Promise<RunningServer> {
+export interface StartServerOptions extends CreateServicesOptions, BuildAppOptions {
+  /**
+   * Called with the bootstrap outcome before any port is bound (the CLI prints a generated root key here), so
+   * whatever it writes comes before the server can answer anything.
+   */
+  beforeListen?: (bootstrap: BootstrapResult) => void;
+}
+
+/**
+ * Start-up order: everything a request can observe is final before any request is answered. Services, the app,
+ * the root key, the CA (mTLS) and the metrics port come first; then both listeners bind while requests are held
+ * (holdRequests), because only binding tells the ports GATEHOUSE_PORT=0 / GATEHOUSE_TLS_PORT=0 get, and the
+ * issuer and the mTLS aliases name them; the background sweeps start; then requests flow.
+ */
+export async function startServer(config: Config, options: StartServerOptions = {}): Promise<RunningServer> {
   // Background failures (write-behind, signing-key reloads) are JSON log lines like the rest, once the logger exists.
   let log: App['log'] | undefined;
   const services = await createServices(config, {
@@ -483,16 +502,26 @@ export async function startServer(config: Config, options: CreateServicesOptions
     ...options,
   });
   let metricsServer: MetricsServer | undefined;
+  let tls: TlsListener | undefined;
+  let app: App | undefined;
+  let release: ((options?: { drop?: boolean }) => void) | undefined;
   try {
-    const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
-    const app = await buildApp(services, options);
+    // The app first: it refuses a configuration it cannot serve (an issuer path over its own routes) before a
+    // root key is generated that would then never be printed.
+    app = await buildApp(services, options);
     log = app.log;
-    // Before the API port: a metrics port that cannot be bound stops the start before the API answers anything.
+    const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
+    // mTLS on: the CA is created on first start (gatehouse ca init does the same ahead of time).
+    if (config.tlsPort !== undefined) await services.ca.init();
+    options.beforeListen?.(bootstrap);
+    // A metrics port that cannot be bound stops the start before the API answers anything.
     if (config.metricsPort !== undefined) metricsServer = await startMetricsServer(services.metrics, config.host, config.metricsPort);
+    release = holdRequests(app);
+    if (config.tlsPort !== undefined) {
+      tls = await startTlsListener(app, services, app.log);
+      config.mtlsUrl ??= tls.url;
+    }
     const address = await app.listen({ port: config.port, host: config.host });
-    services.webhooks.start();
-    services.keyExpiry.start();
-    services.retention.start();
     if (!config.issuerConfigured) {
       // GATEHOUSE_PORT=0: the issuer names the port actually listened on.
       const bound = app.server.address();
@@ -504,21 +533,14 @@ export async function startServer(config: Config, options: CreateServicesOptions
         );
       }
     }
-    let tls: TlsListener | undefined;
-    if (config.tlsPort !== undefined) {
-      // mTLS on: the CA is created on first start (gatehouse ca init does the same ahead of time).
-      try {
-        await services.ca.init();
-        tls = await startTlsListener(app, services, app.log);
-      } catch (error) {
-        await app.close();
-        throw error;
-      }
-      config.mtlsUrl ??= tls.url;
-    }
+    services.webhooks.start();
+    services.keyExpiry.start();
+    services.retention.start();
+    release();
+    const started = app;
     let closing: Promise<void> | undefined;
     return {
-      app,
+      app: started,
       services,
       url: address,
       bootstrap,
@@ -530,11 +552,11 @@ export async function startServer(config: Config, options: CreateServicesOptions
           // holding app.close() until the client drops it (up to keepAliveTimeout): close each once it is idle.
           // Connections that never sent a request are closed too (see closeUnusedConnections).
           const sweep = setInterval(() => {
-            app.server.closeIdleConnections();
-            closeUnusedConnections(app);
+            started.server.closeIdleConnections();
+            closeUnusedConnections(started);
           }, 100);
           try {
-            await Promise.all([app.close(), tls?.close()]);
+            await Promise.all([started.close(), tls?.close()]);
           } finally {
             clearInterval(sweep);
           }
@@ -543,6 +565,9 @@ export async function startServer(config: Config, options: CreateServicesOptions
         })()),
     };
   } catch (error) {
+    release?.({ drop: true });
+    await tls?.close().catch(() => {});
+    await app?.close().catch(() => {});
     await metricsServer?.close();
     await services.close().catch(() => {});
     throw error;

@@ -61,14 +61,16 @@ Secrets are read from the environment only: GATEHOUSE_MASTER_KEY, GATEHOUSE_BOOT
 
 async function start(argv: string[]): Promise<void> {
   const config = loadConfig(process.env, argv);
-  const server = await startServer(config);
-  const { bootstrap } = server;
-  if (bootstrap.created && bootstrap.generatedKey) {
-    // Printed once, straight to the terminal and never through the logger: it is not stored anywhere.
-    process.stdout.write(
-      `\nRoot admin key (shown once; store it now, it cannot be recovered):\n\n  ${bootstrap.generatedKey}\n\n`,
-    );
-  }
+  const server = await startServer(config, {
+    beforeListen(bootstrap) {
+      if (!bootstrap.created || !bootstrap.generatedKey) return;
+      // Printed once, straight to the terminal and never through the logger: it is not stored anywhere. Before
+      // any port is bound, so it is on the terminal before the server answers anything.
+      process.stdout.write(
+        `\nRoot admin key (shown once; store it now, it cannot be recovered):\n\n  ${bootstrap.generatedKey}\n\n`,
+      );
+    },
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;

@@ -4,6 +4,8 @@ import addFormats from 'ajv-formats';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyServerOptions } from 'fastify';
+import { ConfigError } from '../config/load-config.js';
+import { issuerPathCollision, issuerPathRewriter } from '../config/issuer-path.js';
 import type { Services } from '../services.js';
 import type { App } from './app-types.js';
 import { authenticatePlugin } from './plugins/authenticate.js';
@@ -24,6 +26,31 @@ const fastPaths = new WeakMap<object, FastVerify>();
 const requestListeners = new WeakMap<object, (request: IncomingMessage, response: ServerResponse) => void>();
 /** Per server: the connections that have not sent a request yet. */
 const unusedConnections = new WeakMap<object, Set<Socket>>();
+/** Per server: requests held until start-up is complete (holdRequests), or undefined when requests flow. */
+const heldRequests = new WeakMap<object, Array<[IncomingMessage, ServerResponse]>>();
+
+/**
+ * Holds every request that reaches the app's request listener (on the app's own server and on the TLS listener,
+ * which shares it) until the returned function is called: `release()` answers the held requests and lets later
+ * ones through; `release({ drop: true })` (start-up failed) closes their connections unanswered. startServer
+ * holds before the first listener binds and releases once the configuration a request can observe is final
+ * (the issuer's port, the mTLS aliases), so no response, not even /readyz, is ever computed from a value that
+ * is about to change. Apps that are not held (tests calling app.listen()) answer at once.
+ */
+export function holdRequests(app: App): (options?: { drop?: boolean }) => void {
+  const listener = requestListeners.get(app.server);
+  if (!listener) throw new Error('this app was not built by buildApp');
+  const held: Array<[IncomingMessage, ServerResponse]> = [];
+  heldRequests.set(app.server, held);
+  return ({ drop = false } = {}) => {
+    if (heldRequests.get(app.server) !== held) return;
+    heldRequests.delete(app.server);
+    for (const [request, response] of held.splice(0)) {
+      if (drop) request.socket.destroy();
+      else listener(request, response);
+    }
+  };
+}
 
 /**
  * Closes the connections that never sent a request. server.closeIdleConnections() leaves them open (Node counts
@@ -75,6 +102,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   const fastPathEnabled = config.trustProxy === false && !requestLogging;
   let closing = false;
   let app: App | undefined;
+  const rewriteForIssuerPath = issuerPathRewriter(() => config.issuer);
   const fastifyOptions: FastifyServerOptions = {
     bodyLimit: config.bodyLimitBytes,
     trustProxy: config.trustProxy,
@@ -82,6 +110,8 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     genReqId: newRequestId,
     clientErrorHandler: writeClientError,
     routerOptions: { maxParamLength: 200 },
+    // An issuer with a path (https://host/t1): every route answers under it too (config/issuer-path.ts).
+    rewriteUrl: (request) => rewriteForIssuerPath(request.url ?? '/'),
     return503OnClosing: true,
     // Every authentication is an audit event; per-request access lines cost the hot path two log writes
     // each, so they are kept for debugging.
@@ -103,6 +133,11 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
       const unused = new Set<Socket>();
       const listener = (request: IncomingMessage, response: ServerResponse) => {
         unused.delete(request.socket);
+        const held = heldRequests.get(server);
+        if (held !== undefined) {
+          held.push([request, response]);
+          return;
+        }
         if (fastVerify === undefined || !fastVerify(request, response)) handler(request, response);
       };
       const server = createServer(listener);
@@ -130,6 +165,10 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     done();
   });
 
+  const routePaths = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    routePaths.add(route.url);
+  });
   app.setValidatorCompiler(validatorCompiler());
   await app.register(errorHandlerPlugin);
   await app.register(securityHeadersPlugin);
@@ -146,5 +185,12 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
     ),
   );
   await app.ready();
+  const collision = issuerPathCollision(config.issuer, routePaths);
+  if (collision !== undefined) {
+    await app.close();
+    throw new ConfigError([
+      `GATEHOUSE_ISSUER's path must not begin with ${collision}: Gatehouse's own routes are there (a path such as /auth or /realms/name is fine)`,
+    ]);
+  }
   return app;
 }

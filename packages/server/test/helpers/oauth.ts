@@ -105,6 +105,13 @@ export class FormBrowser {
   }
 }
 
+/** Where the first form of a page posts to, as a browser reads it. */
+export function formAction(page: string): string {
+  const action = /<form[^>]*\saction="([^"]*)"/.exec(page)?.[1];
+  if (action === undefined) throw new Error(`no form action in the page: ${page.slice(0, 300)}`);
+  return action.replace(/&amp;/g, '&');
+}
+
 /** Walks the login (and, if shown, consent) forms; returns the final redirect's URL. */
 export async function authorizeThroughForms(
   browser: FormBrowser,
@@ -115,11 +122,11 @@ export async function authorizeThroughForms(
   let response = await browser.get(authorizeUrl);
   let page = await response.text();
   if (response.status === 200 && page.includes('name="password"')) {
-    response = await browser.submit('/oauth/authorize/login', { ...hiddenFields(page), email: user.email, password: user.password });
+    response = await browser.submit(formAction(page), { ...hiddenFields(page), email: user.email, password: user.password });
     page = await response.text();
   }
   if (response.status === 200 && page.includes('name="decision"')) {
-    response = await browser.submit('/oauth/authorize/consent', { ...hiddenFields(page), decision });
+    response = await browser.submit(formAction(page), { ...hiddenFields(page), decision });
     await response.text();
   }
   if (response.status !== 303) throw new Error(`expected a redirect, got ${response.status}: ${page.slice(0, 300)}`);

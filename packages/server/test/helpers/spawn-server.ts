@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { sinkCredentialsIn, sinkLogLines } from './log-sink.js';
 
@@ -288,4 +289,32 @@ export async function listAll(baseUrl: string, path: string, key: string): Promi
     if (!cursor) return items;
   }
   throw new Error(`GET ${path}: more than 1000 pages`);
+}
+
+/** A loopback port free right now (the kernel's choice), for a server whose address must be known before it starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Runs `attempt` with `count` ports free right now; again with fresh ones (at most 3 times) when it failed because
+ * another process took one in between (its error mentions EADDRINUSE, as spawnServer's does with the output).
+ */
+export async function withFreePorts<T>(count: number, attempt: (ports: number[]) => Promise<T>): Promise<T> {
+  for (let tries = 1; ; tries++) {
+    const ports: number[] = [];
+    while (ports.length < count) {
+      const port = await freePort();
+      if (!ports.includes(port)) ports.push(port);
+    }
+    try {
+      return await attempt(ports);
+    } catch (error) {
+      if (tries >= 3 || !String((error as Error).message).includes('EADDRINUSE')) throw error;
+    }
+  }
 }

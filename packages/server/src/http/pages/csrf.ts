@@ -22,6 +22,8 @@ export interface CsrfOptions {
   masterKey: Buffer;
   /** True when the issuer is https: the cookie is then `__Host-gh_csrf` with `Secure`. */
   secure: boolean;
+  /** Appended to the cookie name: set for an issuer with a path (config/issuer-path.ts cookieNameSuffix). */
+  cookieNameSuffix?: string;
 }
 
 /**
@@ -44,7 +46,7 @@ export class CsrfProtection {
       throw new TypeError('The master key must be exactly 32 bytes');
     }
     this.#secret = Buffer.from(hkdfSync('sha256', options.masterKey, Buffer.alloc(0), 'gatehouse/csrf/v1', 32));
-    this.cookieName = options.secure ? CSRF_COOKIE_SECURE : CSRF_COOKIE_PLAIN;
+    this.cookieName = (options.secure ? CSRF_COOKIE_SECURE : CSRF_COOKIE_PLAIN) + (options.cookieNameSuffix ?? '');
     this.#attributes = `Path=/; HttpOnly; SameSite=Lax${options.secure ? '; Secure' : ''}`;
   }
 

@@ -7,6 +7,7 @@ import {
   type AuthorizationRequest,
 } from '../../../core/oauth/authorization-request.js';
 import { issueAuthorizationCode, nextAuthorizationStep, type LoginSession } from '../../../core/oauth/authorize.js';
+import { cookieNameSuffix, issuerPath } from '../../../config/issuer-path.js';
 import type { Services } from '../../../services.js';
 import { requestOrigin } from '../../plugins/authenticate.js';
 import { renderConsentPage } from '../../pages/consent-page.js';
@@ -16,8 +17,14 @@ import { pageHeaders } from '../../pages/page-headers.js';
 
 export const LOGIN_ACTION = '/oauth/authorize/login';
 export const CONSENT_ACTION = '/oauth/authorize/consent';
+
 /** The hidden field that carries the original authorization request through the forms. */
 export const REQUEST_FIELD = 'request';
+
+/** Where a form posts to: the route under the issuer's path, which is where the browser sees the pages. */
+function formAction(services: Services, route: string): string {
+  return issuerPath(services.oauth.issuer()) + route;
+}
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
   openid: 'Sign you in with your account',
@@ -26,7 +33,8 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
 };
 
 export function sessionCookieName(services: Services): string {
-  return services.oauth.issuer().startsWith('https:') ? '__Host-gh_session' : 'gh_session';
+  const issuer = services.oauth.issuer();
+  return (issuer.startsWith('https:') ? '__Host-gh_session' : 'gh_session') + cookieNameSuffix(issuer);
 }
 
 export function sessionSetCookie(services: Services, value: string): string {
@@ -98,7 +106,7 @@ export function renderLogin(
     .headers(pageHeaders({ redirectUris: [authorization.redirectUri] }))
     .send(
       renderLoginPage({
-        action: LOGIN_ACTION,
+        action: formAction(services, LOGIN_ACTION),
         hiddenFields: { [REQUEST_FIELD]: authorization.raw },
         csrfToken: csrf.token,
         clientName: authorization.client.name,
@@ -122,7 +130,7 @@ export function renderConsent(
     .headers(pageHeaders({ redirectUris: [authorization.redirectUri] }))
     .send(
       renderConsentPage({
-        action: CONSENT_ACTION,
+        action: formAction(services, CONSENT_ACTION),
         hiddenFields: { [REQUEST_FIELD]: authorization.raw },
         csrfToken: csrf.token,
         clientName: authorization.client.name,

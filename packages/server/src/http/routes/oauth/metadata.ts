@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { issuerBase, issuerPath } from '../../../config/issuer-path.js';
 import { OIDC_SCOPES } from '../../../core/oauth/scopes.js';
 import { SUPPORTED_GRANT_TYPES } from '../../../core/oauth/token-request.js';
 import type { Services } from '../../../services.js';
@@ -6,18 +7,22 @@ import type { Services } from '../../../services.js';
 /**
  * RFC 8414 and OpenID Connect Discovery 1.0: one document, served at both well-known addresses. With an mTLS
  * listener (`mtlsUrl`), the RFC 8705 methods, certificate-bound tokens and the endpoints' mTLS aliases too.
+ * `issuer` is byte for byte the configured one; the endpoints are under it (its terminating slash dropped), and
+ * the mTLS aliases under the mTLS origin with the issuer's path.
  */
 export function authorizationServerMetadata(issuer: string, signingAlgs: readonly string[], mtlsUrl?: string): Record<string, unknown> {
+  const base = issuerBase(issuer);
+  const mtlsBase = mtlsUrl === undefined ? undefined : mtlsUrl + issuerPath(issuer);
   const mtlsMethods = mtlsUrl ? ['tls_client_auth', 'self_signed_tls_client_auth'] : [];
   const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none', ...mtlsMethods];
   return {
     issuer,
-    authorization_endpoint: `${issuer}/oauth/authorize`,
-    token_endpoint: `${issuer}/oauth/token`,
-    jwks_uri: `${issuer}/.well-known/jwks.json`,
-    userinfo_endpoint: `${issuer}/oauth/userinfo`,
-    revocation_endpoint: `${issuer}/oauth/revoke`,
-    introspection_endpoint: `${issuer}/oauth/introspect`,
+    authorization_endpoint: `${base}/oauth/authorize`,
+    token_endpoint: `${base}/oauth/token`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    userinfo_endpoint: `${base}/oauth/userinfo`,
+    revocation_endpoint: `${base}/oauth/revoke`,
+    introspection_endpoint: `${base}/oauth/introspect`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: SUPPORTED_GRANT_TYPES,
@@ -34,14 +39,14 @@ export function authorizationServerMetadata(issuer: string, signingAlgs: readonl
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     claims_parameter_supported: false,
-    ...(mtlsUrl
+    ...(mtlsBase !== undefined
       ? {
           tls_client_certificate_bound_access_tokens: true,
           mtls_endpoint_aliases: {
-            token_endpoint: `${mtlsUrl}/oauth/token`,
-            revocation_endpoint: `${mtlsUrl}/oauth/revoke`,
-            introspection_endpoint: `${mtlsUrl}/oauth/introspect`,
-            userinfo_endpoint: `${mtlsUrl}/oauth/userinfo`,
+            token_endpoint: `${mtlsBase}/oauth/token`,
+            revocation_endpoint: `${mtlsBase}/oauth/revoke`,
+            introspection_endpoint: `${mtlsBase}/oauth/introspect`,
+            userinfo_endpoint: `${mtlsBase}/oauth/userinfo`,
           },
         }
       : {}),
@@ -57,6 +62,8 @@ export function registerMetadataEndpoints(app: FastifyInstance, services: Servic
       services.config.mtlsUrl,
     );
   };
+  // Under an issuer with a path (https://host/t1) these also answer at /.well-known/oauth-authorization-server/t1
+  // (RFC 8414 section 3.1) and /t1/.well-known/openid-configuration (OIDC Discovery section 4): build-app.ts.
   app.get('/.well-known/oauth-authorization-server', { schema: { tags: ['oauth'], summary: 'Authorization server metadata (RFC 8414)' } }, handler);
   app.get('/.well-known/openid-configuration', { schema: { tags: ['oauth'], summary: 'OpenID Connect discovery' } }, handler);
 }
