@@ -771,5 +771,36 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
         expect(await keys().findById(key.id)).toStrictEqual(key);
       });
     });
+
+    describe('listChangedSince', () => {
+      it('the keys updated, rotated or revoked after a time, most recently changed first, at most the limit', async () => {
+        const old = makeKey({ updatedAt: T0 });
+        const updated = makeKey();
+        const revoked = makeKey();
+        const rotated = makeKey();
+        for (const key of [old, updated, revoked, rotated]) await keys().insert(key, []);
+        expect(await keys().listChangedSince(T0, 10)).toStrictEqual([]);
+
+        await keys().updateActive(updated.id, { name: 'renamed' }, T0 + 1 * MINUTE, []);
+        await keys().revoke(revoked.id, T0 + 2 * MINUTE, []);
+        const successor = makeKey({ createdAt: T0 + 3 * MINUTE, updatedAt: T0 + 3 * MINUTE });
+        expect(await keys().rotate({ oldId: rotated.id, successor, now: T0 + 3 * MINUTE, oldExpiresAt: T0 + DAY, revokeOld: false, events: [] })).toBe('rotated');
+
+        const changed = await keys().listChangedSince(T0, 10);
+        expect(changed.map((c) => c.updatedAt)).toStrictEqual([T0 + 3 * MINUTE, T0 + 3 * MINUTE, T0 + 2 * MINUTE, T0 + MINUTE]);
+        const expected = [
+          { id: rotated.id, hash: rotated.hash, updatedAt: T0 + 3 * MINUTE },
+          { id: successor.id, hash: successor.hash, updatedAt: T0 + 3 * MINUTE },
+          { id: revoked.id, hash: revoked.hash, updatedAt: T0 + 2 * MINUTE },
+          { id: updated.id, hash: updated.hash, updatedAt: T0 + MINUTE },
+        ];
+        const byId = (x: { id: string }, y: { id: string }) => x.id.localeCompare(y.id);
+        expect([...changed].sort(byId)).toStrictEqual(expected.sort(byId));
+        expect(typeof changed[0]!.updatedAt).toBe('number');
+        // Strictly after `since`; the newest first when limited.
+        expect((await keys().listChangedSince(T0 + 2 * MINUTE, 10)).map((c) => c.updatedAt)).toStrictEqual([T0 + 3 * MINUTE, T0 + 3 * MINUTE]);
+        expect((await keys().listChangedSince(T0, 3)).map((c) => c.updatedAt)).toStrictEqual([T0 + 3 * MINUTE, T0 + 3 * MINUTE, T0 + 2 * MINUTE]);
+      });
+    });
   });
 }

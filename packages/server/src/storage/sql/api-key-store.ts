@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
-import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateInput, RotateOutcome } from '../stores.js';
+import type { ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, ChangedRecord, RotateInput, RotateOutcome } from '../stores.js';
 import { apiKeyToRow, rowToApiKey } from './rows.js';
 import type { Database } from './database.js';
 import type { ApiKeysTable, Schema } from './schema.js';
@@ -46,6 +46,17 @@ export class SqlApiKeyStore implements ApiKeyStore {
   async findById(id: string): Promise<ApiKeyRecord | undefined> {
     const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
     return row && rowToApiKey(row);
+  }
+
+  async listChangedSince(since: number, limit: number): Promise<ChangedRecord[]> {
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .select(['id', 'hash', 'updated_at'])
+      .where('updated_at', '>', since)
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id, hash: row.hash, updatedAt: Number(row.updated_at) }));
   }
 
   async findByHash(hash: string): Promise<ApiKeyRecord | undefined> {

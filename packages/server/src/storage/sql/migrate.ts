@@ -10,6 +10,7 @@ import * as webhooks from './migrations/2026-11-24-0002-webhooks.js';
 import * as certificateAuthority from './migrations/2026-11-24-0003-certificate-authority.js';
 import * as mtlsClients from './migrations/2026-11-24-0004-mtls-clients.js';
 import * as retention from './migrations/2026-11-25-0001-retention.js';
+import * as changedSinceIndexes from './migrations/2026-12-06-0001-changed-since-indexes.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-11-24-0003-certificate-authority': certificateAuthority,
   '2026-11-24-0004-mtls-clients': mtlsClients,
   '2026-11-25-0001-retention': retention,
+  '2026-12-06-0001-changed-since-indexes': changedSinceIndexes,
 };
 
 /**
