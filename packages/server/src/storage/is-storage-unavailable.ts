@@ -27,7 +27,10 @@ const UNAVAILABLE_CODES = new Set([
   'SQLITE_READONLY',
 ]);
 
-/** True for failures of the storage infrastructure, the database or Redis (as opposed to bugs or bad data). */
+/**
+ * True for failures of the storage infrastructure, the database or Redis (as opposed to bugs or bad data). A Redis
+ * command that outlived GATEHOUSE_REDIS_TIMEOUT_MS (ioredis: "Command timed out") is one: a hung Redis is down.
+ */
 export function isStorageUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
     if (e instanceof StorageUnavailableError) return true;
@@ -36,7 +39,7 @@ export function isStorageUnavailable(error: unknown): boolean {
     const message = (e as { message?: unknown }).message;
     if (
       typeof message === 'string' &&
-      /Connection terminated|connection timeout|timeout exceeded when trying to connect|database connection is not open|Cannot use a pool after calling end|Connection is closed|enableOfflineQueue|MaxRetriesPerRequest/i.test(
+      /Connection terminated|connection timeout|timeout exceeded when trying to connect|database connection is not open|Cannot use a pool after calling end|Connection is closed|enableOfflineQueue|MaxRetriesPerRequest|Command timed out/i.test(
         message,
       )
     ) {

@@ -84,7 +84,7 @@ export interface ApiKeyStore {
   findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
   /**
    * The keys changed (updated, rotated, revoked) after `since` (their `updatedAt`), at most `limit`, most recently
-   * changed first: what a process polls to drop changed keys from its cache when pub/sub may have lost messages.
+   * changed first; not keys merely created then (a revoked one always): what a process polls to drop changed keys from its cache when pub/sub may have lost messages.
    */
   listChangedSince(since: number, limit: number): Promise<ChangedRecord[]>;
   /** Newest first; returns at most `limit` records after the cursor. */

@@ -2,24 +2,40 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /**
  * A TCP proxy in front of a real service, so a test can cut the connection (a real outage: refused and
- * reset connections) and restore it.
+ * reset connections) and restore it, or stall it (a hung service: connections stay open and are accepted, but
+ * nothing is forwarded either way until `resume`).
  */
 export async function startTcpProxy(target: { host: string; port: number }): Promise<{
   port: number;
   cut(): Promise<void>;
   restore(): Promise<void>;
+  /** Stops forwarding (both ways, existing and new connections); what is sent meanwhile is held, in order. */
+  stall(): void;
+  /** Forwards what was held, then everything again. */
+  resume(): void;
   close(): Promise<void>;
 }> {
   const sockets = new Set<Socket>();
   let server: Server | undefined;
   let port = 0;
+  let stalled = false;
+  const held: Array<{ to: Socket; chunk: Buffer }> = [];
+
+  const forward = (from: Socket, to: Socket) => {
+    from.on('data', (chunk: Buffer) => {
+      if (stalled) held.push({ to, chunk });
+      else to.write(chunk);
+    });
+    from.on('end', () => to.end());
+  };
 
   const listen = () =>
     new Promise<void>((resolve, reject) => {
       server = createServer((client) => {
         const upstream = connect(target.port, target.host);
         sockets.add(client).add(upstream);
-        client.pipe(upstream).pipe(client);
+        forward(client, upstream);
+        forward(upstream, client);
         const drop = () => {
           client.destroy();
           upstream.destroy();
@@ -39,10 +55,23 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
   const cut = async () => {
     for (const socket of sockets) socket.destroy();
     sockets.clear();
+    held.length = 0;
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server = undefined;
   };
 
   await listen();
-  return { port, cut, restore: listen, close: cut };
+  return {
+    port,
+    cut,
+    restore: listen,
+    stall() {
+      stalled = true;
+    },
+    resume() {
+      stalled = false;
+      for (const { to, chunk } of held.splice(0)) if (!to.destroyed) to.write(chunk);
+    },
+    close: cut,
+  };
 }

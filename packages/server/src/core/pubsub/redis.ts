@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { StorageUnavailableError } from '../errors.js';
 import { randomBase62 } from '../random.js';
 import type { PubSub } from './pubsub.js';
 
@@ -7,6 +8,17 @@ export const DEFAULT_REDIS_NAMESPACE = 'gatehouse';
 
 /** How long `publish` waits for every subscriber to confirm it has handled a message. */
 const DEFAULT_CONFIRM_TIMEOUT_MS = 1000;
+/** How long `publish` waits for Redis itself (the subscription of its reply channel, the PUBLISH). */
+const DEFAULT_TIMEOUT_MS = 500;
+
+/** Rejects with StorageUnavailableError if `promise` has not settled within `ms`. */
+export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new StorageUnavailableError(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 interface Envelope {
   /** The message. */
@@ -34,6 +46,11 @@ function parseEnvelope(raw: string): Envelope | undefined {
  * when a revocation call returns, every live process has already dropped what it cached: "immediate on every
  * process" holds for the very next request, whichever process serves it.
  *
+ * `publish` never throws and never waits for Redis longer than `timeoutMs` (plus the confirmation wait once
+ * Redis has accepted the message): a revocation must succeed while Redis is down or hung. A message that could
+ * not be sent is reported through `onError`; the other processes learn of the change from the database, which
+ * every process polls (main.ts).
+ *
  * Channel names are given without a namespace (`ip-blocks`); on Redis they are `<namespace>:<name>`, so that
  * deployments sharing one Redis (staging and production, say) each hear only their own messages.
  */
@@ -43,6 +60,8 @@ export class RedisPubSub implements PubSub {
   readonly #replyChannel: string;
   readonly #pending = new Map<string, () => void>();
   readonly #confirmTimeoutMs: number;
+  readonly #timeoutMs: number;
+  readonly #onError: (message: string, error: unknown) => void;
   #replySubscription: Promise<unknown> | undefined;
   #handlers = new Map<string, Array<(message: string) => void>>();
   #resubscribeHandlers: Array<() => void> = [];
@@ -50,14 +69,24 @@ export class RedisPubSub implements PubSub {
 
   constructor(
     private readonly redis: Redis,
-    options: { confirmTimeoutMs?: number; namespace?: string } = {},
+    options: {
+      confirmTimeoutMs?: number;
+      namespace?: string;
+      /** How long publish waits for Redis (default 500 ms; main.ts passes GATEHOUSE_REDIS_TIMEOUT_MS). */
+      timeoutMs?: number;
+      /** Where a message that could not be published is reported. */
+      onError?: (message: string, error: unknown) => void;
+    } = {},
   ) {
     this.#confirmTimeoutMs = options.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS;
+    this.#timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.#onError = options.onError ?? (() => {});
     this.#namespace = options.namespace ?? DEFAULT_REDIS_NAMESPACE;
     this.#replyChannel = `${this.#namespace}:confirm:${randomBase62(20)}`;
     // The shared connection fails commands at once while disconnected (no offline queue); the subscriber's
-    // only commands are (re)subscriptions, which must wait for its connection instead of failing.
-    this.#subscriber = redis.duplicate({ enableOfflineQueue: true });
+    // only commands are (re)subscriptions, which must wait for its connection instead of failing; nor do they
+    // time out (ioredis re-subscribes by itself on reconnecting): publish bounds its own wait instead.
+    this.#subscriber = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
     this.#subscriber.on('message', (channel: string, raw: string) => {
       if (channel === this.#replyChannel) {
         this.#pending.get(raw)?.();
@@ -77,7 +106,20 @@ export class RedisPubSub implements PubSub {
   }
 
   async publish(channel: string, message: string): Promise<void> {
-    await (this.#replySubscription ??= this.#subscriber.subscribe(this.#replyChannel));
+    try {
+      await this.#publish(channel, message);
+    } catch (error) {
+      this.#onError(`a message on ${channel} could not be broadcast through Redis (the other processes read it from the database)`, error);
+    }
+  }
+
+  async #publish(channel: string, message: string): Promise<void> {
+    this.#replySubscription ??= this.#subscriber.subscribe(this.#replyChannel).catch((error: unknown) => {
+      // Not kept: the next publish subscribes again.
+      this.#replySubscription = undefined;
+      throw error;
+    });
+    await withTimeout(this.#replySubscription, this.#timeoutMs, 'Redis subscription');
     const id = randomBase62(16);
     let confirmed = 0;
     let expected = Number.POSITIVE_INFINITY;
@@ -88,10 +130,12 @@ export class RedisPubSub implements PubSub {
     });
     let timer: NodeJS.Timeout | undefined;
     try {
-      expected = await this.redis.publish(this.#channel(channel), JSON.stringify({ m: message, a: this.#replyChannel, i: id } satisfies Envelope));
+      // The command connection's commandTimeout bounds this too; the race keeps the bound for any connection.
+      const publishing = this.redis.publish(this.#channel(channel), JSON.stringify({ m: message, a: this.#replyChannel, i: id } satisfies Envelope));
+      expected = await withTimeout(publishing, this.#timeoutMs, 'Redis PUBLISH');
       if (confirmed >= expected) return;
-      // A subscriber that cannot answer in time (stuck or gone) must not hold the caller: its cache still
-      // expires after GATEHOUSE_KEY_CACHE_TTL_SECONDS.
+      // A subscriber that cannot answer in time (stuck or gone) must not hold the caller: it reads the change
+      // from the database at its next poll.
       await Promise.race([done, new Promise<void>((resolve) => (timer = setTimeout(resolve, this.#confirmTimeoutMs)))]);
     } finally {
       clearTimeout(timer);
@@ -108,6 +152,11 @@ export class RedisPubSub implements PubSub {
 
   #channel(name: string): string {
     return `${this.#namespace}:${name}`;
+  }
+
+  /** Whether the subscription connection is up (it may still be hung: only a command with a timeout tells). */
+  get subscribed(): boolean {
+    return this.#subscriber.status === 'ready';
   }
 
   onResubscribe(handler: () => void): void {

@@ -53,6 +53,8 @@ export class SqlApiKeyStore implements ApiKeyStore {
       .selectFrom('api_keys')
       .select(['id', 'hash', 'updated_at'])
       .where('updated_at', '>', since)
+      // Changed since created: a new key is in no cache, and no stream must hear of it.
+      .where((eb) => eb.or([eb('updated_at', '>', eb.ref('created_at')), eb('revoked_at', 'is not', null)]))
       .orderBy('updated_at', 'desc')
       .limit(limit)
       .execute();

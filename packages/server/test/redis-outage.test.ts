@@ -1,0 +1,217 @@
+import { createHash } from 'node:crypto';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { generateApiKey } from '../src/core/api-keys/key-format.js';
+import { createPgSchema } from './helpers/databases.js';
+import { testDatabaseUrl } from './helpers/env.js';
+import { EventStream } from './helpers/event-stream.js';
+import { basicAuth, createOAuthTestApp, type OAuthTestApp } from './helpers/oauth.js';
+import { sampleValue } from './helpers/prometheus-text.js';
+import { startThrowawayRedis, type ThrowawayRedis } from './helpers/redis-server.js';
+import { waitFor } from './helpers/spawn-server.js';
+import { startTcpProxy } from './helpers/tcp-proxy.js';
+
+/**
+ * docs/failure-modes.md, row by row: two Gatehouse instances (A and B) over one PostgreSQL schema and one Redis
+ * of their own (a throwaway redis-server behind a TCP proxy), while that Redis is down (the proxy refuses
+ * connections), hung (the proxy holds every byte until the test resumes it: any answer given meanwhile was given
+ * while Redis still hung, with no clock involved), and back empty (killed and started again, every key lost).
+ */
+
+const STREAM = '/v1/revocations/stream';
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+describe.skipIf(!testDatabaseUrl)('cluster mode while Redis is down, hung, or back empty', () => {
+  const rootKey = generateApiKey('live').key;
+  let redis: ThrowawayRedis;
+  let proxy: Awaited<ReturnType<typeof startTcpProxy>>;
+  let pg: Awaited<ReturnType<typeof createPgSchema>>;
+  let a: OAuthTestApp;
+  let b: OAuthTestApp;
+  const streams: EventStream[] = [];
+  /** An address blocked while Redis was down, still blocked when it comes back empty. */
+  const blockedIp = '203.0.113.77';
+
+  const verify = (t: OAuthTestApp, key: string) => t.api('POST', '/v1/keys/verify', { body: { key } });
+  const code = async (t: OAuthTestApp, key: string): Promise<string> => {
+    const response = await verify(t, key);
+    if (response.status !== 200) throw new Error(`verify: ${response.status} ${JSON.stringify(response.body)}`);
+    return response.body.code;
+  };
+  const readiness = async (t: OAuthTestApp) => {
+    const response = await t.app.inject({ method: 'GET', url: '/readyz' });
+    return { status: response.statusCode, body: response.json() };
+  };
+  const from = (t: OAuthTestApp, ip: string) => t.app.inject({ method: 'GET', url: '/v1/keys?limit=1', remoteAddress: ip, headers: { authorization: `Bearer ${rootKey}` } });
+  const oauth = async (t: OAuthTestApp, path: string, auth: string, body: Record<string, string>) => {
+    const response = await fetch(`${t.issuer}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
+      body: new URLSearchParams(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+  };
+  const openStream = async (t: OAuthTestApp) => {
+    const stream = await EventStream.open(t.issuer + STREAM, rootKey);
+    streams.push(stream);
+    expect(stream.status).toBe(200);
+    expect((await stream.next()).event).toBe('ready');
+    return stream;
+  };
+  const until = (what: string, probe: () => Promise<boolean>) => waitFor(what, async () => ((await probe()) ? true : undefined));
+  // Each test starts with Redis answering both (whatever the previous test left).
+  beforeEach(async () => {
+    for (const t of [a, b]) await until('Redis to answer', async () => (await readiness(t)).status === 200);
+  });
+
+  beforeAll(async () => {
+    redis = await startThrowawayRedis();
+    proxy = await startTcpProxy({ host: '127.0.0.1', port: redis.port });
+    pg = await createPgSchema();
+    const options = {
+      dialect: 'postgres' as const,
+      pgSchema: pg,
+      rootKey,
+      env: {
+        GATEHOUSE_REDIS_URL: `redis://127.0.0.1:${proxy.port}`,
+        GATEHOUSE_REVOCATION_POLL_SECONDS: '1',
+        GATEHOUSE_REDIS_TIMEOUT_MS: '300',
+      },
+    };
+    a = await createOAuthTestApp(options);
+    b = await createOAuthTestApp(options);
+    // One public address in front of both, as behind a load balancer: tokens name one issuer.
+    b.config.issuer = a.issuer;
+  });
+
+  afterAll(async () => {
+    for (const stream of streams) stream.close();
+    proxy?.resume();
+    await a?.close();
+    await b?.close();
+    await pg?.drop();
+    await proxy?.close();
+    await redis?.kill();
+  });
+
+  it('down: the management API (revoke included) answers, under a per-process limit; revocations, token denials and IP blocks reach the other process and its stream by the database poll', async () => {
+    const victim = await a.createKey({ name: 'victim' });
+    expect(await code(b, victim.key)).toBe('VALID'); // cached by B
+    const limited = await a.createKey({ name: 'limited', rateLimit: { limit: 1000, windowSeconds: 60 } });
+    expect(await code(a, limited.key)).toBe('VALID');
+    const ops = await a.createKey({ name: 'ops', scopes: ['admin'], rateLimit: { limit: 3, windowSeconds: 60 } });
+    const client = await a.createClient({ grantTypes: ['client_credentials'], redirectUris: [], scopes: ['read'] });
+    const auth = basicAuth(client.clientId, client.clientSecret);
+    const onB = await openStream(b);
+
+    await proxy.cut();
+    try {
+      await until('A to see Redis down', async () => (await readiness(a)).status === 503);
+      expect(await readiness(a)).toEqual({ status: 503, body: { status: 'unavailable', checks: { database: 'ok', redis: 'unavailable' } } });
+
+      // Revocation through A: written, and refused by A at once.
+      const revoked = await a.api('POST', `/v1/keys/${victim.id}/revoke`);
+      expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+      expect(revoked.body.revokedAt).not.toBeNull();
+      expect(await code(a, victim.key)).toBe('REVOKED');
+      // B, which had it cached and heard no message, reads it from the database at its next poll; so does its stream.
+      await until('B to refuse the key revoked through A', async () => (await code(b, victim.key)) === 'REVOKED');
+      expect(await onB.next()).toEqual({ event: 'key', data: { hash: sha256(victim.key) } });
+
+      // The management limit is this process's own while Redis is down: 3 per minute for this admin key, on A.
+      for (let i = 0; i < 3; i++) expect((await a.api('GET', '/v1/keys?limit=1', { key: ops.key })).status).toBe(200);
+      const limitedOut = await a.api('GET', '/v1/keys?limit=1', { key: ops.key });
+      expect(limitedOut.status).toBe(429);
+      expect(limitedOut.body.error).toBe('rate_limited');
+      const metrics = String((await a.api('GET', '/metrics')).body);
+      expect(sampleValue(metrics, 'gatehouse_rate_limit_fallback_decisions_total', { limit: 'management' })).toBeGreaterThanOrEqual(4);
+      expect(sampleValue(metrics, 'gatehouse_rate_limit_fallback_active', { limit: 'management' })).toBe(1);
+      expect(sampleValue(metrics, 'gatehouse_pubsub_subscribed')).toBe(0);
+
+      // An API key's own rate limit cannot be checked: 503, never VALID, never RATE_LIMITED.
+      const unchecked = await verify(a, limited.key);
+      expect(unchecked.status).toBe(503);
+      expect(unchecked.body.error).toBe('temporarily_unavailable');
+      // A bad credential is still refused as one (its failure is not counted: the counts are in Redis).
+      expect((await a.api('GET', '/v1/keys?limit=1', { key: generateApiKey('live').key })).status).toBe(401);
+
+      // An access token revoked through A is inactive on B, and announced on B's stream.
+      const issued = await oauth(b, '/oauth/token', auth, { grant_type: 'client_credentials', scope: 'read' });
+      expect(issued.status, JSON.stringify(issued.body)).toBe(200);
+      expect((await oauth(b, '/oauth/introspect', auth, { token: issued.body.access_token })).body.active).toBe(true);
+      expect((await oauth(a, '/oauth/revoke', auth, { token: issued.body.access_token })).status).toBe(200);
+      await until('B to see the token revoked through A', async () => (await oauth(b, '/oauth/introspect', auth, { token: issued.body.access_token })).body.active === false);
+      const jti = JSON.parse(Buffer.from(issued.body.access_token.split('.')[1], 'base64url').toString()).jti;
+      expect(await onB.next()).toMatchObject({ event: 'token', data: { jti } });
+
+      // An address blocked by A is refused by B; an address unblocked through A is let in again by B.
+      const unblocked = '203.0.113.78';
+      for (const ip of [blockedIp, unblocked]) await a.services.detection.blocks.block(ip, { reason: 'test', failures: null, seconds: 3600 });
+      for (const ip of [blockedIp, unblocked]) await until(`B to refuse ${ip}`, async () => (await from(b, ip)).statusCode === 429);
+      expect((await a.api('DELETE', `/v1/blocks/${unblocked}`)).status).toBe(200);
+      await until('B to let the unblocked address in', async () => (await from(b, unblocked)).statusCode === 200);
+      expect((await from(b, blockedIp)).json().error).toBe('ip_blocked');
+      expect(onB.pending()).toEqual([]);
+    } finally {
+      await proxy.restore();
+    }
+    for (const t of [a, b]) await until('Redis to be ready again', async () => (await readiness(t)).status === 200);
+    expect(await code(a, limited.key)).toBe('VALID');
+    const after = String((await a.api('GET', '/metrics')).body);
+    expect(sampleValue(after, 'gatehouse_rate_limit_fallback_active', { limit: 'management' })).toBe(0);
+  });
+
+  it('hung: a rate-limited verification, a revoke, a management call and /readyz each answer while Redis still hangs; B learns of the revocation by the poll', async () => {
+    const victim = await a.createKey({ name: 'victim while hung' });
+    expect(await code(b, victim.key)).toBe('VALID');
+    const limited = await a.createKey({ name: 'limited while hung', rateLimit: { limit: 1000, windowSeconds: 60 } });
+    expect(await code(a, limited.key)).toBe('VALID');
+    const onB = await openStream(b);
+
+    proxy.stall();
+    try {
+      const unchecked = await verify(a, limited.key);
+      expect(unchecked.status).toBe(503);
+      expect(unchecked.body.error).toBe('temporarily_unavailable');
+      expect(await readiness(a)).toEqual({ status: 503, body: { status: 'unavailable', checks: { database: 'ok', redis: 'unavailable' } } });
+
+      const revoked = await a.api('POST', `/v1/keys/${victim.id}/revoke`);
+      expect(revoked.status, JSON.stringify(revoked.body)).toBe(200);
+      expect(await code(a, victim.key)).toBe('REVOKED');
+      await until('B to refuse the key revoked through A', async () => (await code(b, victim.key)) === 'REVOKED');
+      expect(await onB.next()).toEqual({ event: 'key', data: { hash: sha256(victim.key) } });
+      expect((await b.api('GET', '/v1/keys?limit=1')).status).toBe(200);
+    } finally {
+      proxy.resume();
+    }
+    for (const t of [a, b]) await until('Redis to answer again', async () => (await readiness(t)).status === 200);
+    expect(await code(a, limited.key)).toBe('VALID');
+  });
+
+  it('back empty: rate limits start afresh; revocations and blocks stay; pub/sub works again', async () => {
+    const limited = await a.createKey({ name: 'two an hour', rateLimit: { limit: 2, windowSeconds: 3600 } });
+    expect(await code(a, limited.key)).toBe('VALID');
+    expect(await code(b, limited.key)).toBe('VALID');
+    expect(await code(a, limited.key)).toBe('RATE_LIMITED');
+    const revokedBefore = await a.createKey({ name: 'revoked before' });
+    expect((await a.api('POST', `/v1/keys/${revokedBefore.id}/revoke`)).status).toBe(200);
+
+    await redis.kill();
+    redis = await startThrowawayRedis(redis.port);
+    for (const t of [a, b]) await until('Redis to be ready again', async () => (await readiness(t)).status === 200);
+
+    // The count was in Redis: the key's limit starts again.
+    expect(await code(a, limited.key)).toBe('VALID');
+    // What is stored in the database is not lost with Redis.
+    for (const t of [a, b]) {
+      expect(await code(t, revokedBefore.key)).toBe('REVOKED');
+      expect((await from(t, blockedIp)).statusCode).toBe(429);
+    }
+    // Both processes subscribe again: a revocation through A is refused by B on the very next request.
+    await until('B to be subscribed again', async () => sampleValue(String((await b.api('GET', '/metrics')).body), 'gatehouse_pubsub_subscribed') === 1);
+    const victim = await a.createKey({ name: 'after the restart' });
+    expect(await code(b, victim.key)).toBe('VALID');
+    expect((await a.api('POST', `/v1/keys/${victim.id}/revoke`)).status).toBe(200);
+    expect(await code(b, victim.key)).toBe('REVOKED');
+  });
+});
