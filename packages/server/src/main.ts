@@ -334,8 +334,9 @@ export async function createServices(config: Config, options: CreateServicesOpti
     });
     // Cluster mode: pub/sub loses messages while Redis is down or hung, and nothing tells a process it missed one.
     // So every process also reads from the database, every GATEHOUSE_REVOCATION_POLL_SECONDS whatever Redis does,
-    // the keys and clients changed lately, the token denylist and the IP blocks: a revocation reaches every process
-    // within that bound. (Signing keys and the CA reload themselves every 60 s.)
+    // the keys and clients changed lately, the token denylist, the IP blocks and the CA's revocations: a revocation
+    // reaches every process within that bound. (Signing keys reload themselves every 60 s: a rotated-in key signs
+    // only after GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS, 60 by default.)
     let changePoll: ChangePoll | undefined;
     if (config.redisUrl) {
       const tasks: ChangePollTask[] = [
@@ -354,6 +355,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
         }),
         () => denylist.reload(),
         () => blocks.reload(),
+        // Client certificates revoked (and CA roots rotated) elsewhere.
+        () => ca.reload(),
         async (since) => keyRevocations.forget(since - CHANGE_POLL_OVERLAP_MS),
       ];
       const poll = new ChangePoll({ clock, intervalMs: config.revocationPollSeconds * 1000, tasks, onError: report });

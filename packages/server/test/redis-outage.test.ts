@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { createPgSchema } from './helpers/databases.js';
 import { testDatabaseUrl } from './helpers/env.js';
 import { EventStream } from './helpers/event-stream.js';
-import { basicAuth, createOAuthTestApp, type OAuthTestApp } from './helpers/oauth.js';
+import { basicAuth, createOAuthTestApp, FormBrowser, hiddenFields, pkcePair, type OAuthTestApp } from './helpers/oauth.js';
 import { sampleValue } from './helpers/prometheus-text.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './helpers/redis-server.js';
 import { waitFor } from './helpers/spawn-server.js';
@@ -167,9 +167,17 @@ describe.skipIf(!testDatabaseUrl)('cluster mode while Redis is down, hung, or ba
     const limited = await a.createKey({ name: 'limited while hung', rateLimit: { limit: 1000, windowSeconds: 60 } });
     expect(await code(a, limited.key)).toBe('VALID');
     const onB = await openStream(b);
+    const user = await a.createUser({ password: 'correct horse battery staple' });
+    const webClient = await a.createClient();
+    const browser = new FormBrowser(a.issuer);
+    const page = await browser.get(
+      `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: webClient.clientId, redirect_uri: 'https://app.example/callback', scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' })}`,
+    );
+    const fields = hiddenFields(await page.text());
 
     proxy.stall();
     try {
+      expect((await browser.submit('/oauth/authorize/login', { ...fields, email: user.email, password: 'correct horse battery staple' })).status).toBe(503);
       const unchecked = await verify(a, limited.key);
       expect(unchecked.status).toBe(503);
       expect(unchecked.body.error).toBe('temporarily_unavailable');
@@ -213,5 +221,43 @@ describe.skipIf(!testDatabaseUrl)('cluster mode while Redis is down, hung, or ba
     expect(await code(b, victim.key)).toBe('VALID');
     expect((await a.api('POST', `/v1/keys/${victim.id}/revoke`)).status).toBe(200);
     expect(await code(b, victim.key)).toBe('REVOKED');
+  });
+
+  it('down: the login form refuses (503) rather than skip its slow-down; a signing-key rotation and a certificate revocation through A reach B', async () => {
+    const user = await a.createUser({ password: 'correct horse battery staple' });
+    const webClient = await a.createClient();
+    const browser = new FormBrowser(a.issuer);
+    const page = await browser.get(
+      `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: webClient.clientId, redirect_uri: 'https://app.example/callback', scope: 'openid', code_challenge: pkcePair().challenge, code_challenge_method: 'S256' })}`,
+    );
+    const fields = hiddenFields(await page.text());
+    const service = await a.createClient({ grantTypes: ['client_credentials'], redirectUris: [], scopes: ['read'] });
+    const auth = basicAuth(service.clientId, service.clientSecret);
+    await a.services.ca.init();
+    await b.services.ca.reload();
+    const issued = await a.services.ca.issue({ binding: { kind: 'service', service: 'billing' }, tenantId: null, lifetimeSeconds: 3600, actor: { keyId: null } });
+    const certificate = new X509Certificate(issued.certificatePem);
+    expect(b.services.ca.verify(certificate).ok).toBe(true);
+
+    await proxy.cut();
+    try {
+      await until('A to see Redis down', async () => (await readiness(a)).status === 503);
+      const login = await browser.submit('/oauth/authorize/login', { ...fields, email: user.email, password: 'correct horse battery staple' });
+      expect(login.status).toBe(503);
+
+      // A key rotated in through A (signing at once) signs A's tokens; B loads it when it meets its kid.
+      const rotated = await a.api('POST', '/v1/signing-keys/rotate', { body: { activateAfterSeconds: 0 } });
+      expect(rotated.status, JSON.stringify(rotated.body)).toBe(200);
+      const token = await oauth(a, '/oauth/token', auth, { grant_type: 'client_credentials', scope: 'read' });
+      expect(token.status).toBe(200);
+      expect(JSON.parse(Buffer.from(token.body.access_token.split('.')[0], 'base64url').toString()).kid).toBe(rotated.body.kid);
+      await until('B to accept a token signed with the key rotated in through A', async () => (await oauth(b, '/oauth/introspect', auth, { token: token.body.access_token })).body.active === true);
+
+      // A certificate revoked through A is refused by B at its next poll.
+      await a.services.ca.revoke(issued.record, 'keyCompromise', { keyId: null });
+      await until('B to refuse the certificate revoked through A', async () => b.services.ca.verify(certificate).ok === false);
+    } finally {
+      await proxy.restore();
+    }
   });
 });
