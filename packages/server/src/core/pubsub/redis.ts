@@ -147,7 +147,8 @@ export class RedisPubSub implements PubSub {
     const channel = this.#channel(name);
     const first = !this.#handlers.has(channel);
     this.#handlers.set(channel, [...(this.#handlers.get(channel) ?? []), handler]);
-    if (first) await this.#subscriber.subscribe(channel);
+    // Only at start-up: a Redis that hangs then stops the start (bounded) instead of holding it for ever.
+    if (first) await withTimeout(this.#subscriber.subscribe(channel), Math.max(this.#timeoutMs, 5_000), 'Redis SUBSCRIBE');
   }
 
   #channel(name: string): string {
