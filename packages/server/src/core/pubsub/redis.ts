@@ -66,6 +66,8 @@ export class RedisPubSub implements PubSub {
   #handlers = new Map<string, Array<(message: string) => void>>();
   #resubscribeHandlers: Array<() => void> = [];
   #connectedOnce = false;
+  /** Reconnected, channels not subscribed again yet. */
+  #resubscribing = false;
 
   constructor(
     private readonly redis: Redis,
@@ -86,7 +88,9 @@ export class RedisPubSub implements PubSub {
     // The shared connection fails commands at once while disconnected (no offline queue); the subscriber's
     // only commands are (re)subscriptions, which must wait for its connection instead of failing; nor do they
     // time out (ioredis re-subscribes by itself on reconnecting): publish bounds its own wait instead.
-    this.#subscriber = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined });
+    // ioredis's own re-subscription after a reconnect leaves its promise unhandled: should the connection drop
+    // again before Redis answers, the process would die of an unhandled rejection. This class re-subscribes itself.
+    this.#subscriber = redis.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, autoResubscribe: false });
     this.#subscriber.on('message', (channel: string, raw: string) => {
       if (channel === this.#replyChannel) {
         this.#pending.get(raw)?.();
@@ -98,7 +102,7 @@ export class RedisPubSub implements PubSub {
       this.redis.publish(envelope.a, envelope.i).catch(() => {});
     });
     this.#subscriber.on('ready', () => {
-      if (this.#connectedOnce) for (const handler of this.#resubscribeHandlers) handler();
+      if (this.#connectedOnce) this.#resubscribe();
       this.#connectedOnce = true;
     });
     // ioredis reconnects (and re-subscribes) by itself; errors are visible through /readyz.
@@ -155,9 +159,25 @@ export class RedisPubSub implements PubSub {
     return `${this.#namespace}:${name}`;
   }
 
-  /** Whether the subscription connection is up (it may still be hung: only a command with a timeout tells). */
+  /** After a reconnect: subscribes every channel again, then tells the subscribers that messages may have been lost. */
+  #resubscribe(): void {
+    const channels = [...this.#handlers.keys()];
+    if (this.#replySubscription) channels.push(this.#replyChannel);
+    this.#resubscribing = true;
+    const subscribing = channels.length > 0 ? this.#subscriber.subscribe(...channels) : Promise.resolve();
+    subscribing.then(
+      () => {
+        this.#resubscribing = false;
+        for (const handler of this.#resubscribeHandlers) handler();
+      },
+      // The connection dropped again: the next 'ready' tries again (meanwhile the database poll covers).
+      (error: unknown) => this.#onError('Redis channels could not be subscribed again', error),
+    );
+  }
+
+  /** Whether the subscription is up (it may still be hung: only a command with a timeout tells). */
   get subscribed(): boolean {
-    return this.#subscriber.status === 'ready';
+    return this.#subscriber.status === 'ready' && !this.#resubscribing;
   }
 
   onResubscribe(handler: () => void): void {
