@@ -144,6 +144,10 @@ describe.skipIf(!testDatabaseUrl)('cluster mode while Redis is down, hung, or ba
       const jti = JSON.parse(Buffer.from(issued.body.access_token.split('.')[1], 'base64url').toString()).jti;
       expect(await onB.next()).toMatchObject({ event: 'token', data: { jti } });
 
+      // An OAuth client deleted through A (B has it cached) is refused by B at its next poll.
+      expect((await a.api('DELETE', `/v1/clients/${client.clientId}`)).status).toBeLessThan(300);
+      await until('B to refuse the client deleted through A', async () => (await oauth(b, '/oauth/token', auth, { grant_type: 'client_credentials', scope: 'read' })).status === 401);
+
       // An address blocked by A is refused by B; an address unblocked through A is let in again by B.
       const unblocked = '203.0.113.78';
       for (const ip of [blockedIp, unblocked]) await a.services.detection.blocks.block(ip, { reason: 'test', failures: null, seconds: 3600 });
