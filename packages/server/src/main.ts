@@ -15,7 +15,7 @@ import { SecretBox } from './core/crypto/secret-box.js';
 import { ClientService } from './core/oauth/client-service.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
 import { CHANGE_POLL_OVERLAP_MS, ChangePoll, changedRecordsTask, type ChangePollTask } from './core/pubsub/change-poll.js';
-import { RedisPubSub, withTimeout } from './core/pubsub/redis.js';
+import { RedisPubSub } from './core/pubsub/redis.js';
 import { FallbackRateLimiter } from './core/rate-limit/fallback.js';
 import { MemoryRateLimiter } from './core/rate-limit/memory.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
@@ -39,6 +39,7 @@ import { RedisCounters } from './core/detection/redis-counters.js';
 import { WebhookDispatcher, type AttemptObservation } from './core/webhooks/webhook-dispatcher.js';
 import { WebhookEndpointService } from './core/webhooks/webhook-endpoint-service.js';
 import { WebhookSender } from './core/webhooks/webhook-sender.js';
+import { withTimeout } from './core/with-timeout.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
@@ -483,7 +484,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         // In parallel, each bounded: a hung dependency is 'unavailable' after READINESS_CHECK_TIMEOUT_MS.
         const check = (what: string, probe: () => Promise<unknown>) =>
           withTimeout(probe(), READINESS_CHECK_TIMEOUT_MS, what).then(() => 'ok' as const, () => 'unavailable' as const);
-        const [database_, redis_] = await Promise.all([
+        const [databaseCheck, redisCheck] = await Promise.all([
           check('database', () => database.ping()),
           redis
             ? // Redis answers a PING, and this process's pub/sub subscription is connected.
@@ -493,8 +494,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
               })
             : undefined,
         ]);
-        const checks: Record<string, 'ok' | 'unavailable'> = { database: database_ };
-        if (redis_ !== undefined) checks.redis = redis_;
+        const checks: Record<string, 'ok' | 'unavailable'> = { database: databaseCheck };
+        if (redisCheck !== undefined) checks.redis = redisCheck;
         return checks;
       },
       async close() {

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { StorageUnavailableError } from '../errors.js';
 import { randomBase62 } from '../random.js';
+import { withTimeout } from '../with-timeout.js';
 import type { PubSub } from './pubsub.js';
 
 /** What every Redis key and channel of Gatehouse starts with, unless GATEHOUSE_REDIS_NAMESPACE says otherwise. */
@@ -10,15 +10,6 @@ export const DEFAULT_REDIS_NAMESPACE = 'gatehouse';
 const DEFAULT_CONFIRM_TIMEOUT_MS = 1000;
 /** How long `publish` waits for Redis itself (the subscription of its reply channel, the PUBLISH). */
 const DEFAULT_TIMEOUT_MS = 500;
-
-/** Rejects with StorageUnavailableError if `promise` has not settled within `ms`. */
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(new StorageUnavailableError(`${what}: no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 interface Envelope {
   /** The message. */
