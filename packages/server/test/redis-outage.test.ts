@@ -1,6 +1,9 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
+import { IpBlocks } from '../src/core/detection/ip-blocks.js';
+import { MemoryPubSub } from '../src/core/pubsub/pubsub.js';
+import type { IpBlockStore } from '../src/storage/stores.js';
 import { createPgSchema } from './helpers/databases.js';
 import { testDatabaseUrl } from './helpers/env.js';
 import { EventStream } from './helpers/event-stream.js';
@@ -9,6 +12,7 @@ import { sampleValue } from './helpers/prometheus-text.js';
 import { startThrowawayRedis, type ThrowawayRedis } from './helpers/redis-server.js';
 import { waitFor } from './helpers/spawn-server.js';
 import { startTcpProxy } from './helpers/tcp-proxy.js';
+import { createTestApp } from './helpers/test-app.js';
 
 /**
  * docs/failure-modes.md, row by row: two Gatehouse instances (A and B) over one PostgreSQL schema and one Redis
@@ -262,6 +266,63 @@ describe.skipIf(!testDatabaseUrl)('cluster mode while Redis is down, hung, or ba
       await until('B to refuse the certificate revoked through A', async () => b.services.ca.verify(certificate).ok === false);
     } finally {
       await proxy.restore();
+    }
+  });
+});
+
+describe('IP blocks reloaded (every poll) while this process blocks or unblocks', () => {
+  it('a read that started before a block or an unblock was stored does not undo it', async () => {
+    const t = await createTestApp();
+    try {
+      const store = t.services.stores.ipBlocks;
+      // The real store, with its reads held after they have read until the test lets them answer.
+      let held: { read: Promise<void>; release: () => void } | undefined;
+      const hold = () => {
+        let read!: () => void;
+        let release!: () => void;
+        const gate = new Promise<void>((resolve) => (release = resolve));
+        held = { read: new Promise<void>((resolve) => (read = resolve)), release };
+        return { read, gate };
+      };
+      let pending: { read: () => void; gate: Promise<void> } | undefined;
+      const gated: IpBlockStore = {
+        upsert: (block, events) => store.upsert(block, events),
+        remove: (ip, now, events) => store.remove(ip, now, events),
+        async listActive(now) {
+          const rows = await store.listActive(now);
+          const wait = pending;
+          pending = undefined;
+          if (wait) {
+            wait.read();
+            await wait.gate;
+          }
+          return rows;
+        },
+      };
+      const blocks = await IpBlocks.open({ store: gated, pubsub: new MemoryPubSub(), clock: t.clock, isAllowed: () => false, onError: () => {} });
+
+      pending = hold();
+      const before = blocks.reload();
+      await held!.read; // it has read: nothing blocked
+      await blocks.block('198.51.100.7', { reason: 'test', failures: null, seconds: 600 });
+      held!.release();
+      await before;
+      expect(blocks.retryAfterSeconds('198.51.100.7')).toBe(600);
+
+      pending = hold();
+      const again = blocks.reload();
+      await held!.read; // it has read: blocked
+      await blocks.unblock('198.51.100.7', null, null);
+      held!.release();
+      await again;
+      expect(blocks.retryAfterSeconds('198.51.100.7')).toBe(0);
+
+      // A plain reload still replaces what is held with what is stored.
+      await store.upsert({ ip: '198.51.100.8', reason: 'elsewhere', failures: null, createdAt: t.clock.now(), expiresAt: t.clock.now() + 60_000 }, []);
+      await blocks.reload();
+      expect([blocks.retryAfterSeconds('198.51.100.7'), blocks.retryAfterSeconds('198.51.100.8')]).toEqual([0, 60]);
+    } finally {
+      await t.close();
     }
   });
 });
