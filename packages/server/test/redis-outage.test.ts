@@ -1,9 +1,10 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
+import { CertificateAuthority } from '../src/core/ca/certificate-authority.js';
 import { IpBlocks } from '../src/core/detection/ip-blocks.js';
 import { MemoryPubSub } from '../src/core/pubsub/pubsub.js';
-import type { IpBlockStore } from '../src/storage/stores.js';
+import type { CertificateStore, IpBlockStore } from '../src/storage/stores.js';
 import { createPgSchema } from './helpers/databases.js';
 import { testDatabaseUrl } from './helpers/env.js';
 import { EventStream } from './helpers/event-stream.js';
@@ -321,6 +322,69 @@ describe('IP blocks reloaded (every poll) while this process blocks or unblocks'
       await store.upsert({ ip: '198.51.100.8', reason: 'elsewhere', failures: null, createdAt: t.clock.now(), expiresAt: t.clock.now() + 60_000 }, []);
       await blocks.reload();
       expect([blocks.retryAfterSeconds('198.51.100.7'), blocks.retryAfterSeconds('198.51.100.8')]).toEqual([0, 60]);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('the CA reloaded (every poll) while this process revokes a certificate', () => {
+  it('a read that started before the revocation was stored does not lift it', async () => {
+    const t = await createTestApp();
+    try {
+      await t.services.ca.init();
+      const store = t.services.stores.certificates;
+      // The real store, its reads of the revocations held after they have read until the test lets them answer.
+      let pending: { read: () => void; gate: Promise<void> } | undefined;
+      const gated = new Proxy(store, {
+        get(target, property) {
+          if (property === 'listRevoked') {
+            return async (now: number) => {
+              const rows = await target.listRevoked(now);
+              const wait = pending;
+              pending = undefined;
+              if (wait) {
+                wait.read();
+                await wait.gate;
+              }
+              return rows;
+            };
+          }
+          const value = Reflect.get(target, property) as unknown;
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      }) as CertificateStore;
+      const ca = await CertificateAuthority.open({
+        store: gated,
+        secretBox: t.services.secretBox,
+        clock: t.clock,
+        // Pub/sub that loses every message, as while Redis is down: no echo of its own announcement reloads it.
+        pubsub: { publish: async () => {}, subscribe: async () => {}, onResubscribe: () => {}, close: async () => {} },
+        trustDomain: () => 'example.test',
+        crlBaseUrl: () => 'https://gatehouse.example/ca/crl',
+        maxLifetimeSeconds: 86_400,
+      });
+      try {
+        const issued = await ca.issue({ binding: { kind: 'service', service: 'billing' }, tenantId: null, lifetimeSeconds: 3600, actor: { keyId: null } });
+        const certificate = new X509Certificate(issued.certificatePem);
+        expect(ca.verify(certificate).ok).toBe(true);
+
+        let read!: () => void;
+        let release!: () => void;
+        const wasRead = new Promise<void>((resolve) => (read = resolve));
+        pending = { read, gate: new Promise<void>((resolve) => (release = resolve)) };
+        const reloading = ca.reload();
+        await wasRead; // it has read: nothing revoked
+        await ca.revoke(issued.record, 'keyCompromise', { keyId: null });
+        expect(ca.verify(certificate).ok).toBe(false);
+        release();
+        await reloading;
+        expect(ca.verify(certificate).ok).toBe(false);
+        await ca.reload();
+        expect(ca.verify(certificate).ok).toBe(false);
+      } finally {
+        await ca.close();
+      }
     } finally {
       await t.close();
     }
