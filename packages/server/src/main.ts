@@ -15,7 +15,9 @@ import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
 import { ClientService } from './core/oauth/client-service.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
+import { CHANGE_POLL_OVERLAP_MS, ChangePoll, changedRecordsTask, type ChangePollTask } from './core/pubsub/change-poll.js';
 import { RedisPubSub } from './core/pubsub/redis.js';
+import { FallbackRateLimiter } from './core/rate-limit/fallback.js';
 import { MemoryRateLimiter } from './core/rate-limit/memory.js';
 import type { RateLimiter } from './core/rate-limit/rate-limiter.js';
 import { RedisRateLimiter } from './core/rate-limit/redis.js';
@@ -39,6 +41,7 @@ import { RedisCounters } from './core/detection/redis-counters.js';
 import { WebhookDispatcher, type AttemptObservation } from './core/webhooks/webhook-dispatcher.js';
 import { WebhookEndpointService } from './core/webhooks/webhook-endpoint-service.js';
 import { WebhookSender } from './core/webhooks/webhook-sender.js';
+import { withTimeout } from './core/with-timeout.js';
 import { WriteBehind } from './core/write-behind.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
@@ -54,11 +57,14 @@ import type { OAuthClientRecord } from './storage/stores.js';
 import { createSqlStores } from './storage/sql/create-sql-stores.js';
 import { openDatabase } from './storage/sql/database.js';
 import { migrateToLatest } from './storage/sql/migrate.js';
+import { isStorageUnavailable } from './storage/is-storage-unavailable.js';
 
 /** The composition root: the only place where things are wired together. */
 
 const KEY_INVALIDATION_CHANNEL = 'invalidate:api-key';
 const CLIENT_INVALIDATION_CHANNEL = 'invalidate:oauth-client';
+/** Each readiness check that has not answered within this is 'unavailable': /readyz answers within a second. */
+export const READINESS_CHECK_TIMEOUT_MS = 800;
 
 export interface CreateServicesOptions {
   clock?: Clock;
@@ -76,9 +82,15 @@ export interface CreateServicesOptions {
   onWebhookAttempt?: (observation: AttemptObservation) => void;
 }
 
-export function connectRedis(url: string): Redis {
-  // Fail fast while Redis is down (a 503, never a hang), and let ioredis reconnect in the background.
-  const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+export function connectRedis(url: string, commandTimeoutMs = 500): Redis {
+  // Fail fast while Redis is down (a 503, never a hang), and let ioredis reconnect in the background. A hung Redis
+  // (connected, not answering) costs a command at most commandTimeoutMs: then it fails as unavailable too.
+  const redis = new Redis(url, {
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    lazyConnect: false,
+    commandTimeout: commandTimeoutMs,
+  });
   redis.on('error', () => {});
   return redis;
 }
@@ -112,6 +124,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
   const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir, schema: options.databaseSchema, clock });
   let redis: Redis | undefined;
   let pubsub: PubSub | undefined;
+  let redisPubSub: RedisPubSub | undefined;
   try {
     await migrateToLatest(database);
     const stores = createSqlStores(database);
@@ -120,7 +133,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     let rateLimiter: RateLimiter;
     let counters: DetectionCounters;
     if (config.redisUrl) {
-      const connection = connectRedis(config.redisUrl);
+      const connection = connectRedis(config.redisUrl, config.redisTimeoutMs);
       redis = connection;
       // Without an offline queue, a command sent before the connection is ready fails at once: wait for it.
       await untilReady(connection)
@@ -132,7 +145,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
       const namespace = config.redisNamespace;
       rateLimiter = new RedisRateLimiter({ redis, clock, keyPrefix: `${namespace}:rl:` });
       counters = new RedisCounters(redis, clock, `${namespace}:detect:`);
-      pubsub = new RedisPubSub(redis, { namespace });
+      redisPubSub = new RedisPubSub(redis, { namespace, timeoutMs: config.redisTimeoutMs, onError: report });
+      pubsub = redisPubSub;
     } else {
       rateLimiter = new MemoryRateLimiter({ clock });
       counters = new MemoryCounters(clock);
@@ -148,7 +162,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     });
     // Every revocation this process learns of, for GET /v1/revocations/stream.
     const revocations = new RevocationFeed();
-    const keyRevocations = new KeyRevocationRelay(revocations);
+    const keyRevocations = new KeyRevocationRelay(revocations, () => clock.now());
     await bus.subscribe(KEY_INVALIDATION_CHANNEL, (hash) => {
       keyCache.invalidate(hash);
       keyRevocations.received(hash);
@@ -184,7 +198,27 @@ export async function createServices(config: Config, options: CreateServicesOpti
       onError: (error) => report('last-used times could not be written', error),
     });
 
-    const metrics = new PrometheusMetrics({ keyCaches: { api_key: keyCache, oauth_client: clientCache }, audit });
+    // The management limit falls back to a per-process limit while Redis is unavailable: revocation, leaked-key
+    // reports and every other management call keep working (API keys' own limits do not: they answer 503).
+    let managementRateLimiter: RateLimiter = rateLimiter;
+    let fallbackLimiter: FallbackRateLimiter | undefined;
+    const countFallback = { decision: () => {} };
+    if (config.redisUrl) {
+      fallbackLimiter = new FallbackRateLimiter({
+        primary: rateLimiter,
+        fallback: new MemoryRateLimiter({ clock, maxKeys: 100_000 }),
+        isUnavailable: isStorageUnavailable,
+        onFallback: () => countFallback.decision(),
+      });
+      managementRateLimiter = fallbackLimiter;
+    }
+    const metrics = new PrometheusMetrics({
+      keyCaches: { api_key: keyCache, oauth_client: clientCache },
+      audit,
+      managementRateLimit: fallbackLimiter,
+      pubsub: redisPubSub,
+    });
+    countFallback.decision = () => metrics.rateLimitFallbackDecision();
     audit.observe(countAuthentications(metrics));
 
     const { detection: detectionConfig } = config;
@@ -290,6 +324,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       audit,
       lastUsed,
       metrics,
+      // Never fails for want of Redis (publish never throws): the others also read the change at their next poll.
       async invalidate(hash) {
         keyCache.invalidate(hash);
         await keyRevocations.local(hash, () => bus.publish(KEY_INVALIDATION_CHANNEL, hash));
@@ -314,6 +349,38 @@ export async function createServices(config: Config, options: CreateServicesOpti
       clock,
       onDenied: ({ jti, expiresAt }) => revocations.emit({ type: 'token', jti, exp: Math.ceil(expiresAt / 1000) }),
     });
+    // Cluster mode: pub/sub loses messages while Redis is down or hung, and nothing tells a process it missed one.
+    // So every process also reads from the database, every GATEHOUSE_REVOCATION_POLL_SECONDS whatever Redis does,
+    // the keys and clients changed lately, the token denylist, the IP blocks and the CA's revocations: a revocation
+    // reaches every process within that bound. (Signing keys reload themselves every 60 s: a rotated-in key signs
+    // only after GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS, 60 by default.)
+    let changePoll: ChangePoll | undefined;
+    if (config.redisUrl) {
+      const tasks: ChangePollTask[] = [
+        changedRecordsTask({
+          list: (since, limit) => stores.apiKeys.listChangedSince(since, limit),
+          changed({ hash, updatedAt }) {
+            keyCache.invalidate(hash);
+            keyRevocations.polled(hash, updatedAt);
+          },
+          overflow: () => keyCache.clear(),
+        }),
+        changedRecordsTask({
+          list: (since, limit) => stores.clients.listChangedSince(since, limit),
+          changed: ({ id }) => clientCache.invalidate(id),
+          overflow: () => clientCache.clear(),
+        }),
+        () => denylist.reload(),
+        () => blocks.reload(),
+        // Client certificates revoked (and CA roots rotated) elsewhere.
+        () => ca.reload(),
+        async (since) => keyRevocations.forget(since - CHANGE_POLL_OVERLAP_MS),
+      ];
+      const poll = new ChangePoll({ clock, intervalMs: config.revocationPollSeconds * 1000, tasks, onError: report });
+      changePoll = poll;
+      // Back from a lost subscription: catch up at once rather than at the next poll.
+      bus.onResubscribe(() => void poll.poll());
+    }
     const oauth: OAuthDeps = {
       clock,
       issuer: () => config.issuer,
@@ -397,6 +464,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       secure: new URL(config.issuer).protocol === 'https:',
       cookieNameSuffix: cookieNameSuffix(config.issuer),
     });
+    changePoll?.start();
 
     return {
       config,
@@ -414,6 +482,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       csrf,
       keyCache,
       rateLimiter,
+      managementRateLimiter,
       audit,
       lastUsed,
       signingKeys,
@@ -435,12 +504,25 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
       metrics,
       async checkReadiness() {
-        const checks: Record<string, 'ok' | 'unavailable'> = {};
-        checks.database = await database.ping().then(() => 'ok' as const, () => 'unavailable' as const);
-        if (redis) checks.redis = await redis.ping().then(() => 'ok' as const, () => 'unavailable' as const);
+        // In parallel, each bounded: a hung dependency is 'unavailable' after READINESS_CHECK_TIMEOUT_MS.
+        const check = (what: string, probe: () => Promise<unknown>) =>
+          withTimeout(probe(), READINESS_CHECK_TIMEOUT_MS, what).then(() => 'ok' as const, () => 'unavailable' as const);
+        const [databaseCheck, redisCheck] = await Promise.all([
+          check('database', () => database.ping()),
+          redis
+            ? // Redis answers a PING, and this process's pub/sub subscription is connected.
+              check('redis', async () => {
+                await redis!.ping();
+                if (redisPubSub && !redisPubSub.subscribed) throw new Error('the Redis subscription is down');
+              })
+            : undefined,
+        ]);
+        const checks: Record<string, 'ok' | 'unavailable'> = { database: databaseCheck };
+        if (redisCheck !== undefined) checks.redis = redisCheck;
         return checks;
       },
       async close() {
+        await changePoll?.stop();
         await keyExpiry.stop();
         await retention.stop();
         await webhooks.stop();

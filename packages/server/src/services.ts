@@ -64,7 +64,13 @@ export interface Services {
   /** CSRF tokens for the login and consent forms. */
   csrf: CsrfProtection;
   keyCache: KeyCache;
+  /** API keys' own rate limits (Redis in cluster mode: unavailable while Redis is, never guessed). */
   rateLimiter: RateLimiter;
+  /**
+   * The management API's per-admin-key limit: the same limiter, but in cluster mode a per-process fallback
+   * decides while Redis is unavailable, so that revocation keeps working (docs/failure-modes.md).
+   */
+  managementRateLimiter: RateLimiter;
   audit: WriteBehindLog<AuditEvent>;
   lastUsed: WriteBehind<string, number>;
   /** JWT signing keys and the JWKS, in memory. */
@@ -79,7 +85,7 @@ export interface Services {
   detection: Detection;
   /** Counters and histograms for GET /metrics (see docs/observability.md). */
   metrics: PrometheusMetrics;
-  /** 'ok' or 'unavailable' per dependency. */
+  /** 'ok' or 'unavailable' per dependency, each check bounded (READINESS_CHECK_TIMEOUT_MS): answers within a second. */
   checkReadiness(): Promise<Record<string, 'ok' | 'unavailable'>>;
   /** Flushes the write-behind queues and closes connections. */
   close(): Promise<void>;

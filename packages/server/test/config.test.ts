@@ -59,6 +59,24 @@ describe('loadConfig', () => {
     }
   });
 
+  it('GATEHOUSE_REDIS_TIMEOUT_MS: default 500, 50 to 10000, flag mirrors it', () => {
+    expect(loadConfig({}).redisTimeoutMs).toBe(500);
+    expect(loadConfig({ GATEHOUSE_REDIS_TIMEOUT_MS: '250' }).redisTimeoutMs).toBe(250);
+    expect(loadConfig({}, ['--redis-timeout', '1200']).redisTimeoutMs).toBe(1200);
+    for (const bad of ['0', '49', '10001', 'soon', '1.5']) {
+      expect(() => loadConfig({ GATEHOUSE_REDIS_TIMEOUT_MS: bad })).toThrow(/GATEHOUSE_REDIS_TIMEOUT_MS/);
+    }
+  });
+
+  it('GATEHOUSE_REVOCATION_POLL_SECONDS: default 5, 1 to 300, flag mirrors it', () => {
+    expect(loadConfig({}).revocationPollSeconds).toBe(5);
+    expect(loadConfig({ GATEHOUSE_REVOCATION_POLL_SECONDS: '1' }).revocationPollSeconds).toBe(1);
+    expect(loadConfig({}, ['--revocation-poll', '30']).revocationPollSeconds).toBe(30);
+    for (const bad of ['0', '301', 'often', '-5']) {
+      expect(() => loadConfig({ GATEHOUSE_REVOCATION_POLL_SECONDS: bad })).toThrow(/GATEHOUSE_REVOCATION_POLL_SECONDS/);
+    }
+  });
+
   it('GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS: default 1000, 1 to 100000, flag mirrors it', () => {
     expect(loadConfig({}).revocationStreamMaxConnections).toBe(1000);
     expect(loadConfig({ GATEHOUSE_REVOCATION_STREAM_MAX_CONNECTIONS: '5' }).revocationStreamMaxConnections).toBe(5);

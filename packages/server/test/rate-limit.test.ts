@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assertValidPolicy, decide, type RateLimitPolicy } from '../src/core/rate-limit/decide.js';
+import { ManualClock } from '../src/core/clock.js';
+import { FallbackRateLimiter } from '../src/core/rate-limit/fallback.js';
 import { MemoryRateLimiter } from '../src/core/rate-limit/memory.js';
 import type { RateLimiter } from '../src/core/rate-limit/rate-limiter.js';
 import { RedisRateLimiter } from '../src/core/rate-limit/redis.js';
@@ -241,6 +243,48 @@ describe('MemoryRateLimiter', () => {
 const redisUrl = process.env.GATEHOUSE_TEST_REDIS_URL;
 
 // Skipped locally without a Redis URL; in CI a missing URL fails the suite (in beforeAll) instead.
+describe('FallbackRateLimiter', () => {
+  const policy: RateLimitPolicy = { limit: 2, windowSeconds: 60 };
+  /** A primary whose next calls fail as told (undefined: it answers). */
+  function primaryThat(clock: ManualClock) {
+    const memory = new MemoryRateLimiter({ clock });
+    const state = { failWith: undefined as Error | undefined };
+    const primary: RateLimiter = {
+      consume: (key, p) => (state.failWith ? Promise.reject(state.failWith) : memory.consume(key, p)),
+      reset: (key) => memory.reset(key),
+      close: () => memory.close(),
+    };
+    return { primary, state };
+  }
+
+  it('asks the primary; while it is unavailable, the fallback decides (and enforces), counted and shown as active', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const { primary, state } = primaryThat(clock);
+    let fallbacks = 0;
+    const limiter = new FallbackRateLimiter({
+      primary,
+      fallback: new MemoryRateLimiter({ clock }),
+      isUnavailable: (error) => (error as Error).message === 'Command timed out',
+      onFallback: () => fallbacks++,
+    });
+    expect((await limiter.consume('k', policy)).allowed).toBe(true);
+    expect(limiter.active).toBe(false);
+    state.failWith = new Error('Command timed out');
+    expect((await limiter.consume('k', policy)).allowed).toBe(true);
+    expect((await limiter.consume('k', policy)).allowed).toBe(true);
+    expect((await limiter.consume('k', policy)).allowed).toBe(false);
+    expect([fallbacks, limiter.active]).toEqual([3, true]);
+    // Back: the primary's own count again (one used), and no longer active.
+    state.failWith = undefined;
+    expect((await limiter.consume('k', policy)).remaining).toBe(0);
+    expect(limiter.active).toBe(false);
+    // Anything else than unavailability is a failure, not a reason to guess.
+    state.failWith = new Error('unexpected rate limit script reply');
+    await expect(limiter.consume('k', policy)).rejects.toThrow('unexpected rate limit script reply');
+    expect(fallbacks).toBe(3);
+  });
+});
+
 describe.skipIf(!redisUrl && !process.env.CI)('RedisRateLimiter', () => {
   const runPrefix = `gatehouse-test:rl:${randomUUID()}:`;
   const connections: Redis[] = [];

@@ -256,6 +256,35 @@ describe('RevocationFeed and KeyRevocationRelay', () => {
     relay.received('c');
     expect(seen).toEqual(['a', 'b', 'a', 'c', 'c']);
   });
+
+  it('emits a change found by the database poll unless this process already told its streams of it', async () => {
+    const feed = new RevocationFeed();
+    let now = 1_000_000;
+    const relay = new KeyRevocationRelay(feed, () => now);
+    const seen: string[] = [];
+    feed.subscribe((event) => seen.push(event.type === 'key' ? event.hash : event.jti));
+    // Made here, then found by the poll (again and again while it looks back): once.
+    await relay.local('local', async () => {});
+    relay.polled('local', now);
+    relay.polled('local', now);
+    // Received through pub/sub a little before this clock says the row changed (clocks differ): once.
+    relay.received('remote');
+    relay.polled('remote', now + 1_500);
+    expect(seen).toEqual(['local', 'remote']);
+    // Lost by pub/sub (Redis down): the poll tells the streams, once.
+    relay.polled('missed', now - 500);
+    relay.polled('missed', now - 500);
+    expect(seen).toEqual(['local', 'remote', 'missed']);
+    // A later change of a key already told: told again.
+    now += 10_000;
+    relay.polled('local', now - 1_000);
+    expect(seen).toEqual(['local', 'remote', 'missed', 'local']);
+    // Forgetting what is older than the poll looks back does not repeat what is newer.
+    relay.forget(now - 5_000);
+    relay.polled('local', now - 1_000);
+    relay.polled('remote', now - 20_000);
+    expect(seen).toEqual(['local', 'remote', 'missed', 'local', 'remote']);
+  });
 });
 
 describe('graceful shutdown with open revocation streams', () => {

@@ -294,7 +294,7 @@ describe.skipIf(!testDatabaseUrl)('PostgreSQL cut off, or not answering', () => 
       expect(await readiness(t)).toEqual({ status: 503, database: 'unavailable' });
 
       // Not answering: connections are accepted and never served; the pool's connect timeout (5 s) ends the wait.
-      await proxy.stall();
+      await proxy.hang();
       expectUnavailable(await t.api('POST', '/v1/keys', { body: { name: 'stalled' } }));
       expect(await readiness(t)).toEqual({ status: 503, database: 'unavailable' });
 

@@ -36,6 +36,8 @@ Options for start, migrate and admin recover (each mirrors an environment variab
   --data-dir DIR        GATEHOUSE_DATA_DIR (./data)
   --database-url URL    GATEHOUSE_DATABASE_URL (unset: SQLite in the data dir)
   --redis-url URL       GATEHOUSE_REDIS_URL (unset: in-memory)
+  --redis-timeout MS    GATEHOUSE_REDIS_TIMEOUT_MS (500)
+  --revocation-poll S   GATEHOUSE_REVOCATION_POLL_SECONDS (5; cluster mode)
   --issuer URL          GATEHOUSE_ISSUER (http://<host>:<listening port>)
   --trust-proxy LIST    GATEHOUSE_TRUST_PROXY (off)
   --log-level LEVEL     GATEHOUSE_LOG_LEVEL (info)

@@ -58,6 +58,13 @@ export interface Config {
   detection: DetectionConfig;
   /** What every Redis key and pub/sub channel starts with (`<namespace>:`), so deployments can share a Redis. */
   redisNamespace: string;
+  /** Every Redis command fails (as storage-unavailable) when Redis has not answered within this (ms). */
+  redisTimeoutMs: number;
+  /**
+   * Cluster mode: how often every process reads the revocations, IP blocks and changed keys and clients from the
+   * database, whatever pub/sub does (the bound on how late a revocation reaches a process while Redis is down).
+   */
+  revocationPollSeconds: number;
   /** Audit events older than this many days are deleted; 0 keeps them for ever. */
   auditRetentionDays: number;
   /** Finished webhook deliveries (with their attempts and outbox events) older than this are deleted; 0: never. */
@@ -137,6 +144,8 @@ export const CONFIG_FLAGS = {
   'key-cache-ttl': { type: 'string', env: 'GATEHOUSE_KEY_CACHE_TTL_SECONDS' },
   'audit-retention-days': { type: 'string', env: 'GATEHOUSE_AUDIT_RETENTION_DAYS' },
   'redis-namespace': { type: 'string', env: 'GATEHOUSE_REDIS_NAMESPACE' },
+  'redis-timeout': { type: 'string', env: 'GATEHOUSE_REDIS_TIMEOUT_MS' },
+  'revocation-poll': { type: 'string', env: 'GATEHOUSE_REVOCATION_POLL_SECONDS' },
   'webhook-retention-days': { type: 'string', env: 'GATEHOUSE_WEBHOOK_RETENTION_DAYS' },
   'password-hash-cost': { type: 'string', env: 'GATEHOUSE_PASSWORD_HASH_COST' },
   'signing-alg': { type: 'string', env: 'GATEHOUSE_SIGNING_ALG' },
@@ -219,6 +228,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisNamespace)) {
     problems.push('GATEHOUSE_REDIS_NAMESPACE must be 1 to 64 letters, digits, dots, dashes or underscores');
   }
+  const redisTimeoutMs = parseInteger(raw('redis-timeout') ?? '500', 'GATEHOUSE_REDIS_TIMEOUT_MS', 50, 10_000, problems);
+  const revocationPollSeconds = parseInteger(raw('revocation-poll') ?? '5', 'GATEHOUSE_REVOCATION_POLL_SECONDS', 1, 300, problems);
   const auditRetentionDays = parseInteger(raw('audit-retention-days') ?? '90', 'GATEHOUSE_AUDIT_RETENTION_DAYS', 0, 36_500, problems);
   const webhookRetentionDays = parseInteger(raw('webhook-retention-days') ?? '30', 'GATEHOUSE_WEBHOOK_RETENTION_DAYS', 0, 36_500, problems);
   const passwordHashCost = parseInteger(
@@ -301,6 +312,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     revocationStreamMaxConnections,
     detection,
     redisNamespace,
+    redisTimeoutMs,
+    revocationPollSeconds,
     auditRetentionDays,
     webhookRetentionDays,
     metricsPort,

@@ -42,20 +42,33 @@ export class RevocationFeed {
   }
 }
 
+/** How far apart two changes of one key must be for a poll to tell the second even if the first was already told. */
+const POLL_TOLERANCE_MS = 2_000;
+
 /**
  * Key invalidations reach the revoking process twice: it invalidates locally (and should tell its own streams
  * at once, even when the broadcast fails) and then receives its own broadcast back. This emits the local one
  * and drops the echo: a hash received while this process is still broadcasting the same hash is not emitted
  * again (a concurrent revocation of the same key elsewhere would say the same thing).
+ *
+ * In cluster mode the same change may also be found by the database poll (the fallback for lost pub/sub
+ * messages): `polled` emits it unless this process already told its streams about that key at or after the
+ * change (within POLL_TOLERANCE_MS, for clocks that differ a little). Two changes of one key closer together
+ * than that, the second lost by pub/sub, are emitted once: a stream client's own cache TTL covers the second.
  */
 export class KeyRevocationRelay {
   readonly #broadcasting = new Map<string, number>();
+  /** hash -> when this process last emitted it (its own clock). */
+  readonly #emitted = new Map<string, number>();
 
-  constructor(private readonly feed: RevocationFeed) {}
+  constructor(
+    private readonly feed: RevocationFeed,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Around a local invalidation's broadcast: emits now, and ignores echoes of `hash` until `broadcast` settles. */
   async local(hash: string, broadcast: () => Promise<void>): Promise<void> {
-    this.feed.emit({ type: 'key', hash });
+    this.#emit(hash);
     this.#broadcasting.set(hash, (this.#broadcasting.get(hash) ?? 0) + 1);
     try {
       await broadcast();
@@ -68,6 +81,26 @@ export class KeyRevocationRelay {
 
   /** A hash received through pub/sub. */
   received(hash: string): void {
-    if (!this.#broadcasting.has(hash)) this.feed.emit({ type: 'key', hash });
+    if (!this.#broadcasting.has(hash)) this.#emit(hash);
+  }
+
+  /** A key found changed at `updatedAt` by the database poll. */
+  polled(hash: string, updatedAt: number): void {
+    const emitted = this.#emitted.get(hash);
+    if (emitted !== undefined && emitted >= updatedAt - POLL_TOLERANCE_MS) return;
+    this.#emit(hash);
+  }
+
+  /** Forgets what was emitted before `before` (the poll no longer looks that far back). */
+  forget(before: number): void {
+    for (const [hash, at] of this.#emitted) if (at < before) this.#emitted.delete(hash);
+  }
+
+  #emit(hash: string): void {
+    // Bounded (embedded mode never polls, so never forgets): the oldest emission goes first.
+    this.#emitted.delete(hash);
+    this.#emitted.set(hash, this.now());
+    if (this.#emitted.size > 100_000) this.#emitted.delete(this.#emitted.keys().next().value!);
+    this.feed.emit({ type: 'key', hash });
   }
 }

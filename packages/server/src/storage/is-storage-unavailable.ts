@@ -55,9 +55,9 @@ const UNAVAILABLE_SQLITE_CODES = [
   'SQLITE_PROTOCOL', // the WAL lock protocol failed (a lock race that went on too long)
 ];
 
-/** Messages of failures that carry no code (pg's client-side timeouts and closed pools, ioredis, SQLite's own). */
+/** Messages of failures that carry no code (pg's client-side timeouts and closed pools, ioredis's, including its command timeout, SQLite's own). */
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|database connection is not open|Cannot use a pool after calling end|Connection is closed|enableOfflineQueue|MaxRetriesPerRequest|database or disk is full|attempt to write a readonly database|disk I\/O error|database is locked/i;
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Query read timeout|database connection is not open|Cannot use a pool after calling end|Connection is closed|enableOfflineQueue|MaxRetriesPerRequest|Command timed out|database or disk is full|attempt to write a readonly database|disk I\/O error|database is locked/i;
 
 function isUnavailableCode(code: string): boolean {
   if (UNAVAILABLE_CODES.has(code)) return true;
@@ -68,7 +68,8 @@ function isUnavailableCode(code: string): boolean {
  * True for failures of the storage infrastructure, the database or Redis (as opposed to bugs or bad data): the
  * one classification every path uses, so that each of them answers 503 `temporarily_unavailable` (the error
  * handler), counts against readiness (the database's write health) and never reads as a bad credential.
- * Follows `cause` chains (a migration failure, a StorageUnavailableError around the driver's error).
+ * Follows `cause` chains (a migration failure, a StorageUnavailableError around the driver's error). A Redis
+ * command that outlived GATEHOUSE_REDIS_TIMEOUT_MS (ioredis: "Command timed out") is one: a hung Redis is down.
  */
 export function isStorageUnavailable(error: unknown): boolean {
   for (let e: unknown = error, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {

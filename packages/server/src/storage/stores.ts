@@ -75,6 +75,14 @@ export interface RotateInput {
   events: AuditEvent[];
 }
 
+/** A record that changed, as a cache needs to know: its id, its cache key (an API key's hash) and when. */
+export interface ChangedRecord {
+  id: string;
+  /** API keys: the SHA-256 hex of the key (the key cache's key). OAuth clients: the id. */
+  hash: string;
+  updatedAt: number;
+}
+
 export interface ApiKeyStore {
   /** Inserts a key and its audit events atomically. */
   insert(key: ApiKeyRecord, events: AuditEvent[]): Promise<void>;
@@ -85,6 +93,11 @@ export interface ApiKeyStore {
   insertBootstrapKey(key: ApiKeyRecord, events: AuditEvent[]): Promise<boolean>;
   findById(id: string): Promise<ApiKeyRecord | undefined>;
   findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  /**
+   * The keys changed (updated, rotated, revoked) after `since` (their `updatedAt`), at most `limit`, most recently
+   * changed first; not keys merely created then (a revoked one always): what a process polls to drop changed keys from its cache when pub/sub may have lost messages.
+   */
+  listChangedSince(since: number, limit: number): Promise<ChangedRecord[]>;
   /** Newest first; returns at most `limit` records after the cursor. */
   list(query: ApiKeyListQuery): Promise<ApiKeyRecord[]>;
   /**
@@ -188,6 +201,8 @@ export interface ClientStore {
   insert(client: OAuthClientRecord, events: AuditEvent[]): Promise<void>;
   /** Deleted clients too (their `deletedAt` is set). */
   findById(id: string): Promise<OAuthClientRecord | undefined>;
+  /** The clients changed (deleted ones included) after `since`, at most `limit`, most recently changed first. */
+  listChangedSince(since: number, limit: number): Promise<ChangedRecord[]>;
   /** Clients that are not deleted, newest first; at most `limit` after the cursor. */
   list(query: OAuthClientListQuery): Promise<OAuthClientRecord[]>;
   /**

@@ -124,6 +124,8 @@ export class CertificateAuthority {
   /** Trusted authorities, newest first. */
   #authorities: LoadedAuthority[] = [];
   #revoked = new Map<string, RevokedCertificate>();
+  /** One map per load under way: the certificates revoked here since it started reading. */
+  readonly #revokedDuringLoad = new Set<Map<string, RevokedCertificate>>();
   /** Bumped by every change of the revocation list, so cached CRLs know they are stale. */
   #revision = 0;
   #crls = new Map<string, CachedCrl>();
@@ -343,7 +345,10 @@ export class CertificateAuthority {
     if (!result) throw new GatehouseError('not_found', 'No certificate with that serial number.');
     const revoked = result.certificate;
     if (revoked.revokedAt !== null && !this.#revoked.has(revoked.serialNumber)) {
-      this.#revoked.set(revoked.serialNumber, { serialNumber: revoked.serialNumber, authorityId: revoked.authorityId, revokedAt: revoked.revokedAt });
+      const entry = { serialNumber: revoked.serialNumber, authorityId: revoked.authorityId, revokedAt: revoked.revokedAt };
+      this.#revoked.set(revoked.serialNumber, entry);
+      // A load whose read started before this revocation was stored must not lift it, even for a moment.
+      for (const during of this.#revokedDuringLoad) during.set(entry.serialNumber, entry);
       this.#revision++;
     }
     // Announced even when it was already revoked: a retry after a failed broadcast must reach every node.
@@ -446,6 +451,16 @@ export class CertificateAuthority {
   }
 
   async #load(): Promise<void> {
+    const revokedHere = new Map<string, RevokedCertificate>();
+    this.#revokedDuringLoad.add(revokedHere);
+    try {
+      await this.#loadTracking(revokedHere);
+    } finally {
+      this.#revokedDuringLoad.delete(revokedHere);
+    }
+  }
+
+  async #loadTracking(revokedHere: ReadonlyMap<string, RevokedCertificate>): Promise<void> {
     const [records, revoked] = await Promise.all([this.#deps.store.listAuthorities(), this.#deps.store.listRevoked(this.#deps.clock.now())]);
     const now = this.#deps.clock.now();
     const known = new Map(this.#authorities.map((a) => [a.id, a]));
@@ -460,6 +475,7 @@ export class CertificateAuthority {
     if (this.#closed) return;
     const changed = next.map((a) => a.id).join() !== this.#authorities.map((a) => a.id).join();
     const revokedNow = new Map(revoked.map((r) => [r.serialNumber, r]));
+    for (const [serial, entry] of revokedHere) if (!revokedNow.has(serial)) revokedNow.set(serial, entry);
     if (revokedNow.size !== this.#revoked.size || [...revokedNow.keys()].some((serial) => !this.#revoked.has(serial))) this.#revision++;
     this.#authorities = next;
     this.#revoked = revokedNow;

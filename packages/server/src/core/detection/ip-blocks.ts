@@ -35,6 +35,8 @@ export interface BlockInput {
 export class IpBlocks {
   /** Canonical address -> end of its block (ms). */
   readonly #until = new Map<string, number>();
+  /** One set per reload under way: the addresses blocked or unblocked here since it started reading. */
+  readonly #touchedDuringReload = new Set<Set<string>>();
 
   private constructor(private readonly options: IpBlocksOptions) {}
 
@@ -48,11 +50,31 @@ export class IpBlocks {
     return blocks;
   }
 
-  /** Replaces the in-memory set with the blocks stored. */
+  /**
+   * Replaces the in-memory set with the blocks stored. An address blocked or unblocked here (or by a message)
+   * while the read was under way keeps its newer state: a read that started before a block was stored must not
+   * lift it, even for a moment.
+   */
   async reload(): Promise<void> {
-    const active = await this.options.store.listActive(this.options.clock.now());
-    this.#until.clear();
-    for (const block of active) this.#until.set(block.ip, block.expiresAt);
+    const touched = new Set<string>();
+    this.#touchedDuringReload.add(touched);
+    try {
+      const active = await this.options.store.listActive(this.options.clock.now());
+      const next = new Map(active.map((block) => [block.ip, block.expiresAt] as const));
+      for (const ip of touched) {
+        const current = this.#until.get(ip);
+        if (current === undefined) next.delete(ip);
+        else next.set(ip, Math.max(current, next.get(ip) ?? 0));
+      }
+      this.#until.clear();
+      for (const [ip, until] of next) this.#until.set(ip, until);
+    } finally {
+      this.#touchedDuringReload.delete(touched);
+    }
+  }
+
+  #touch(ip: string): void {
+    for (const touched of this.#touchedDuringReload) touched.add(ip);
   }
 
   /** How many blocks this process holds (ended ones included until they are next looked up). */
@@ -111,6 +133,7 @@ export class IpBlocks {
     const event = createAuditEvent(now, { type: 'ip.unblocked', outcome: 'success', actorKeyId, details: { subject: ip } }, origin);
     const removed = await this.options.store.remove(ip, now, [event]);
     this.#until.delete(ip);
+    this.#touch(ip);
     // Announced even when none was stored: a process may still hold one (a lost message, a failed write).
     await this.options.pubsub.publish(CHANNEL, `unblock ${ip}`);
     return removed;
@@ -122,12 +145,16 @@ export class IpBlocks {
 
   #set(ip: string, until: number): void {
     this.#until.set(ip, Math.max(until, this.#until.get(ip) ?? 0));
+    this.#touch(ip);
   }
 
   #received(message: string): void {
     const [verb, ip, until] = message.split(' ');
     if (!ip) return;
-    if (verb === 'unblock') this.#until.delete(ip);
+    if (verb === 'unblock') {
+      this.#until.delete(ip);
+      this.#touch(ip);
+    }
     else if (verb === 'block' && Number.isFinite(Number(until))) this.#set(ip, Number(until));
   }
 }

@@ -42,6 +42,8 @@ export interface Metrics {
   /** How long one API key verification took (POST /v1/keys/verify, fast path or route), from a monotonic clock. */
   verificationSeconds(seconds: number): void;
   rateLimitRejection(kind: RateLimitKind): void;
+  /** A management rate-limit decision taken by this process's own fallback limiter because Redis was unavailable. */
+  rateLimitFallbackDecision(): void;
   /** An access token issued at the token endpoint (`grantType` is a supported grant: the endpoint checked it). */
   tokenIssued(grantType: string): void;
   webhookDelivery(outcome: WebhookDeliveryOutcome, seconds: number): void;

@@ -5,6 +5,10 @@ import { AUTHENTICATION_METHODS, type AuthenticationMethod, type FailureReason, 
 export interface PrometheusMetricsSources {
   keyCaches: Record<'api_key' | 'oauth_client', { readonly hits: number; readonly misses: number; readonly size: number }>;
   audit: { readonly size: number; readonly dropped: number };
+  /** The management API's limiter, when it can fall back to a per-process limit (cluster mode). */
+  managementRateLimit?: { readonly active: boolean };
+  /** Whether this process's pub/sub subscription is connected (cluster mode). */
+  pubsub?: { readonly subscribed: boolean };
 }
 
 /** Process metrics (CPU, memory, GC, event-loop lag) are the process's, not a server's: one registry per process. */
@@ -30,6 +34,7 @@ export class PrometheusMetrics implements Metrics {
   readonly #authentications = new Map<string, number>();
   readonly #verificationSeconds: Histogram.Internal<string>;
   readonly #rateLimitRejections: Counter<'limit'>;
+  readonly #rateLimitFallbackDecisions: Counter<'limit'>;
   readonly #tokensIssued: Counter<'grant_type'>;
   readonly #webhookDeliveries: Counter<'outcome'>;
   readonly #webhookDeliverySeconds: Histogram;
@@ -68,6 +73,30 @@ export class PrometheusMetrics implements Metrics {
       registers,
     });
     for (const limit of ['api_key', 'management']) this.#rateLimitRejections.inc({ limit }, 0);
+    this.#rateLimitFallbackDecisions = new Counter({
+      name: 'gatehouse_rate_limit_fallback_decisions_total',
+      help: "Management rate-limit decisions taken by this process's own in-memory limiter because Redis was unavailable.",
+      labelNames: ['limit'],
+      registers,
+    });
+    this.#rateLimitFallbackDecisions.inc({ limit: 'management' }, 0);
+    new Gauge({
+      name: 'gatehouse_rate_limit_fallback_active',
+      help: "1 while the management rate limit is decided per process (the latest decision found Redis unavailable), else 0.",
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        this.set({ limit: 'management' }, sources.managementRateLimit?.active ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gatehouse_pubsub_subscribed',
+      help: "1 while this process's Redis pub/sub subscription is connected (always 1 without Redis), else 0.",
+      registers,
+      collect() {
+        this.set(sources.pubsub === undefined || sources.pubsub.subscribed ? 1 : 0);
+      },
+    });
     this.#tokensIssued = new Counter({
       name: 'gatehouse_tokens_issued_total',
       help: 'Access tokens issued by the token endpoint, by grant type.',
@@ -148,6 +177,10 @@ export class PrometheusMetrics implements Metrics {
 
   rateLimitRejection(kind: RateLimitKind): void {
     this.#rateLimitRejections.inc({ limit: kind });
+  }
+
+  rateLimitFallbackDecision(): void {
+    this.#rateLimitFallbackDecisions.inc({ limit: 'management' });
   }
 
   tokenIssued(grantType: string): void {

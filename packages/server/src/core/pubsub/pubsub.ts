@@ -1,5 +1,9 @@
 /** Broadcast between the server processes of a cluster (cache invalidation). */
 export interface PubSub {
+  /**
+   * Best effort, and never throws: a message that cannot be sent (Redis down or hung) is reported, and the other
+   * processes learn of the change from the database instead (main.ts polls it; docs/failure-modes.md).
+   */
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, handler: (message: string) => void): Promise<void>;
   /** Called after a lost subscription is re-established: messages may have been missed meanwhile. */

@@ -48,7 +48,7 @@ type Done = (error?: Error) => void;
  * cached key (the hot path) is authenticated without a promise.
  */
 export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: { services: Services }) => {
-  const { apiKeys, clock, rateLimiter, config, metrics } = services;
+  const { apiKeys, clock, managementRateLimiter, config, metrics } = services;
   app.decorateRequest('admin', null);
 
   const refuse = (request: FastifyRequest, reason: string, key?: { id: string | null; prefix: string | null }) =>
@@ -85,7 +85,7 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
     if (!limited) return done();
     apiKeys.record(now, { type: 'admin.authentication', outcome: 'success', keyId: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId }, origin);
     const policy = key.rateLimit ?? config.managementRateLimit;
-    rateLimiter.consume(`mgmt:${key.id}`, policy).then((decision) => {
+    managementRateLimiter.consume(`mgmt:${key.id}`, policy).then((decision) => {
       const headers = rateLimitHeaders(decision, policy, now);
       if (!decision.allowed) {
         metrics.rateLimitRejection('management');

@@ -836,5 +836,39 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
         expect(await keys().findById(key.id)).toStrictEqual(key);
       });
     });
+
+    describe('listChangedSince', () => {
+      it('the keys updated, rotated or revoked after a time, most recently changed first, at most the limit', async () => {
+        const old = makeKey({ updatedAt: T0 });
+        const updated = makeKey();
+        const revoked = makeKey();
+        const rotated = makeKey();
+        for (const key of [old, updated, revoked, rotated]) await keys().insert(key, []);
+        expect(await keys().listChangedSince(T0, 10)).toStrictEqual([]);
+
+        await keys().updateActive(updated.id, { name: 'renamed' }, T0 + 1 * MINUTE, []);
+        await keys().revoke(revoked.id, T0 + 2 * MINUTE, []);
+        const successor = makeKey({ createdAt: T0 + 3 * MINUTE, updatedAt: T0 + 3 * MINUTE });
+        expect(await keys().rotate({ oldId: rotated.id, successor, now: T0 + 3 * MINUTE, oldExpiresAt: T0 + DAY, revokeOld: false, events: [] })).toBe('rotated');
+
+        const changed = await keys().listChangedSince(T0, 10);
+        // The successor was created, not changed: no cache holds it.
+        expect(changed).toStrictEqual([
+          { id: rotated.id, hash: rotated.hash, updatedAt: T0 + 3 * MINUTE },
+          { id: revoked.id, hash: revoked.hash, updatedAt: T0 + 2 * MINUTE },
+          { id: updated.id, hash: updated.hash, updatedAt: T0 + MINUTE },
+        ]);
+        expect(typeof changed[0]!.updatedAt).toBe('number');
+        // Strictly after `since`; the newest first when limited.
+        expect((await keys().listChangedSince(T0 + 2 * MINUTE, 10)).map((c) => c.id)).toStrictEqual([rotated.id]);
+        expect((await keys().listChangedSince(T0, 2)).map((c) => c.id)).toStrictEqual([rotated.id, revoked.id]);
+        // Revoked in the millisecond it was created: still a change.
+        const instant = makeKey({ createdAt: T0 + 4 * MINUTE, updatedAt: T0 + 4 * MINUTE });
+        await keys().insert(instant, []);
+        expect(await keys().listChangedSince(T0 + 3 * MINUTE, 10)).toStrictEqual([]);
+        await keys().revoke(instant.id, T0 + 4 * MINUTE, []);
+        expect(await keys().listChangedSince(T0 + 3 * MINUTE, 10)).toStrictEqual([{ id: instant.id, hash: instant.hash, updatedAt: T0 + 4 * MINUTE }]);
+      });
+    });
   });
 }

@@ -290,5 +290,19 @@ export function clientStoreContract(name: string, open: OpenStores): void {
         expect(await allEvents()).toHaveLength(1);
       });
     });
+
+    describe('listChangedSince', () => {
+      it('the clients changed (deleted ones too) after a time, most recently changed first, at most the limit', async () => {
+        const untouched = makeClient({ updatedAt: T0 });
+        const deleted = makeClient({ updatedAt: T0 });
+        for (const client of [untouched, deleted]) await clients().insert(client, []);
+        expect(await clients().listChangedSince(T0, 10)).toStrictEqual([]);
+        await clients().softDelete(deleted.id, T0 + 60_000, []);
+        const changed = await clients().listChangedSince(T0, 10);
+        expect(changed).toStrictEqual([{ id: deleted.id, hash: deleted.id, updatedAt: T0 + 60_000 }]);
+        expect(typeof changed[0]!.updatedAt).toBe('number');
+        expect(await clients().listChangedSince(T0 + 60_000, 10)).toStrictEqual([]);
+      });
+    });
   });
 }

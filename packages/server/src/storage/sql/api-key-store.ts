@@ -1,6 +1,6 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
-import type { AdminGuard, RevokeResult, ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, RotateInput, RotateOutcome } from '../stores.js';
+import type { AdminGuard, ApiKeyListQuery, ApiKeyPatch, ApiKeyRecord, ApiKeyStore, ChangedRecord, RevokeResult, RotateInput, RotateOutcome } from '../stores.js';
 import { apiKeyToRow, rowToApiKey } from './rows.js';
 import type { Database } from './database.js';
 import type { ApiKeysTable, Schema } from './schema.js';
@@ -60,6 +60,19 @@ export class SqlApiKeyStore implements ApiKeyStore {
   async findById(id: string): Promise<ApiKeyRecord | undefined> {
     const row = await this.db.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
     return row && rowToApiKey(row);
+  }
+
+  async listChangedSince(since: number, limit: number): Promise<ChangedRecord[]> {
+    const rows = await this.db
+      .selectFrom('api_keys')
+      .select(['id', 'hash', 'updated_at'])
+      .where('updated_at', '>', since)
+      // Changed since created: a new key is in no cache, and no stream must hear of it.
+      .where((eb) => eb.or([eb('updated_at', '>', eb.ref('created_at')), eb('revoked_at', 'is not', null)]))
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id, hash: row.hash, updatedAt: Number(row.updated_at) }));
   }
 
   async findByHash(hash: string): Promise<ApiKeyRecord | undefined> {

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { ClientJwks, GrantType, TlsClientAuthSubject, TokenEndpointAuthMethod } from '../../core/oauth/client-metadata.js';
 import type {
+  ChangedRecord,
   ClientStore,
   ClientWriteOutcome,
   OAuthClientListQuery,
@@ -84,6 +85,17 @@ export class SqlClientStore implements ClientStore {
       await trx.insertInto('oauth_clients').values(clientToRow(client)).execute();
       await insertAuditEvents(trx, events);
     });
+  }
+
+  async listChangedSince(since: number, limit: number): Promise<ChangedRecord[]> {
+    const rows = await this.db
+      .selectFrom('oauth_clients')
+      .select(['id', 'updated_at'])
+      .where('updated_at', '>', since)
+      .orderBy('updated_at', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((row) => ({ id: row.id, hash: row.id, updatedAt: Number(row.updated_at) }));
   }
 
   async findById(id: string): Promise<OAuthClientRecord | undefined> {
