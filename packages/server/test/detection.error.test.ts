@@ -61,6 +61,7 @@ describe('detection configuration', () => {
       learningSeconds: 7 * 86_400,
       rateSpikeFactor: 10,
       loginDelayMaxMs: 4000,
+      unknownTokenLimit: 100,
     });
   });
 
