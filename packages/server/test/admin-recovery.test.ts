@@ -12,40 +12,43 @@ const cleanups: Array<() => unknown> = [];
 afterAll(async () => {
   await killSpawned();
   for (const cleanup of cleanups) await cleanup();
-});
+}, 120_000);
 
 const RECOVERED = /Root admin key \(shown once[^\n]*\n\s*(sk_live_[0-9A-Za-z]+)\s/;
 
 describe('the last unrestricted admin key', () => {
   it('cannot revoke itself or lose admin while it is the last; can once another exists; rotation is fine', async () => {
     const t = await createTestApp();
-    cleanups.push(() => t.close());
-    const rootId = (await t.api('GET', '/v1/keys')).body.data.find((k: any) => k.name === 'root').id;
-    // A tenant's admin key and a key with every other scope are no substitute.
-    await t.createKey({ scopes: ['admin'], tenantId: 'acme' });
-    await t.createKey({ scopes: ['keys:write', 'keys:read', 'users:write', 'clients:write'] });
-    for (const [method, url, body] of [
-      ['POST', `/v1/keys/${rootId}/revoke`, {}],
-      ['PATCH', `/v1/keys/${rootId}`, { scopes: ['keys:read'] }],
-    ] as const) {
-      const r = await t.api(method, url, { body });
-      expect(r.status).toBe(409);
-      expect(r.body.error).toBe('last_admin_credential');
+    try {
+      const rootId = (await t.api('GET', '/v1/keys')).body.data.find((k: any) => k.name === 'root').id;
+      // A tenant's admin key and a key with every other scope are no substitute.
+      await t.createKey({ scopes: ['admin'], tenantId: 'acme' });
+      await t.createKey({ scopes: ['keys:write', 'keys:read', 'users:write', 'clients:write'] });
+      for (const [method, url, body] of [
+        ['POST', `/v1/keys/${rootId}/revoke`, {}],
+        ['PATCH', `/v1/keys/${rootId}`, { scopes: ['keys:read'] }],
+      ] as const) {
+        const r = await t.api(method, url, { body });
+        expect(r.status).toBe(409);
+        expect(r.body.error).toBe('last_admin_credential');
+      }
+      expect((await t.api('GET', `/v1/keys/${rootId}`)).body).toMatchObject({ status: 'active', scopes: ['admin'] });
+
+      // Rotating it keeps an admin key: allowed, even with no grace period; the successor is the last one now.
+      const rotated = await t.api('POST', `/v1/keys/${rootId}/rotate`, { body: { gracePeriodSeconds: 0 } });
+      expect(rotated.status).toBe(200);
+      const successor = rotated.body as { id: string; key: string };
+      sinkCredential(successor.key);
+      expect((await t.api('POST', `/v1/keys/${successor.id}/revoke`, { key: successor.key })).status).toBe(409);
+
+      // With a second admin key, the first may go (even revoking itself).
+      const second = await t.createKey({ scopes: ['admin'] }, successor.key);
+      expect((await t.api('POST', `/v1/keys/${successor.id}/revoke`, { key: successor.key })).status).toBe(200);
+      expect((await t.api('GET', '/v1/keys', { key: successor.key })).status).toBe(401);
+      expect((await t.api('PATCH', `/v1/keys/${second.id}`, { key: second.key, body: { scopes: ['keys:read'] } })).body.error).toBe('last_admin_credential');
+    } finally {
+      await t.close();
     }
-    expect((await t.api('GET', `/v1/keys/${rootId}`)).body).toMatchObject({ status: 'active', scopes: ['admin'] });
-
-    // Rotating it keeps an admin key: allowed, even with no grace period; the successor is the last one now.
-    const rotated = await t.api('POST', `/v1/keys/${rootId}/rotate`, { body: { gracePeriodSeconds: 0 } });
-    expect(rotated.status).toBe(200);
-    const successor = rotated.body as { id: string; key: string };
-    sinkCredential(successor.key);
-    expect((await t.api('POST', `/v1/keys/${successor.id}/revoke`, { key: successor.key })).status).toBe(409);
-
-    // With a second admin key, the first may go (even revoking itself).
-    const second = await t.createKey({ scopes: ['admin'] }, successor.key);
-    expect((await t.api('POST', `/v1/keys/${successor.id}/revoke`, { key: successor.key })).status).toBe(200);
-    expect((await t.api('GET', '/v1/keys', { key: successor.key })).status).toBe(401);
-    expect((await t.api('PATCH', `/v1/keys/${second.id}`, { key: second.key, body: { scopes: ['keys:read'] } })).body.error).toBe('last_admin_credential');
   });
 });
 
@@ -89,7 +92,6 @@ describe('gatehouse admin recover', () => {
 
   it.skipIf(!testDatabaseUrl)('PostgreSQL: runs beside a live server, which accepts the new key at once', async () => {
     const database = await createPgDatabase();
-    cleanups.push(() => database.drop());
     const env = { GATEHOUSE_DATABASE_URL: database.url, GATEHOUSE_MASTER_KEY: Buffer.alloc(32, 3).toString('base64') };
     const dir = tempDir('admin-recover-pg');
     cleanups.push(() => dir.remove());
@@ -100,5 +102,6 @@ describe('gatehouse admin recover', () => {
     sinkCredential(key!);
     expect((await api(server.url, 'GET', '/v1/keys', { key: key! })).status).toBe(200);
     await server.stop();
+    await database.drop();
   });
 });
