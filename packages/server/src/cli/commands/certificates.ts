@@ -69,7 +69,7 @@ export const certificatesGroup: CommandGroup = {
     },
     {
       name: 'revoke',
-      summary: 'Revoke a certificate (listed in the CRL; tokens bound to it stop working)',
+      summary: 'Revoke a certificate (it is then listed in the CRL)',
       args: ['SERIAL'],
       options: { reason: { type: 'string', arg: 'TEXT', help: 'Why (kept with the certificate)' } },
       async run(context) {

@@ -116,7 +116,7 @@ export const clientsGroup: CommandGroup = {
     },
     {
       name: 'delete',
-      summary: 'Delete an OAuth client, with its grants and tokens',
+      summary: 'Delete an OAuth client',
       args: ['CLIENT_ID'],
       async run(context) {
         await context.api.call('DELETE', path(context.args[0]!));

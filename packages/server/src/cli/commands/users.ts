@@ -56,7 +56,7 @@ export const usersGroup: CommandGroup = {
     },
     {
       name: 'delete',
-      summary: 'Delete a user, with their grants and tokens',
+      summary: 'Delete a user',
       args: ['ID'],
       async run(context) {
         await context.api.call('DELETE', path(context.args[0]!));
