@@ -1,67 +1,75 @@
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateApiKey } from '../core/api-keys/key-format.js';
-import { ConfigError, loadConfig } from '../config/load-config.js';
-import { scan } from './scan.js';
-import { adminRecover } from './admin-recover.js';
-import { createServices, startServer } from '../main.js';
-import { renewCertificateFiles } from './renew-certificate-files.js';
-import { openDatabase } from '../storage/sql/database.js';
-import { migrateToLatest } from '../storage/sql/migrate.js';
-import { isStorageUnavailable } from '../storage/is-storage-unavailable.js';
+import { ApiError, ConnectionError, MissingAdminKeyError } from './admin-api.js';
+import { closest, runGroup, UsageError, unknownHint, type CommandGroup } from './command.js';
+import { auditGroup } from './commands/audit.js';
+import { blocksGroup } from './commands/blocks.js';
+import { certificatesGroup } from './commands/certificates.js';
+import { clientsGroup } from './commands/clients.js';
+import { keysGroup } from './commands/keys.js';
+import { signingKeysGroup } from './commands/signing-keys.js';
+import { usersGroup } from './commands/users.js';
+import { webhooksGroup } from './commands/webhooks.js';
+import { serverOptionsHelp } from './server-options-help.js';
+
+// The server, its storage and the scanner are imported when a command needs them, so that the admin commands (HTTP
+// calls) start quickly.
+const loadConfigModule = () => import('../config/load-config.js');
+
+const GROUPS: CommandGroup[] = [keysGroup, clientsGroup, usersGroup, webhooksGroup, certificatesGroup, blocksGroup, signingKeysGroup, auditGroup];
 
 const USAGE = `Usage: gatehouse <command> [options]
 
-Commands:
-  start                 Start the server (migrates the database first)
+Running the server (where it runs, with its data and master key):
+  start                 Start the server (migrates the database first); gatehouse start --help lists every option
   migrate               Bring the database schema up to date and exit (embedded mode: not while a server
                         runs on the data directory; start migrates by itself)
-  keys generate [--test]
-                        Print a new, well-formed key (for GATEHOUSE_BOOTSTRAP_ADMIN_KEY); stores nothing
-  scan [paths...] [--git] [--all-formats] [--json] [--server URL] [--revoke]
-                        Find Gatehouse keys (and other secrets) in files and git history;
-                        gatehouse scan --help for details
   admin recover         Create a new root admin key (admin, no tenant) and print it once, for when every admin
                         key is lost; run it where the server runs, with its data and master key (on SQLite,
                         stop the server first)
   ca init               Create the built-in certificate authority (mTLS) if there is none; print its PEM bundle
+  keys generate [--test]
+                        Print a new, well-formed key (for GATEHOUSE_BOOTSTRAP_ADMIN_KEY); stores nothing
+
+Administering a running server (--server URL or GATEHOUSE_URL, default http://127.0.0.1:4000; the admin key in
+GATEHOUSE_ADMIN_KEY, never a flag; --json prints the API's JSON as is):
+${GROUPS.map((g) => `  ${g.name.padEnd(20)}  ${g.commands.filter((c) => c.remote !== false).map((c) => c.name).join(', ')}`).join('\n')}
+
+Other:
+  scan [paths...] [--git] [--all-formats] [--json] [--server URL] [--revoke]
+                        Find Gatehouse keys (and other secrets) in files and git history;
+                        gatehouse scan --help for details
   cert renew --cert FILE --key FILE --server URL [--ca FILE] [--force]
                         Renew a Gatehouse client certificate once 2/3 of its lifetime has passed: over mTLS with
                         the current certificate, or with an admin key in GATEHOUSE_ADMIN_KEY (certificates:write);
                         a new key is generated here and each file is replaced by an atomic rename (give
                         --cert and --key the same FILE to keep both in one file, replaced at once)
+  --version             Print the version
 
-Options for start, migrate and admin recover (each mirrors an environment variable):
-  --port N              GATEHOUSE_PORT (4000)
-  --host ADDR           GATEHOUSE_HOST (127.0.0.1)
-  --data-dir DIR        GATEHOUSE_DATA_DIR (./data)
-  --database-url URL    GATEHOUSE_DATABASE_URL (unset: SQLite in the data dir)
-  --redis-url URL       GATEHOUSE_REDIS_URL (unset: in-memory)
-  --redis-timeout MS    GATEHOUSE_REDIS_TIMEOUT_MS (500)
-  --revocation-poll S   GATEHOUSE_REVOCATION_POLL_SECONDS (5; cluster mode)
-  --issuer URL          GATEHOUSE_ISSUER (http://<host>:<listening port>)
-  --trust-proxy LIST    GATEHOUSE_TRUST_PROXY (off)
-  --log-level LEVEL     GATEHOUSE_LOG_LEVEL (info)
-  --management-rate-limit N/S
-                        GATEHOUSE_MANAGEMENT_RATE_LIMIT (1000/60)
-  --key-cache-ttl S     GATEHOUSE_KEY_CACHE_TTL_SECONDS (300)
-  --signing-alg ALG     GATEHOUSE_SIGNING_ALG (EdDSA | ES256 | RS256)
-  --signing-key-activation S
-                        GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS (60)
-  --max-token-ttl S     GATEHOUSE_MAX_TOKEN_TTL_SECONDS (86400)
-  --metrics-port N      GATEHOUSE_METRICS_PORT (unset: GET /metrics on the API port only, scope metrics:read)
-  --tls-port N          GATEHOUSE_TLS_PORT (unset: no mTLS listener)
-  --tls-cert FILE, --tls-key FILE
-                        GATEHOUSE_TLS_CERT / GATEHOUSE_TLS_KEY (unset: a CA-issued localhost certificate)
-  --mtls-url URL        GATEHOUSE_MTLS_URL (https://<host>:<TLS port>)
-  --mtls-trust-domain D GATEHOUSE_MTLS_TRUST_DOMAIN (the issuer's host)
-  --certificate-max-ttl S
-                        GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS (604800)
-  --client-cert-header H
-                        GATEHOUSE_CLIENT_CERT_HEADER (off | client-cert | x-ssl-client-cert)
-Secrets are read from the environment only: GATEHOUSE_MASTER_KEY, GATEHOUSE_BOOTSTRAP_ADMIN_KEY.
+gatehouse <command> --help lists the options of a command. Documentation: docs/cli.md.
 `;
 
+const SERVER_COMMANDS: Record<string, string> = {
+  start: 'Start the server (migrates the database first).',
+  migrate: 'Bring the database schema up to date and exit.',
+  'admin recover': 'Create a new root admin key (admin, no tenant) and print it once.',
+  'ca init': 'Create the built-in certificate authority (mTLS) if there is none; print its PEM bundle.',
+};
+
+/** `gatehouse start --help` and the like: every server flag, from load-config's list. */
+async function printServerHelp(command: string): Promise<void> {
+  const { CONFIG_FLAGS } = await loadConfigModule();
+  process.stdout.write(`Usage: gatehouse ${command} [options]\n\n${SERVER_COMMANDS[command]}\n\n${serverOptionsHelp(CONFIG_FLAGS)}`);
+}
+
+function version(): string {
+  // dist/cli/main.js and src/cli/main.ts are both two levels below the package root.
+  return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+}
+
 async function start(argv: string[]): Promise<void> {
+  const { loadConfig } = await loadConfigModule();
+  const { startServer } = await import('../main.js');
   const config = loadConfig(process.env, argv);
   const server = await startServer(config, {
     beforeListen(bootstrap) {
@@ -95,6 +103,9 @@ async function start(argv: string[]): Promise<void> {
 }
 
 async function migrate(argv: string[]): Promise<void> {
+  const { loadConfig } = await loadConfigModule();
+  const { openDatabase } = await import('../storage/sql/database.js');
+  const { migrateToLatest } = await import('../storage/sql/migrate.js');
   const config = loadConfig(process.env, argv);
   const database = openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
   try {
@@ -105,17 +116,12 @@ async function migrate(argv: string[]): Promise<void> {
   }
 }
 
-function keys(argv: string[]): void {
-  const [sub, ...rest] = argv;
-  if (sub !== 'generate') throw new UsageError(`unknown keys command: ${sub ?? '(none)'}`);
-  const { values } = parseArgs({ args: rest, options: { test: { type: 'boolean' } } });
-  process.stdout.write(`${generateApiKey(values.test ? 'test' : 'live').key}\n`);
-}
-
 /** `gatehouse ca init`: idempotent; of several processes doing it at once, one creates the root. */
 async function caInit(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'init') throw new UsageError(`unknown ca command: ${sub ?? '(none)'}`);
+  if (sub !== 'init') throw unknownHint('command', `ca ${sub ?? ''}`.trim(), ['ca init'], 'gatehouse --help');
+  const { loadConfig } = await loadConfigModule();
+  const { createServices } = await import('../main.js');
   const config = loadConfig(process.env, rest);
   const services = await createServices(config);
   try {
@@ -129,12 +135,13 @@ async function caInit(argv: string[]): Promise<void> {
 
 async function cert(argv: string[]): Promise<void> {
   const [sub, ...rest] = argv;
-  if (sub !== 'renew') throw new UsageError(`unknown cert command: ${sub ?? '(none)'}`);
+  if (sub !== 'renew') throw unknownHint('command', `cert ${sub ?? ''}`.trim(), ['cert renew'], 'gatehouse --help');
+  const { renewCertificateFiles } = await import('./renew-certificate-files.js');
   const { values } = parseArgs({
     args: rest,
     options: { cert: { type: 'string' }, key: { type: 'string' }, server: { type: 'string' }, ca: { type: 'string' }, force: { type: 'boolean' } },
   });
-  if (!values.cert || !values.key || !values.server) throw new UsageError('cert renew needs --cert, --key and --server');
+  if (!values.cert || !values.key || !values.server) throw new UsageError('cert renew needs --cert, --key and --server', 'gatehouse --help');
   const outcome = await renewCertificateFiles({
     certFile: values.cert,
     keyFile: values.key,
@@ -150,39 +157,87 @@ async function cert(argv: string[]): Promise<void> {
   );
 }
 
-class UsageError extends Error {}
+
+const TOP_LEVEL = ['start', 'migrate', 'scan', 'ca', 'admin', 'cert', 'help', ...GROUPS.map((g) => g.name)];
 
 export async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   try {
-    if (command === 'start') return await start(rest);
-    if (command === 'migrate') return await migrate(rest);
-    if (command === 'keys') return keys(rest);
-    if (command === 'scan') {
-      process.exitCode = await scan(rest);
+    if (command === '--version' || command === '-v' || command === 'version') {
+      process.stdout.write(`${version()}\n`);
       return;
     }
-    if (command === 'ca') return await caInit(rest);
-    if (command === 'admin') {
-      const [sub, ...options] = rest;
-      if (sub !== 'recover') throw new UsageError(`unknown admin command: ${sub ?? '(none)'}`);
-      return await adminRecover(options);
-    }
-    if (command === 'cert') return await cert(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       process.stdout.write(USAGE);
       return;
     }
-    throw new UsageError(`unknown command: ${command}`);
-  } catch (error) {
-    if (error instanceof ConfigError || error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`gatehouse: ${(error as Error).message}\n${error instanceof UsageError ? USAGE : ''}`);
-      process.exit(2);
+    const wantsHelp = rest.includes('--help') || rest.includes('-h');
+    if (command === 'start' || command === 'migrate') {
+      if (wantsHelp) return await printServerHelp(command);
+      return command === 'start' ? await start(rest) : await migrate(rest);
     }
-    // A full disk, a read-only database file, an unreachable PostgreSQL: said so, with the cause below.
-    const storage = isStorageUnavailable(error) ? 'storage is unavailable: ' : '';
-    process.stderr.write(`gatehouse: ${storage}${(error as Error).message}\n`);
-    if ((error as Error).cause) process.stderr.write(`  cause: ${String((error as Error).cause)}\n`);
+    if (command === 'scan') {
+      const { scan } = await import('./scan.js');
+      process.exitCode = await scan(rest);
+      return;
+    }
+    if (command === 'ca') {
+      if (rest[0] === 'init' && wantsHelp) return await printServerHelp('ca init');
+      return await caInit(rest);
+    }
+    if (command === 'admin') {
+      const [sub, ...options] = rest;
+      if (sub !== 'recover') throw unknownHint('command', `admin ${sub ?? ''}`.trim(), ['admin recover'], 'gatehouse --help');
+      if (wantsHelp) return await printServerHelp('admin recover');
+      const { adminRecover } = await import('./admin-recover.js');
+      return await adminRecover(options);
+    }
+    if (command === 'cert') {
+      if (wantsHelp) {
+        process.stdout.write(USAGE.slice(USAGE.indexOf('  cert renew'), USAGE.indexOf('  --version')));
+        return;
+      }
+      return await cert(rest);
+    }
+    const group = GROUPS.find((g) => g.name === command);
+    if (group) return await runGroup(group, rest);
+    if (command.startsWith('-')) throw unknownHint('option', command, ['--help', '--version'], 'gatehouse --help');
+    throw unknownHint('command', command, TOP_LEVEL, 'gatehouse --help');
+  } catch (error) {
+    await fail(error, command ?? '');
+  }
+}
+
+async function fail(error: unknown, command: string): Promise<never> {
+  const err = error as Error & { code?: string };
+  if (error instanceof UsageError) {
+    process.stderr.write(`gatehouse: ${err.message}${/[.?!]$/.test(err.message) ? '' : '.'} See ${error.helpCommand}\n`);
+    process.exit(2);
+  }
+  if (err.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    // An unknown flag of start, migrate, admin recover or ca init (parsed by load-config): one line with a hint.
+    const given = err.message.match(/'(-[^']*)'/)?.[1] ?? err.message;
+    const helpCommand = `gatehouse ${command === 'admin' ? 'admin recover' : command === 'ca' ? 'ca init' : command} --help`;
+    const { CONFIG_FLAGS } = await loadConfigModule();
+    const suggestion = closest(given, Object.keys(CONFIG_FLAGS).map((name) => `--${name}`));
+    process.stderr.write(`gatehouse: unknown option "${given}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} See ${helpCommand}\n`);
+    process.exit(2);
+  }
+  if (err.code?.startsWith('ERR_PARSE_ARGS') || err.name === 'ConfigError') {
+    process.stderr.write(`gatehouse: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof MissingAdminKeyError) {
+    process.stderr.write(`gatehouse: ${err.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof ApiError || error instanceof ConnectionError) {
+    process.stderr.write(`gatehouse: ${err.message}\n`);
     process.exit(1);
   }
+  // A full disk, a read-only database file, an unreachable PostgreSQL: said so, with the cause below.
+  const { isStorageUnavailable } = await import('../storage/is-storage-unavailable.js');
+  process.stderr.write(`gatehouse: ${isStorageUnavailable(error) ? 'storage is unavailable: ' : ''}${err.message}\n`);
+  if (err.cause) process.stderr.write(`  cause: ${String(err.cause)}\n`);
+  process.exit(1);
 }

@@ -43,6 +43,8 @@ export interface SpawnOptions {
   /** GATEHOUSE_* variables; the parent's GATEHOUSE_* variables are never passed on. */
   env?: Record<string, string | undefined>;
   cwd?: string;
+  /** Written to the process's stdin, which is then closed; unset: no stdin. */
+  input?: string;
   /** The command; default: node packages/server/bin/gatehouse.js. */
   command?: string;
   timeoutMs?: number;
@@ -105,10 +107,11 @@ export function spawnProcess(args: string[], options: SpawnOptions = {}): Spawne
   const child = spawn(file, fileArgs, {
     cwd: options.cwd ?? REPO_ROOT,
     env: childEnv(options.env),
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
     detached: true,
   });
   live.add(child);
+  if (options.input !== undefined) child.stdin!.end(options.input);
   let out = '';
   let err = '';
   const listeners = new Set<() => void>();
