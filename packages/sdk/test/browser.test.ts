@@ -332,7 +332,7 @@ describe('a browser app on its own origin signs in with Gatehouse and uses its t
     const other = (await authorizeThroughForms(browserForms, `/oauth/authorize?${new URLSearchParams({ ...Object.fromEntries(query), code_challenge: second.challenge })}`, { email: user.email, password: PASSWORD })).searchParams.get('code')!;
     const redeem = (c: string, v: string) =>
       fetch(`${t.issuer}/oauth/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: c, code_verifier: v, redirect_uri: redirectUri, client_id: clientId }) });
-    const { access_token } = await (await redeem(other, second.verifier)).json();
+    const { access_token } = (await (await redeem(other, second.verifier)).json()) as { access_token: string };
 
     const browserContext = await browser.newContext();
     context.onTestFinished(() => browserContext.close());
