@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest, onRequestHookHandler, onSendHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { decideCors, type CorsDecision, type CorsEndpoint } from '../../core/oauth/cors-decision.js';
 import { OAuthError } from '../../core/errors.js';
@@ -29,6 +29,8 @@ function ownOrigins(services: Services): string[] {
   return [new URL(issuer).origin, ...(mtlsUrl ? [new URL(mtlsUrl).origin] : [])];
 }
 
+const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+
 function originOf(request: FastifyRequest): string | undefined {
   const origin = request.headers.origin;
   return typeof origin === 'string' ? origin : undefined;
@@ -52,24 +54,28 @@ export function allowClientOrigin(request: FastifyRequest, clientOrigins: readon
 
 export const corsPlugin = fp(
   async (app: FastifyInstance, { services }: { services: Services }) => {
-    app.addHook('onRequest', (request, reply, done) => {
-      const route = request.routeOptions.url;
-      const entry = route === undefined ? undefined : BROWSER_ENDPOINTS[route];
-      if (entry === undefined || request.method === 'OPTIONS') return done();
-      if (entry.endpoint === 'public') {
-        reply.headers(decideCors({ ...entry, preflight: false, origin: originOf(request), ownOrigins: ownOrigins(services) }).headers);
-        return done();
-      }
-      const own = ownOrigins(services);
-      clientEndpoint.set(request, { methods: entry.methods, ownOrigins: own });
-      // Until the client is known (and if it never is: a failed client authentication), no origin is allowed.
-      pending.set(request, decideCors({ ...entry, preflight: false, origin: originOf(request), ownOrigins: own }).headers);
-      done();
-    });
-    app.addHook('onSend', (request, reply, payload, done) => {
+    const onSend: onSendHookHandler = (request, reply, payload, done) => {
       const headers = pending.get(request);
       if (headers !== undefined) reply.headers(headers);
       done(null, payload);
+    };
+    // Hooks on the browser endpoints' own routes only: the other routes (the verify hot path among them) pay nothing.
+    app.addHook('onRoute', (route) => {
+      const entry = BROWSER_ENDPOINTS[route.url];
+      if (entry === undefined || route.method === 'OPTIONS') return;
+      const onRequest: onRequestHookHandler = (request, reply, done) => {
+        const decision = decideCors({ ...entry, preflight: false, origin: originOf(request), ownOrigins: ownOrigins(services) });
+        if (entry.endpoint === 'public') {
+          reply.headers(decision.headers);
+        } else {
+          clientEndpoint.set(request, { methods: entry.methods, ownOrigins: ownOrigins(services) });
+          // Until the client is known (and if it never is: a failed client authentication), no origin is allowed.
+          pending.set(request, decision.headers);
+        }
+        done();
+      };
+      route.onRequest = [...asArray(route.onRequest), onRequest];
+      if (entry.endpoint === 'client') route.onSend = [...asArray(route.onSend), onSend];
     });
     for (const [url, entry] of Object.entries(BROWSER_ENDPOINTS)) {
       app.options(url, { schema: { hide: true } }, async (request, reply) => {
