@@ -5,6 +5,7 @@
  * The real browser's side is packages/sdk/test/browser.test.ts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isCredentialFailure } from '../src/core/detection/failed-auth-tracker.js';
 import { authorizeThroughForms, basicAuth, createOAuthTestApp, FormBrowser, pkcePair, type OAuthTestApp } from './helpers/oauth.js';
 
 const APP = 'https://app.example'; // registered on client A
@@ -79,6 +80,17 @@ describe('CORS', () => {
       expect(response.json().error).toBe('unauthorized_client');
       expect(noCorsHeaders(response.headers)).toStrictEqual([]);
       expect((await redeem(c, APP)).statusCode).toBe(200);
+    });
+
+    it('a refused origin is audited (client.authentication, origin_not_allowed), and not counted as a guessed credential', async () => {
+      const c = await code(clientA.clientId);
+      expect((await redeem(c, UNREGISTERED)).statusCode).toBe(400);
+      await t.services.audit.flush();
+      const events = await t.services.stores.audit.list({ type: 'client.authentication', limit: 50 });
+      const refused = events.filter((event) => event.reason === 'origin_not_allowed');
+      const event = refused.find((e) => (e.details as Record<string, unknown> | null)?.origin === UNREGISTERED);
+      expect(event).toMatchObject({ outcome: 'failure', details: { clientId: clientA.clientId, origin: UNREGISTERED } });
+      expect(isCredentialFailure(event!)).toBe(false);
     });
 
     it("a confidential client's registered origin works with Basic authentication; A's origin does not", async () => {

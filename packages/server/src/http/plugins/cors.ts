@@ -42,12 +42,18 @@ function originOf(request: FastifyRequest): string | undefined {
  * the client did not register is refused here, before anything happens, with 400 unauthorized_client and no
  * Access-Control-Allow-Origin (the page sees a network error). On other routes (introspection) a no-op.
  */
-export function allowClientOrigin(request: FastifyRequest, clientOrigins: readonly string[], options: { enforce: boolean }): void {
+export function allowClientOrigin(
+  request: FastifyRequest,
+  clientOrigins: readonly string[],
+  options: { enforce: boolean; onRefused?: (origin: string) => void },
+): void {
   const endpoint = clientEndpoint.get(request);
   if (endpoint === undefined) return;
-  const decision = decideCors({ endpoint: 'client', methods: endpoint.methods, preflight: false, origin: originOf(request), ownOrigins: endpoint.ownOrigins, clientOrigins });
+  const origin = originOf(request);
+  const decision = decideCors({ endpoint: 'client', methods: endpoint.methods, preflight: false, origin, ownOrigins: endpoint.ownOrigins, clientOrigins });
   pending.set(request, decision.headers);
   if (decision.outcome === 'refused' && options.enforce) {
+    options.onRefused?.(origin!);
     throw new OAuthError('unauthorized_client', 'This client is not registered for requests from this web origin (allowedOrigins).');
   }
 }

@@ -26,7 +26,20 @@ export async function requireClient(services: Services, request: FastifyRequest,
     // Failures are counted from their audit event; a success writes none.
     services.metrics.authentication('oauth_client', 'success');
     // Token and revocation: a page may call them only from an origin this client registered (CORS).
-    allowClientOrigin(request, result.client.allowedOrigins, { enforce: true });
+    allowClientOrigin(request, result.client.allowedOrigins, {
+      enforce: true,
+      onRefused: (webOrigin) =>
+        services.oauth.audit(
+          {
+            type: 'client.authentication',
+            outcome: 'failure',
+            reason: 'origin_not_allowed',
+            tenantId: result.client.tenantId,
+            details: { clientId: result.client.id, origin: webOrigin.slice(0, 300) },
+          },
+          requestOrigin(request),
+        ),
+    });
     return result.client;
   }
   services.oauth.audit(
