@@ -58,6 +58,21 @@ describe('GATEHOUSE_ISSUER with a path', () => {
   /** The management API, through the issuer's path (as behind a proxy that keeps the prefix). */
   const admin = (method: string, path: string, body?: unknown) => api(issuer, method, path, { key: rootKey, body });
 
+  it('CORS preflights and public metadata answer under the issuer path too', async () => {
+    const preflight = await fetch(`${issuer}/oauth/token`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example');
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('POST');
+    for (const url of [`${origin}/.well-known/oauth-authorization-server/t1`, `${issuer}/.well-known/openid-configuration`, `${issuer}/.well-known/jwks.json`]) {
+      const response = await fetch(url, { headers: { origin: 'https://app.example' } });
+      expect(response.status, url).toBe(200);
+      expect(response.headers.get('access-control-allow-origin'), url).toBe('*');
+    }
+  });
+
   it('serves the metadata at /.well-known/oauth-authorization-server/t1 and /t1/.well-known/openid-configuration, with the issuer byte for byte', async () => {
     for (const path of ['/.well-known/oauth-authorization-server/t1', '/t1/.well-known/openid-configuration', '/t1/.well-known/oauth-authorization-server']) {
       const response = await api(origin, 'GET', path);

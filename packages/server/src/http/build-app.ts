@@ -9,6 +9,7 @@ import { issuerPathCollision, issuerPathRewriter } from '../config/issuer-path.j
 import type { Services } from '../services.js';
 import type { App } from './app-types.js';
 import { authenticatePlugin } from './plugins/authenticate.js';
+import { corsPlugin } from './plugins/cors.js';
 import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { ipBlockPlugin } from './plugins/ip-block.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
@@ -176,6 +177,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   await app.register(ipBlockPlugin, { services });
   await app.register(authenticatePlugin, { services });
   await app.register(openApiPlugin, { issuer: () => config.issuer });
+  await app.register(corsPlugin, { services });
   registerRoutes(app, services);
   // Every alert is also a structured log line at warn level.
   services.detection.alerts.onAlert((event) =>

@@ -135,6 +135,8 @@ export interface OAuthClientRecord {
   id: string;
   name: string;
   redirectUris: string[];
+  /** Web origins allowed to call the browser endpoints (CORS), exact `scheme://host[:port]`. */
+  allowedOrigins: string[];
   grantTypes: GrantType[];
   scopes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -165,6 +167,7 @@ export type OAuthClientPatch = Partial<
     OAuthClientRecord,
     | 'name'
     | 'redirectUris'
+    | 'allowedOrigins'
     | 'grantTypes'
     | 'scopes'
     | 'tokenEndpointAuthMethod'

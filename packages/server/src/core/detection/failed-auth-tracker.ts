@@ -6,10 +6,11 @@ import type { IpBlocks } from './ip-blocks.js';
 
 /**
  * Failures that are a wrong credential, by audit event type. A valid credential refused for another reason
- * (rate limited, lacking a scope) or a request without any credential is not a guess and is not counted.
+ * (rate limited, lacking a scope, called from a web origin it did not register) or a request without any credential
+ * is not a guess and is not counted.
  * Storage outages never get here: those paths throw (503) instead of recording a failure.
  */
-const NOT_A_GUESS = new Set(['RATE_LIMITED', 'INSUFFICIENT_SCOPE', 'MISSING_CREDENTIALS', 'no_client_authentication', 'missing_credentials']);
+const NOT_A_GUESS = new Set(['RATE_LIMITED', 'INSUFFICIENT_SCOPE', 'MISSING_CREDENTIALS', 'no_client_authentication', 'missing_credentials', 'origin_not_allowed']);
 const COUNTED_TYPES = new Set(['key.verification', 'admin.authentication', 'client.authentication', 'oauth.login', 'oauth.token']);
 
 export function isCredentialFailure(event: AuditEvent): boolean {

@@ -1,5 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
+import { checkAllowedOriginRegistration, MAX_ALLOWED_ORIGINS } from './allowed-origin.js';
 import { checkRedirectUriRegistration } from './redirect-uri.js';
 
 /** The grants a client may be registered for. There is no implicit and no password grant. */
@@ -50,6 +51,8 @@ const AUDIENCE = /^[\x21-\x7E]{1,256}$/;
 /** The registrable fields of a client, after defaults. */
 export interface ClientMetadata {
   redirectUris: string[];
+  /** Web origins whose pages may call the token, revocation and userinfo endpoints (CORS); see allowed-origin.ts. */
+  allowedOrigins: string[];
   grantTypes: GrantType[];
   scopes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -147,6 +150,11 @@ export function clientMetadataProblem(m: ClientMetadata): string | null {
   for (const uri of m.redirectUris) {
     const check = checkRedirectUriRegistration(uri);
     if (!check.ok) return `redirectUris: ${JSON.stringify(uri.slice(0, 100))} is refused: ${check.reason}`;
+  }
+  if (m.allowedOrigins.length > MAX_ALLOWED_ORIGINS) return `allowedOrigins: at most ${MAX_ALLOWED_ORIGINS}.`;
+  for (const origin of m.allowedOrigins) {
+    const check = checkAllowedOriginRegistration(origin);
+    if (!check.ok) return `allowedOrigins: ${JSON.stringify(String(origin).slice(0, 100))} is refused: ${check.reason}`;
   }
   if (m.scopes.length > MAX_SCOPES) return `scopes: at most ${MAX_SCOPES}.`;
   for (const scope of m.scopes) {

@@ -12,6 +12,8 @@ export interface OAuthClientView {
   id: string;
   name: string;
   redirectUris: string[];
+  /** Web origins allowed to call the token, revocation and userinfo endpoints (CORS). */
+  allowedOrigins: string[];
   grantTypes: string[];
   scopes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;

@@ -11,9 +11,14 @@ export function boundCertificate(claims: Record<string, unknown>): unknown {
 /**
  * OpenID Connect Core 5.3: the claims about the user that the access token's scopes release. A certificate-bound
  * token (RFC 8705 section 3) is accepted only with the certificate it is bound to (`certificateThumbprint`: the
- * x5t#S256 of the request's verified client certificate).
+ * x5t#S256 of the request's verified client certificate). Also returns the client the token was issued to (its
+ * registered web origins decide CORS).
  */
-export async function userinfo(deps: OAuthDeps, accessToken: string | undefined, certificateThumbprint?: string): Promise<Record<string, unknown>> {
+export async function userinfo(
+  deps: OAuthDeps,
+  accessToken: string | undefined,
+  certificateThumbprint?: string,
+): Promise<{ claims: Record<string, unknown>; clientId: string }> {
   if (accessToken === undefined) {
     throw missingCredentialsError();
   }
@@ -27,5 +32,8 @@ export async function userinfo(deps: OAuthDeps, accessToken: string | undefined,
   }
   const user = await deps.findUser(claims.sub);
   if (!user) throw invalidTokenError();
-  return { sub: user.id, ...userClaims(user, scopes), ...(user.tenantId !== null ? { tenant_id: user.tenantId } : {}) };
+  return {
+    claims: { sub: user.id, ...userClaims(user, scopes), ...(user.tenantId !== null ? { tenant_id: user.tenantId } : {}) },
+    clientId: claims.client_id,
+  };
 }

@@ -8,6 +8,7 @@ import {
   MIN_ACCESS_TOKEN_TTL_SECONDS,
   TOKEN_ENDPOINT_AUTH_METHODS,
 } from '../../core/oauth/client-metadata.js';
+import { MAX_ALLOWED_ORIGIN_LENGTH, MAX_ALLOWED_ORIGINS } from '../../core/oauth/allowed-origin.js';
 import { MAX_REDIRECT_URI_LENGTH } from '../../core/oauth/redirect-uri.js';
 import type { OAuthClientRecord } from '../../storage/stores.js';
 import { GatehouseError } from '../../core/errors.js';
@@ -24,6 +25,12 @@ const ClientName = Text({ minLength: 1, maxLength: 128 });
 const RedirectUris = Type.Array(Type.String({ minLength: 1, maxLength: MAX_REDIRECT_URI_LENGTH }), {
   maxItems: MAX_REDIRECT_URIS,
   description: 'Registered exactly; https, http on 127.0.0.1 / [::1] (any port at request time), or a reverse-domain private-use scheme.',
+});
+const AllowedOrigins = Type.Array(Type.String({ minLength: 1, maxLength: MAX_ALLOWED_ORIGIN_LENGTH }), {
+  maxItems: MAX_ALLOWED_ORIGINS,
+  description:
+    'Web origins (scheme://host[:port], no path) whose pages may call the token, revocation and userinfo endpoints from the browser (CORS). ' +
+    'https, or http on 127.0.0.1 / [::1]; compared exactly with the Origin header.',
 });
 const ClientScopes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
   maxItems: MAX_SCOPES,
@@ -85,6 +92,7 @@ export const CreateClientBody = Type.Object(
   {
     name: ClientName,
     redirectUris: Type.Optional(RedirectUris),
+    allowedOrigins: Type.Optional(AllowedOrigins),
     grantTypes: Type.Array(GrantTypeSchema, { minItems: 1, maxItems: GRANT_TYPES.length * 2 }),
     scopes: Type.Optional(ClientScopes),
     tokenEndpointAuthMethod: AuthMethodSchema,
@@ -102,6 +110,7 @@ export const UpdateClientBody = Type.Object(
   {
     name: Type.Optional(ClientName),
     redirectUris: Type.Optional(RedirectUris),
+    allowedOrigins: Type.Optional(AllowedOrigins),
     grantTypes: Type.Optional(Type.Array(GrantTypeSchema, { minItems: 1, maxItems: GRANT_TYPES.length * 2 })),
     scopes: Type.Optional(ClientScopes),
     tokenEndpointAuthMethod: Type.Optional(AuthMethodSchema),
@@ -122,6 +131,7 @@ export const OAuthClientSchema = Type.Object(
     object: Type.Literal('oauth_client'),
     name: Type.String(),
     redirectUris: Type.Array(Type.String()),
+    allowedOrigins: Type.Array(Type.String()),
     grantTypes: Type.Array(GrantTypeSchema),
     scopes: Type.Array(Type.String()),
     tokenEndpointAuthMethod: AuthMethodSchema,
@@ -153,6 +163,7 @@ export function clientView(client: OAuthClientRecord, now: number) {
     object: 'oauth_client' as const,
     name: client.name,
     redirectUris: client.redirectUris,
+    allowedOrigins: client.allowedOrigins,
     grantTypes: client.grantTypes,
     scopes: client.scopes,
     tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,

@@ -17,6 +17,7 @@ function makeClient(overrides: Partial<OAuthClientRecord> = {}): OAuthClientReco
     id: newId('cli'),
     name: 'spa',
     redirectUris: ['https://app.example.com/cb'],
+    allowedOrigins: [],
     grantTypes: ['authorization_code'],
     scopes: [],
     tokenEndpointAuthMethod: 'none',
@@ -44,6 +45,7 @@ function makeFullClient(overrides: Partial<OAuthClientRecord> = {}): OAuthClient
   return makeClient({
     name: 'billing — Zürich ✓',
     redirectUris: ['https://app.example.com/cb', 'http://127.0.0.1/cb', 'com.example.app:/cb'],
+    allowedOrigins: ['https://app.example.com', 'http://127.0.0.1:5173'],
     grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
     scopes: ['invoices:read', 'openid'],
     tokenEndpointAuthMethod: 'client_secret_basic',
@@ -139,13 +141,14 @@ export function clientStoreContract(name: string, open: OpenStores): void {
         const outcome = await clients().update(
           client.id,
           client.version,
-          { name: 'renamed', scopes: ['a'], defaultAudience: null, accessTokenTtlSeconds: null, grantTypes: ['client_credentials'] },
+          { name: 'renamed', scopes: ['a'], defaultAudience: null, accessTokenTtlSeconds: null, grantTypes: ['client_credentials'], allowedOrigins: ['https://spa.example.com'] },
           now,
           [event],
         );
         const expected = {
           ...client,
           name: 'renamed',
+          allowedOrigins: ['https://spa.example.com'],
           scopes: ['a'],
           defaultAudience: null,
           accessTokenTtlSeconds: null,

@@ -6,12 +6,14 @@ import type { RequestParams } from '../../../core/oauth/request-params.js';
 import type { Services } from '../../../services.js';
 import { peerCertificate } from '../../peer-certificate.js';
 import { requestOrigin } from '../../plugins/authenticate.js';
+import { allowClientOrigin } from '../../plugins/cors.js';
 import { firstValues } from './form-body.js';
 
 /**
  * Authenticates the calling client of the token, revocation and introspection endpoints. A failure is a
  * 401 invalid_client with a WWW-Authenticate challenge (RFC 6749 section 5.2) and an audit event with the
- * reason; the client is told nothing more.
+ * reason; the client is told nothing more. A browser request from an origin the client has not registered is
+ * refused (400 unauthorized_client, no CORS approval): http/plugins/cors.ts.
  */
 export async function requireClient(services: Services, request: FastifyRequest, params: RequestParams): Promise<OAuthClientView> {
   const presented = peerCertificate(services, request);
@@ -23,6 +25,21 @@ export async function requireClient(services: Services, request: FastifyRequest,
   if (result.ok) {
     // Failures are counted from their audit event; a success writes none.
     services.metrics.authentication('oauth_client', 'success');
+    // Token and revocation: a page may call them only from an origin this client registered (CORS).
+    allowClientOrigin(request, result.client.allowedOrigins, {
+      enforce: true,
+      onRefused: (webOrigin) =>
+        services.oauth.audit(
+          {
+            type: 'client.authentication',
+            outcome: 'failure',
+            reason: 'origin_not_allowed',
+            tenantId: result.client.tenantId,
+            details: { clientId: result.client.id, origin: webOrigin.slice(0, 300) },
+          },
+          requestOrigin(request),
+        ),
+    });
     return result.client;
   }
   services.oauth.audit(

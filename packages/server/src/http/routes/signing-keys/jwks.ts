@@ -2,7 +2,8 @@ import type { Services } from '../../../services.js';
 import type { App } from '../../app-types.js';
 import { Jwks } from '../../schemas/signing-key.js';
 
-/** Public: the keys that verify Gatehouse tokens, served from memory, pre-serialized. */
+/** Public: the keys that verify Gatehouse tokens, served from memory, pre-serialized. Readable from any web origin
+ * (CORS: http/plugins/cors.ts). */
 export function registerJwks(app: App, { signingKeys }: Services): void {
   app.get(
     '/.well-known/jwks.json',
@@ -20,7 +21,6 @@ export function registerJwks(app: App, { signingKeys }: Services): void {
       reply.headers({
         'content-type': 'application/jwk-set+json',
         'cache-control': 'public, max-age=300',
-        'access-control-allow-origin': '*',
       });
       // A string is sent as it is (no schema serialization): the JSON is built once per key-set change.
       return reply.send(signingKeys.jwksJson() as never);
