@@ -93,6 +93,26 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     expect((await jwtVerify(refreshed.body.access_token, local)).payload.scope).toBe('read');
   });
 
+  it('a public client registered with http://localhost:3000/cb completes the code flow on another port (RFC 8252 7.3)', async () => {
+    const client = await t.createClient({ tokenEndpointAuthMethod: 'none', redirectUris: ['http://localhost:3000/cb'], scopes: ['openid', 'read'] });
+    expect(client.redirectUris).toStrictEqual(['http://localhost:3000/cb']);
+    const user = await t.createUser();
+    const { verifier, challenge } = pkcePair();
+    const redirectUri = 'http://localhost:51234/cb';
+    const params = { response_type: 'code', client_id: client.clientId, scope: 'openid read', state: 's', code_challenge: challenge, code_challenge_method: 'S256' };
+    // 127.0.0.1 is another host: no match, an error page rather than a redirect.
+    const other = await fetch(`${t.issuer}/oauth/authorize?${new URLSearchParams({ ...params, redirect_uri: 'http://127.0.0.1:3000/cb' })}`, { redirect: 'manual' });
+    expect(other.status).toBe(400);
+    const callback = await authorizeThroughForms(new FormBrowser(t.issuer), `/oauth/authorize?${new URLSearchParams({ ...params, redirect_uri: redirectUri })}`, {
+      email: user.email,
+      password: 'correct horse battery staple',
+    });
+    expect(`${callback.origin}${callback.pathname}`).toBe(redirectUri);
+    const response = await token(t, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: redirectUri, client_id: client.clientId, code_verifier: verifier });
+    expect(response.status).toBe(200);
+    expect(response.body.access_token).toBeTypeOf('string');
+  });
+
   it('issues client-credentials tokens limited to the client scopes, with no refresh token', async () => {
     const client = await t.createClient({ grantTypes: ['client_credentials'], redirectUris: [], scopes: ['read', 'write'], audiences: ['https://api.example'] });
     const response = await token(t, { grant_type: 'client_credentials', scope: 'read' }, basicAuth(client.clientId, client.clientSecret));

@@ -145,7 +145,7 @@ export function clientMetadataProblem(m: ClientMetadata): string | null {
   }
   if (m.redirectUris.length > MAX_REDIRECT_URIS) return `redirectUris: at most ${MAX_REDIRECT_URIS}.`;
   for (const uri of m.redirectUris) {
-    const check = checkRedirectUriRegistration(uri);
+    const check = checkRedirectUriRegistration(uri, { publicClient: isPublicMethod(m.tokenEndpointAuthMethod) });
     if (!check.ok) return `redirectUris: ${JSON.stringify(uri.slice(0, 100))} is refused: ${check.reason}`;
   }
   if (m.scopes.length > MAX_SCOPES) return `scopes: at most ${MAX_SCOPES}.`;
