@@ -31,6 +31,8 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
       expect(metadata.grant_types_supported).not.toContain('implicit');
       expect(metadata.grant_types_supported).not.toContain('password');
       expect(metadata.token_endpoint).toBe(`${t.issuer}/oauth/token`);
+      // OpenID Connect Discovery 1.0 section 3: RS256 is required; the access-token algorithm is offered too.
+      expect(metadata.id_token_signing_alg_values_supported).toStrictEqual(['RS256', 'EdDSA']);
     }
   });
 
@@ -69,7 +71,9 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     const jwks = createRemoteJWKSet(new URL(`${t.issuer}/.well-known/jwks.json`));
     const access = await jwtVerify(response.body.access_token, jwks, { issuer: t.issuer, typ: 'at+jwt', algorithms: ['EdDSA'] });
     expect(access.payload).toMatchObject({ sub: user.id, client_id: client.clientId, scope: 'openid profile email read', aud: t.issuer });
-    const id = await jwtVerify(response.body.id_token, jwks, { issuer: t.issuer, audience: client.clientId });
+    // The ID token is RS256 (the default of id_token_signed_response_alg), signed by the RS256 key of the set.
+    const id = await jwtVerify(response.body.id_token, jwks, { issuer: t.issuer, audience: client.clientId, algorithms: ['RS256'] });
+    expect(id.protectedHeader.kid).toBe(t.services.signingKeys.idTokenKey('RS256').kid);
     expect(id.payload).toMatchObject({ sub: user.id, nonce: 'n-0S6_WzA2Mj', name: 'Grace Hopper', email: user.email });
     expect(id.payload.auth_time).toBeTypeOf('number');
     expect(id.payload.at_hash).toBeTypeOf('string');
