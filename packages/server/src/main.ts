@@ -337,6 +337,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       cache: clientCache,
       clock,
       audit,
+      idTokenAlgs: () => signingKeys.idTokenAlgs(),
       async invalidate(id) {
         clientCache.invalidate(id);
         await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
@@ -398,6 +399,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       sessions: stores.sessions,
       denylist,
       signingKey: () => signingKeys.current(),
+      idTokenSigningKey: (alg) => signingKeys.idTokenKey(alg),
       async findClient(id) {
         const client = await clients.lookup(id);
         return client && client.deletedAt === null ? client : undefined;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseApiKey } from '../src/core/api-keys/key-format.js';
 import { tempDir } from './helpers/databases.js';
-import { api, killSpawned, REPO_ROOT, runCli, spawnServer } from './helpers/spawn-server.js';
+import { api, freePort, killSpawned, REPO_ROOT, runCli, spawnServer } from './helpers/spawn-server.js';
 
 /** The `gatehouse` command line, run as real processes. */
 
@@ -92,6 +92,21 @@ describe('gatehouse start', () => {
     expect(result.stderr).toMatch(/Invalid configuration/);
     expect(result.stderr).toMatch(/GATEHOUSE_PORT must be a whole number/);
     expect(result.stdout).not.toMatch(/listening/);
+  });
+
+  it('--host 0.0.0.0 without GATEHOUSE_ISSUER exits 2 asking for it, in one line; with it, starts', async () => {
+    const dir = dataDir('cli-wildcard-host');
+    const refused = await runCli(['start', '--host', '0.0.0.0'], { env: { GATEHOUSE_DATA_DIR: dir } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/^  - GATEHOUSE_HOST 0\.0\.0\.0 listens on every interface, .* set GATEHOUSE_ISSUER \(--issuer\) to the public URL clients use.*$/m);
+    expect(refused.stdout).not.toMatch(/listening/);
+
+    const port = await freePort();
+    const server = await spawnServer({ args: ['start', '--host', '0.0.0.0'], env: { GATEHOUSE_DATA_DIR: dir, GATEHOUSE_PORT: String(port), GATEHOUSE_ISSUER: `http://localhost:${port}` } });
+    const metadata = await api(`http://127.0.0.1:${port}`, 'GET', '/.well-known/openid-configuration');
+    expect(metadata.status).toBe(200);
+    expect(metadata.body.issuer).toBe(`http://localhost:${port}`);
+    expect(await server.stop()).toEqual({ code: 0, signal: null });
   });
 
   it('exits 2 on an unknown flag', async () => {

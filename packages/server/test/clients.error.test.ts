@@ -38,6 +38,11 @@ describe('OAuth client endpoints refuse bad input', () => {
     ['client_credentials for a public client', { ...valid, tokenEndpointAuthMethod: 'none', grantTypes: ['client_credentials'] }, /confidential/],
     ['authorization_code without redirect URIs', { ...valid, redirectUris: [] }, /at least one redirect URI/],
     ['a refused redirect URI', { ...valid, redirectUris: ['http://app.example.com/cb'] }, /redirectUris.*loopback/],
+    ['http://localhost for a confidential client', { ...valid, redirectUris: ['http://localhost:3000/cb'] }, /localhost is only for public clients/],
+    ['http://LOCALHOST for a public client', { ...valid, tokenEndpointAuthMethod: 'none', redirectUris: ['http://LOCALHOST:3000/cb'] }, /lowercase/],
+    ['an ID token algorithm no signing key has', { ...valid, idTokenSignedResponseAlg: 'ES256' }, /idTokenSignedResponseAlg must be one of .*RS256, EdDSA/],
+    ['a symmetric ID token algorithm', { ...valid, idTokenSignedResponseAlg: 'HS256' }, /idTokenSignedResponseAlg/],
+    ['the none ID token algorithm', { ...valid, idTokenSignedResponseAlg: 'none' }, /idTokenSignedResponseAlg/],
     ['a fragment in a redirect URI', { ...valid, redirectUris: ['https://app.example.com/cb#x'] }, /fragment/],
     ['a javascript: redirect URI', { ...valid, redirectUris: ['javascript:alert(1)'] }, /javascript/],
     ['a scope with a space', { ...valid, scopes: ['read write'] }, /scopes/],
@@ -60,6 +65,8 @@ describe('OAuth client endpoints refuse bad input', () => {
     await expectInvalid(await t.api('PATCH', `/v1/clients/${confidentialId}`, { body: { grantTypes: ['refresh_token'] } }), /refresh_token/);
     await expectInvalid(await t.api('PATCH', `/v1/clients/${publicId}`, { body: { grantTypes: ['client_credentials'] } }), /confidential/);
     await expectInvalid(await t.api('PATCH', `/v1/clients/${confidentialId}`, { body: { defaultAudience: 'https://nope' } }), /defaultAudience/);
+    await expectInvalid(await t.api('PATCH', `/v1/clients/${confidentialId}`, { body: { redirectUris: ['http://localhost:3000/cb'] } }), /only for public clients/);
+    await expectInvalid(await t.api('PATCH', `/v1/clients/${confidentialId}`, { body: { idTokenSignedResponseAlg: 'ES256' } }), /idTokenSignedResponseAlg/);
     await expectInvalid(await t.api('PATCH', `/v1/clients/${confidentialId}`, { body: {} }), /fewer than 1|properties/);
     await expectInvalid(await t.api('PATCH', `/v1/clients/${confidentialId}`, { body: { tenantId: 'other' } }), /unknown field "tenantId"/);
     await expectInvalid(await t.api('PATCH', `/v1/clients/${confidentialId}`, { body: { clientSecret: 'x' } }), /unknown field/);

@@ -46,6 +46,7 @@ describe.each(dialects)('OAuth client lifecycle over HTTP (%s)', (dialect) => {
       defaultAudience: 'https://api.example.com',
       tenantId: null,
       accessTokenTtlSeconds: 600,
+      idTokenSignedResponseAlg: 'RS256',
       secretPrefix: body.clientSecret.slice(0, 9),
       previousSecretExpiresAt: null,
       createdAt: new Date(t.clock.now()).toISOString(),
@@ -125,10 +126,12 @@ describe.each(dialects)('OAuth client lifecycle over HTTP (%s)', (dialect) => {
         accessTokenTtlSeconds: null,
         audiences: ['https://x.example.com', 'https://y.example.com'],
         defaultAudience: 'https://y.example.com',
+        idTokenSignedResponseAlg: 'EdDSA',
       },
     });
     expect(patched.status).toBe(200);
     expect(patched.body).toMatchObject({
+      idTokenSignedResponseAlg: 'EdDSA',
       name: 'renamed',
       scopes: ['a', 'b'],
       redirectUris: ['https://new.example.com/cb'],
@@ -143,6 +146,7 @@ describe.each(dialects)('OAuth client lifecycle over HTTP (%s)', (dialect) => {
     // Narrowing audiences drops a default audience that is no longer among them.
     const narrowed = await t.api('PATCH', `/v1/clients/${clientId}`, { body: { audiences: ['https://x.example.com'] } });
     expect(narrowed.body.defaultAudience).toBeNull();
+    expect((await t.api('GET', `/v1/clients/${clientId}`)).body.idTokenSignedResponseAlg).toBe('EdDSA');
   });
 
   it('rotates the secret with a grace window: the old secret works until the window ends, then fails', async () => {

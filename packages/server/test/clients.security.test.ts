@@ -48,8 +48,9 @@ describe('redirect URI registration (RFC 6749 3.1.2, RFC 8252 7-8, RFC 9700 4.1)
     ['http://10.0.0.1/cb', /loopback/],
     ['http://127.0.0.2/cb', /loopback/],
     ['http://127.0.0.1.evil.com/cb', /loopback/],
-    ['http://localhost/cb', /localhost/],
-    ['http://localhost:3000/cb', /localhost/],
+    ['http://localhost/cb', /only for public clients/],
+    ['http://localhost:3000/cb', /only for public clients/],
+    ['http://LOCALHOST:3000/cb', /only for public clients/],
     ['https://*.example.com/cb', /wildcard/],
     ['https://app.example.com/*', /wildcard/],
     ['https://good.example.com@evil.example.com/cb', /user info/],
@@ -73,6 +74,31 @@ describe('redirect URI registration (RFC 6749 3.1.2, RFC 8252 7-8, RFC 9700 4.1)
     [`https://app.example.com/${'a'.repeat(2000)}`, /longer/],
   ])('refuses %j', (uri, reason) => {
     const result = checkRedirectUriRegistration(uri);
+    expect(result.ok).toBe(false);
+    expect(!result.ok && result.reason).toMatch(reason);
+  });
+
+  // RFC 8252 7.3 and 8.3: a public (native or browser) client may use http://localhost, any port; a
+  // confidential client keeps to the loopback IP literals (the default, publicClient: false, above).
+  it.each(['http://localhost/cb', 'http://localhost:3000/cb', 'http://localhost:5173/', 'http://localhost', 'http://localhost:8080/cb?x=1'])(
+    'accepts %s for a public client',
+    (uri) => {
+      expect(checkRedirectUriRegistration(uri, { publicClient: true })).toStrictEqual({ ok: true });
+    },
+  );
+
+  it.each([
+    ['http://LOCALHOST:3000/cb', /lowercase/],
+    ['http://Localhost/cb', /lowercase/],
+    ['http://localhost:0/cb', /port/],
+    ['http://localhost:65536/cb', /port/],
+    ['http://localhost.evil.example/cb', /loopback/],
+    ['http://localhostevil.example/cb', /loopback/],
+    ['http://user@localhost/cb', /user info/],
+    ['http://localhost/cb#x', /fragment/],
+    ['http://app.example.com/cb', /loopback/],
+  ])('refuses %j even for a public client', (uri, reason) => {
+    const result = checkRedirectUriRegistration(uri, { publicClient: true });
     expect(result.ok).toBe(false);
     expect(!result.ok && result.reason).toMatch(reason);
   });
@@ -131,6 +157,23 @@ describe('redirect URI matching', () => {
     ['the empty string', ''],
   ])('does not match %s', (_label, uri) => {
     expect(matchRedirectUri(registered, uri)).toBe(false);
+  });
+
+  it('a registered http://localhost matches on any port, and only localhost (RFC 8252 7.3, RFC 9700 2.1)', () => {
+    const local = ['http://localhost:3000/cb'];
+    for (const uri of ['http://localhost:3000/cb', 'http://localhost/cb', 'http://localhost:51234/cb']) expect(matchRedirectUri(local, uri)).toBe(true);
+    for (const uri of [
+      'http://127.0.0.1:3000/cb',
+      'http://[::1]:3000/cb',
+      'http://LOCALHOST:3000/cb',
+      'http://localhost:3000/cb2',
+      'http://localhost:3000/cb?x=1',
+      'https://localhost:3000/cb',
+      'http://localhost.evil.example:3000/cb',
+      'http://localhost:0/cb',
+    ]) {
+      expect(matchRedirectUri(local, uri)).toBe(false);
+    }
   });
 
   it('the loopback exception needs a loopback registration', () => {

@@ -42,6 +42,26 @@ describe('loadConfig', () => {
     expect(loadConfig({ GATEHOUSE_HOST: '::1' }).issuer).toBe('http://[::1]:4000');
   });
 
+  it('a wildcard GATEHOUSE_HOST (0.0.0.0, ::) needs GATEHOUSE_ISSUER: the default issuer would be unreachable', () => {
+    for (const host of ['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0', '::0']) {
+      expect(() => loadConfig({ GATEHOUSE_HOST: host })).toThrow(ConfigError);
+      expect(() => loadConfig({}, ['--host', host])).toThrow(/GATEHOUSE_HOST .* listens on every interface.*set GATEHOUSE_ISSUER/);
+      const config = loadConfig({ GATEHOUSE_HOST: host, GATEHOUSE_ISSUER: 'https://auth.example.com' });
+      expect(config).toMatchObject({ host, issuer: 'https://auth.example.com', issuerConfigured: true });
+    }
+    // Only the whole problem list is multi-line; this problem is one line.
+    try {
+      loadConfig({ GATEHOUSE_HOST: '0.0.0.0' });
+    } catch (error) {
+      expect((error as ConfigError).problems).toHaveLength(1);
+      expect((error as ConfigError).problems[0]).not.toContain('\n');
+    }
+    // Specific addresses keep the derived issuer.
+    for (const [host, issuer] of [['127.0.0.1', 'http://127.0.0.1:4000'], ['::1', 'http://[::1]:4000'], ['10.0.0.5', 'http://10.0.0.5:4000'], ['localhost', 'http://localhost:4000']]) {
+      expect(loadConfig({ GATEHOUSE_HOST: host }).issuer).toBe(issuer);
+    }
+  });
+
   it('GATEHOUSE_CLIENT_CERT_HEADER: unset or off reads none; client-cert or x-ssl-client-cert; nothing else', () => {
     expect(loadConfig({}).clientCertHeader).toBeUndefined();
     expect(loadConfig({ GATEHOUSE_CLIENT_CERT_HEADER: 'off' }).clientCertHeader).toBeUndefined();

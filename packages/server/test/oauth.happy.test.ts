@@ -31,6 +31,8 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
       expect(metadata.grant_types_supported).not.toContain('implicit');
       expect(metadata.grant_types_supported).not.toContain('password');
       expect(metadata.token_endpoint).toBe(`${t.issuer}/oauth/token`);
+      // OpenID Connect Discovery 1.0 section 3: RS256 is required; the access-token algorithm is offered too.
+      expect(metadata.id_token_signing_alg_values_supported).toStrictEqual(['RS256', 'EdDSA']);
     }
   });
 
@@ -69,7 +71,9 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     const jwks = createRemoteJWKSet(new URL(`${t.issuer}/.well-known/jwks.json`));
     const access = await jwtVerify(response.body.access_token, jwks, { issuer: t.issuer, typ: 'at+jwt', algorithms: ['EdDSA'] });
     expect(access.payload).toMatchObject({ sub: user.id, client_id: client.clientId, scope: 'openid profile email read', aud: t.issuer });
-    const id = await jwtVerify(response.body.id_token, jwks, { issuer: t.issuer, audience: client.clientId });
+    // The ID token is RS256 (the default of id_token_signed_response_alg), signed by the RS256 key of the set.
+    const id = await jwtVerify(response.body.id_token, jwks, { issuer: t.issuer, audience: client.clientId, algorithms: ['RS256'] });
+    expect(id.protectedHeader.kid).toBe(t.services.signingKeys.idTokenKey('RS256').kid);
     expect(id.payload).toMatchObject({ sub: user.id, nonce: 'n-0S6_WzA2Mj', name: 'Grace Hopper', email: user.email });
     expect(id.payload.auth_time).toBeTypeOf('number');
     expect(id.payload.at_hash).toBeTypeOf('string');
@@ -91,6 +95,26 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     expect(refreshed.body.refresh_token).not.toBe(response.body.refresh_token);
     const local = createLocalJWKSet((await (await fetch(`${t.issuer}/.well-known/jwks.json`)).json()) as any);
     expect((await jwtVerify(refreshed.body.access_token, local)).payload.scope).toBe('read');
+  });
+
+  it('a public client registered with http://localhost:3000/cb completes the code flow on another port (RFC 8252 7.3)', async () => {
+    const client = await t.createClient({ tokenEndpointAuthMethod: 'none', redirectUris: ['http://localhost:3000/cb'], scopes: ['openid', 'read'] });
+    expect(client.redirectUris).toStrictEqual(['http://localhost:3000/cb']);
+    const user = await t.createUser();
+    const { verifier, challenge } = pkcePair();
+    const redirectUri = 'http://localhost:51234/cb';
+    const params = { response_type: 'code', client_id: client.clientId, scope: 'openid read', state: 's', code_challenge: challenge, code_challenge_method: 'S256' };
+    // 127.0.0.1 is another host: no match, an error page rather than a redirect.
+    const other = await fetch(`${t.issuer}/oauth/authorize?${new URLSearchParams({ ...params, redirect_uri: 'http://127.0.0.1:3000/cb' })}`, { redirect: 'manual' });
+    expect(other.status).toBe(400);
+    const callback = await authorizeThroughForms(new FormBrowser(t.issuer), `/oauth/authorize?${new URLSearchParams({ ...params, redirect_uri: redirectUri })}`, {
+      email: user.email,
+      password: 'correct horse battery staple',
+    });
+    expect(`${callback.origin}${callback.pathname}`).toBe(redirectUri);
+    const response = await token(t, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: redirectUri, client_id: client.clientId, code_verifier: verifier });
+    expect(response.status).toBe(200);
+    expect(response.body.access_token).toBeTypeOf('string');
   });
 
   it('issues client-credentials tokens limited to the client scopes, with no refresh token', async () => {

@@ -337,6 +337,60 @@ describe.each(dialects)('interoperability with client libraries (%s)', (dialect)
       await expect(client.refreshTokenGrant(config, refreshToken!)).rejects.toMatchObject({ error: 'invalid_grant' });
     });
 
+    it('ID tokens: RS256 by default (OIDC Discovery 3), verified by openid-client against the JWKS; a client registered with EdDSA gets EdDSA; access tokens stay EdDSA', async () => {
+      const config0 = await client.discovery(issuer, 'unused', undefined, client.None(), options);
+      expect(config0.serverMetadata().id_token_signing_alg_values_supported).toStrictEqual(['RS256', 'EdDSA']);
+
+      const login = async (idTokenAlg: 'RS256' | 'EdDSA' | undefined) => {
+        const registered = await t.createClient({ name: `openid-client ${idTokenAlg ?? 'default'}`, ...(idTokenAlg ? { idTokenSignedResponseAlg: idTokenAlg } : {}) });
+        expect(registered.idTokenSignedResponseAlg).toBe(idTokenAlg ?? 'RS256');
+        // As a stack that knows only what it was told: the client's algorithm (default RS256), and the
+        // signature checked against the JWKS (openid-client's non-repudiation checks).
+        const config = await client.discovery(
+          issuer,
+          registered.clientId,
+          { client_secret: registered.clientSecret, ...(idTokenAlg ? { id_token_signed_response_alg: idTokenAlg } : {}) },
+          client.ClientSecretBasic(),
+          { execute: [client.allowInsecureRequests, client.enableNonRepudiationChecks] },
+        );
+        const codeVerifier = client.randomPKCECodeVerifier();
+        const nonce = client.randomNonce();
+        const state = client.randomState();
+        const redirectTo = client.buildAuthorizationUrl(config, {
+          redirect_uri: REDIRECT_URI,
+          scope: 'openid profile',
+          code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+          code_challenge_method: 'S256',
+          state,
+          nonce,
+        });
+        const callback = await authorizeThroughForms(new FormBrowser(t.issuer), redirectTo.href, { email: user.email, password: PASSWORD });
+        const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: codeVerifier, expectedState: state, expectedNonce: nonce, idTokenExpected: true });
+        const idHeader = (await jwtVerify(tokens.id_token!, jwks, { issuer: t.issuer, audience: registered.clientId, algorithms: [idTokenAlg ?? 'RS256'] })).protectedHeader;
+        await verifyIdToken(tokens.id_token!, registered.clientId, nonce, tokens.access_token);
+        const accessHeader = (await jwtVerify(tokens.access_token, jwks, { issuer: t.issuer, typ: 'at+jwt', algorithms: ['EdDSA'] })).protectedHeader;
+        // The refreshed ID token keeps the client's algorithm too.
+        const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token!);
+        const refreshedHeader = (await jwtVerify(refreshed.id_token!, jwks, { issuer: t.issuer, audience: registered.clientId })).protectedHeader;
+        return { idHeader, accessHeader, refreshedHeader, claims: tokens.claims()! };
+      };
+
+      const byDefault = await login(undefined);
+      expect(byDefault.idHeader).toMatchObject({ alg: 'RS256', typ: 'JWT', kid: t.services.signingKeys.idTokenKey('RS256').kid });
+      expect(byDefault.refreshedHeader.alg).toBe('RS256');
+      expect(byDefault.accessHeader).toMatchObject({ alg: 'EdDSA', kid: t.services.signingKeys.current().kid });
+      expect(byDefault.idHeader.kid).not.toBe(byDefault.accessHeader.kid);
+      expect(byDefault.claims).toMatchObject({ sub: user.id, name: 'Katherine Johnson' });
+
+      const eddsa = await login('EdDSA');
+      expect(eddsa.idHeader).toMatchObject({ alg: 'EdDSA', kid: t.services.signingKeys.current().kid });
+      expect(eddsa.refreshedHeader.alg).toBe('EdDSA');
+      expect(eddsa.accessHeader.alg).toBe('EdDSA');
+
+      const explicit = await login('RS256');
+      expect(explicit.idHeader.alg).toBe('RS256');
+    });
+
     it('client_secret_post at every endpoint; revoking an access token (token_type_hint) leaves the refresh token alive', async () => {
       const registered = await t.createClient({ name: 'post app', tokenEndpointAuthMethod: 'client_secret_post' });
       const config = await client.discovery(issuer, registered.clientId, registered.clientSecret, client.ClientSecretPost(), options);

@@ -23,17 +23,23 @@ describe.each(dialects)('signing keys over HTTP (%s)', (dialect) => {
       expect(response.headers['content-type']).toMatch(/^application\/jwk-set\+json/);
       expect(response.headers['cache-control']).toBe('public, max-age=300');
       expect(response.body).toEqual(t.services.signingKeys.jwks());
-      const [jwk] = response.body.keys;
+      // The access-token key (GATEHOUSE_SIGNING_ALG) and the RS256 key ID tokens default to, told apart by kid.
+      const [jwk, rsa] = response.body.keys;
+      expect(response.body.keys).toHaveLength(2);
       expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig', kid: t.services.signingKeys.current().kid });
       expect(Object.keys(jwk).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x']);
+      expect(rsa).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig', kid: t.services.signingKeys.idTokenKey('RS256').kid });
+      expect(Object.keys(rsa).sort()).toEqual(['alg', 'e', 'kid', 'kty', 'n', 'use']);
     });
 
     it('lists the keys, rotates (pending, then active after the delay), and audits the rotation', async () => {
       const before = await t.api('GET', '/v1/signing-keys');
       expect(before.status).toBe(200);
-      expect(before.body.data).toHaveLength(1);
-      const first = before.body.data[0];
+      expect(before.body.data).toHaveLength(2);
+      const first = before.body.data.find((k: { alg: string }) => k.alg === 'EdDSA');
+      const firstRsa = before.body.data.find((k: { alg: string }) => k.alg === 'RS256');
       expect(first).toMatchObject({ object: 'signing_key', alg: 'EdDSA', status: 'active', retiredAt: null, publishUntil: null });
+      expect(firstRsa).toMatchObject({ object: 'signing_key', alg: 'RS256', status: 'active', retiredAt: null, publishUntil: null });
 
       const rotated = await t.api('POST', '/v1/signing-keys/rotate', { body: { alg: 'ES256', activateAfterSeconds: 120 } });
       expect(rotated.status).toBe(200);
@@ -48,22 +54,29 @@ describe.each(dialects)('signing keys over HTTP (%s)', (dialect) => {
         retiredAt: null,
         publishUntil: null,
       });
-      const jwks = await t.api('GET', '/.well-known/jwks.json', { key: null });
-      expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toEqual([rotated.body.kid, first.kid]);
-
+      // The rotation made an RS256 key beside the ES256 one, activating together.
       const listed = (await t.api('GET', '/v1/signing-keys')).body.data;
-      expect(listed.map((k: { status: string }) => k.status)).toEqual(['active', 'pending']);
-      expect(listed[0].retiredAt).toBe(new Date(now + 120_000).toISOString());
-      expect(listed[0].publishUntil).toBe(new Date(now + 120_000 + 86_400_000 + 60_000).toISOString());
+      const rotatedRsa = listed.find((k: { alg: string; status: string }) => k.alg === 'RS256' && k.status === 'pending');
+      expect(rotatedRsa).toMatchObject({ activatesAt: rotated.body.activatesAt, createdAt: rotated.body.createdAt });
+      const jwks = await t.api('GET', '/.well-known/jwks.json', { key: null });
+      expect(jwks.body.keys.map((k: { kid: string }) => k.kid)).toEqual([rotated.body.kid, rotatedRsa.kid, first.kid, firstRsa.kid]);
+
+      expect(listed.map((k: { status: string }) => k.status)).toEqual(['active', 'active', 'pending', 'pending']);
+      for (const old of listed.slice(0, 2)) {
+        expect(old.retiredAt).toBe(new Date(now + 120_000).toISOString());
+        expect(old.publishUntil).toBe(new Date(now + 120_000 + 86_400_000 + 60_000).toISOString());
+      }
       t.clock.advance(120_000);
-      expect((await t.api('GET', '/v1/signing-keys')).body.data.map((k: { status: string }) => k.status)).toEqual(['retired', 'active']);
+      expect((await t.api('GET', '/v1/signing-keys')).body.data.map((k: { status: string }) => k.status)).toEqual(['retired', 'retired', 'active', 'active']);
       expect(t.services.signingKeys.current().kid).toBe(rotated.body.kid);
+      expect(t.services.signingKeys.idTokenKey('RS256').kid).toBe(rotatedRsa.kid);
 
       const audit = await t.api('GET', '/v1/audit-events?type=signing_key.rotated');
       expect(audit.status).toBe(200);
-      expect(audit.body.data).toHaveLength(1);
-      expect(audit.body.data[0]).toMatchObject({ type: 'signing_key.rotated', outcome: 'success' });
-      expect(JSON.stringify(audit.body.data[0])).toContain(rotated.body.kid);
+      expect(audit.body.data).toHaveLength(2);
+      for (const event of audit.body.data) expect(event).toMatchObject({ type: 'signing_key.rotated', outcome: 'success' });
+      expect(JSON.stringify(audit.body.data)).toContain(rotated.body.kid);
+      expect(JSON.stringify(audit.body.data)).toContain(rotatedRsa.kid);
     });
 
     it('a POST without a body rotates with the defaults (configured alg, 60 s)', async () => {

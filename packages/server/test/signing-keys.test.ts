@@ -86,29 +86,80 @@ async function joseVerifies(keys: SigningKeys, jwt: string): Promise<string> {
 }
 
 describe('SigningKeys', () => {
-  it('creates one active key on first open, and reuses it on the next', async () => {
+  it('creates one active key per algorithm on first open (the configured one, and RS256 for ID tokens), and reuses them on the next', async () => {
     const { stores } = await sqliteStores();
     const clock = new ManualClock(T0);
     const keys = await open(stores, clock);
     const current = keys.current();
     expect(current.alg).toBe('EdDSA');
     expect(current.kid).toMatch(/^sig_[A-Za-z0-9]{22}$/);
+    const rsa = keys.idTokenKey('RS256');
+    expect(rsa.alg).toBe('RS256');
+    expect(rsa.kid).not.toBe(current.kid);
+    expect(keys.idTokenKey('EdDSA').kid).toBe(current.kid);
+    expect(() => keys.idTokenKey('ES256')).toThrow(/No ES256 signing key/);
+    expect(keys.idTokenAlgs()).toEqual(['RS256', 'EdDSA']);
     const listed = await keys.list();
-    expect(listed).toEqual([
-      { kid: current.kid, alg: 'EdDSA', status: 'active', createdAt: T0, activatesAt: T0, retiredAt: null, publishUntil: null },
-    ]);
+    expect(new Set(listed)).toEqual(
+      new Set([
+        { kid: current.kid, alg: 'EdDSA', status: 'active', createdAt: T0, activatesAt: T0, retiredAt: null, publishUntil: null },
+        { kid: rsa.kid, alg: 'RS256', status: 'active', createdAt: T0, activatesAt: T0, retiredAt: null, publishUntil: null },
+      ]),
+    );
     const again = await open(stores, clock, { defaultAlg: 'RS256' });
     expect(again.current().kid).toBe(current.kid);
+    expect(again.idTokenKey('RS256').kid).toBe(rsa.kid);
+    expect(await stores.audit.list({ type: 'signing_key.created', limit: 10 })).toHaveLength(2);
+  });
+
+  it('with GATEHOUSE_SIGNING_ALG RS256 one key serves both access and ID tokens', async () => {
+    const { stores } = await sqliteStores();
+    const keys = await open(stores, new ManualClock(T0), { defaultAlg: 'RS256' });
+    expect(keys.jwks().keys).toHaveLength(1);
+    expect(keys.idTokenKey('RS256').kid).toBe(keys.current().kid);
+    expect(keys.idTokenAlgs()).toEqual(['RS256']);
+  });
+
+  it('a key set made before RS256 was always held (an upgrade) gets an RS256 key on open, once; access tokens keep their key', async () => {
+    const { stores } = await sqliteStores();
+    const clock = new ManualClock(T0);
+    // An older version's database: a single EdDSA key (copied, sealed as it is, from another key set).
+    const source = await sqliteStores();
+    await open(source.stores, clock);
+    const edRecord = (await source.stores.signingKeys.list()).find((k) => k.alg === 'EdDSA')!;
+    expect(await stores.signingKeys.insertInitial([edRecord], [])).toBe(true);
+    clock.advance(5 * SECOND);
+    const [a, b] = await Promise.all([open(stores, clock), open(stores, clock)]);
+    expect(a.current().kid).toBe(edRecord.kid);
+    expect(b.current().kid).toBe(edRecord.kid);
+    const rsa = a.idTokenKey('RS256');
+    expect(b.idTokenKey('RS256').kid).toBe(rsa.kid);
+    const listed = await stores.signingKeys.list();
+    expect(listed.map((k) => k.alg)).toEqual(['EdDSA', 'RS256']);
+    expect(listed[1]).toMatchObject({ activatesAt: T0 + 5 * SECOND, retiredAt: null });
     expect(await stores.audit.list({ type: 'signing_key.created', limit: 10 })).toHaveLength(1);
+    // The next rotation replaces both, together.
+    clock.advance(SECOND);
+    const rotated = await a.rotate({ activateAfterSeconds: 0 });
+    expect(a.current().kid).toBe(rotated.kid);
+    expect(a.idTokenKey('RS256').kid).not.toBe(rsa.kid);
+    expect((await a.list()).map((k) => [k.alg, k.status])).toEqual([
+      ['EdDSA', 'retired'],
+      ['RS256', 'retired'],
+      ['EdDSA', 'active'],
+      ['RS256', 'active'],
+    ]);
   });
 
   it('publishes public keys only, with kid, alg and use, as one cached object', async () => {
     const { stores } = await sqliteStores();
     const keys = await open(stores, new ManualClock(T0));
     const jwks = keys.jwks();
-    expect(jwks.keys).toHaveLength(1);
-    const [jwk] = jwks.keys;
+    expect(jwks.keys).toHaveLength(2);
+    const [jwk, rsa] = jwks.keys;
+    // The access-token key first, then its RS256 companion (the kid tells them apart).
     expect(jwk).toEqual({ kty: 'OKP', crv: 'Ed25519', x: expect.any(String), kid: keys.current().kid, alg: 'EdDSA', use: 'sig' });
+    expect(rsa).toEqual({ kty: 'RSA', n: expect.any(String), e: 'AQAB', kid: keys.idTokenKey('RS256').kid, alg: 'RS256', use: 'sig' });
     expect(keys.jwks()).toBe(jwks);
     expect(JSON.parse(keys.jwksJson())).toEqual(jwks);
   });
@@ -117,7 +168,7 @@ describe('SigningKeys', () => {
     const { stores } = await sqliteStores();
     const keys = await open(stores, new ManualClock(T0), { defaultAlg: alg });
     expect(keys.jwks().keys[0]).toMatchObject({ alg, use: 'sig', kid: keys.current().kid });
-    expect(keys.jwks().keys[0]).not.toHaveProperty('d');
+    for (const key of keys.jwks().keys) for (const field of ['d', 'p', 'q', 'dp', 'dq', 'qi']) expect(key).not.toHaveProperty(field);
     const jwt = await token(keys, T0);
     expect(await joseVerifies(keys, jwt)).toBe(keys.current().kid);
     expect(verifyAccessToken(jwt, { keys, issuer: ISSUER, now: T0 })).toMatchObject({ sub: 'user_1', client_id: 'cli_1' });
@@ -128,42 +179,58 @@ describe('SigningKeys', () => {
     const clock = new ManualClock(T0);
     const keys = await open(stores, clock);
     const old = keys.current().kid;
+    const oldRsa = keys.idTokenKey('RS256').kid;
     const oldToken = await token(keys, T0);
 
     clock.advance(10 * SECOND);
     const rotated = await keys.rotate();
+    const rotatedRsa = (await keys.list()).find((k) => k.alg === 'RS256' && k.kid !== oldRsa)!;
     const activatesAt = T0 + 70 * SECOND;
     const publishUntil = activatesAt + 3600 * SECOND + RELOAD_MS;
     expect(rotated).toMatchObject({ alg: 'EdDSA', status: 'pending', createdAt: T0 + 10 * SECOND, activatesAt, retiredAt: null });
+    // One key per algorithm, activating together.
+    expect(rotatedRsa).toMatchObject({ alg: 'RS256', status: 'pending', createdAt: T0 + 10 * SECOND, activatesAt, retiredAt: null });
     // Pending: in the JWKS (newest first), not signing.
-    expect(keys.jwks().keys.map((k) => k.kid)).toEqual([rotated.kid, old]);
+    expect(keys.jwks().keys.map((k) => k.kid)).toEqual([rotated.kid, rotatedRsa.kid, old, oldRsa]);
     expect(keys.current().kid).toBe(old);
     clock.set(activatesAt - 1);
     expect(keys.current().kid).toBe(old);
+    expect(keys.idTokenKey('RS256').kid).toBe(oldRsa);
     expect(await joseVerifies(keys, await token(keys, clock.now()))).toBe(old);
 
     clock.set(activatesAt);
     expect(keys.current().kid).toBe(rotated.kid);
+    expect(keys.idTokenKey('RS256').kid).toBe(rotatedRsa.kid);
+    expect(keys.idTokenKey('EdDSA').kid).toBe(rotated.kid);
     expect(await joseVerifies(keys, await token(keys, clock.now()))).toBe(rotated.kid);
-    expect(await keys.list()).toEqual([
-      { kid: old, alg: 'EdDSA', status: 'retired', createdAt: T0, activatesAt: T0, retiredAt: activatesAt, publishUntil },
-      { ...rotated, status: 'active' },
-    ]);
+    const retired = { status: 'retired', createdAt: T0, activatesAt: T0, retiredAt: activatesAt, publishUntil };
+    expect(new Set(await keys.list())).toEqual(
+      new Set([
+        { kid: old, alg: 'EdDSA', ...retired },
+        { kid: oldRsa, alg: 'RS256', ...retired },
+        { ...rotated, status: 'active' },
+        { ...rotatedRsa, status: 'active' },
+      ]),
+    );
     const audit = await stores.audit.list({ type: 'signing_key.rotated', limit: 10 });
-    expect(audit).toHaveLength(1);
-    expect(audit[0]!.details).toMatchObject({ kid: rotated.kid, alg: 'EdDSA' });
+    expect(audit).toHaveLength(2);
+    expect(audit.map((event) => event.details)).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kid: rotated.kid, alg: 'EdDSA' }), expect.objectContaining({ kid: rotatedRsa.kid, alg: 'RS256' })]),
+    );
 
     // Still published (tokens it signed may live this long), then gone.
     clock.set(publishUntil - 1);
-    expect(keys.jwks().keys.map((k) => k.kid)).toEqual([rotated.kid, old]);
+    expect(keys.jwks().keys.map((k) => k.kid)).toEqual([rotated.kid, rotatedRsa.kid, old, oldRsa]);
     expect(keys.publicKey(old)?.alg).toBe('EdDSA');
+    expect(keys.publicKey(oldRsa)?.alg).toBe('RS256');
     expect(await joseVerifies(keys, oldToken)).toBe(old);
     clock.set(publishUntil);
-    expect(keys.jwks().keys.map((k) => k.kid)).toEqual([rotated.kid]);
+    expect(keys.jwks().keys.map((k) => k.kid)).toEqual([rotated.kid, rotatedRsa.kid]);
     expect(keys.publicKey(old)).toBeUndefined();
-    expect((await keys.list()).map((k) => k.status)).toEqual(['expired', 'active']);
+    expect(keys.publicKey(oldRsa)).toBeUndefined();
+    expect((await keys.list()).map((k) => k.status)).toEqual(['expired', 'expired', 'active', 'active']);
     await keys.reload();
-    expect(keys.jwks().keys.map((k) => k.kid)).toEqual([rotated.kid]);
+    expect(keys.jwks().keys.map((k) => k.kid)).toEqual([rotated.kid, rotatedRsa.kid]);
   });
 
   it('rotation with activateAfterSeconds 0 signs at once; the algorithm can change', async () => {
@@ -174,8 +241,21 @@ describe('SigningKeys', () => {
     const rotated = await keys.rotate({ alg: 'ES256', activateAfterSeconds: 0 });
     expect(rotated.status).toBe('active');
     expect(keys.current()).toMatchObject({ kid: rotated.kid, alg: 'ES256' });
-    expect(keys.jwks().keys.map((k) => k.alg)).toEqual(['ES256', 'EdDSA']);
+    // The new set (ES256 and RS256) first, then the retired one (EdDSA and RS256), still published.
+    expect(keys.jwks().keys.map((k) => k.alg)).toEqual(['ES256', 'RS256', 'EdDSA', 'RS256']);
+    expect(keys.idTokenAlgs()).toEqual(['RS256', 'ES256']);
     expect(await joseVerifies(keys, await token(keys, clock.now()))).toBe(rotated.kid);
+    // Rotating to RS256 makes one key, for both token kinds; the others retire.
+    clock.advance(SECOND);
+    const rsaOnly = await keys.rotate({ alg: 'RS256', activateAfterSeconds: 0 });
+    expect(keys.current().kid).toBe(rsaOnly.kid);
+    expect(keys.idTokenKey('RS256').kid).toBe(rsaOnly.kid);
+    expect(keys.idTokenAlgs()).toEqual(['RS256']);
+    expect((await keys.list()).filter((k) => k.status === 'active').map((k) => k.kid)).toEqual([rsaOnly.kid]);
+    clock.advance(SECOND);
+    const back = await keys.rotate({ alg: 'ES256', activateAfterSeconds: 0 });
+    expect(keys.idTokenAlgs()).toEqual(['RS256', 'ES256']);
+    expect(keys.current().kid).toBe(back.kid);
     await expect(keys.rotate({ alg: 'HS256' as SigningAlg })).rejects.toThrow(TypeError);
     await expect(keys.rotate({ activateAfterSeconds: -1 })).rejects.toThrow(TypeError);
   });
@@ -197,8 +277,8 @@ describe('SigningKeys', () => {
     const clock = new ManualClock(T0);
     const keys = await open(stores, clock);
     const secrets: string[] = [];
-    const collect = () => {
-      const { privateKey } = keys.current();
+    const collect = (key = keys.current()) => {
+      const { privateKey } = key;
       const der = privateKey.export({ format: 'der', type: 'pkcs8' });
       secrets.push(
         (privateKey.export({ format: 'jwk' }) as { d: string }).d,
@@ -209,7 +289,8 @@ describe('SigningKeys', () => {
       );
       return der;
     };
-    const ders = [collect()];
+    // The access-token key and its RS256 companion.
+    const ders = [collect(), collect(keys.idTokenKey('RS256'))];
     for (const alg of ['ES256', 'RS256'] as const) {
       await keys.rotate({ alg, activateAfterSeconds: 0 });
       ders.push(collect());
@@ -247,8 +328,9 @@ describe.skipIf(!testDatabaseUrl)('SigningKeys on PostgreSQL: several processes'
     const all = await Promise.all(storesList.map((stores) => open(stores, clock)));
     const kids = new Set(all.map((keys) => keys.current().kid));
     expect(kids.size).toBe(1);
-    expect(await storesList[0]!.signingKeys.list()).toHaveLength(1);
-    expect(await storesList[0]!.audit.list({ type: 'signing_key.created', limit: 10 })).toHaveLength(1);
+    expect(new Set(all.map((keys) => keys.idTokenKey('RS256').kid)).size).toBe(1);
+    expect((await storesList[0]!.signingKeys.list()).map((k) => k.alg).sort()).toEqual(['EdDSA', 'RS256']);
+    expect(await storesList[0]!.audit.list({ type: 'signing_key.created', limit: 10 })).toHaveLength(2);
   });
 
   it.skipIf(!testRedisUrl)('a rotation on process A is picked up by process B through Redis pub/sub', async () => {

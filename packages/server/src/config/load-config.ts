@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TRUST_DOMAIN } from '../core/ca/certificate-identity.js';
@@ -210,6 +211,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const configuredIssuer = raw('issuer');
   const issuer = configuredIssuer ?? defaultIssuer(host, port);
   if (configuredIssuer !== undefined) checkIssuer(configuredIssuer, problems);
+  else if (isWildcardHost(host)) {
+    problems.push(
+      `GATEHOUSE_HOST ${host} listens on every interface, so the default issuer ${issuer} is an address no client can reach: set GATEHOUSE_ISSUER (--issuer) to the public URL clients use, e.g. http://localhost:${port} or https://auth.example.com`,
+    );
+  }
 
   const masterKey = env.GATEHOUSE_MASTER_KEY?.trim() || undefined;
   if (masterKey !== undefined && Buffer.from(masterKey, 'base64').length !== 32) {
@@ -391,6 +397,14 @@ function parseMtls(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undefined,
 /** `http://<host>:<port>`, the host bracketed when it is an IPv6 address. */
 export function defaultIssuer(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** 0.0.0.0, :: (any spelling, bracketed or not): a listening address meaning every interface, never a destination. */
+export function isWildcardHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (isIP(bare) === 4) return bare === '0.0.0.0';
+  if (isIP(bare) === 6) return new URL(`http://[${bare}]/`).hostname === '[::]';
+  return false;
 }
 
 /** localhost, 127.0.0.0/8 and ::1: the hosts for which an http issuer is acceptable. */

@@ -1,3 +1,4 @@
+import type { SigningAlg } from '../core/tokens/signing-alg.js';
 import type { ApiKeyEnvironment } from '@gatehouse/sdk';
 import type { AuditEvent, AuditEventType } from '../core/audit/audit-event.js';
 import type { ClientJwks, GrantType, TlsClientAuthSubject, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
@@ -144,6 +145,8 @@ export interface OAuthClientRecord {
   defaultAudience: string | null;
   tenantId: string | null;
   accessTokenTtlSeconds: number | null;
+  /** The JWS algorithm of its ID tokens (OIDC Dynamic Client Registration `id_token_signed_response_alg`). */
+  idTokenSignedResponseAlg: SigningAlg;
   /** tls_client_auth: the registered subject DN or SAN (RFC 8705 section 2.1.2). */
   tlsClientAuth: TlsClientAuthSubject | null;
   /** self_signed_tls_client_auth: the registered certificates, as a JWK Set with x5c. */
@@ -174,6 +177,7 @@ export type OAuthClientPatch = Partial<
     | 'audiences'
     | 'defaultAudience'
     | 'accessTokenTtlSeconds'
+    | 'idTokenSignedResponseAlg'
     | 'tlsClientAuth'
     | 'jwks'
   >
@@ -483,23 +487,30 @@ export interface SigningKeyRecord {
 }
 
 export interface SigningKeyRotation {
-  key: SigningKeyRecord;
-  /** Every older key still signing at `key.activatesAt` is retired then, and published until this time. */
+  /** The new keys, one per algorithm, all with the same `activatesAt` (the first is the access-token key). */
+  keys: SigningKeyRecord[];
+  /** Every older key still signing at the new keys' `activatesAt` is retired then, and published until this time. */
   previousPublishUntil: number;
   events: AuditEvent[];
 }
 
 export interface SigningKeyStore {
   /**
-   * Inserts the first signing key only if none was ever created, atomically (safe when several processes start
-   * at once on one database). Returns whether this call inserted it.
+   * Inserts the first signing keys (one per algorithm) only if none was ever created, atomically (safe when
+   * several processes start at once on one database). Returns whether this call inserted them.
    */
-  insertInitial(key: SigningKeyRecord, events: AuditEvent[]): Promise<boolean>;
+  insertInitial(keys: SigningKeyRecord[], events: AuditEvent[]): Promise<boolean>;
   /**
-   * Atomically, serialized with every other rotation: inserts the new key and retires each other key not yet
-   * retired by `key.activatesAt` at that time. Returns the kids it retired.
+   * Atomically, serialized with every other rotation: inserts the new keys and retires each other key not yet
+   * retired by their `activatesAt` at that time. Returns the kids it retired.
    */
   rotate(rotation: SigningKeyRotation): Promise<string[]>;
+  /**
+   * Inserts `key` only if no key of its algorithm is unretired (retiredAt null), serialized with rotations: of
+   * several processes adding the key of an algorithm the set lacks (an upgrade), exactly one does. Returns
+   * whether this call inserted it.
+   */
+  insertIfAlgMissing(key: SigningKeyRecord, events: AuditEvent[]): Promise<boolean>;
   /** Every key, oldest activation first. */
   list(): Promise<SigningKeyRecord[]>;
 }

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { isIP } from 'node:net';
 import { checkAllowedOriginRegistration, MAX_ALLOWED_ORIGINS } from './allowed-origin.js';
+import { DEFAULT_ID_TOKEN_ALG, type SigningAlg } from '../tokens/signing-alg.js';
 import { checkRedirectUriRegistration } from './redirect-uri.js';
 
 /** The grants a client may be registered for. There is no implicit and no password grant. */
@@ -59,9 +60,12 @@ export interface ClientMetadata {
   audiences: string[];
   defaultAudience: string | null;
   accessTokenTtlSeconds: number | null;
+  /** OIDC Dynamic Client Registration `id_token_signed_response_alg`; default DEFAULT_ID_TOKEN_ALG (RS256). */
+  idTokenSignedResponseAlg: SigningAlg;
   tlsClientAuth: TlsClientAuthSubject | null;
   jwks: ClientJwks | null;
 }
+
 
 export const isPublicMethod = (method: TokenEndpointAuthMethod): boolean => method === 'none';
 
@@ -114,7 +118,7 @@ function tlsClientAuthProblem(subject: TlsClientAuthSubject): string | null {
  * Checks a client's metadata as a whole (the same rules on create and on the result of a PATCH). Returns the
  * reason it is refused, or null. Pure.
  */
-export function clientMetadataProblem(m: ClientMetadata): string | null {
+export function clientMetadataProblem(m: ClientMetadata, idTokenAlgs: readonly SigningAlg[] = [DEFAULT_ID_TOKEN_ALG]): string | null {
   if (!(TOKEN_ENDPOINT_AUTH_METHODS as readonly string[]).includes(m.tokenEndpointAuthMethod)) {
     return `tokenEndpointAuthMethod must be one of ${TOKEN_ENDPOINT_AUTH_METHODS.join(', ')}.`;
   }
@@ -148,7 +152,7 @@ export function clientMetadataProblem(m: ClientMetadata): string | null {
   }
   if (m.redirectUris.length > MAX_REDIRECT_URIS) return `redirectUris: at most ${MAX_REDIRECT_URIS}.`;
   for (const uri of m.redirectUris) {
-    const check = checkRedirectUriRegistration(uri);
+    const check = checkRedirectUriRegistration(uri, { publicClient: isPublicMethod(m.tokenEndpointAuthMethod) });
     if (!check.ok) return `redirectUris: ${JSON.stringify(uri.slice(0, 100))} is refused: ${check.reason}`;
   }
   if (m.allowedOrigins.length > MAX_ALLOWED_ORIGINS) return `allowedOrigins: at most ${MAX_ALLOWED_ORIGINS}.`;
@@ -170,6 +174,9 @@ export function clientMetadataProblem(m: ClientMetadata): string | null {
   }
   if (m.defaultAudience !== null && !m.audiences.includes(m.defaultAudience)) {
     return 'defaultAudience must be one of audiences.';
+  }
+  if (!idTokenAlgs.includes(m.idTokenSignedResponseAlg)) {
+    return `idTokenSignedResponseAlg must be one of the algorithms the signing keys sign with now: ${idTokenAlgs.join(', ')}.`;
   }
   const ttl = m.accessTokenTtlSeconds;
   if (ttl !== null && (!Number.isInteger(ttl) || ttl < MIN_ACCESS_TOKEN_TTL_SECONDS || ttl > MAX_ACCESS_TOKEN_TTL_SECONDS)) {

@@ -18,6 +18,7 @@ import {
   type TokenEndpointAuthMethod,
 } from './client-metadata.js';
 import { generateClientSecret, hashClientSecret } from './client-secret.js';
+import { DEFAULT_ID_TOKEN_ALG, type SigningAlg } from '../tokens/signing-alg.js';
 
 /** A registered OAuth client as the rest of the server sees it. */
 export type OAuthClient = OAuthClientRecord;
@@ -33,6 +34,7 @@ export interface CreateClientInput {
   defaultAudience?: string | undefined;
   tenantId?: string | undefined;
   accessTokenTtlSeconds?: number | undefined;
+  idTokenSignedResponseAlg?: SigningAlg | undefined;
   tlsClientAuth?: TlsClientAuthSubject | undefined;
   jwks?: ClientJwks | undefined;
 }
@@ -51,6 +53,8 @@ export interface ClientServiceDeps {
   audit: WriteBehindLog<AuditEvent>;
   /** The credential policy: no caller obtains, confers or acts on more privilege than it holds. */
   guard: CredentialGuard;
+  /** The algorithms ID tokens can be signed with now (SigningKeys.idTokenAlgs): what idTokenSignedResponseAlg may be. */
+  idTokenAlgs(): readonly SigningAlg[];
   /** Drops a client from every process's cache (this one at once, the others through pub/sub). */
   invalidate(clientId: string): Promise<void>;
 }
@@ -82,10 +86,11 @@ export class ClientService {
       audiences,
       defaultAudience: input.defaultAudience ?? (audiences.length === 1 ? audiences[0]! : null),
       accessTokenTtlSeconds: input.accessTokenTtlSeconds ?? null,
+      idTokenSignedResponseAlg: input.idTokenSignedResponseAlg ?? DEFAULT_ID_TOKEN_ALG,
       tlsClientAuth: input.tlsClientAuth ?? null,
       jwks: input.jwks ?? null,
     };
-    assertValid(metadata);
+    assertValid(metadata, this.deps.idTokenAlgs());
     this.deps.guard.assert(actor, 'client.create', { id: null, tenantId }, [{ tenantId, scopes: metadata.scopes }]);
     // Only secret-based methods get a secret: public clients have none, mTLS clients prove themselves by certificate.
     const secret = authFamily(metadata.tokenEndpointAuthMethod) === 'secret' ? generateClientSecret() : null;
@@ -150,10 +155,13 @@ export class ClientService {
       defaultAudience: normalised.defaultAudience !== undefined ? normalised.defaultAudience : current.defaultAudience,
       accessTokenTtlSeconds:
         normalised.accessTokenTtlSeconds !== undefined ? normalised.accessTokenTtlSeconds : current.accessTokenTtlSeconds,
+      idTokenSignedResponseAlg: normalised.idTokenSignedResponseAlg ?? current.idTokenSignedResponseAlg,
       tlsClientAuth: normalised.tlsClientAuth !== undefined ? normalised.tlsClientAuth : current.tlsClientAuth,
       jwks: normalised.jwks !== undefined ? normalised.jwks : current.jwks,
     };
-    assertValid(merged);
+    // A stored algorithm the keys no longer sign with (after a rotation to another one) does not block other
+    // changes; naming one does.
+    assertValid(merged, normalised.idTokenSignedResponseAlg === undefined ? [...this.deps.idTokenAlgs(), merged.idTokenSignedResponseAlg] : this.deps.idTokenAlgs());
     this.deps.guard.assert(actor, 'client.update', clientTarget(current), [current, { tenantId: current.tenantId, scopes: merged.scopes }]);
     const now = this.deps.clock.now();
     const event = this.#event(actor, 'client.updated', current, { fields: Object.keys(patch).sort() });
@@ -252,8 +260,8 @@ export class ClientService {
   }
 }
 
-function assertValid(metadata: ClientMetadata): void {
-  const problem = clientMetadataProblem(metadata);
+function assertValid(metadata: ClientMetadata, idTokenAlgs: readonly SigningAlg[]): void {
+  const problem = clientMetadataProblem(metadata, idTokenAlgs);
   if (problem) throw new GatehouseError('invalid_request', problem);
 }
 

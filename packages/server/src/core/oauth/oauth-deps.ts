@@ -21,6 +21,8 @@ export interface OAuthClientView {
   defaultAudience: string | null;
   tenantId: string | null;
   accessTokenTtlSeconds: number | null;
+  /** The JWS algorithm of its ID tokens (OIDC Dynamic Client Registration `id_token_signed_response_alg`). */
+  idTokenSignedResponseAlg: OAuthSigningKey['alg'];
 }
 
 /** What the OAuth logic needs to know of a user. */
@@ -62,7 +64,10 @@ export interface OAuthDeps {
   consents: ConsentStore;
   sessions: SessionStore;
   denylist: TokenDenylist;
+  /** The key access tokens are signed with now (GATEHOUSE_SIGNING_ALG's, or the last rotation's). */
   signingKey(): OAuthSigningKey;
+  /** The key ID tokens of `alg` are signed with now; throws when no key of `alg` signs. */
+  idTokenSigningKey(alg: OAuthSigningKey['alg']): OAuthSigningKey;
   findClient(id: string): Promise<OAuthClientView | undefined>;
   findUser(id: string): Promise<OAuthUserView | undefined>;
   /**

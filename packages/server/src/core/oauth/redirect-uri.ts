@@ -3,15 +3,18 @@
  *
  * Registration accepts three kinds of URI:
  * - `https:` URIs with a host (web apps, and native apps' claimed https URLs);
- * - `http:` only on a loopback IP literal, `http://127.0.0.1` or `http://[::1]` (native apps, RFC 8252 7.3).
- *   `http://localhost` is refused: RFC 8252 8.3 calls it NOT RECOMMENDED, because the name may resolve to a
- *   non-loopback interface or be intercepted by another app listening on the other IP version;
+ * - `http:` only on a loopback host: the IP literals `http://127.0.0.1` and `http://[::1]` for any client
+ *   (native apps, RFC 8252 7.3), and `http://localhost` for public clients only (RFC 8252 8.3 calls the name
+ *   NOT RECOMMENDED but allows it: it may resolve to a non-loopback interface or be taken by another app on
+ *   the other IP version, which PKCE, mandatory for public clients here, makes harmless for the code; every
+ *   native and SPA development set-up uses it). A confidential client keeps to the IP literals;
  * - private-use schemes named for a reverse domain, such as `com.example.app:/callback` (RFC 8252 7.1).
  * Never: fragments, `javascript:` / `data:` / `file:` / `vbscript:` and similar, user info (`https://good@evil`),
  * wildcards, dot segments, backslashes, spaces, non-ASCII (register the percent-encoded form).
  *
  * Matching is exact string comparison (RFC 6749 3.1.2.3, RFC 9700 4.1.3) with one exception: a loopback
- * `http:` redirect matches on any port (RFC 8252 7.3), the rest of it still compared exactly. Nothing is
+ * `http:` redirect matches on any port (RFC 8252 7.3; `localhost` like the IP literals, RFC 9700 2.1), the rest
+ * of it, the host included, still compared exactly: `localhost` never matches `127.0.0.1`. Nothing is
  * normalised: case, trailing slash, dot segments, percent-encoding, user info and query all count.
  */
 
@@ -26,14 +29,19 @@ const PRINTABLE_ASCII = /^[\x21-\x7E]+$/;
 /** A reverse-domain private-use scheme: at least two dot-separated labels. */
 const REVERSE_DOMAIN_SCHEME = /^[a-z0-9-]+(\.[a-z0-9-]+)+$/;
 /** An http loopback redirect, split into host, port and the rest (path and query). */
-const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::([0-9]{1,5}))?([/?].*)?$/;
+const LOOPBACK_HTTP = /^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(?::([0-9]{1,5}))?([/?].*)?$/;
 /** A path segment that is `.` or `..`, literally or percent-encoded. */
 const DOT_SEGMENT = /(^|\/)(\.|%2e){1,2}(\/|\?|$)/i;
 
 const refuse = (reason: string): RedirectUriCheck => ({ ok: false, reason });
 
+export interface RedirectUriRegistrationOptions {
+  /** A public client (tokenEndpointAuthMethod none) may also register `http://localhost`. Default false. */
+  publicClient?: boolean;
+}
+
 /** Whether a URI may be registered as a redirect URI; the reason when not (shown to the admin). */
-export function checkRedirectUriRegistration(uri: string): RedirectUriCheck {
+export function checkRedirectUriRegistration(uri: string, options: RedirectUriRegistrationOptions = {}): RedirectUriCheck {
   if (typeof uri !== 'string' || uri.length === 0) return refuse('it is empty.');
   if (uri.length > MAX_REDIRECT_URI_LENGTH) return refuse(`it is longer than ${MAX_REDIRECT_URI_LENGTH} characters.`);
   if (!PRINTABLE_ASCII.test(uri)) return refuse('it contains spaces, control or non-ASCII characters (percent-encode them).');
@@ -66,14 +74,17 @@ export function checkRedirectUriRegistration(uri: string): RedirectUriCheck {
   }
   if (scheme === 'http') {
     const loopback = LOOPBACK_HTTP.exec(uri);
-    if (loopback) {
+    if (loopback && (loopback[1] !== 'localhost' || options.publicClient === true)) {
       if (loopback[2] !== undefined && !validPort(loopback[2])) return refuse('the port is not valid.');
       return { ok: true };
     }
     if (/^http:\/\/localhost([:/?]|$)/i.test(uri)) {
-      return refuse('use the loopback IP literal http://127.0.0.1 or http://[::1] instead of localhost (RFC 8252 8.3).');
+      if (options.publicClient === true) return refuse('write the host in lowercase: http://localhost.');
+      return refuse(
+        'http://localhost is only for public clients (tokenEndpointAuthMethod none); a confidential client uses the loopback IP literal http://127.0.0.1 or http://[::1] (RFC 8252 8.3).',
+      );
     }
-    return refuse('http: is only allowed on the loopback IP literals 127.0.0.1 and [::1]; use https.');
+    return refuse('http: is only allowed on loopback (127.0.0.1, [::1], and localhost for public clients); use https.');
   }
   if (REVERSE_DOMAIN_SCHEME.test(scheme)) {
     if (pathAndQuery.length === 0 && authority.length === 0) return refuse('a private-use scheme URI needs a path.');

@@ -84,11 +84,15 @@ export function userClaims(user: OAuthUserView, scopes: readonly string[]): Reco
   return claims;
 }
 
+/**
+ * An OpenID Connect ID token, signed with the key of the client's `idTokenSignedResponseAlg` (RS256 unless the
+ * client chose another), whatever algorithm the access token has.
+ */
 export async function mintIdToken(
-  deps: Pick<OAuthDeps, 'clock' | 'issuer' | 'policy'>,
-  key: OAuthSigningKey,
+  deps: Pick<OAuthDeps, 'clock' | 'issuer' | 'policy' | 'idTokenSigningKey'>,
   input: { client: OAuthClientView; user: OAuthUserView; scopes: readonly string[]; nonce: string | null; authTime: number; accessToken: string },
 ): Promise<string> {
+  const key = deps.idTokenSigningKey(input.client.idTokenSignedResponseAlg);
   const iat = Math.floor(deps.clock.now() / 1000);
   return signJwt(
     key,

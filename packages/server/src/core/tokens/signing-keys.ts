@@ -8,7 +8,7 @@ import type { SecretBox } from '../crypto/secret-box.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { newId } from '../random.js';
 import type { JwtSigningKey } from './sign-jwt.js';
-import { isSigningAlg, type SigningAlg } from './signing-alg.js';
+import { DEFAULT_ID_TOKEN_ALG, isSigningAlg, type SigningAlg } from './signing-alg.js';
 
 const generateKeyPair = promisify(generateKeyPairCallback);
 
@@ -74,7 +74,12 @@ interface LoadedKey {
 interface View {
   from: number;
   until: number;
+  /** The access-token key: the newest signing key not of DEFAULT_ID_TOKEN_ALG, else the newest of it. */
   current: LoadedKey | undefined;
+  /** The newest signing key of each algorithm (ID tokens). */
+  byAlg: Map<SigningAlg, LoadedKey>;
+  /** The algorithms of `byAlg`, DEFAULT_ID_TOKEN_ALG first. */
+  algs: SigningAlg[];
   jwks: { keys: PublicJwk[] };
   jwksJson: string;
 }
@@ -117,11 +122,23 @@ function publicJwk(publicKey: KeyObject, kid: string, alg: SigningAlg): PublicJw
 }
 
 /**
+ * The algorithms of one rotation: the access-token algorithm first, and DEFAULT_ID_TOKEN_ALG (RS256) beside it
+ * when it is another, so that ID tokens can always be signed with RS256 (OpenID Connect Discovery 1.0 section 3).
+ */
+export function rotationAlgs(primary: SigningAlg): SigningAlg[] {
+  return primary === DEFAULT_ID_TOKEN_ALG ? [primary] : [primary, DEFAULT_ID_TOKEN_ALG];
+}
+
+/**
  * The JWT signing keys: created, rotated, published and used from memory. Each key is decrypted and imported
  * into node:crypto KeyObjects once, when this process first loads it; signing (`current`), local verification
  * (`publicKey`) and the JWKS (`jwks`) are synchronous and touch no storage.
  *
- * Rotation: the new key is published at once and signs only from `activatesAt`; every older key is retired
+ * Keys come in sets, one key per algorithm (rotationAlgs): the access-token algorithm (GATEHOUSE_SIGNING_ALG, or
+ * the one a rotation names) and RS256 for ID tokens beside it. Access tokens are signed with `current()`, ID
+ * tokens with `idTokenKey(alg)`, the client's algorithm.
+ *
+ * Rotation: the new keys are published at once and sign only from `activatesAt`; every older key is retired
  * then, and stays published until retirement + the longest token lifetime (+ one reload interval, for a
  * process that learnt of the rotation late and signed a little longer with the old key). This process signs
  * only with keys it has loaded, which are also the keys of its own JWKS.
@@ -149,8 +166,10 @@ export class SigningKeys {
   }
 
   /**
-   * Loads the keys, creating the first one (with `defaultAlg`, active at once) when there is none: of several
-   * processes starting together on one database, exactly one creates it and all use it.
+   * Loads the keys, creating the first set (`defaultAlg` and RS256, active at once) when there is none: of several
+   * processes starting together on one database, exactly one creates it and all use it. A set made before RS256
+   * was always held (an upgrade) gets its RS256 key here, active at once: it signs only ID tokens, whose verifiers
+   * refetch the JWKS on meeting its new kid.
    */
   static async open(deps: SigningKeysDeps): Promise<SigningKeys> {
     const keys = new SigningKeys(deps);
@@ -162,13 +181,20 @@ export class SigningKeys {
     const existing = await deps.store.list();
     if (existing.length === 0) {
       const now = deps.clock.now();
-      const record = await keys.#newRecord(deps.defaultAlg, now, now);
+      const records = await Promise.all(rotationAlgs(deps.defaultAlg).map((alg) => keys.#newRecord(alg, now, now)));
+      const events = records.map((record) =>
+        createAuditEvent(now, { type: 'signing_key.created', outcome: 'success', details: { kid: record.kid, alg: record.alg, initial: true } }),
+      );
+      await deps.store.insertInitial(records, events);
+    } else if (!existing.some((record) => record.alg === DEFAULT_ID_TOKEN_ALG && record.retiredAt === null)) {
+      const now = deps.clock.now();
+      const record = await keys.#newRecord(DEFAULT_ID_TOKEN_ALG, now, now);
       const event = createAuditEvent(now, {
         type: 'signing_key.created',
         outcome: 'success',
-        details: { kid: record.kid, alg: record.alg, initial: true },
+        details: { kid: record.kid, alg: record.alg, reason: 'id_token_default_alg' },
       });
-      await deps.store.insertInitial(record, [event]);
+      await deps.store.insertIfAlgMissing(record, [event]);
     }
     await keys.reload();
     keys.#timer = setInterval(() => keys.#backgroundReload(), keys.#reloadIntervalMs);
@@ -176,11 +202,26 @@ export class SigningKeys {
     return keys;
   }
 
-  /** The key to sign with now: the newest loaded key that has activated and is not retired. Throws if none. */
+  /**
+   * The key to sign access tokens with now: of the loaded keys that have activated and are not retired, the
+   * newest not of RS256 (the set's access-token algorithm), else the newest RS256 one. Throws if none.
+   */
   current(): JwtSigningKey {
     const key = this.#viewAt(this.#deps.clock.now()).current;
     if (!key) throw new Error('No signing key is active');
     return key.signing;
+  }
+
+  /** The key to sign an ID token with now, of the client's algorithm: the newest signing key of `alg`. Throws if none. */
+  idTokenKey(alg: SigningAlg): JwtSigningKey {
+    const key = this.#viewAt(this.#deps.clock.now()).byAlg.get(alg);
+    if (!key) throw new Error(`No ${String(alg)} signing key is active: rotate the signing keys with alg ${String(alg)}, or change the client's idTokenSignedResponseAlg`);
+    return key.signing;
+  }
+
+  /** The algorithms ID tokens can be signed with now (one signing key each), RS256 first. */
+  idTokenAlgs(): readonly SigningAlg[] {
+    return this.#viewAt(this.#deps.clock.now()).algs;
   }
 
   /** The public key published under `kid`, for local verification; undefined for an unknown or expired kid. */
@@ -214,29 +255,35 @@ export class SigningKeys {
     return this.#deps.maxTokenTtlSeconds;
   }
 
-  /** Creates a new key; see the class comment for when it signs and when the others retire. */
+  /**
+   * Creates a new set of keys, one per algorithm of rotationAlgs(alg), activating together; see the class comment
+   * for when they sign and when the others retire. Returns the access-token key (the first); `list()` shows all.
+   */
   async rotate(options: RotateSigningKeyOptions = {}): Promise<SigningKeyInfo> {
     const alg = options.alg ?? this.#deps.defaultAlg;
     if (!isSigningAlg(alg)) throw new TypeError(`Unsupported signing algorithm: ${String(alg)}`);
     const delay = options.activateAfterSeconds ?? this.#deps.activationDelaySeconds;
     if (!Number.isInteger(delay) || delay < 0) throw new TypeError('activateAfterSeconds must be a whole number >= 0');
     const now = this.#deps.clock.now();
-    const record = await this.#newRecord(alg, now, now + delay * 1000);
-    const event = createAuditEvent(
-      now,
-      {
-        type: 'signing_key.rotated',
-        outcome: 'success',
-        actorKeyId: options.actor?.keyId ?? null,
-        details: { kid: record.kid, alg, activatesAt: new Date(record.activatesAt).toISOString() },
-      },
-      options.actor?.origin,
+    const records = await Promise.all(rotationAlgs(alg).map((each) => this.#newRecord(each, now, now + delay * 1000)));
+    const events = records.map((record) =>
+      createAuditEvent(
+        now,
+        {
+          type: 'signing_key.rotated',
+          outcome: 'success',
+          actorKeyId: options.actor?.keyId ?? null,
+          details: { kid: record.kid, alg: record.alg, activatesAt: new Date(record.activatesAt).toISOString() },
+        },
+        options.actor?.origin,
+      ),
     );
-    await this.#deps.store.rotate({ key: record, previousPublishUntil: this.#publishUntil(record.activatesAt), events: [event] });
+    const first = records[0]!;
+    await this.#deps.store.rotate({ keys: records, previousPublishUntil: this.#publishUntil(first.activatesAt), events });
     await this.reload();
     // The rotation is committed: should the broadcast fail, the other processes' periodic reload finds it.
-    await this.#deps.pubsub.publish(SIGNING_KEYS_CHANNEL, record.kid).catch((error: unknown) => this.#report('signing key rotation could not be broadcast', error));
-    return this.#info(record, now);
+    await this.#deps.pubsub.publish(SIGNING_KEYS_CHANNEL, first.kid).catch((error: unknown) => this.#report('signing key rotation could not be broadcast', error));
+    return this.#info(first, now);
   }
 
   /** Every key with its status, oldest first; read from storage (the expired keys included). */
@@ -342,7 +389,7 @@ export class SigningKeys {
       if (at <= now) from = Math.max(from, at);
       else until = Math.min(until, at);
     };
-    let current: LoadedKey | undefined;
+    const byAlg = new Map<SigningAlg, LoadedKey>();
     const published: LoadedKey[] = [];
     for (const key of this.#keys.values()) {
       boundary(key.activatesAt);
@@ -351,11 +398,17 @@ export class SigningKeys {
       if (key.publishUntil !== null && key.publishUntil <= now) continue;
       published.push(key);
       const signing = key.activatesAt <= now && (key.retiredAt === null || key.retiredAt > now);
-      if (signing && (!current || newer(key, current))) current = key;
+      const newest = byAlg.get(key.alg);
+      if (signing && (!newest || newer(key, newest))) byAlg.set(key.alg, key);
     }
+    // The access-token key: RS256 is the set's companion unless it is the only algorithm signing.
+    let current: LoadedKey | undefined;
+    for (const [alg, key] of byAlg) if (alg !== DEFAULT_ID_TOKEN_ALG && (!current || newer(key, current))) current = key;
+    current ??= byAlg.get(DEFAULT_ID_TOKEN_ALG);
+    const algs = [...byAlg.keys()].sort((a, b) => (a === DEFAULT_ID_TOKEN_ALG ? -1 : b === DEFAULT_ID_TOKEN_ALG ? 1 : 0));
     published.sort((a, b) => (newer(a, b) ? -1 : 1));
     const jwks = { keys: published.map((key) => key.jwk) };
-    return { from, until, current, jwks, jwksJson: JSON.stringify(jwks) };
+    return { from, until, current, byAlg, algs, jwks, jwksJson: JSON.stringify(jwks) };
   }
 
   #info(record: SigningKeyRecord, now: number): SigningKeyInfo {
@@ -380,9 +433,10 @@ export class SigningKeys {
   }
 }
 
-/** Later activation first; ties by creation, then kid. */
+/** Later activation first; ties: the access-token key before its RS256 companion, then by creation, then kid. */
 function newer(a: LoadedKey, b: LoadedKey): boolean {
   if (a.activatesAt !== b.activatesAt) return a.activatesAt > b.activatesAt;
+  if ((a.alg === DEFAULT_ID_TOKEN_ALG) !== (b.alg === DEFAULT_ID_TOKEN_ALG)) return b.alg === DEFAULT_ID_TOKEN_ALG;
   if (a.createdAt !== b.createdAt) return a.createdAt > b.createdAt;
   return a.kid > b.kid;
 }

@@ -10,6 +10,7 @@ import {
 } from '../../core/oauth/client-metadata.js';
 import { MAX_ALLOWED_ORIGIN_LENGTH, MAX_ALLOWED_ORIGINS } from '../../core/oauth/allowed-origin.js';
 import { MAX_REDIRECT_URI_LENGTH } from '../../core/oauth/redirect-uri.js';
+import { SIGNING_ALGS } from '../../core/tokens/signing-alg.js';
 import type { OAuthClientRecord } from '../../storage/stores.js';
 import { GatehouseError } from '../../core/errors.js';
 import type { TlsClientAuthField, TlsClientAuthSubject } from '../../core/oauth/client-metadata.js';
@@ -42,6 +43,15 @@ const Audiences = Type.Array(Type.String({ minLength: 1, maxLength: 256 }), {
 });
 const Audience = Type.String({ minLength: 1, maxLength: 256 });
 const AccessTokenTtl = Type.Integer({ minimum: MIN_ACCESS_TOKEN_TTL_SECONDS, maximum: MAX_ACCESS_TOKEN_TTL_SECONDS });
+const IdTokenAlg = Type.Union(
+  SIGNING_ALGS.map((alg) => Type.Literal(alg)),
+  {
+    description:
+      'The JWS algorithm of its ID tokens (OpenID Connect Dynamic Client Registration id_token_signed_response_alg). ' +
+      'Default RS256, as the specification says; one of the algorithms the signing keys sign with now ' +
+      '(id_token_signing_alg_values_supported): RS256 and GATEHOUSE_SIGNING_ALG.',
+  },
+);
 
 /** RFC 8705 section 2.1.2 client metadata, camelCased: exactly one for tls_client_auth. */
 const TLS_CLIENT_AUTH_PROPERTIES = {
@@ -100,6 +110,7 @@ export const CreateClientBody = Type.Object(
     defaultAudience: Type.Optional(Audience),
     tenantId: Type.Optional(TenantId),
     accessTokenTtlSeconds: Type.Optional(AccessTokenTtl),
+    idTokenSignedResponseAlg: Type.Optional(IdTokenAlg),
     ...TlsClientAuthFields,
     jwks: Type.Optional(ClientJwksSchema),
   },
@@ -117,6 +128,7 @@ export const UpdateClientBody = Type.Object(
     audiences: Type.Optional(Audiences),
     defaultAudience: Type.Optional(Nullable(Audience)),
     accessTokenTtlSeconds: Type.Optional(Nullable(AccessTokenTtl)),
+    idTokenSignedResponseAlg: Type.Optional(IdTokenAlg),
     ...TlsClientAuthFields,
     jwks: Type.Optional(ClientJwksSchema),
   },
@@ -139,6 +151,7 @@ export const OAuthClientSchema = Type.Object(
     defaultAudience: Nullable(Type.String()),
     tenantId: Nullable(Type.String()),
     accessTokenTtlSeconds: Nullable(Type.Integer()),
+    idTokenSignedResponseAlg: IdTokenAlg,
     ...TlsClientAuthFields,
     jwks: Type.Optional(ClientJwksSchema),
     secretPrefix: Nullable(Type.String({ description: 'Display prefix of the current secret; null for public and mTLS clients.' })),
@@ -171,6 +184,7 @@ export function clientView(client: OAuthClientRecord, now: number) {
     defaultAudience: client.defaultAudience,
     tenantId: client.tenantId,
     accessTokenTtlSeconds: client.accessTokenTtlSeconds,
+    idTokenSignedResponseAlg: client.idTokenSignedResponseAlg,
     ...tlsClientAuthView(client),
     ...(client.jwks ? { jwks: client.jwks } : {}),
     secretPrefix: client.secretPrefix,

@@ -25,6 +25,7 @@ function makeClient(overrides: Partial<OAuthClientRecord> = {}): OAuthClientReco
     defaultAudience: null,
     tenantId: null,
     accessTokenTtlSeconds: null,
+    idTokenSignedResponseAlg: 'RS256',
     tlsClientAuth: null,
     jwks: null,
     secretHash: null,
@@ -53,6 +54,7 @@ function makeFullClient(overrides: Partial<OAuthClientRecord> = {}): OAuthClient
     defaultAudience: 'https://api.example.com',
     tenantId: 'tenant_acme',
     accessTokenTtlSeconds: 600,
+    idTokenSignedResponseAlg: 'EdDSA',
     tlsClientAuth: { field: 'san_uri', value: 'spiffe://example.com/client/cli_x' },
     jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'x', y: 'y', x5c: ['MIIB'] }] },
     secretHash: hex(),
@@ -141,7 +143,7 @@ export function clientStoreContract(name: string, open: OpenStores): void {
         const outcome = await clients().update(
           client.id,
           client.version,
-          { name: 'renamed', scopes: ['a'], defaultAudience: null, accessTokenTtlSeconds: null, grantTypes: ['client_credentials'], allowedOrigins: ['https://spa.example.com'] },
+          { name: 'renamed', scopes: ['a'], defaultAudience: null, accessTokenTtlSeconds: null, idTokenSignedResponseAlg: 'ES256', grantTypes: ['client_credentials'], allowedOrigins: ['https://spa.example.com'] },
           now,
           [event],
         );
@@ -152,6 +154,7 @@ export function clientStoreContract(name: string, open: OpenStores): void {
           scopes: ['a'],
           defaultAudience: null,
           accessTokenTtlSeconds: null,
+          idTokenSignedResponseAlg: 'ES256' as const,
           grantTypes: ['client_credentials' as const],
           version: client.version + 1,
           updatedAt: now,

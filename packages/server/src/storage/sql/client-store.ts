@@ -1,3 +1,4 @@
+import type { SigningAlg } from '../../core/tokens/signing-alg.js';
 import type { Kysely, Transaction } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
 import type { ClientJwks, GrantType, TlsClientAuthSubject, TokenEndpointAuthMethod } from '../../core/oauth/client-metadata.js';
@@ -27,6 +28,7 @@ export function clientToRow(client: OAuthClientRecord): OAuthClientsTable {
     default_audience: client.defaultAudience,
     tenant_id: client.tenantId,
     access_token_ttl_seconds: client.accessTokenTtlSeconds,
+    id_token_signed_response_alg: client.idTokenSignedResponseAlg,
     tls_client_auth: client.tlsClientAuth && JSON.stringify(client.tlsClientAuth),
     jwks: client.jwks && JSON.stringify(client.jwks),
     secret_hash: client.secretHash,
@@ -54,6 +56,7 @@ export function rowToClient(row: OAuthClientsTable): OAuthClientRecord {
     defaultAudience: row.default_audience,
     tenantId: row.tenant_id,
     accessTokenTtlSeconds: row.access_token_ttl_seconds,
+    idTokenSignedResponseAlg: row.id_token_signed_response_alg as SigningAlg,
     tlsClientAuth: row.tls_client_auth === null ? null : (JSON.parse(row.tls_client_auth) as TlsClientAuthSubject),
     jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as ClientJwks),
     secretHash: row.secret_hash,
@@ -133,6 +136,7 @@ export class SqlClientStore implements ClientStore {
     if (patch.audiences !== undefined) changes.audiences = JSON.stringify(patch.audiences);
     if (patch.defaultAudience !== undefined) changes.default_audience = patch.defaultAudience;
     if (patch.accessTokenTtlSeconds !== undefined) changes.access_token_ttl_seconds = patch.accessTokenTtlSeconds;
+    if (patch.idTokenSignedResponseAlg !== undefined) changes.id_token_signed_response_alg = patch.idTokenSignedResponseAlg;
     if (patch.tlsClientAuth !== undefined) changes.tls_client_auth = patch.tlsClientAuth && JSON.stringify(patch.tlsClientAuth);
     if (patch.jwks !== undefined) changes.jwks = patch.jwks && JSON.stringify(patch.jwks);
     return this.db.transaction().execute(async (trx) => {

@@ -13,6 +13,7 @@ import * as retention from './migrations/2026-11-25-0001-retention.js';
 import * as pkceChallengeOnce from './migrations/2026-12-06-0001-pkce-challenge-once.js';
 import * as changedSinceIndexes from './migrations/2026-12-06-0002-changed-since-indexes.js';
 import * as clientAllowedOrigins from './migrations/2026-12-06-0010-client-allowed-origins.js';
+import * as idTokenSignedResponseAlg from './migrations/2026-12-06-0020-id-token-signed-response-alg.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06-0001-pkce-challenge-once': pkceChallengeOnce,
   '2026-12-06-0002-changed-since-indexes': changedSinceIndexes,
   '2026-12-06-0010-client-allowed-origins': clientAllowedOrigins,
+  '2026-12-06-0020-id-token-signed-response-alg': idTokenSignedResponseAlg,
 };
 
 /**

@@ -52,6 +52,7 @@ export interface OAuthClientsTable {
   default_audience: string | null;
   tenant_id: string | null;
   access_token_ttl_seconds: number | null;
+  id_token_signed_response_alg: string;
   tls_client_auth: string | null; // JSON {field, value}
   jwks: string | null; // JSON JWK Set
   secret_hash: string | null;

@@ -44,29 +44,48 @@ export class SqlSigningKeyStore implements SigningKeyStore {
     this.db = database.db;
   }
 
-  async insertInitial(key: SigningKeyRecord, events: AuditEvent[]): Promise<boolean> {
+  async insertInitial(keys: SigningKeyRecord[], events: AuditEvent[]): Promise<boolean> {
+    if (keys.length === 0) throw new TypeError('insertInitial needs at least one key');
     return this.db.transaction().execute(async (trx) => {
-      if (!(await claimOnce(trx, INITIAL_MARKER, key.kid))) return false;
-      await trx.insertInto('signing_keys').values(toRow(key)).execute();
+      if (!(await claimOnce(trx, INITIAL_MARKER, keys[0]!.kid))) return false;
+      await trx.insertInto('signing_keys').values(keys.map(toRow)).execute();
       await insertAuditEvents(trx, events);
       return true;
     });
   }
 
-  async rotate({ key, previousPublishUntil, events }: SigningKeyRotation): Promise<string[]> {
+  async rotate({ keys, previousPublishUntil, events }: SigningKeyRotation): Promise<string[]> {
+    if (keys.length === 0) throw new TypeError('rotate needs at least one key');
+    const activatesAt = keys[0]!.activatesAt;
+    if (keys.some((key) => key.activatesAt !== activatesAt)) throw new TypeError('the keys of one rotation activate together');
     return this.db.transaction().execute(async (trx) => {
       // Each rotation sees the keys the last one made, from every process.
       await serializeOn(trx, this.database.dialect, ROTATION_LOCK);
       const retired = await trx
         .updateTable('signing_keys')
-        .set({ retired_at: key.activatesAt, publish_until: previousPublishUntil })
-        .where('kid', '!=', key.kid)
-        .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', key.activatesAt)]))
+        .set({ retired_at: activatesAt, publish_until: previousPublishUntil })
+        .where(
+          'kid',
+          'not in',
+          keys.map((key) => key.kid),
+        )
+        .where((eb) => eb.or([eb('retired_at', 'is', null), eb('retired_at', '>', activatesAt)]))
         .returning('kid')
         .execute();
-      await trx.insertInto('signing_keys').values(toRow(key)).execute();
+      await trx.insertInto('signing_keys').values(keys.map(toRow)).execute();
       await insertAuditEvents(trx, events);
       return retired.map((row) => row.kid).sort();
+    });
+  }
+
+  async insertIfAlgMissing(key: SigningKeyRecord, events: AuditEvent[]): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      await serializeOn(trx, this.database.dialect, ROTATION_LOCK);
+      const existing = await trx.selectFrom('signing_keys').select('kid').where('alg', '=', key.alg).where('retired_at', 'is', null).limit(1).executeTakeFirst();
+      if (existing) return false;
+      await trx.insertInto('signing_keys').values(toRow(key)).execute();
+      await insertAuditEvents(trx, events);
+      return true;
     });
   }
 

@@ -96,7 +96,7 @@ export const authorizationCodeGrant: GrantHandler = {
     const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.ttlSeconds, scope: formatScope(record.scopes) };
     if (refreshToken) response.refresh_token = refreshToken;
     if (wantsIdToken(record.scopes)) {
-      response.id_token = await mintIdToken(deps, key, { client, user, scopes: record.scopes, nonce: record.nonce, authTime: record.authTime, accessToken: access.token });
+      response.id_token = await mintIdToken(deps, { client, user, scopes: record.scopes, nonce: record.nonce, authTime: record.authTime, accessToken: access.token });
     }
     return response;
 

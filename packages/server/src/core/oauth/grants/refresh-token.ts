@@ -83,7 +83,7 @@ export const refreshTokenGrant: GrantHandler = {
 
     const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.ttlSeconds, scope: formatScope(scopes), refresh_token: next };
     if (user && grant.authTime !== null && wantsIdToken(scopes)) {
-      response.id_token = await mintIdToken(deps, key, { client, user, scopes, nonce: null, authTime: grant.authTime, accessToken: access.token });
+      response.id_token = await mintIdToken(deps, { client, user, scopes, nonce: null, authTime: grant.authTime, accessToken: access.token });
     }
     return response;
 

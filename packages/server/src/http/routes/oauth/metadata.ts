@@ -58,7 +58,7 @@ export function registerMetadataEndpoints(app: FastifyInstance, services: Servic
     reply.header('cache-control', 'public, max-age=300');
     return authorizationServerMetadata(
       services.oauth.issuer(),
-      [...new Set(services.signingKeys.jwks().keys.map((key) => key.alg))],
+      services.signingKeys.idTokenAlgs(),
       services.config.mtlsUrl,
     );
   };
