@@ -49,6 +49,7 @@ describe('checkAllowedOriginRegistration', () => {
     'http://127.0.0.1',
     'http://127.0.0.1:5173',
     'http://[::1]:3000',
+    'http://localhost:5173',
   ])('accepts %s', (origin) => {
     expect(checkAllowedOriginRegistration(origin)).toStrictEqual({ ok: true });
   });
@@ -63,8 +64,8 @@ describe('checkAllowedOriginRegistration', () => {
     ['https://app.example:443', /no default port/],
     ['https://user@app.example', /user info/],
     ['https://*.example', /wildcards/],
-    ['http://app.example', /only allowed on the loopback/],
-    ['http://localhost:3000', /instead of localhost/],
+    ['http://app.example', /only allowed on loopback/],
+    ['http://localhost.example.com:3000', /only allowed on loopback/],
     ['ftp://app.example', /scheme must be https/],
     ['null', /not an origin/],
     ['app.example', /not an origin/],

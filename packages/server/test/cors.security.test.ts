@@ -242,7 +242,7 @@ describe('CORS', () => {
       expect((await t.createClient()).allowedOrigins).toStrictEqual([]);
     });
 
-    it.each(['https://a.example/', 'https://a.example/cb', 'http://a.example', 'http://localhost:3000', 'https://*.example', 'null', '*'])('refuses %j', async (origin) => {
+    it.each(['https://a.example/', 'https://a.example/cb', 'http://a.example', 'http://LOCALHOST:3000', 'https://*.example', 'null', '*'])('refuses %j', async (origin) => {
       const response = await t.api('POST', '/v1/clients', {
         body: { name: 'x', redirectUris: [REDIRECT], grantTypes: ['authorization_code'], tokenEndpointAuthMethod: 'none', allowedOrigins: [origin] },
       });
