@@ -74,7 +74,10 @@ function isVerification(body: any): body is KeyVerification {
     (body.tenantId === null || typeof body.tenantId === 'string') &&
     (body.rateLimit === null ||
       body.rateLimit === undefined ||
-      (Number.isFinite(body.rateLimit.limit) && Number.isFinite(body.rateLimit.remaining) && Number.isFinite(body.rateLimit.reset)))
+      (Number.isFinite(body.rateLimit.limit) &&
+        Number.isFinite(body.rateLimit.remaining) &&
+        Number.isFinite(body.rateLimit.reset) &&
+        (body.rateLimit.retryAfter === undefined || (Number.isSafeInteger(body.rateLimit.retryAfter) && body.rateLimit.retryAfter >= 0))))
   );
 }
 
