@@ -103,6 +103,23 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     expect(payload).toMatchObject({ sub: client.clientId, client_id: client.clientId, scope: 'read' });
   });
 
+  it('client credentials with no scope grant the client scopes less every OpenID Connect one, offline_access included', async () => {
+    const client = await t.createClient({
+      grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'],
+      scopes: ['read', 'openid', 'profile', 'email', 'offline_access'],
+      audiences: ['https://api.example'],
+    });
+    const auth = basicAuth(client.clientId, client.clientSecret);
+    const byDefault = await token(t, { grant_type: 'client_credentials' }, auth);
+    expect(byDefault.status).toBe(200);
+    expect(byDefault.body.scope).toBe('read');
+    const jwks = createRemoteJWKSet(new URL(`${t.issuer}/.well-known/jwks.json`));
+    expect((await jwtVerify(byDefault.body.access_token, jwks)).payload.scope).toBe('read');
+    const asked = await token(t, { grant_type: 'client_credentials', scope: 'read offline_access' }, auth);
+    expect(asked.status).toBe(400);
+    expect(asked.body.error).toBe('invalid_scope');
+  });
+
   it('takes the audience from RFC 8707 resource (only registered ones) and stamps tenant_id', async () => {
     const client = await t.createClient({
       grantTypes: ['client_credentials'],
