@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from '../../server/test/helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // The browser-facing parts of @gatehouse/sdk/client (PKCE, authorization URL, callback parsing, refreshing a
@@ -103,10 +104,7 @@ describe('@gatehouse/sdk/client in a browser (Chromium, native ES modules)', () 
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {

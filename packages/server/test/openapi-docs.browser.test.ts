@@ -1,4 +1,5 @@
-import { chromium, type Browser } from 'playwright-core';
+import { type Browser } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
@@ -11,10 +12,7 @@ describe('API docs at /docs in a real browser (Chromium)', () => {
   beforeAll(async () => {
     t = await createTestApp();
     base = await t.app.listen({ host: '127.0.0.1', port: 0 });
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -29,11 +27,10 @@ describe('API docs at /docs in a real browser (Chromium)', () => {
     });
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     await page.exposeFunction('reportViolation', (text: string) => problems.push(`CSP: ${text}`));
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (event) => {
-        (window as unknown as { reportViolation(text: string): void }).reportViolation(`${event.violatedDirective} ${event.blockedURI} ${event.sample}`);
-      });
-    });
+    // Run in the page (the test's TypeScript has no DOM types, so as source text).
+    await page.addInitScript(
+      "document.addEventListener('securitypolicyviolation', (e) => window.reportViolation(`${e.violatedDirective} ${e.blockedURI} ${e.sample}`));",
+    );
     const response = await page.goto(`${base}/docs`);
     expect(response?.status()).toBe(200);
     expect(response?.headers()['content-security-policy']).toBeTruthy();
@@ -42,7 +39,7 @@ describe('API docs at /docs in a real browser (Chromium)', () => {
     // No other project's logo: the top bar shows Gatehouse's own (served by Gatehouse), or none.
     await page.locator('.topbar a img').waitFor();
     const logos = await page.locator('.topbar a img, .topbar a svg').evaluateAll((nodes) =>
-      nodes.map((node) => (node instanceof HTMLImageElement ? node.src : node.outerHTML.slice(0, 200))),
+      nodes.map((node) => (node.tagName === 'IMG' ? (node as unknown as { src: string }).src : node.outerHTML.slice(0, 200))),
     );
     expect(logos).toHaveLength(1);
     expect(logos[0]).toMatch(/^data:image\/svg\+xml;base64,/);
@@ -50,9 +47,17 @@ describe('API docs at /docs in a real browser (Chromium)', () => {
     expect(svg).toContain('<title>Gatehouse</title>');
     expect(svg).not.toMatch(/fastify|swagger|smartbear/i);
     // Late violations (styles applied after render) are reported asynchronously: let the page settle.
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0))));
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)))');
     expect(problems).toEqual([]);
     expect(await page.title()).toBe('Gatehouse API');
     await page.close();
+  });
+});
+
+describe('the browser tests without Chromium', () => {
+  it('say what to install rather than failing obscurely', async () => {
+    await expect(launchChromium('/nonexistent/chromium')).rejects.toThrow(
+      'The browser tests need Chromium, not found at /nonexistent/chromium. Install it (Debian/Ubuntu: apt-get install chromium)',
+    );
   });
 });
