@@ -1,5 +1,5 @@
 import type { RateLimitInfo } from './authentication-result.js';
-import { UnavailableError } from './unavailable-error.js';
+import { UnavailableError, unreachable } from './unavailable-error.js';
 
 /** The answer of `POST /v1/keys/verify` (docs/api-keys.md), the fields the SDK uses. */
 export interface KeyVerification {
@@ -74,7 +74,10 @@ function isVerification(body: any): body is KeyVerification {
     (body.tenantId === null || typeof body.tenantId === 'string') &&
     (body.rateLimit === null ||
       body.rateLimit === undefined ||
-      (Number.isFinite(body.rateLimit.limit) && Number.isFinite(body.rateLimit.remaining) && Number.isFinite(body.rateLimit.reset)))
+      (Number.isFinite(body.rateLimit.limit) &&
+        Number.isFinite(body.rateLimit.remaining) &&
+        Number.isFinite(body.rateLimit.reset) &&
+        (body.rateLimit.retryAfter === undefined || (Number.isSafeInteger(body.rateLimit.retryAfter) && body.rateLimit.retryAfter >= 0))))
   );
 }
 
@@ -188,7 +191,7 @@ export class ApiKeyVerifier {
         signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
-      throw new UnavailableError(`key verification failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw unreachable('key verification', verifyUrl, error);
     }
     let body: unknown;
     try {

@@ -36,6 +36,11 @@ export interface RateLimitInfo {
   remaining: number;
   /** Unix time (seconds) at which the full limit is available again. */
   reset: number;
+  /**
+   * Seconds until the next request is allowed: 0 while requests are allowed. Absent from the answers
+   * of Gatehouse servers that predate it.
+   */
+  retryAfter?: number;
 }
 
 /** Who is calling. Frozen: the authenticator may hand the same object to many requests. */
@@ -127,7 +132,9 @@ export function denials(realm: string) {
         ok: false,
         code: 'rate_limited',
         status: 429,
-        headers: { ...rateLimitHeaders(rateLimit), 'Retry-After': String(Math.max(1, rateLimit.reset - Math.floor(nowSeconds))) },
+        // Until the next request is allowed, as Gatehouse says (not until the whole limit is back: for 2 per
+        // minute that is 30 s, not 60). An older Gatehouse does not say; then the time until the full reset.
+        headers: { ...rateLimitHeaders(rateLimit), 'Retry-After': String(Math.max(1, rateLimit.retryAfter ?? rateLimit.reset - Math.floor(nowSeconds))) },
         error: { error: 'rate_limited', error_description: 'Rate limit exceeded; retry later.' },
       };
     },

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
-import { UnavailableError } from './unavailable-error.js';
+import { UnavailableError, unreachable } from './unavailable-error.js';
 
 export interface JwksSourceOptions {
   issuer: string;
@@ -89,7 +89,7 @@ export class JwksSource {
       const fetchImpl = this.#options.fetch; // called unbound (see api-key-verifier.ts)
       response = await fetchImpl(url, { headers: { accept: 'application/json' }, signal: AbortSignal.timeout(this.#options.timeoutMs) });
     } catch (error) {
-      throw new UnavailableError(`GET ${url} failed: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+      throw unreachable('JWKS or issuer metadata', url, error);
     }
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => {});

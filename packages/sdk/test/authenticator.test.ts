@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, decodeProtectedHeader, base64url } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { printableUrl, unreachable } from '../src/unavailable-error.js';
 import { createOAuthTestApp, basicAuth, type OAuthTestApp } from '../../server/test/helpers/oauth.js';
 import { waitFor } from '../../server/test/helpers/spawn-server.js';
 import { apiKeyChecksum, createAuthenticator, DENIAL_CODES, type Authenticator, type AuthenticatorOptions, type AuthResult } from '../src/index.js';
@@ -246,7 +247,8 @@ describe('API keys', () => {
     const limited = await a.authenticate(bearer(key));
     expectDenied(limited, 'rate_limited', 429);
     expect(!limited.ok && limited.headers).toMatchObject({ 'X-RateLimit-Limit': '3', 'X-RateLimit-Remaining': '0' });
-    expect(Number(!limited.ok && limited.headers['Retry-After'])).toBeGreaterThan(0);
+    // 3 per hour: the next request is allowed in 20 minutes (the whole limit is back in an hour).
+    expect(!limited.ok && limited.headers['Retry-After']).toBe('1200');
     expect(a.status().cachedKeys).toBe(0);
   });
 });
@@ -255,11 +257,15 @@ describe('Gatehouse unreachable or refusing the verifier: 503 unavailable, never
   it('API keys', async () => {
     const { key } = await t.createKey({ name: 'k' });
     const errors: Error[] = [];
-    const down = authenticator({ gatehouseUrl: await closedPortUrl(), onError: (e) => errors.push(e) });
+    const closed = await closedPortUrl();
+    const down = authenticator({ gatehouseUrl: closed, onError: (e) => errors.push(e) });
     const result = await down.authenticate(bearer(key));
     expectDenied(result, 'unavailable', 503);
     expect(!result.ok && result.headers['Retry-After']).toBe('1');
     expect(errors.length).toBe(1);
+    // Not undici's bare "fetch failed": which URL, and why.
+    const { host } = new URL(closed);
+    expect(errors[0]!.message).toBe(`key verification: http://${host}/v1/keys/verify unreachable: fetch failed: connect ECONNREFUSED ${host}`);
     const stranger = 'sk_live_' + 'S'.repeat(43);
     const refused = authenticator({ verifierKey: stranger + apiKeyChecksum(stranger) });
     expectDenied(await refused.authenticate(bearer(key)), 'unavailable', 503);
@@ -267,8 +273,23 @@ describe('Gatehouse unreachable or refusing the verifier: 503 unavailable, never
 
   it('JWTs when the issuer metadata or JWKS cannot be fetched', async () => {
     const token = await clientToken();
-    const down = authenticator({ issuer: await closedPortUrl() });
+    const issuer = await closedPortUrl();
+    const errors: Error[] = [];
+    const down = authenticator({ issuer, onError: (e) => errors.push(e) });
     expectDenied(await down.authenticate(bearer(token)), 'unavailable', 503);
+    const { host } = new URL(issuer);
+    expect(errors.map((e) => e.message)).toContain(
+      `JWKS or issuer metadata: http://${host}/.well-known/openid-configuration unreachable: fetch failed: connect ECONNREFUSED ${host}`,
+    );
+  });
+
+  it('the URL in an unreachable error carries no credentials, query or fragment', () => {
+    expect(printableUrl('https://user:secret@gatehouse.example:8443/v1/keys/verify?token=abc#x')).toBe('https://gatehouse.example:8443/v1/keys/verify');
+    expect(printableUrl('not a url')).toBe('(an invalid URL)');
+    const nested = new TypeError('fetch failed', { cause: new AggregateError([Object.assign(new Error('connect ECONNREFUSED ::1:4000'), { code: 'ECONNREFUSED' })]) });
+    expect(unreachable('key verification', 'http://localhost:4000/v1/keys/verify', nested).message).toBe(
+      'key verification: http://localhost:4000/v1/keys/verify unreachable: fetch failed: connect ECONNREFUSED ::1:4000',
+    );
   });
 });
 

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from '../../server/test/helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authorizeThroughForms, createOAuthTestApp, FormBrowser, pkcePair, type OAuthTestApp } from '../../server/test/helpers/oauth.js';
 
@@ -78,7 +79,6 @@ async function serveModule(path: string, response: ServerResponse): Promise<bool
   return true;
 }
 
-const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 describe('@gatehouse/sdk/client in a browser (Chromium, native ES modules)', () => {
   let server: Server;
@@ -112,10 +112,7 @@ describe('@gatehouse/sdk/client in a browser (Chromium, native ES modules)', () 
     });
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: LAUNCH_ARGS,
-    });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -258,7 +255,7 @@ describe('a browser app on its own origin signs in with Gatehouse and uses its t
   }
 
   beforeAll(async () => {
-    [t, browser] = await Promise.all([createOAuthTestApp(), chromium.launch({ executablePath: '/usr/bin/chromium', args: LAUNCH_ARGS })]);
+    [t, browser] = await Promise.all([createOAuthTestApp(), launchChromium()]);
     appOrigin = await site();
     elsewhereOrigin = await site();
     user = await t.createUser();

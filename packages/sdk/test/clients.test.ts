@@ -375,7 +375,7 @@ describe('SDK token clients against a real Gatehouse', () => {
         codeVerifier: pkce2.verifier,
       });
       expect(tokens).toMatchObject({ tokenType: 'Bearer', scope: 'openid read', expiresIn: 900 });
-      expect(tokens.refreshToken).toMatch(/^ghr_/);
+      expect(tokens.refreshToken).toMatch(/^gatehouse_rt_/);
       expect(tokens.idToken).toBeTypeOf('string');
     });
 
@@ -439,7 +439,7 @@ describe('SDK token clients against a real Gatehouse', () => {
       expect(new Set(first).size).toBe(1);
       expect(proxy.state.tokenRequests - before).toBe(1);
       expect(saved).toHaveLength(1);
-      expect(saved[0]).toMatch(/^ghr_/);
+      expect(saved[0]).toMatch(/^gatehouse_rt_/);
       expect(saved[0]).not.toBe(tokens.refreshToken);
       expect(client.refreshToken).toBe(saved[0]);
 

@@ -100,8 +100,10 @@ describe.each(dialects)('API key lifecycle over HTTP (%s)', (dialect) => {
     expect(results.map((r) => r.code)).toEqual(['VALID', 'VALID', 'VALID', 'RATE_LIMITED']);
     expect(results.map((r) => r.rateLimit.remaining)).toEqual([2, 1, 0, 0]);
     const nowSeconds = Math.ceil(t.clock.now() / 1000);
-    expect(results[0].rateLimit).toEqual({ limit: 3, remaining: 2, reset: nowSeconds + 20 });
+    expect(results[0].rateLimit).toEqual({ limit: 3, remaining: 2, reset: nowSeconds + 20, retryAfter: 0 });
     expect(results[3].valid).toBe(false);
+    // The next one is allowed in one emission interval (20 s); the whole limit is back in a minute.
+    expect(results[3].rateLimit).toEqual({ limit: 3, remaining: 0, reset: nowSeconds + 60, retryAfter: 20 });
     // One emission interval (20 s) later exactly one more is allowed.
     t.clock.advance(20_000);
     expect((await verify(created.key)).code).toBe('VALID');
@@ -223,6 +225,25 @@ describe.each(dialects)('API key lifecycle over HTTP (%s)', (dialect) => {
     for (const key of active.body.data) expect(key.key).toBeUndefined();
   });
 
+  it('lists keys by name (case-insensitive substring, wildcards literal) and by display prefix', async () => {
+    const billing = await t.createKey({ name: 'Billing worker 100%', tenantId: 'searcher' });
+    const other = await t.createKey({ name: 'billing_cron', tenantId: 'searcher' });
+    await t.createKey({ name: 'billingXcron', tenantId: 'searcher' });
+    const names = async (query: string) => {
+      const response = await t.api('GET', `/v1/keys?tenantId=searcher&${query}`);
+      expect(response.status).toBe(200);
+      return response.body.data.map((k: any) => k.name).sort();
+    };
+    expect(await names('name=BILLING')).toEqual(['Billing worker 100%', 'billingXcron', 'billing_cron']);
+    expect(await names(`name=${encodeURIComponent('100%')}`)).toEqual(['Billing worker 100%']);
+    expect(await names('name=g_c')).toEqual(['billing_cron']);
+    expect(await names(`prefix=${billing.prefix}`)).toEqual(['Billing worker 100%']);
+    // Starts-with: the prefix less its last two characters still finds it (another key shares it by 1 in 62^4).
+    expect(await names(`prefix=${other.prefix.slice(0, -2)}&name=cron`)).toEqual(['billing_cron']);
+    expect(await names('prefix=sk_nothing')).toEqual([]);
+    expect((await t.api('GET', '/v1/keys?name=')).status).toBe(400);
+  });
+
   it('records audit events for lifecycle changes and every verification, queryable with filters', async () => {
     const created = await t.createKey({ name: 'audited' });
     await verify(created.key);
@@ -249,6 +270,14 @@ describe.each(dialects)('API key lifecycle over HTTP (%s)', (dialect) => {
     expect(byType.body.data).toHaveLength(1);
     expect(byType.body.data[0].type).toBe('key.revoked');
     expect(byType.body.nextCursor).not.toBeNull();
+    // A family of types: key.* is every key event, and no other.
+    const family = await t.api('GET', `/v1/audit-events?type=${encodeURIComponent('key.*')}&keyId=${created.id}&limit=200`);
+    expect(family.status).toBe(200);
+    expect(family.body.data.map((e: any) => e.id)).toEqual(events.body.data.map((e: any) => e.id));
+    const keyFamily = await t.api('GET', `/v1/audit-events?type=${encodeURIComponent('key.*')}&limit=200`);
+    expect(keyFamily.body.data.length).toBeGreaterThan(0);
+    for (const event of keyFamily.body.data) expect(event.type).toMatch(/^key\./);
+    expect((await t.api('GET', `/v1/audit-events?type=${encodeURIComponent('nokind.*')}`)).status).toBe(400);
     const later = await t.api('GET', `/v1/audit-events?since=${encodeURIComponent(new Date(t.clock.now() + 1).toISOString())}`);
     expect(later.body.data).toEqual([]);
   });

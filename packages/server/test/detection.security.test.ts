@@ -518,7 +518,7 @@ describe.each([
     const bystander = await newClient();
     const auth = basicAuth(prober.clientId, prober.clientSecret);
     const genuine = await tokenOf(prober);
-    const unknown = ['random-garbage', `ghr_${'A'.repeat(43)}`, `${genuine.slice(0, -6)}AAAAAA`];
+    const unknown = ['random-garbage', `gatehouse_rt_${'A'.repeat(43)}`, `${genuine.slice(0, -6)}AAAAAA`];
     // Within the limit: silent, and answered exactly as before.
     expect((await form('/oauth/revoke', { token: unknown[0]! }, auth)).status).toBe(200);
     expect((await form('/oauth/introspect', { token: unknown[1]! }, auth)).body).toStrictEqual({ active: false });

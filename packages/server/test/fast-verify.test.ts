@@ -128,6 +128,20 @@ describe.each(dialects)('verify fast path answers as the Fastify route does (%s)
     expect(second).toMatchObject({ valid: false, code: 'RATE_LIMITED', rateLimit: { limit: 1, remaining: 0 } });
   });
 
+  it('answers a rate-limited key alike on both paths, with retryAfter until the next request (not the full reset)', async () => {
+    // 2 per minute: one request every 30 s. After two at one instant the third waits 30 s, the full limit 60 s.
+    const limited = await t.createKey({ rateLimit: { limit: 2, windowSeconds: 60 } });
+    const body = JSON.stringify({ key: limited.key });
+    const first = JSON.parse((await overSocket({ body })).text);
+    expect(first.rateLimit).toMatchObject({ limit: 2, remaining: 1, retryAfter: 0 });
+    await overSocket({ body });
+    // A denial leaves the state as it was (and the clock is frozen), so both paths must say the same bytes.
+    const denied = await expectSameAnswer({ body });
+    const answer = JSON.parse(denied.text);
+    expect(answer).toMatchObject({ valid: false, code: 'RATE_LIMITED' });
+    expect(answer.rateLimit).toEqual({ limit: 2, remaining: 0, reset: Math.ceil(t.clock.now() / 1000) + 60, retryAfter: 30 });
+  });
+
   it('records each verification once, with its caller and the request id it answered with', async () => {
     const created = await t.createKey();
     const answer = await overSocket({ body: JSON.stringify({ key: created.key }), headers: { 'user-agent': 'fast-path-test' } });

@@ -232,7 +232,7 @@ const CREDENTIAL_STEPS: Array<[string, CredentialStep]> = [
       expect((await form(s, '/oauth/revoke', { token: refreshed.body.refresh_token }, auth)).status).toBe(200);
       // Reuse of the first refresh token: refused (and the grant ends).
       expect((await form(s, '/oauth/token', { grant_type: 'refresh_token', refresh_token: grant.body.refresh_token }, auth)).status).toBe(400);
-      const unknownRefresh = `ghr_${randomBytes(32).toString('base64url')}`;
+      const unknownRefresh = `gatehouse_rt_${randomBytes(32).toString('base64url')}`;
       s.remember('unknown refresh token', unknownRefresh);
       expect((await form(s, '/oauth/token', { grant_type: 'refresh_token', refresh_token: unknownRefresh }, auth)).status).toBe(400);
       const forged = `${tokens.body.access_token.slice(0, -4)}AAAA`;

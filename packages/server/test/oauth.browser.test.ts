@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as client from 'openid-client';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createOAuthTestApp, type OAuthTestApp } from './helpers/oauth.js';
 
@@ -124,10 +125,7 @@ describe('"Login with Gatehouse" in a real browser (Chromium)', () => {
   beforeAll(async () => {
     [t, browser] = await Promise.all([
       createOAuthTestApp(),
-      chromium.launch({
-        executablePath: '/usr/bin/chromium',
-        args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-      }),
+      launchChromium(),
       rp.listen(),
     ]);
     user = await t.createUser();

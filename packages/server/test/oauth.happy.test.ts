@@ -1,4 +1,7 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify } from 'jose';
+import type { Kysely } from 'kysely';
+import { hashToken } from '../src/core/oauth/token-minter.js';
+import { findSecrets } from '../src/core/secret-scanning/find-secrets.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dialects } from './helpers/databases.js';
 import { authorizeThroughForms, basicAuth, createOAuthTestApp, FormBrowser, pkcePair, type OAuthTestApp } from './helpers/oauth.js';
@@ -66,7 +69,9 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toBe('no-store');
     expect(response.body).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'openid profile email read' });
-    expect(response.body.refresh_token).toMatch(/^ghr_/);
+    // Gatehouse's own prefix (ghr_ is GitHub's), which the scanner reports as a Gatehouse refresh token.
+    expect(response.body.refresh_token).toMatch(/^gatehouse_rt_[0-9A-Za-z_-]{43}$/);
+    expect(findSecrets(response.body.refresh_token, { allFormats: true }).map((m) => m.kind)).toEqual(['gatehouse_refresh_token']);
 
     const jwks = createRemoteJWKSet(new URL(`${t.issuer}/.well-known/jwks.json`));
     const access = await jwtVerify(response.body.access_token, jwks, { issuer: t.issuer, typ: 'at+jwt', algorithms: ['EdDSA'] });
@@ -127,6 +132,23 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     expect(payload).toMatchObject({ sub: client.clientId, client_id: client.clientId, scope: 'read' });
   });
 
+  it('client credentials with no scope grant the client scopes less every OpenID Connect one, offline_access included', async () => {
+    const client = await t.createClient({
+      grantTypes: ['client_credentials', 'authorization_code', 'refresh_token'],
+      scopes: ['read', 'openid', 'profile', 'email', 'offline_access'],
+      audiences: ['https://api.example'],
+    });
+    const auth = basicAuth(client.clientId, client.clientSecret);
+    const byDefault = await token(t, { grant_type: 'client_credentials' }, auth);
+    expect(byDefault.status).toBe(200);
+    expect(byDefault.body.scope).toBe('read');
+    const jwks = createRemoteJWKSet(new URL(`${t.issuer}/.well-known/jwks.json`));
+    expect((await jwtVerify(byDefault.body.access_token, jwks)).payload.scope).toBe('read');
+    const asked = await token(t, { grant_type: 'client_credentials', scope: 'read offline_access' }, auth);
+    expect(asked.status).toBe(400);
+    expect(asked.body.error).toBe('invalid_scope');
+  });
+
   it('takes the audience from RFC 8707 resource (only registered ones) and stamps tenant_id', async () => {
     const client = await t.createClient({
       grantTypes: ['client_credentials'],
@@ -164,6 +186,41 @@ describe.each(dialects)('OAuth authorization server, happy paths (%s)', (dialect
     );
     const jwks = createRemoteJWKSet(new URL(`${t.issuer}/.well-known/jwks.json`));
     expect((await jwtVerify(response.body.access_token, jwks)).payload).toMatchObject({ sub: insider.id, tenant_id: 'acme' });
+  });
+
+  it('keeps honouring refresh tokens issued with the earlier ghr_ prefix: introspection, refresh and revocation', async () => {
+    const client = await t.createClient();
+    const user = await t.createUser();
+    const { verifier, challenge } = pkcePair();
+    const callback = await authorizeThroughForms(
+      new FormBrowser(t.issuer),
+      `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: client.clientId, redirect_uri: 'https://app.example/callback', scope: 'read', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+      { email: user.email, password: 'correct horse battery staple' },
+    );
+    const auth = basicAuth(client.clientId, client.clientSecret);
+    const issued = await token(t, { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: 'https://app.example/callback', code_verifier: verifier }, auth);
+    // Stored as an earlier version stored it: the hash of a ghr_ token (only hashes are stored).
+    const legacy = `ghr_${issued.body.refresh_token.slice('gatehouse_rt_'.length)}`;
+    const db = (t.services.stores.grants as unknown as { db: Kysely<any> }).db;
+    await db.updateTable('oauth_refresh_tokens').set({ hash: hashToken(legacy) }).where('hash', '=', hashToken(issued.body.refresh_token)).execute();
+    const introspect = async (tokenValue: string) =>
+      (await fetch(`${t.issuer}/oauth/introspect`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
+        body: new URLSearchParams({ token: tokenValue }),
+      }).then((r) => r.json())) as any;
+    expect(await introspect(legacy)).toMatchObject({ active: true, token_use: 'refresh_token', client_id: client.clientId });
+    const refreshed = await token(t, { grant_type: 'refresh_token', refresh_token: legacy }, auth);
+    expect(refreshed.status).toBe(200);
+    expect(refreshed.body.refresh_token).toMatch(/^gatehouse_rt_/);
+    expect(await introspect(legacy)).toEqual({ active: false });
+    const revoked = await fetch(`${t.issuer}/oauth/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: auth },
+      body: new URLSearchParams({ token: refreshed.body.refresh_token }),
+    });
+    expect(revoked.status).toBe(200);
+    expect(await introspect(refreshed.body.refresh_token)).toEqual({ active: false });
   });
 
   it('admin endpoints revoke all grants of a user or of a client', async () => {

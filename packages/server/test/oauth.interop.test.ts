@@ -255,6 +255,41 @@ describe.each(dialects)('interoperability with client libraries (%s)', (dialect)
       }
     });
 
+    it('its default (the secret in the body) against a client_secret_basic client: invalid_client saying which method to use', async () => {
+      const registered = await t.createClient({ grantTypes: ['client_credentials'], redirectUris: [], scopes: ['read'], audiences: ['https://api.example'] });
+      // No client authentication method given: openid-client sends client_secret_post.
+      const config = await client.discovery(issuer, registered.clientId, registered.clientSecret, undefined, options);
+      const attempts: Array<[string, () => Promise<unknown>]> = [
+        ['token', () => client.clientCredentialsGrant(config, { scope: 'read' })],
+        ['introspect', () => client.tokenIntrospection(config, 'any-token')],
+        ['revoke', () => client.tokenRevocation(config, 'any-token')],
+      ];
+      /** What openid-client reports: a 401 with WWW-Authenticate is a challenge error holding the response. */
+      const failure = async (attempt: () => Promise<unknown>) => {
+        const error = await attempt().then(() => undefined, (e: unknown) => e);
+        expect(error).toBeInstanceOf(client.WWWAuthenticateChallengeError);
+        const { response } = error as client.WWWAuthenticateChallengeError;
+        return { status: response.status, body: await response.json() };
+      };
+      for (const [endpoint, attempt] of attempts) {
+        expect(await failure(attempt), endpoint).toEqual({
+          status: 401,
+          body: {
+            error: 'invalid_client',
+            error_description:
+              'The client authenticated with client_secret_post; it is registered to use client_secret_basic: its client_id and client_secret in an HTTP Basic Authorization header.',
+            request_id: expect.any(String),
+          },
+        });
+      }
+      // A wrong secret by the right method stays the bare answer: nothing about the secret is told.
+      const wrong = await client.discovery(issuer, registered.clientId, 'cs_wrong', client.ClientSecretBasic(), options);
+      expect((await failure(() => client.clientCredentialsGrant(wrong, { scope: 'read' }))).body).toMatchObject({
+        error: 'invalid_client',
+        error_description: 'Client authentication failed.',
+      });
+    });
+
     it('"Login with Gatehouse": code flow with PKCE, state and nonce; userinfo; introspection; refresh rotation; revocation', async () => {
       const registered = await t.createClient({ name: 'openid-client app' });
       const config = await client.discovery(issuer, registered.clientId, registered.clientSecret, client.ClientSecretBasic(), options);

@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { type Browser, type Page } from 'playwright-core';
+import { launchChromium } from './helpers/chromium.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { renderConsentPage } from '../src/http/pages/consent-page.js';
 import { CsrfProtection } from '../src/http/pages/csrf.js';
@@ -122,10 +123,7 @@ describe('pages in a real browser (Chromium)', () => {
   };
 
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await launchChromium();
     client = Fastify();
     client.get('/cb', async (request) => {
       callbacks.push(request.url);

@@ -42,6 +42,14 @@ describe('webhook endpoints: bad input', () => {
     expect((await t.api('GET', '/v1/webhook-endpoints')).body.data).toEqual([]);
   });
 
+  it('says how loopback and http: receivers are allowed (for development) when it refuses them', async () => {
+    for (const url of ['http://127.0.0.1:8080/in', 'https://127.0.0.1/in', 'http://hooks.example.com/in']) {
+      const response = await t.api('POST', '/v1/webhook-endpoints', { body: { url, events: ['*'] } });
+      expect(response.status).toBe(400);
+      expect(response.body.error_description, url).toContain('GATEHOUSE_WEBHOOKS_ALLOW_INSECURE=true');
+    }
+  });
+
   it('refuses bad patches and rotations, and answers 404 for unknown ids, 400 for malformed ones', async () => {
     const created = await t.api('POST', '/v1/webhook-endpoints', { body: { url: 'https://hooks.example.com/in', events: ['*'] } });
     const id = created.body.id;

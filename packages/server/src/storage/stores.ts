@@ -45,6 +45,13 @@ export interface ApiKeyListQuery {
   tenantId?: string;
   environment?: ApiKeyEnvironment;
   status?: ApiKeyStatus;
+  /**
+   * Keys whose name contains this, ignoring case (every letter on PostgreSQL; ASCII letters on SQLite, whose
+   * lower() folds only those). Taken literally: % and _ are not wildcards.
+   */
+  nameContains?: string;
+  /** Keys whose display prefix starts with this, case-sensitively (e.g. `sk_live_Ab`). */
+  prefix?: string;
   /** Needed to tell active from expired. */
   now: number;
   limit: number;
@@ -231,6 +238,8 @@ export interface ClientStore {
 
 export interface AuditEventQuery {
   type?: AuditEventType;
+  /** Events whose type starts with this, e.g. `key.` for every key event. */
+  typePrefix?: string;
   keyId?: string;
   tenantId?: string;
   since?: number;

@@ -47,6 +47,8 @@ export interface ListKeysInput {
   tenantId?: string | undefined;
   environment?: ApiKeyEnvironment | undefined;
   status?: ApiKeyStatus | undefined;
+  nameContains?: string | undefined;
+  prefix?: string | undefined;
   limit: number;
   after?: PageCursor | undefined;
 }

@@ -25,7 +25,31 @@ export interface ClientCertificate {
  */
 export type ClientAuthResult =
   | { ok: true; client: OAuthClient; method: ClientAuthMethod }
-  | { ok: false; error: 'invalid_client' | 'invalid_request'; reason: string; clientId?: string };
+  | {
+      ok: false;
+      error: 'invalid_client' | 'invalid_request';
+      reason: string;
+      clientId?: string;
+      /**
+       * Set when the client exists but authenticated by another method than its registered one: the method it
+       * used and the one it must use. Not secret (it is the client's public metadata), and the commonest misconfiguration (an
+       * OAuth library sending the secret in the body by default), so the client is told.
+       */
+      wrongMethod?: { used: ClientAuthMethod; expected: ClientAuthMethod };
+    };
+
+const METHOD_USE: Record<ClientAuthMethod, string> = {
+  client_secret_basic: 'client_secret_basic: its client_id and client_secret in an HTTP Basic Authorization header',
+  client_secret_post: 'client_secret_post: client_id and client_secret in the request body',
+  none: 'none (a public client): client_id in the request body and no secret',
+  tls_client_auth: 'tls_client_auth: client_id in the request body and its client certificate, issued by the Gatehouse CA, on the TLS connection',
+  self_signed_tls_client_auth: 'self_signed_tls_client_auth: client_id in the request body and its registered self-signed certificate on the TLS connection',
+};
+
+/** The error_description of an authentication by the wrong method: how this client must authenticate. */
+export function wrongMethodDescription(used: ClientAuthMethod, expected: ClientAuthMethod): string {
+  return `The client authenticated with ${used}; it is registered to use ${METHOD_USE[expected]}.`;
+}
 
 export interface ClientLookup {
   /** The client by id from the in-process cache (loading on a miss), deleted ones included. Throws on storage failure. */
@@ -48,7 +72,9 @@ export interface ClientAuthDeps {
 const MAX_CREDENTIAL_LENGTH = 1024;
 const BASIC = /^Basic[ ]+([A-Za-z0-9+/]+={0,2})[ ]*$/i;
 
-const deny = (error: 'invalid_client' | 'invalid_request', reason: string, clientId?: string): ClientAuthResult =>
+type ClientAuthDenial = Extract<ClientAuthResult, { ok: false }>;
+
+const deny = (error: 'invalid_client' | 'invalid_request', reason: string, clientId?: string): ClientAuthDenial =>
   clientId === undefined ? { ok: false, error, reason } : { ok: false, error, reason, clientId: clientId.slice(0, 128) };
 
 /**
@@ -137,12 +163,17 @@ export async function authenticateClient(request: ClientAuthRequest, deps: Clien
     // client_id alone: a public client, or an mTLS one whose certificate is the credential.
     const registered = client.tokenEndpointAuthMethod;
     if (registered !== 'tls_client_auth' && registered !== 'self_signed_tls_client_auth') {
-      return deny('invalid_client', 'auth_method_mismatch:none', clientId);
+      return { ...deny('invalid_client', 'auth_method_mismatch:none', clientId), wrongMethod: { used: 'none', expected: registered } };
     }
     const problem = certificateProblem(client, request.certificate);
     return problem ? deny('invalid_client', problem, clientId) : { ok: true, client, method: registered };
   }
-  if (client.tokenEndpointAuthMethod !== method) return deny('invalid_client', `auth_method_mismatch:${method}`, clientId);
+  if (client.tokenEndpointAuthMethod !== method) {
+    return {
+      ...deny('invalid_client', `auth_method_mismatch:${method}`, clientId),
+      wrongMethod: { used: method, expected: client.tokenEndpointAuthMethod },
+    };
+  }
   if (method === 'none') return { ok: true, client, method };
   const check = checkSecret(client, secret!, deps.clock.now());
   if (check !== 'ok') return deny('invalid_client', check, clientId);

@@ -4,6 +4,12 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 /** The OpenID Connect scopes Gatehouse understands itself. */
 export const OIDC_SCOPES = ['openid', 'profile', 'email'] as const;
 
+/**
+ * Every scope OpenID Connect defines (Core section 5.4 and 11: `offline_access` asks for a refresh token for a
+ * user who is not present). They are about an end user, so a client acting for itself is never granted them.
+ */
+export const OPENID_SCOPES: readonly string[] = [...OIDC_SCOPES, 'address', 'phone', 'offline_access'];
+
 /** Parses a scope parameter; undefined when it is malformed. An absent or empty parameter is no scopes. */
 export function parseScope(value: string | undefined): string[] | undefined {
   if (value === undefined || value === '') return [];

@@ -9,8 +9,14 @@ export function hashToken(token: string): string {
   return hash('sha256', token, 'hex');
 }
 
-/** Refresh tokens carry a prefix so that scanners recognise a leaked one; 256 random bits follow. */
-export const REFRESH_TOKEN_PREFIX = 'ghr_';
+/**
+ * Refresh tokens carry a prefix so that scanners recognise a leaked one; 256 random bits follow. It is
+ * Gatehouse's own: tokens issued before it began `ghr_`, which is GitHub's refresh-token prefix, so secret
+ * scanners reported them as GitHub's.
+ */
+export const REFRESH_TOKEN_PREFIX = 'gatehouse_rt_';
+/** The prefix of refresh tokens issued before REFRESH_TOKEN_PREFIX: still honoured until they expire. */
+export const LEGACY_REFRESH_TOKEN_PREFIX = 'ghr_';
 
 export function newRefreshToken(): string {
   return REFRESH_TOKEN_PREFIX + randomBytes(32).toString('base64url');
@@ -21,7 +27,10 @@ export function newAuthorizationCode(): string {
 }
 
 export function isRefreshTokenShaped(token: string): boolean {
-  return token.startsWith(REFRESH_TOKEN_PREFIX) && token.length === REFRESH_TOKEN_PREFIX.length + 43;
+  for (const prefix of [REFRESH_TOKEN_PREFIX, LEGACY_REFRESH_TOKEN_PREFIX]) {
+    if (token.startsWith(prefix) && token.length === prefix.length + 43) return true;
+  }
+  return false;
 }
 
 export interface MintedAccessToken {

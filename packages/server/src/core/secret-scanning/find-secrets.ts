@@ -8,7 +8,7 @@ import { parseApiKey } from '../api-keys/key-format.js';
 export const SECRET_FORMATS = {
   gatehouse_api_key: 'Gatehouse API key: sk_live_ / sk_test_ + 49 base62 characters, CRC-32 checksum verified',
   gatehouse_client_secret: 'Gatehouse OAuth client secret: cs_ + 43 base62 characters',
-  gatehouse_refresh_token: 'Gatehouse refresh token: ghr_ + 43 base64url characters',
+  gatehouse_refresh_token: 'Gatehouse refresh token: gatehouse_rt_ (or ghr_, as earlier versions issued them) + 43 base64url characters',
   aws_access_key_id: 'AWS access key id: AKIA / ASIA + 16 upper-case letters and digits',
   github_token: 'GitHub token: ghp_ / gho_ / ghu_ / ghs_ / ghr_ + 36 characters, or github_pat_ + 82',
   stripe_secret_key: 'Stripe live secret or restricted key: sk_live_ / rk_live_ + 24 or more characters (not exactly 49: the shape of a Gatehouse key)',
@@ -39,6 +39,8 @@ const GATEHOUSE_SHAPE = /^sk_(?:live|test)_[0-9A-Za-z]{49}$/;
 
 const OTHER_PATTERNS: Pattern[] = [
   { kind: 'gatehouse_client_secret', regex: /(?<![0-9A-Za-z_])cs_[0-9A-Za-z]{43}(?![0-9A-Za-z])/g, shown: (v) => v.slice(0, 9) },
+  { kind: 'gatehouse_refresh_token', regex: /(?<![0-9A-Za-z_-])gatehouse_rt_[0-9A-Za-z_-]{43}(?![0-9A-Za-z_-])/g, shown: (v) => v.slice(0, 17) },
+  // Issued before the prefix above; their 43 characters tell them from GitHub's ghr_ tokens (36).
   { kind: 'gatehouse_refresh_token', regex: /(?<![0-9A-Za-z_-])ghr_[0-9A-Za-z_-]{43}(?![0-9A-Za-z_-])/g, shown: (v) => v.slice(0, 8) },
   { kind: 'aws_access_key_id', regex: /(?<![0-9A-Z])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])/g, shown: (v) => v.slice(0, 8) },
   { kind: 'github_token', regex: /(?<![0-9A-Za-z_])gh[pousr]_[0-9A-Za-z]{36}(?![0-9A-Za-z_-])/g, shown: (v) => v.slice(0, 8) },

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../core/audit/audit-event.js';
+import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../../core/audit/audit-event.js';
 import type { Services } from '../../services.js';
 import type { App } from '../app-types.js';
 import { decodeCursor, page, parseTimestamp } from '../cursor.js';
@@ -24,6 +24,9 @@ const AuditEventSchema = Type.Object({
 
 const view = (event: AuditEvent) => ({ ...event, occurredAt: toIso(event.occurredAt)! });
 
+/** `key.*`, `oauth.*`, ...: every family of event types, as a filter matching all of its types. */
+const TYPE_FAMILIES = [...new Set(AUDIT_EVENT_TYPES.map((type) => `${type.slice(0, type.indexOf('.'))}.*`))];
+
 export function registerAuditEvents(app: App, { stores, audit }: Services): void {
   app.get(
     '/v1/audit-events',
@@ -35,7 +38,11 @@ export function registerAuditEvents(app: App, { stores, audit }: Services): void
         security: [{ adminKey: [] }],
         querystring: Type.Object(
           {
-            type: Type.Optional(Type.Union(AUDIT_EVENT_TYPES.map((type) => Type.Literal(type)))),
+            type: Type.Optional(
+              Type.Union([...AUDIT_EVENT_TYPES, ...TYPE_FAMILIES].map((type) => Type.Literal(type)), {
+                description: 'One event type, or a family of them: `key.*` is every type beginning `key.`.',
+              }),
+            ),
             keyId: Type.Optional(Type.String({ pattern: '^key_[0-9A-Za-z]{1,64}$' })),
             since: Type.Optional(Timestamp),
             limit: PageLimit(200, 50),
@@ -50,14 +57,15 @@ export function registerAuditEvents(app: App, { stores, audit }: Services): void
       },
     },
     async (request) => {
-      const { limit, cursor, since, ...filters } = request.query;
+      const { limit, cursor, since, type, ...filters } = request.query;
+      const typeFilter = type?.endsWith('.*') ? { typePrefix: type.slice(0, -1) } : { type: type as AuditEventType | undefined };
       const after = decodeCursor(cursor);
       // Events of this process still waiting in the write-behind buffer are written first.
       await audit.flush();
       const tenantId = request.admin!.tenantId ?? undefined;
       const result = await page(
         limit,
-        (n) => stores.audit.list({ ...filters, tenantId, since: parseTimestamp(since, 'since'), limit: n, after }),
+        (n) => stores.audit.list({ ...filters, ...typeFilter, tenantId, since: parseTimestamp(since, 'since'), limit: n, after }),
         (event) => ({ at: event.occurredAt, id: event.id }),
       );
       return { data: result.items.map(view), nextCursor: result.nextCursor };

@@ -143,6 +143,10 @@ export const VerifyKeyResponse = Type.Object({
       limit: Type.Integer(),
       remaining: Type.Integer(),
       reset: Type.Integer({ description: 'Unix time (seconds) at which the full limit is available again.' }),
+      retryAfter: Type.Integer({
+        minimum: 0,
+        description: 'Seconds until the next request is allowed: 0 when this one was allowed, at least 1 when RATE_LIMITED.',
+      }),
     }),
   ),
 });
@@ -164,6 +168,7 @@ export function verificationView(result: ApiKeyVerification, now: number) {
       limit: result.rateLimit.limit,
       remaining: result.rateLimit.remaining,
       reset: Math.ceil(now / 1000) + result.rateLimit.resetSeconds,
+      retryAfter: result.rateLimit.retryAfterSeconds,
     },
   };
 }

@@ -388,6 +388,35 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
           expect(await names({ environment: 'test' })).toStrictEqual(['activeUntilLater', 'expiredBefore', 'revokedLater']);
         });
 
+        it('by name, a case-insensitive substring taken literally (LIKE wildcards in it match only themselves)', async () => {
+          expect(await names({ nameContains: 'expired' })).toStrictEqual(['expiredAtNow', 'expiredBefore', 'revokedAndExpired']);
+          expect(await names({ nameContains: 'ACTIVE' })).toStrictEqual(['activeNoExpiry', 'activeUntilLater']);
+          expect(await names({ nameContains: 'nowhere' })).toStrictEqual([]);
+          const literal = ['100% done', '100x done', 'a_b', 'axb', 'back\\slash'];
+          for (const [i, name] of literal.entries()) await keys().insert(makeKey({ name, createdAt: T0 - 1 - i }), []);
+          expect(await names({ nameContains: '100%' })).toStrictEqual(['100% done']);
+          expect(await names({ nameContains: '%' })).toStrictEqual(['100% done']);
+          expect(await names({ nameContains: 'a_b' })).toStrictEqual(['a_b']);
+          expect(await names({ nameContains: '_' })).toStrictEqual(['a_b']);
+          expect(await names({ nameContains: 'k\\s' })).toStrictEqual(['back\\slash']);
+          expect(await names({ nameContains: 'DONE', tenantId: 't1' })).toStrictEqual([]);
+        });
+
+        it('by display prefix, starting with it, case-sensitively', async () => {
+          const a = makeKey({ name: 'a', displayPrefix: 'sk_live_Ab12Cd', createdAt: T0 - 1 });
+          const b = makeKey({ name: 'b', displayPrefix: 'sk_live_ab12Cd', createdAt: T0 - 2 });
+          const c = makeKey({ name: 'c', displayPrefix: 'sk_test_Zz99Yy', createdAt: T0 - 3 });
+          for (const key of [a, b, c]) await keys().insert(key, []);
+          expect(await names({ prefix: 'sk_live_Ab' })).toStrictEqual(['a']);
+          expect(await names({ prefix: 'sk_live_' })).toStrictEqual(['a', 'b']);
+          expect(await names({ prefix: 'sk_live_Ab12Cd' })).toStrictEqual(['a']);
+          expect(await names({ prefix: 'sk_live_Ab12Cdx' })).toStrictEqual([]);
+          // Not a pattern: _ is an underscore, not "any character".
+          expect(await names({ prefix: 'sk_live%' })).toStrictEqual([]);
+          expect(await names({ prefix: 'sk_test_Z' })).toStrictEqual(['c']);
+          expect(await names({ prefix: 'sk_test_', nameContains: 'until' })).toStrictEqual(['activeUntilLater']);
+        });
+
         it('combined, and together with a cursor', async () => {
           expect(await names({ tenantId: 't1', environment: 'test' })).toStrictEqual(['activeUntilLater', 'revokedLater']);
           expect(await names({ tenantId: 't1', status: 'active' })).toStrictEqual(['activeNoExpiry', 'activeUntilLater']);

@@ -125,6 +125,8 @@ export function auditStoreContract(name: string, open: OpenStores): void {
 
       const filters: Array<[label: string, query: Omit<AuditEventQuery, 'limit' | 'after'>, keep: (e: AuditEvent) => boolean]> = [
         ['type', { type: 'key.revoked' }, (e) => e.type === 'key.revoked'],
+        ['typePrefix', { typePrefix: 'key.' }, (e) => e.type.startsWith('key.')],
+        ['typePrefix + keyId', { typePrefix: 'key.', keyId: 'key_b' }, (e) => e.type.startsWith('key.') && e.keyId === 'key_b'],
         ['keyId', { keyId: 'key_b' }, (e) => e.keyId === 'key_b'],
         ['tenantId', { tenantId: 'tenant_2' }, (e) => e.tenantId === 'tenant_2'],
         // `since` is inclusive: T0 + 60 s is the time of some events, and they are kept.
@@ -148,6 +150,10 @@ export function auditStoreContract(name: string, open: OpenStores): void {
 
       it('matches nothing when a filter matches nothing', async () => {
         expect(await audit().list({ type: 'system.bootstrap', limit: 100 })).toStrictEqual([]);
+        expect(await audit().list({ typePrefix: 'system.', limit: 100 })).toStrictEqual([]);
+        // A prefix, not a pattern: _ and % match only themselves.
+        expect(await audit().list({ typePrefix: 'ke_.', limit: 100 })).toStrictEqual([]);
+        expect(await audit().list({ typePrefix: '%', limit: 100 })).toStrictEqual([]);
         expect(await audit().list({ keyId: 'key_unknown', limit: 100 })).toStrictEqual([]);
         expect(await audit().list({ since: T0 + DISTINCT_TIMES * SECOND, limit: 100 })).toStrictEqual([]);
       });

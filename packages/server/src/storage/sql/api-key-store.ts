@@ -85,6 +85,16 @@ export class SqlApiKeyStore implements ApiKeyStore {
     let q = this.db.selectFrom('api_keys').selectAll();
     if (query.tenantId !== undefined) q = q.where('tenant_id', '=', query.tenantId);
     if (query.environment !== undefined) q = q.where('environment', '=', query.environment);
+    if (query.nameContains !== undefined) {
+      // lower() on both sides: the same folding whatever the database's lower() does. LIKE in SQLite ignores
+      // ASCII case, in PostgreSQL it does not: lowered, both agree. The input's wildcards are escaped.
+      const pattern = `%${escapeLike(query.nameContains)}%`;
+      q = q.where(sql<boolean>`lower(name) like lower(${pattern}) escape '\\'`);
+    }
+    if (query.prefix !== undefined) {
+      // Not LIKE (case-insensitive in SQLite): the leading characters compared exactly.
+      q = q.where(sql<boolean>`substr(display_prefix, 1, ${query.prefix.length}) = ${query.prefix}`);
+    }
     if (query.status === 'revoked') q = q.where('revoked_at', 'is not', null);
     if (query.status === 'expired') q = q.where('revoked_at', 'is', null).where('expires_at', '<=', now);
     if (query.status === 'active') {
@@ -239,4 +249,9 @@ export class SqlApiKeyStore implements ApiKeyStore {
       from json_to_recordset(${json}::json) as v(id text, at bigint)
       where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.at)`.execute(this.db);
   }
+}
+
+/** A LIKE pattern matching `text` literally (with ESCAPE '\'): %, _ and the escape character itself escaped. */
+export function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }

@@ -46,6 +46,10 @@ export class SqlAuditStore implements AuditStore {
   async list(query: AuditEventQuery): Promise<AuditEvent[]> {
     let q = this.db.selectFrom('audit_events').selectAll();
     if (query.type !== undefined) q = q.where('type', '=', query.type);
+    if (query.typePrefix !== undefined) {
+      // Compared exactly (LIKE would make _ a wildcard, and ignores case in SQLite).
+      q = q.where(sql<boolean>`substr(type, 1, ${query.typePrefix.length}) = ${query.typePrefix}`);
+    }
     if (query.keyId !== undefined) q = q.where('key_id', '=', query.keyId);
     if (query.tenantId !== undefined) q = q.where('tenant_id', '=', query.tenantId);
     if (query.since !== undefined) q = q.where('occurred_at', '>=', query.since);

@@ -1,15 +1,16 @@
 import { OAuthError } from '../../errors.js';
 import { resolveAudience } from '../audience.js';
-import { OIDC_SCOPES, formatScope, parseScope, scopesOutside } from '../scopes.js';
+import { OPENID_SCOPES, formatScope, parseScope, scopesOutside } from '../scopes.js';
 import { mintAccessToken } from '../token-minter.js';
 import { allParams, param } from '../request-params.js';
 import type { GrantHandler } from '../token-request.js';
 
-const OIDC = new Set<string>(OIDC_SCOPES);
+const OIDC = new Set<string>(OPENID_SCOPES);
 
 /**
  * RFC 6749 section 4.4: a confidential client asks for a token for itself. Scopes are limited to the client's
- * allowed scopes (all of them, less the OpenID Connect ones, when none are asked for); no refresh token.
+ * allowed scopes (all of them, less the OpenID Connect ones, `offline_access` included, when none are asked
+ * for); no refresh token.
  * Touches no storage: the hot path of machine-to-machine traffic.
  */
 export const clientCredentialsGrant: GrantHandler = {

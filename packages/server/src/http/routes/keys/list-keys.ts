@@ -21,6 +21,12 @@ export function registerListKeys(app: App, { apiKeys, clock, lastUsed }: Service
             tenantId: Type.Optional(TenantId),
             environment: Type.Optional(Environment),
             status: Type.Optional(Type.Union([Type.Literal('active'), Type.Literal('expired'), Type.Literal('revoked')])),
+            name: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 200, description: 'Keys whose name contains this, ignoring case (taken literally: no wildcards).' }),
+            ),
+            prefix: Type.Optional(
+              Type.String({ minLength: 1, maxLength: 64, description: 'Keys whose display prefix starts with this, e.g. sk_live_Ab12 (case-sensitive).' }),
+            ),
           },
           { additionalProperties: false },
         ),
@@ -31,11 +37,11 @@ export function registerListKeys(app: App, { apiKeys, clock, lastUsed }: Service
       },
     },
     async (request) => {
-      const { limit, cursor, ...filters } = request.query;
+      const { limit, cursor, name, ...filters } = request.query;
       const after = decodeCursor(cursor);
       const result = await page(
         limit,
-        (n) => apiKeys.list(request.admin!, { ...filters, limit: n, after }),
+        (n) => apiKeys.list(request.admin!, { ...filters, nameContains: name, limit: n, after }),
         (key) => ({ at: key.createdAt, id: key.id }),
       );
       const now = clock.now();

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { OAuthError } from '../../../core/errors.js';
-import { authenticateClient } from '../../../core/oauth/client-auth.js';
+import { authenticateClient, wrongMethodDescription } from '../../../core/oauth/client-auth.js';
 import type { OAuthClientView } from '../../../core/oauth/oauth-deps.js';
 import type { RequestParams } from '../../../core/oauth/request-params.js';
 import type { Services } from '../../../services.js';
@@ -12,8 +12,9 @@ import { firstValues } from './form-body.js';
 /**
  * Authenticates the calling client of the token, revocation and introspection endpoints. A failure is a
  * 401 invalid_client with a WWW-Authenticate challenge (RFC 6749 section 5.2) and an audit event with the
- * reason; the client is told nothing more. A browser request from an origin the client has not registered is
- * refused (400 unauthorized_client, no CORS approval): http/plugins/cors.ts.
+ * reason; the client is told nothing more, except, when it used another method than its registered one, which
+ * method that is. A browser request from an origin the client has not registered is refused (400
+ * unauthorized_client, no CORS approval): http/plugins/cors.ts.
  */
 export async function requireClient(services: Services, request: FastifyRequest, params: RequestParams): Promise<OAuthClientView> {
   const presented = peerCertificate(services, request);
@@ -47,5 +48,8 @@ export async function requireClient(services: Services, request: FastifyRequest,
     requestOrigin(request),
   );
   if (result.error === 'invalid_request') throw new OAuthError('invalid_request', 'Use exactly one client authentication method.');
-  throw new OAuthError('invalid_client', undefined, { headers: { 'www-authenticate': 'Basic realm="gatehouse", charset="UTF-8"' } });
+  // The wrong method for a known client is said (which method it must use: public metadata, nothing secret);
+  // every other failure (unknown client, wrong secret, bad certificate) is the same bare invalid_client.
+  const description = result.wrongMethod && wrongMethodDescription(result.wrongMethod.used, result.wrongMethod.expected);
+  throw new OAuthError('invalid_client', description, { headers: { 'www-authenticate': 'Basic realm="gatehouse", charset="UTF-8"' } });
 }
