@@ -19,6 +19,8 @@ export const AUDIT_EVENT_TYPES = [
   'client.secret_rotated',
   'client.authentication',
   'user.created',
+  'user.updated',
+  'user.sessions_ended',
   'user.deleted',
   'signing_key.created',
   'signing_key.rotated',

@@ -132,6 +132,8 @@ export interface OAuthConsentsTable {
 
 export interface OAuthSessionsTable {
   hash: string;
+  /** Public id (`ses_...`), answered to administrators in place of the hash. */
+  id: string;
   user_id: string;
   auth_time: number;
   created_at: number;
@@ -148,6 +150,7 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  disabled_at: number | null;
 }
 
 export interface SigningKeysTable {
