@@ -96,6 +96,8 @@ describe('OpenAPI document and docs page', () => {
         'POST /oauth/introspect',
         'GET /oauth/userinfo',
         'POST /oauth/userinfo',
+        'GET /oauth/logout',
+        'POST /oauth/logout',
       ]) {
         expect(operations).toContain(route);
       }

@@ -135,6 +135,8 @@ export interface OAuthClientRecord {
   id: string;
   name: string;
   redirectUris: string[];
+  /** OpenID Connect RP-Initiated Logout: where the client may be sent after logout (exact match). */
+  postLogoutRedirectUris: string[];
   grantTypes: GrantType[];
   scopes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -165,6 +167,7 @@ export type OAuthClientPatch = Partial<
     OAuthClientRecord,
     | 'name'
     | 'redirectUris'
+    | 'postLogoutRedirectUris'
     | 'grantTypes'
     | 'scopes'
     | 'tokenEndpointAuthMethod'

@@ -26,6 +26,7 @@ export const AUDIT_EVENT_TYPES = [
   'signing_key.rotated',
   'oauth.authorization',
   'oauth.login',
+  'oauth.logout',
   'oauth.token',
   'oauth.revocation',
   'oauth.introspection',

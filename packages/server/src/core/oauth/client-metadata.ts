@@ -50,6 +50,7 @@ const AUDIENCE = /^[\x21-\x7E]{1,256}$/;
 /** The registrable fields of a client, after defaults. */
 export interface ClientMetadata {
   redirectUris: string[];
+  postLogoutRedirectUris: string[];
   grantTypes: GrantType[];
   scopes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -147,6 +148,11 @@ export function clientMetadataProblem(m: ClientMetadata): string | null {
   for (const uri of m.redirectUris) {
     const check = checkRedirectUriRegistration(uri);
     if (!check.ok) return `redirectUris: ${JSON.stringify(uri.slice(0, 100))} is refused: ${check.reason}`;
+  }
+  if (m.postLogoutRedirectUris.length > MAX_REDIRECT_URIS) return `postLogoutRedirectUris: at most ${MAX_REDIRECT_URIS}.`;
+  for (const uri of m.postLogoutRedirectUris) {
+    const check = checkRedirectUriRegistration(uri);
+    if (!check.ok) return `postLogoutRedirectUris: ${JSON.stringify(uri.slice(0, 100))} is refused: ${check.reason}`;
   }
   if (m.scopes.length > MAX_SCOPES) return `scopes: at most ${MAX_SCOPES}.`;
   for (const scope of m.scopes) {

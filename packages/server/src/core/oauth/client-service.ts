@@ -25,6 +25,7 @@ export type OAuthClient = OAuthClientRecord;
 export interface CreateClientInput {
   name: string;
   redirectUris?: string[] | undefined;
+  postLogoutRedirectUris?: string[] | undefined;
   grantTypes: GrantType[];
   scopes?: string[] | undefined;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -74,6 +75,7 @@ export class ClientService {
     const audiences = unique(input.audiences ?? []);
     const metadata: ClientMetadata = {
       redirectUris: unique(input.redirectUris ?? []),
+      postLogoutRedirectUris: unique(input.postLogoutRedirectUris ?? []),
       grantTypes: unique(input.grantTypes),
       scopes: unique(input.scopes ?? []),
       tokenEndpointAuthMethod: input.tokenEndpointAuthMethod,
@@ -122,6 +124,7 @@ export class ClientService {
     const current = await this.get(actor, id);
     const normalised: OAuthClientPatch = { ...patch };
     if (patch.redirectUris) normalised.redirectUris = unique(patch.redirectUris);
+    if (patch.postLogoutRedirectUris) normalised.postLogoutRedirectUris = unique(patch.postLogoutRedirectUris);
     if (patch.grantTypes) normalised.grantTypes = unique(patch.grantTypes);
     if (patch.scopes) normalised.scopes = unique(patch.scopes);
     if (patch.audiences) normalised.audiences = unique(patch.audiences);
@@ -139,6 +142,7 @@ export class ClientService {
     }
     const merged: ClientMetadata = {
       redirectUris: normalised.redirectUris ?? current.redirectUris,
+      postLogoutRedirectUris: normalised.postLogoutRedirectUris ?? current.postLogoutRedirectUris,
       grantTypes: normalised.grantTypes ?? current.grantTypes,
       scopes: normalised.scopes ?? current.scopes,
       tokenEndpointAuthMethod: normalised.tokenEndpointAuthMethod ?? current.tokenEndpointAuthMethod,

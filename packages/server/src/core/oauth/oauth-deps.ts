@@ -12,6 +12,7 @@ export interface OAuthClientView {
   id: string;
   name: string;
   redirectUris: string[];
+  postLogoutRedirectUris: string[];
   grantTypes: string[];
   scopes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;

@@ -25,6 +25,11 @@ const RedirectUris = Type.Array(Type.String({ minLength: 1, maxLength: MAX_REDIR
   maxItems: MAX_REDIRECT_URIS,
   description: 'Registered exactly; https, http on 127.0.0.1 / [::1] (any port at request time), or a reverse-domain private-use scheme.',
 });
+const PostLogoutRedirectUris = Type.Array(Type.String({ minLength: 1, maxLength: MAX_REDIRECT_URI_LENGTH }), {
+  maxItems: MAX_REDIRECT_URIS,
+  description:
+    'Where RP-initiated logout may send the browser back (post_logout_redirect_uri, matched exactly, the port included). The same URIs as redirectUris are accepted.',
+});
 const ClientScopes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
   maxItems: MAX_SCOPES,
   description: 'Scopes the client may request (RFC 6749 scope tokens: no spaces).',
@@ -85,6 +90,7 @@ export const CreateClientBody = Type.Object(
   {
     name: ClientName,
     redirectUris: Type.Optional(RedirectUris),
+    postLogoutRedirectUris: Type.Optional(PostLogoutRedirectUris),
     grantTypes: Type.Array(GrantTypeSchema, { minItems: 1, maxItems: GRANT_TYPES.length * 2 }),
     scopes: Type.Optional(ClientScopes),
     tokenEndpointAuthMethod: AuthMethodSchema,
@@ -102,6 +108,7 @@ export const UpdateClientBody = Type.Object(
   {
     name: Type.Optional(ClientName),
     redirectUris: Type.Optional(RedirectUris),
+    postLogoutRedirectUris: Type.Optional(PostLogoutRedirectUris),
     grantTypes: Type.Optional(Type.Array(GrantTypeSchema, { minItems: 1, maxItems: GRANT_TYPES.length * 2 })),
     scopes: Type.Optional(ClientScopes),
     tokenEndpointAuthMethod: Type.Optional(AuthMethodSchema),
@@ -122,6 +129,7 @@ export const OAuthClientSchema = Type.Object(
     object: Type.Literal('oauth_client'),
     name: Type.String(),
     redirectUris: Type.Array(Type.String()),
+    postLogoutRedirectUris: Type.Array(Type.String()),
     grantTypes: Type.Array(GrantTypeSchema),
     scopes: Type.Array(Type.String()),
     tokenEndpointAuthMethod: AuthMethodSchema,
@@ -153,6 +161,7 @@ export function clientView(client: OAuthClientRecord, now: number) {
     object: 'oauth_client' as const,
     name: client.name,
     redirectUris: client.redirectUris,
+    postLogoutRedirectUris: client.postLogoutRedirectUris,
     grantTypes: client.grantTypes,
     scopes: client.scopes,
     tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,

@@ -17,6 +17,7 @@ function makeClient(overrides: Partial<OAuthClientRecord> = {}): OAuthClientReco
     id: newId('cli'),
     name: 'spa',
     redirectUris: ['https://app.example.com/cb'],
+    postLogoutRedirectUris: [],
     grantTypes: ['authorization_code'],
     scopes: [],
     tokenEndpointAuthMethod: 'none',
@@ -44,6 +45,7 @@ function makeFullClient(overrides: Partial<OAuthClientRecord> = {}): OAuthClient
   return makeClient({
     name: 'billing — Zürich ✓',
     redirectUris: ['https://app.example.com/cb', 'http://127.0.0.1/cb', 'com.example.app:/cb'],
+    postLogoutRedirectUris: ['https://app.example.com/signed-out', 'com.example.app:/bye'],
     grantTypes: ['authorization_code', 'refresh_token', 'client_credentials'],
     scopes: ['invoices:read', 'openid'],
     tokenEndpointAuthMethod: 'client_secret_basic',

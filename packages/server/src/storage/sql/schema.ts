@@ -44,6 +44,7 @@ export interface OAuthClientsTable {
   id: string;
   name: string;
   redirect_uris: string; // JSON array
+  post_logout_redirect_uris: string; // JSON array
   grant_types: string; // JSON array
   scopes: string; // JSON array
   token_endpoint_auth_method: string;
