@@ -149,4 +149,61 @@ describe.each(dialects)('RP-initiated logout (%s)', (dialect) => {
     const patched = await t.api('PATCH', `/v1/clients/${registered.clientId}`, { body: { postLogoutRedirectUris: ['https://app.example/signed-out'] } });
     expect(patched.body.postLogoutRedirectUris).toStrictEqual(['https://app.example/signed-out']);
   });
+
+  it('consent page: "Not you? Switch account" ends the session and shows the login page for the same request; the other user signs in', async () => {
+    const first = await signIn();
+    const second = await t.createUser();
+    const codeVerifier = client.randomPKCECodeVerifier();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: 'https://app.example/callback',
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state: 'switch',
+      prompt: 'consent',
+    });
+    const consent = await first.browser.get(url.href);
+    const consentPage = await consent.text();
+    expect(consentPage).toContain(`Not ${first.user.email}? <button type="submit" name="decision" value="switch_account" class="link">Switch account</button>`);
+    const saved = new Map(first.browser.cookies);
+
+    const switched = await first.browser.submit(formAction(consentPage), { ...hiddenFields(consentPage), decision: 'switch_account' });
+    expect(switched.status).toBe(200);
+    expect(switched.headers.getSetCookie().some((c) => /gh_session[^=]*=;.*Max-Age=0/.test(c))).toBe(true);
+    const loginPage = await switched.text();
+    expect(loginPage).toContain('name="password"');
+    // The old session is ended on the server: a kept copy of the cookie signs no one in.
+    const replay = new FormBrowser(t.issuer);
+    for (const [name, value] of saved) replay.cookies.set(name, value);
+    expect(await signedIn(replay)).toBe(false);
+
+    // The login form carries the same authorization request: the second user signs in and the code is theirs.
+    let response = await first.browser.submit(formAction(loginPage), { ...hiddenFields(loginPage), email: second.email, password: PASSWORD });
+    let page = await response.text();
+    if (response.status === 200 && page.includes('name="decision"')) {
+      response = await first.browser.submit(formAction(page), { ...hiddenFields(page), decision: 'allow' });
+      page = await response.text();
+    }
+    expect(response.status).toBe(303);
+    const callback = new URL(response.headers.get('location')!);
+    expect(callback.searchParams.get('state')).toBe('switch');
+    const tokens = await client.authorizationCodeGrant(config, callback, { pkceCodeVerifier: codeVerifier, expectedState: 'switch' });
+    expect(tokens.claims()!.sub).toBe(second.id);
+  });
+
+  it('switch_account without the consent CSRF token is refused and the session kept', async () => {
+    const { browser } = await signIn();
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: 'https://app.example/callback',
+      scope: 'openid',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+      prompt: 'consent',
+    });
+    const page = await (await browser.get(url.href)).text();
+    const forged = await browser.submit('/oauth/authorize/consent', { ...hiddenFields(page), csrf_token: 'forged', decision: 'switch_account' });
+    expect(forged.status).toBe(403);
+    await forged.text();
+    expect(await signedIn(browser)).toBe(true);
+  });
 });

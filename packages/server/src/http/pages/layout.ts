@@ -19,6 +19,7 @@ input[type=email],input[type=password]{width:100%;padding:.625rem .75rem;font:in
 input:focus,button:focus{outline:3px solid var(--accent);outline-offset:2px}
 button{font:inherit;font-weight:600;padding:.625rem 1rem;border-radius:8px;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);cursor:pointer}
 button.secondary{background:transparent;color:var(--fg);border-color:var(--line)}
+button.link{padding:0;border:0;background:none;color:var(--accent);font-weight:400;text-decoration:underline}
 .actions{display:flex;gap:.75rem;margin-top:1.5rem}
 .actions button{flex:1}
 .error{color:var(--danger);border:1px solid var(--danger);border-radius:8px;padding:.5rem .75rem;margin:1rem 0}

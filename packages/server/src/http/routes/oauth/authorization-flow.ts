@@ -42,6 +42,12 @@ export function sessionSetCookie(services: Services, value: string): string {
   return `${sessionCookieName(services)}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${services.oauth.policy.sessionSeconds}${secure ? '; Secure' : ''}`;
 }
 
+/** Clears the session cookie in the browser (the session itself is ended in the store by the caller). */
+export function sessionClearCookie(services: Services): string {
+  const secure = services.oauth.issuer().startsWith('https:');
+  return `${sessionCookieName(services)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? '; Secure' : ''}`;
+}
+
 /** A cookie's value from the Cookie header (the first of that name). */
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;

@@ -14,8 +14,10 @@ import {
   renderLogin,
   REQUEST_FIELD,
   sendErrorPage,
+  sessionClearCookie,
   sessionCookieName,
 } from './authorization-flow.js';
+import { hashToken } from '../../../core/oauth/token-minter.js';
 
 /** The consent form's target: `decision=allow` remembers the consent and issues the code; `deny` says so. */
 export function registerAuthorizeConsent(app: FastifyInstance, services: Services): void {
@@ -29,11 +31,22 @@ export function registerAuthorizeConsent(app: FastifyInstance, services: Service
       }
       const authorization = await loadAuthorizationRequest(services, request, reply, param(form, REQUEST_FIELD) ?? '');
       if (!authorization) return reply;
-      const session = await findLoginSession(services.oauth, readCookie(request, sessionCookieName(services)));
+      const cookieValue = readCookie(request, sessionCookieName(services));
+      const session = await findLoginSession(services.oauth, cookieValue);
       if (!session || !userMayUseClient(session.user, authorization)) return renderLogin(services, request, reply, authorization);
 
       const decision = param(form, 'decision');
       const origin = requestOrigin(request);
+      if (decision === 'switch_account') {
+        // "Not you?": end this browser's session, then sign in again for the same authorization request.
+        await services.oauth.sessions.revoke(hashToken(cookieValue!), services.clock.now());
+        services.oauth.audit(
+          { type: 'oauth.logout', outcome: 'success', tenantId: session.user.tenantId, details: { userId: session.user.id, clientId: authorization.client.id, reason: 'switch_account' } },
+          origin,
+        );
+        reply.header('set-cookie', sessionClearCookie(services));
+        return renderLogin(services, request, reply, authorization);
+      }
       if (decision !== 'allow') {
         services.oauth.audit(
           { type: 'oauth.authorization', outcome: 'failure', reason: 'access_denied', details: { clientId: authorization.client.id, userId: session.user.id } },

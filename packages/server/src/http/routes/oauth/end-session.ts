@@ -10,16 +10,11 @@ import { requestOrigin } from '../../plugins/authenticate.js';
 import { CSRF_FIELD } from '../../pages/csrf.js';
 import { renderLogoutConfirmPage, renderSignedOutPage } from '../../pages/logout-page.js';
 import { pageHeaders } from '../../pages/page-headers.js';
-import { readCookie, redirect, sendErrorPage, sessionCookieName } from './authorization-flow.js';
+import { readCookie, redirect, sendErrorPage, sessionClearCookie, sessionCookieName } from './authorization-flow.js';
 import { formParams } from './form-body.js';
 
 export const END_SESSION_PATH = '/oauth/logout';
 const CSRF_PURPOSE = 'logout';
-
-function sessionClearCookie(services: Services): string {
-  const secure = services.oauth.issuer().startsWith('https:');
-  return `${sessionCookieName(services)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? '; Secure' : ''}`;
-}
 
 const first = (params: RequestParams, name: string): string | undefined => params.get(name)?.[0];
 
