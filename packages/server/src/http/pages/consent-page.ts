@@ -1,3 +1,4 @@
+import type { PageBranding } from '../../config/page-branding.js';
 import { CSRF_FIELD } from './csrf.js';
 import { html } from './html.js';
 import { assertFormAction, hiddenInputs, renderDocument } from './layout.js';
@@ -11,6 +12,7 @@ export interface ConsentPageInput {
   scopes: ReadonlyArray<{ name: string; description: string }>;
   /** Who is signed in. */
   userEmail: string;
+  branding?: PageBranding;
 }
 
 /**
@@ -39,5 +41,5 @@ ${hiddenInputs(fields)}<div class="actions">
 </div>
 <p class="muted">Not ${input.userEmail}? <button type="submit" name="decision" value="switch_account" class="link">Switch account</button></p>
 </form>`;
-  return renderDocument(`Allow ${input.clientName} access?`, body);
+  return renderDocument(`Allow ${input.clientName} access?`, body, input.branding);
 }

@@ -60,11 +60,19 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
 }
 
 /** Shows an error to the person in the browser; used when there is no trustworthy place to redirect to. */
-export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, status: number, title: string, message: string): FastifyReply {
+export function sendErrorPage(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  message: string,
+): FastifyReply {
+  const branding = services.config.branding;
   return reply
     .status(status)
-    .headers(pageHeaders())
-    .send(renderErrorPage({ title, message, requestId: request.id }));
+    .headers(pageHeaders({ branding }))
+    .send(renderErrorPage({ title, message, requestId: request.id, branding }));
 }
 
 /** 303 See Other: the browser follows with a GET, whatever method brought it here. */
@@ -91,7 +99,7 @@ export async function loadAuthorizationRequest(
   if (parsed.ok) return parsed.request;
   services.oauth.audit({ type: 'oauth.authorization', outcome: 'failure', reason: parsed.error.code, details: { description: parsed.error.message } }, requestOrigin(request));
   if (!parsed.redirect) {
-    sendErrorPage(request, reply, 400, 'This sign-in link is not valid', `${parsed.error.message} Go back to the application and try again.`);
+    sendErrorPage(services, request, reply, 400, 'This sign-in link is not valid', `${parsed.error.message} Go back to the application and try again.`);
   } else {
     redirectError(services, reply, parsed, parsed.error);
   }
@@ -109,9 +117,10 @@ export function renderLogin(
   if (csrf.setCookie) reply.header('set-cookie', csrf.setCookie);
   return reply
     .status(options.status ?? 200)
-    .headers(pageHeaders({ redirectUris: [authorization.redirectUri] }))
+    .headers(pageHeaders({ redirectUris: [authorization.redirectUri], branding: services.config.branding }))
     .send(
       renderLoginPage({
+        branding: services.config.branding,
         action: formAction(services, LOGIN_ACTION),
         hiddenFields: { [REQUEST_FIELD]: authorization.raw },
         csrfToken: csrf.token,
@@ -133,14 +142,18 @@ export function renderConsent(
   if (csrf.setCookie) reply.header('set-cookie', csrf.setCookie);
   return reply
     .status(200)
-    .headers(pageHeaders({ redirectUris: [authorization.redirectUri] }))
+    .headers(pageHeaders({ redirectUris: [authorization.redirectUri], branding: services.config.branding }))
     .send(
       renderConsentPage({
+        branding: services.config.branding,
         action: formAction(services, CONSENT_ACTION),
         hiddenFields: { [REQUEST_FIELD]: authorization.raw },
         csrfToken: csrf.token,
         clientName: authorization.client.name,
-        scopes: authorization.scopes.map((name) => ({ name, description: SCOPE_DESCRIPTIONS[name] ?? `Use "${name}" on your behalf` })),
+        scopes: authorization.scopes.map((name) => ({
+          name,
+          description: services.config.scopeDescriptions[name] ?? SCOPE_DESCRIPTIONS[name] ?? `Use "${name}" on your behalf`,
+        })),
         userEmail: session.user.email,
       }),
     );

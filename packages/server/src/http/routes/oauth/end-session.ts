@@ -30,7 +30,7 @@ export function registerEndSessionEndpoint(app: FastifyInstance, services: Servi
     if (request.method === 'GET') {
       const raw = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
       const parsed = parseRequestParams(raw);
-      if (parsed instanceof OAuthError) return sendErrorPage(request, reply, 400, 'Sign-out failed', parsed.message);
+      if (parsed instanceof OAuthError) return sendErrorPage(services, request, reply, 400, 'Sign-out failed', parsed.message);
       params = parsed;
     } else {
       params = formParams(request);
@@ -47,9 +47,10 @@ export function registerEndSessionEndpoint(app: FastifyInstance, services: Servi
     const cookieValue = readCookie(request, sessionCookieName(services));
     const session = await findLoginSession(services.oauth, cookieValue);
     const decision = decideEndSession(input, hint, client, session?.user.id ?? null);
-    if (!decision.ok) return sendErrorPage(request, reply, 400, 'Sign-out failed', decision.reason);
+    if (!decision.ok) return sendErrorPage(services, request, reply, 400, 'Sign-out failed', decision.reason);
 
-    const headers = pageHeaders({ redirectUris: decision.redirectTo ? [decision.redirectTo] : [] });
+    const branding = services.config.branding;
+    const headers = pageHeaders({ redirectUris: decision.redirectTo ? [decision.redirectTo] : [], branding });
     const csrfCookie = services.csrf.readCookie(request.headers.cookie);
     const confirmedByForm =
       request.method === 'POST' && first(params, 'confirm') === 'yes' && services.csrf.checkCsrf(csrfCookie, first(params, CSRF_FIELD), CSRF_PURPOSE);
@@ -65,6 +66,7 @@ export function registerEndSessionEndpoint(app: FastifyInstance, services: Servi
         hiddenFields: hidden,
         csrfToken: csrf.token,
         clientName: client?.name ?? null,
+        branding,
       });
       return reply.status(200).headers(headers).send(page);
     }
@@ -78,7 +80,7 @@ export function registerEndSessionEndpoint(app: FastifyInstance, services: Servi
     }
     reply.header('set-cookie', sessionClearCookie(services));
     if (decision.redirectTo) return redirect(reply, decision.redirectTo);
-    return reply.status(200).headers(headers).send(renderSignedOutPage());
+    return reply.status(200).headers(headers).send(renderSignedOutPage(branding));
   };
   const schema = { tags: ['oauth'], summary: 'End-session endpoint (OpenID Connect RP-Initiated Logout 1.0)' };
   app.get(END_SESSION_PATH, { schema }, handler);
