@@ -98,6 +98,8 @@ describe('OpenAPI document and docs page', () => {
         'POST /oauth/userinfo',
         'GET /oauth/logout',
         'POST /oauth/logout',
+        'GET /oauth/account/password',
+        'POST /oauth/account/password',
       ]) {
         expect(operations).toContain(route);
       }

@@ -179,6 +179,34 @@ export class UserService {
     return outcome.user;
   }
 
+  /**
+   * A signed-in user changes their own password: the current one must verify, the new one passes the policy and is
+   * hashed as at creation. Audited `user.updated` (fields: password, by: user). Ending the user's other sessions is
+   * the caller's (it knows which session is this one).
+   */
+  async changeOwnPassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: 'wrong_password' | 'not_found' | 'policy'; problem?: string }> {
+    const user = await this.#store.findById(userId);
+    if (!user || user.deletedAt !== null || user.disabledAt !== null) return { ok: false, reason: 'not_found' };
+    if (!(await this.#passwords.verify(currentPassword, user.passwordHash))) return { ok: false, reason: 'wrong_password' };
+    const problem = passwordProblem(newPassword);
+    if (problem) return { ok: false, reason: 'policy', problem };
+    const passwordHash = await this.#passwords.hash(newPassword, this.#params);
+    const now = this.#clock.now();
+    const event = createAuditEvent(now, {
+      type: 'user.updated',
+      outcome: 'success',
+      tenantId: user.tenantId,
+      details: { userId: user.id, fields: ['password'], by: 'user' },
+    });
+    const outcome = await this.#store.update(user.id, { passwordHash }, now, [event]);
+    if (!outcome || outcome === 'email_taken') return { ok: false, reason: 'not_found' };
+    return { ok: true, user: outcome.user };
+  }
+
   async #endAccess(user: UserRecord, end: 'everything' | 'sessions', now: number): Promise<void> {
     for (const hook of this.#onAccessChange) await hook(user, end, now);
   }

@@ -4,6 +4,7 @@ import { registerAuthorizeEndpoint } from './authorize.js';
 import { registerAuthorizeConsent } from './authorize-consent.js';
 import { registerAuthorizeLogin } from './authorize-login.js';
 import { registerEndSessionEndpoint } from './end-session.js';
+import { registerAccountPassword } from './account-password.js';
 import { acceptFormBodies } from './form-body.js';
 import { registerIntrospectionEndpoint } from './introspect.js';
 import { registerMetadataEndpoints } from './metadata.js';
@@ -24,5 +25,6 @@ export function registerOAuthRoutes(app: App, services: Services): void {
     registerIntrospectionEndpoint(oauth, services);
     registerUserinfoEndpoint(oauth, services);
     registerEndSessionEndpoint(oauth, services);
+    registerAccountPassword(oauth, services);
   });
 }
