@@ -406,7 +406,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
       async findUser(id) {
         const user = await stores.users.findById(id);
-        return user && user.deletedAt === null ? user : undefined;
+        return user && user.deletedAt === null && user.disabledAt === null ? user : undefined;
       },
       verifyAccessToken: (token, options) => verifyAccessToken(token, { keys: signingKeys, issuer: config.issuer, now: clock.now(), anyTime: options?.anyTime }),
       audit: (input, origin) => apiKeys.record(clock.now(), input, origin),
@@ -417,6 +417,14 @@ export async function createServices(config: Config, options: CreateServicesOpti
       await revokeGrants(oauth, { userId: user.id }, { reason: 'user deleted', tenantId: user.tenantId, origin: null });
       await stores.sessions.revokeForUser(user.id, now);
       await stores.consents.forget(user.id);
+    });
+    // A disabled user's grants and sessions end (consents are kept for when it is enabled again); an administrator's
+    // password change ends the user's sessions.
+    users.addAccessHook(async (user, end, now) => {
+      if (end === 'everything') {
+        await revokeGrants(oauth, { userId: user.id }, { reason: 'user disabled', tenantId: user.tenantId, origin: null });
+      }
+      await stores.sessions.revokeForUser(user.id, now);
     });
     const webhookSender = new WebhookSender({
       timeoutMs: config.webhookTimeoutSeconds * 1000,

@@ -93,6 +93,19 @@ const CASES: RouteCase[] = [
   { route: 'POST /v1/users', call: async () => ({ path: '/v1/users', body: { email: `new${++userCounter}@example.com`, password: 'correct horse battery', tenantId: 't1' } }), expect: ['ok', 'ok', 403, 403, 403, 403] },
   { route: 'GET /v1/users', call: async () => ({ path: '/v1/users' }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },
   { route: 'GET /v1/users/{id}', call: async (t) => ({ path: `/v1/users/${(await t1User(t)).id}` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
+  { route: 'PATCH /v1/users/{id}', call: async (t) => ({ path: `/v1/users/${(await t1User(t)).id}`, body: { name: 'renamed' } }), expect: ['ok', 'ok', 403, 403, 403, 404] },
+  { route: 'GET /v1/users/{id}/sessions', call: async (t) => ({ path: `/v1/users/${(await t1User(t)).id}/sessions` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
+  { route: 'DELETE /v1/users/{id}/sessions', call: async (t) => ({ path: `/v1/users/${(await t1User(t)).id}/sessions` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
+  {
+    route: 'DELETE /v1/users/{id}/sessions/{sessionId}',
+    call: async (t) => {
+      const user = await t1User(t);
+      const session = { hash: `h${++userCounter}`, id: `ses_t${userCounter}`, userId: user.id, authTime: t.clock.now(), createdAt: t.clock.now(), expiresAt: t.clock.now() + 3_600_000, revokedAt: null };
+      await t.services.stores.sessions.insert(session);
+      return { path: `/v1/users/${user.id}/sessions/${session.id}` };
+    },
+    expect: ['ok', 'ok', 403, 403, 403, 404],
+  },
   { route: 'DELETE /v1/users/{id}', call: async (t) => ({ path: `/v1/users/${(await t1User(t)).id}` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
   { route: 'DELETE /v1/users/{id}/grants', call: async (t) => ({ path: `/v1/users/${(await t1User(t)).id}/grants` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
 

@@ -67,6 +67,10 @@ describe('OpenAPI document and docs page', () => {
         'GET /v1/users',
         'GET /v1/users/{id}',
         'DELETE /v1/users/{id}',
+        'PATCH /v1/users/{id}',
+        'GET /v1/users/{id}/sessions',
+        'DELETE /v1/users/{id}/sessions',
+        'DELETE /v1/users/{id}/sessions/{sessionId}',
         'POST /v1/webhook-endpoints',
         'GET /v1/webhook-endpoints',
         'GET /v1/webhook-endpoints/{id}',
@@ -92,6 +96,10 @@ describe('OpenAPI document and docs page', () => {
         'POST /oauth/introspect',
         'GET /oauth/userinfo',
         'POST /oauth/userinfo',
+        'GET /oauth/logout',
+        'POST /oauth/logout',
+        'GET /oauth/account/password',
+        'POST /oauth/account/password',
       ]) {
         expect(operations).toContain(route);
       }

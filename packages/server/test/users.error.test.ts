@@ -59,4 +59,34 @@ describe('users: bad input', () => {
     expect(unknown.body.error).toBe('not_found');
     expect((await t.api('DELETE', '/v1/users/usr_0000000000000000000000')).status).toBe(404);
   });
+
+  it('PATCH: 409 for an email another user has, 400 for bad fields or an empty body, 404 for unknown ids; nothing changes', async () => {
+    const mine = (await t.api('POST', '/v1/users', { body: { email: 'patched@example.com', password: 'first password', name: 'Kept' } })).body;
+    const patch = (body: unknown) => t.api('PATCH', `/v1/users/${mine.id}`, { body });
+    const cases: Array<[unknown, number, string, RegExp?]> = [
+      [{ email: ' TAKEN@example.com' }, 409, 'conflict', /already exists/],
+      [{ email: 'not-an-email' }, 400, 'invalid_request', /email/],
+      [{ password: 'short' }, 400, 'invalid_request', /at least 8/],
+      [{ password: 'has\u0007bell in it' }, 400, 'invalid_request', /control characters/],
+      [{ name: '' }, 400, 'invalid_request', /name/],
+      [{ disabled: 'yes' }, 400, 'invalid_request', /disabled/],
+      [{ tenantId: 'other' }, 400, 'invalid_request', /unknown field "tenantId"/],
+      [{}, 400, 'invalid_request'],
+      [{ name: 'Changed', email: 'taken@example.com' }, 409, 'conflict'],
+    ];
+    for (const [body, status, error, description] of cases) {
+      const r = await patch(body);
+      expect(r.status, JSON.stringify(body)).toBe(status);
+      expect(r.body.error).toBe(error);
+      if (description) expect(r.body.error_description).toMatch(description);
+    }
+    expect((await t.api('GET', `/v1/users/${mine.id}`)).body).toStrictEqual(mine);
+    expect((await t.services.users.authenticate('patched@example.com', 'first password')).ok).toBe(true);
+    expect((await t.api('PATCH', '/v1/users/usr_0000000000000000000000', { body: { name: 'x' } })).status).toBe(404);
+    expect((await t.api('PATCH', '/v1/users/key_abc', { body: { name: 'x' } })).status).toBe(400);
+    expect((await t.api('GET', '/v1/users/usr_0000000000000000000000/sessions')).status).toBe(404);
+    expect((await t.api('DELETE', '/v1/users/usr_0000000000000000000000/sessions')).status).toBe(404);
+    expect((await t.api('DELETE', `/v1/users/${mine.id}/sessions/ses_0000000000000000000000`)).status).toBe(404);
+    expect((await t.api('DELETE', `/v1/users/${mine.id}/sessions/not-a-session`)).status).toBe(400);
+  });
 });

@@ -22,6 +22,7 @@ describe.each(dialects)('users over HTTP (%s)', (dialect) => {
       email: 'ada.lovelace@example.com',
       name: 'Ada Lovelace',
       tenantId: 'acme',
+      disabled: false,
       createdAt: now,
       updatedAt: now,
     });
@@ -83,5 +84,42 @@ describe.each(dialects)('users over HTTP (%s)', (dialect) => {
     expect(events.body.data.map((e: any) => e.details.userId)).toContain(created.body.id);
     const again = await t.api('POST', '/v1/users', { body: { email: 'leaving@example.com', password: 'back again, hello' } });
     expect(again.status).toBe(201);
+  });
+
+  it('updates email, name and password: the email normalised, the password hashed as at creation; audited by field names only', async () => {
+    const created = await t.api('POST', '/v1/users', { body: { email: 'mary@example.com', password: 'first passphrase', name: 'Mary', tenantId: 'acme' } });
+    t.clock.advance(5000);
+    const updated = await t.api('PATCH', `/v1/users/${created.body.id}`, {
+      body: { email: '  Mary.Shelley@Example.COM ', name: 'Mary Shelley', password: 'frankenstein 1818' },
+    });
+    expect(updated.status).toBe(200);
+    expect(updated.body).toStrictEqual({
+      ...created.body,
+      email: 'mary.shelley@example.com',
+      name: 'Mary Shelley',
+      updatedAt: new Date(t.clock.now()).toISOString(),
+    });
+    expect((await t.api('GET', `/v1/users/${created.body.id}`)).body).toStrictEqual(updated.body);
+    const stored = await t.services.stores.users.findById(created.body.id);
+    expect(stored!.passwordHash).toMatch(/^\$scrypt\$ln=14,r=8,p=1\$/);
+    expect(await t.services.users.authenticate('mary.shelley@example.com', 'first passphrase')).toEqual({ ok: false, reason: 'wrong_password' });
+    expect(await t.services.users.authenticate('mary@example.com', 'frankenstein 1818')).toEqual({ ok: false, reason: 'unknown_email' });
+    const login = await t.services.users.authenticate('MARY.SHELLEY@example.com', 'frankenstein 1818');
+    expect(login.ok && login.user.id).toBe(created.body.id);
+
+    // The name can be cleared; an unchanged value is not a change.
+    const cleared = await t.api('PATCH', `/v1/users/${created.body.id}`, { body: { name: null, email: 'mary.shelley@example.com' } });
+    expect(cleared.body.name).toBeNull();
+
+    const events = await t.api('GET', '/v1/audit-events?type=user.updated');
+    const mine = events.body.data.filter((e: any) => e.details.userId === created.body.id).map((e: any) => e.details);
+    expect(mine).toStrictEqual([
+      { userId: created.body.id, fields: ['name'] },
+      { userId: created.body.id, fields: ['email', 'name', 'password'] },
+    ]);
+    expect(JSON.stringify(events.body)).not.toContain('frankenstein');
+    expect(JSON.stringify(events.body)).not.toContain('mary.shelley');
+    // The old email is free again.
+    expect((await t.api('POST', '/v1/users', { body: { email: 'mary@example.com', password: 'another passphrase' } })).status).toBe(201);
   });
 });

@@ -67,6 +67,23 @@ describe('users: tenant isolation', () => {
     expect(listed.body.data.every((u: any) => u.tenantId === 'acme')).toBe(true);
     expect((await t.api('GET', '/v1/users?tenantId=globex', { key: acmeAdmin })).body.data).toEqual([]);
   });
+
+  it("another tenant's users cannot be changed, disabled, or have their sessions listed or ended (404)", async () => {
+    for (const body of [{ name: 'hijacked' }, { disabled: true }, { password: 'attacker password' }, { email: 'me@attacker.example' }]) {
+      const r = await t.api('PATCH', `/v1/users/${globexUser.id}`, { key: acmeAdmin, body });
+      expect(r.status).toBe(404);
+      expect(r.body.error).toBe('not_found');
+    }
+    expect((await t.api('GET', `/v1/users/${globexUser.id}/sessions`, { key: acmeAdmin })).status).toBe(404);
+    expect((await t.api('DELETE', `/v1/users/${globexUser.id}/sessions`, { key: acmeAdmin })).status).toBe(404);
+    expect((await t.api('DELETE', `/v1/users/${globexUser.id}/sessions/ses_0000000000000000000000`, { key: acmeAdmin })).status).toBe(404);
+    const after = (await t.api('GET', `/v1/users/${globexUser.id}`)).body;
+    expect(after).toMatchObject({ name: null, disabled: false, email: 'g@globex.com' });
+    expect((await t.services.users.authenticate('g@globex.com', 'password123')).ok).toBe(true);
+    // Its own users it may change.
+    const own = (await t.api('POST', '/v1/users', { key: acmeAdmin, body: { email: 'own@acme.com', password: 'password123' } })).body;
+    expect((await t.api('PATCH', `/v1/users/${own.id}`, { key: acmeAdmin, body: { disabled: true } })).body.disabled).toBe(true);
+  });
 });
 
 describe('users: passwords at rest and in logs', () => {

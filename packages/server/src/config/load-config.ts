@@ -7,6 +7,7 @@ import { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_HASH_COST, MIN_PASSWORD_HASH_COST }
 import { parseNetwork } from '../core/detection/ip-address.js';
 import { SIGNING_ALGS, isSigningAlg, type SigningAlg } from '../core/tokens/signing-alg.js';
 import { DEFAULT_REDIS_NAMESPACE } from '../core/pubsub/redis.js';
+import { parseBranding, parseScopeDescriptions, type PageBranding } from './page-branding.js';
 
 /** Validated, typed configuration. Environment variables first; command-line flags override them. */
 export interface Config {
@@ -82,6 +83,10 @@ export interface Config {
   webhookTimeoutSeconds: number;
   /** Delivery requests under way at once, per process. */
   webhookConcurrency: number;
+  /** Branding of the login, consent and logout pages (GATEHOUSE_BRAND_NAME, _LOGO_URL, _COLOR). */
+  branding: PageBranding;
+  /** Consent-page sentences per scope (GATEHOUSE_SCOPE_DESCRIPTIONS), over the built-in ones. */
+  scopeDescriptions: Record<string, string>;
   /** mTLS (docs/mtls.md): the TLS listener's port; unset, no TLS listener. */
   tlsPort: number | undefined;
   /** The TLS listener's certificate chain and key (PEM files); unset in embedded mode: issued by the built-in CA. */
@@ -290,6 +295,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const webhookTimeoutSeconds = parseInteger(raw('webhooks-timeout') ?? '10', 'GATEHOUSE_WEBHOOKS_TIMEOUT_SECONDS', 1, 60, problems);
   const webhookConcurrency = parseInteger(raw('webhooks-concurrency') ?? '50', 'GATEHOUSE_WEBHOOKS_CONCURRENCY', 1, 1000, problems);
   const mtls = parseMtls(raw, databaseUrl, problems);
+  const branding = parseBranding(env, problems);
+  const scopeDescriptions = parseScopeDescriptions(env.GATEHOUSE_SCOPE_DESCRIPTIONS, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -328,6 +335,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     webhookDisableAfterSeconds,
     webhookTimeoutSeconds,
     webhookConcurrency,
+    branding,
+    scopeDescriptions,
     ...mtls,
   };
 }

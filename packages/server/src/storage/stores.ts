@@ -145,6 +145,8 @@ export interface OAuthClientRecord {
   redirectUris: string[];
   /** Web origins allowed to call the browser endpoints (CORS), exact `scheme://host[:port]`. */
   allowedOrigins: string[];
+  /** OpenID Connect RP-Initiated Logout: where the client may be sent after logout (exact match). */
+  postLogoutRedirectUris: string[];
   grantTypes: GrantType[];
   scopes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -178,6 +180,7 @@ export type OAuthClientPatch = Partial<
     | 'name'
     | 'redirectUris'
     | 'allowedOrigins'
+    | 'postLogoutRedirectUris'
     | 'grantTypes'
     | 'scopes'
     | 'tokenEndpointAuthMethod'
@@ -423,6 +426,8 @@ export interface ConsentStore {
 export interface SessionRecord {
   /** SHA-256 (hex) of the session cookie's value. */
   hash: string;
+  /** Public id (`ses_...`): what administrators see and name; never the hash. */
+  id: string;
   userId: string;
   authTime: number;
   createdAt: number;
@@ -436,6 +441,12 @@ export interface SessionStore {
   /** Ends every session of a user. */
   revokeForUser(userId: string, now: number): Promise<void>;
   revoke(hash: string, now: number): Promise<void>;
+  /** A user's live sessions (not ended, not expired at `now`), newest first; at most `limit`. */
+  listLive(userId: string, now: number, limit: number): Promise<SessionRecord[]>;
+  /** Ends one live session of a user, named by its public id; false when the user has no such live session. */
+  revokeById(userId: string, id: string, now: number): Promise<boolean>;
+  /** Ends every session of a user except the one with this hash (a password change keeps the session it was made in). */
+  revokeOthers(userId: string, keepHash: string, now: number): Promise<void>;
 }
 
 export interface UserRecord {
@@ -450,6 +461,16 @@ export interface UserRecord {
   updatedAt: number;
   /** Set while the user's deletion is under way; such a user cannot log in and is not listed. */
   deletedAt: number | null;
+  /** Set while the user is disabled: kept and listed, but cannot log in, and no session or grant of theirs works. */
+  disabledAt: number | null;
+}
+
+/** What an update changes; absent fields are kept. */
+export interface UserPatch {
+  email?: string;
+  name?: string | null;
+  passwordHash?: string;
+  disabledAt?: number | null;
 }
 
 export interface UserListQuery {
@@ -476,6 +497,11 @@ export interface UserStore {
   markDeleted(id: string, now: number, events: AuditEvent[]): Promise<{ user: UserRecord; changed: boolean } | undefined>;
   /** Last step of a deletion: removes a user marked deleted. Idempotent. */
   purge(id: string): Promise<void>;
+  /**
+   * Applies a patch to a user not being deleted and writes the events, in one transaction. 'email_taken' (and
+   * nothing written) when another user has the new email; undefined when there is no such user.
+   */
+  update(id: string, patch: UserPatch, now: number, events: AuditEvent[]): Promise<{ user: UserRecord } | 'email_taken' | undefined>;
 }
 
 /** A JWT signing key as stored. The private key is only ever held here as master-key ciphertext. */

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { RequestOrigin } from '../audit/audit-event.js';
 import { OAuthError } from '../errors.js';
+import { newId } from '../random.js';
 import type { AuthorizationRequest } from './authorization-request.js';
 import type { OAuthDeps, OAuthUserView } from './oauth-deps.js';
 import { scopesOutside } from './scopes.js';
@@ -97,6 +98,7 @@ export async function createLoginSession(deps: Pick<OAuthDeps, 'sessions' | 'clo
   const cookieValue = randomBytes(32).toString('base64url');
   const session: SessionRecord = {
     hash: hashToken(cookieValue),
+    id: newId('ses'),
     userId: user.id,
     authTime: now,
     createdAt: now,

@@ -54,6 +54,7 @@ export interface ClientMetadata {
   redirectUris: string[];
   /** Web origins whose pages may call the token, revocation and userinfo endpoints (CORS); see allowed-origin.ts. */
   allowedOrigins: string[];
+  postLogoutRedirectUris: string[];
   grantTypes: GrantType[];
   scopes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -159,6 +160,11 @@ export function clientMetadataProblem(m: ClientMetadata, idTokenAlgs: readonly S
   for (const origin of m.allowedOrigins) {
     const check = checkAllowedOriginRegistration(origin);
     if (!check.ok) return `allowedOrigins: ${JSON.stringify(String(origin).slice(0, 100))} is refused: ${check.reason}`;
+  }
+  if (m.postLogoutRedirectUris.length > MAX_REDIRECT_URIS) return `postLogoutRedirectUris: at most ${MAX_REDIRECT_URIS}.`;
+  for (const uri of m.postLogoutRedirectUris) {
+    const check = checkRedirectUriRegistration(uri);
+    if (!check.ok) return `postLogoutRedirectUris: ${JSON.stringify(uri.slice(0, 100))} is refused: ${check.reason}`;
   }
   if (m.scopes.length > MAX_SCOPES) return `scopes: at most ${MAX_SCOPES}.`;
   for (const scope of m.scopes) {

@@ -27,6 +27,7 @@ export interface CreateClientInput {
   name: string;
   redirectUris?: string[] | undefined;
   allowedOrigins?: string[] | undefined;
+  postLogoutRedirectUris?: string[] | undefined;
   grantTypes: GrantType[];
   scopes?: string[] | undefined;
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;
@@ -80,6 +81,7 @@ export class ClientService {
     const metadata: ClientMetadata = {
       redirectUris: unique(input.redirectUris ?? []),
       allowedOrigins: unique(input.allowedOrigins ?? []),
+      postLogoutRedirectUris: unique(input.postLogoutRedirectUris ?? []),
       grantTypes: unique(input.grantTypes),
       scopes: unique(input.scopes ?? []),
       tokenEndpointAuthMethod: input.tokenEndpointAuthMethod,
@@ -130,6 +132,7 @@ export class ClientService {
     const normalised: OAuthClientPatch = { ...patch };
     if (patch.redirectUris) normalised.redirectUris = unique(patch.redirectUris);
     if (patch.allowedOrigins) normalised.allowedOrigins = unique(patch.allowedOrigins);
+    if (patch.postLogoutRedirectUris) normalised.postLogoutRedirectUris = unique(patch.postLogoutRedirectUris);
     if (patch.grantTypes) normalised.grantTypes = unique(patch.grantTypes);
     if (patch.scopes) normalised.scopes = unique(patch.scopes);
     if (patch.audiences) normalised.audiences = unique(patch.audiences);
@@ -148,6 +151,7 @@ export class ClientService {
     const merged: ClientMetadata = {
       redirectUris: normalised.redirectUris ?? current.redirectUris,
       allowedOrigins: normalised.allowedOrigins ?? current.allowedOrigins,
+      postLogoutRedirectUris: normalised.postLogoutRedirectUris ?? current.postLogoutRedirectUris,
       grantTypes: normalised.grantTypes ?? current.grantTypes,
       scopes: normalised.scopes ?? current.scopes,
       tokenEndpointAuthMethod: normalised.tokenEndpointAuthMethod ?? current.tokenEndpointAuthMethod,

@@ -14,6 +14,7 @@ export interface OAuthClientView {
   redirectUris: string[];
   /** Web origins allowed to call the token, revocation and userinfo endpoints (CORS). */
   allowedOrigins: string[];
+  postLogoutRedirectUris: string[];
   grantTypes: string[];
   scopes: string[];
   tokenEndpointAuthMethod: TokenEndpointAuthMethod;

@@ -1,4 +1,4 @@
-import type { PageCursor, UserRecord, UserStore } from '../../storage/stores.js';
+import type { PageCursor, UserPatch, UserRecord, UserStore } from '../../storage/stores.js';
 import type { Actor } from '../api-keys/api-key-service.js';
 import { createAuditEvent, type AuditEvent, type AuditEventType } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
@@ -15,6 +15,14 @@ export interface CreateUserInput {
   tenantId?: string | undefined;
 }
 
+/** An administrator's change to a user; absent fields are kept. */
+export interface UpdateUserInput {
+  email?: string | undefined;
+  password?: string | undefined;
+  name?: string | null | undefined;
+  disabled?: boolean | undefined;
+}
+
 export interface ListUsersInput {
   tenantId?: string | undefined;
   limit: number;
@@ -23,7 +31,7 @@ export interface ListUsersInput {
 
 export type UserAuthentication =
   | { ok: true; user: UserRecord }
-  | { ok: false; reason: 'unknown_email' | 'wrong_password' };
+  | { ok: false; reason: 'unknown_email' | 'wrong_password' | 'user_disabled' };
 
 /**
  * Runs while a user is being deleted, after the user is marked deleted (so it can no longer log in) and
@@ -31,6 +39,13 @@ export type UserAuthentication =
  * DELETE runs every hook again. Revoking the user's grants and tokens belongs here.
  */
 export type UserDeletionHook = (user: UserRecord, now: number) => Promise<void>;
+
+/**
+ * What a change to a user ends: `everything` (the user was disabled: sessions, grants and tokens), or `sessions`
+ * (the password was changed by an administrator: whoever is signed in must sign in again). Runs after the change
+ * is stored; must be idempotent (a failed one fails the call, and repeating the call runs it again).
+ */
+export type UserAccessHook = (user: UserRecord, end: 'everything' | 'sessions', now: number) => Promise<void>;
 
 /** How passwords are hashed; the real functions unless a test wraps them to observe calls. */
 export interface PasswordHasher {
@@ -47,6 +62,9 @@ export interface UserServiceDeps {
   onDelete?: readonly UserDeletionHook[];
 }
 
+/** The fields of a user an update may name, in the order `user.updated` lists them. */
+const UPDATABLE = ['disabled', 'email', 'name', 'password'] as const;
+
 const realHasher: PasswordHasher = { hash: hashPassword, verify: verifyPassword };
 
 /** Users of the login page. Tenant isolation as for API keys: a tenant's admin key sees only its tenant's users. */
@@ -56,6 +74,7 @@ export class UserService {
   readonly #params: ScryptParams;
   readonly #passwords: PasswordHasher;
   readonly #onDelete: UserDeletionHook[];
+  readonly #onAccessChange: UserAccessHook[] = [];
   #dummyHash: Promise<string> | undefined;
 
   constructor(deps: UserServiceDeps) {
@@ -69,6 +88,11 @@ export class UserService {
   /** Adds a step to every deletion (see UserDeletionHook); for wiring in main.ts. */
   addDeletionHook(hook: UserDeletionHook): void {
     this.#onDelete.push(hook);
+  }
+
+  /** Adds a step to every disabling and every password change by an administrator (see UserAccessHook). */
+  addAccessHook(hook: UserAccessHook): void {
+    this.#onAccessChange.push(hook);
   }
 
   async create(actor: Actor, input: CreateUserInput): Promise<UserRecord> {
@@ -88,6 +112,7 @@ export class UserService {
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
+      disabledAt: null,
     };
     const outcome = await this.#store.insert(user, [this.#event(actor, 'user.created', user)]);
     if (outcome === 'email_taken') throw new GatehouseError('conflict', 'A user with that email already exists.');
@@ -109,6 +134,81 @@ export class UserService {
     const user = await this.#store.findById(id);
     if (!user || user.deletedAt !== null || !this.#visible(actor, user)) throw this.#notFound();
     return user;
+  }
+
+  /**
+   * Changes a user. The email is normalised and must be unique, the password meets the same policy and is hashed the
+   * same way as at creation. Disabling ends the user's sessions, grants and tokens; an administrator's password
+   * change ends the user's sessions. `user.updated` names the fields changed, never their values.
+   */
+  async update(actor: Actor, id: string, input: UpdateUserInput): Promise<UserRecord> {
+    const current = await this.get(actor, id);
+    const patch: UserPatch = {};
+    if (input.email !== undefined) {
+      const email = normalizeEmail(input.email);
+      if (!isPlausibleEmail(email)) throw new GatehouseError('invalid_request', 'email is not a valid email address.');
+      if (email !== current.email) patch.email = email;
+    }
+    if (input.password !== undefined) {
+      const problem = passwordProblem(input.password);
+      if (problem) throw new GatehouseError('invalid_request', problem);
+      patch.passwordHash = await this.#passwords.hash(input.password, this.#params);
+    }
+    if (input.name !== undefined && input.name !== current.name) patch.name = input.name;
+    const now = this.#clock.now();
+    if (input.disabled !== undefined && input.disabled !== (current.disabledAt !== null)) patch.disabledAt = input.disabled ? now : null;
+    const fields = UPDATABLE.filter((field) =>
+      field === 'disabled' ? patch.disabledAt !== undefined : field === 'password' ? patch.passwordHash !== undefined : patch[field] !== undefined,
+    );
+    const disabling = patch.disabledAt !== undefined && patch.disabledAt !== null;
+    const event = this.#event(actor, 'user.updated', current, {
+      fields,
+      ...(patch.disabledAt !== undefined ? { disabled: patch.disabledAt !== null } : {}),
+    });
+    // Nothing changes: no write and no event; but a user still disabled gets its access ended again (a repeat of
+    // a disabling whose ending step failed finishes it).
+    if (fields.length === 0) {
+      if (current.disabledAt !== null && input.disabled === true) await this.#endAccess(current, 'everything', now);
+      return current;
+    }
+    const outcome = await this.#store.update(id, patch, now, [event]);
+    if (outcome === 'email_taken') throw new GatehouseError('conflict', 'A user with that email already exists.');
+    if (!outcome) throw this.#notFound();
+    if (disabling) await this.#endAccess(outcome.user, 'everything', now);
+    else if (patch.passwordHash !== undefined) await this.#endAccess(outcome.user, 'sessions', now);
+    return outcome.user;
+  }
+
+  /**
+   * A signed-in user changes their own password: the current one must verify, the new one passes the policy and is
+   * hashed as at creation. Audited `user.updated` (fields: password, by: user). Ending the user's other sessions is
+   * the caller's (it knows which session is this one).
+   */
+  async changeOwnPassword(
+    userId: string,
+    currentPassword: string,
+    newPassword: string,
+  ): Promise<{ ok: true; user: UserRecord } | { ok: false; reason: 'wrong_password' | 'not_found' | 'policy'; problem?: string }> {
+    const user = await this.#store.findById(userId);
+    if (!user || user.deletedAt !== null || user.disabledAt !== null) return { ok: false, reason: 'not_found' };
+    if (!(await this.#passwords.verify(currentPassword, user.passwordHash))) return { ok: false, reason: 'wrong_password' };
+    const problem = passwordProblem(newPassword);
+    if (problem) return { ok: false, reason: 'policy', problem };
+    const passwordHash = await this.#passwords.hash(newPassword, this.#params);
+    const now = this.#clock.now();
+    const event = createAuditEvent(now, {
+      type: 'user.updated',
+      outcome: 'success',
+      tenantId: user.tenantId,
+      details: { userId: user.id, fields: ['password'], by: 'user' },
+    });
+    const outcome = await this.#store.update(user.id, { passwordHash }, now, [event]);
+    if (!outcome || outcome === 'email_taken') return { ok: false, reason: 'not_found' };
+    return { ok: true, user: outcome.user };
+  }
+
+  async #endAccess(user: UserRecord, end: 'everything' | 'sessions', now: number): Promise<void> {
+    for (const hook of this.#onAccessChange) await hook(user, end, now);
   }
 
   /**
@@ -138,6 +238,8 @@ export class UserService {
       return { ok: false, reason: 'unknown_email' };
     }
     if (!(await this.#passwords.verify(password, user.passwordHash))) return { ok: false, reason: 'wrong_password' };
+    // Told apart only after the password is right: a disabled account is not revealed to someone who guesses.
+    if (user.disabledAt !== null) return { ok: false, reason: 'user_disabled' };
     if (needsRehash(user.passwordHash, this.#params)) {
       const passwordHash = await this.#passwords.hash(password, this.#params);
       const now = this.#clock.now();
@@ -165,10 +267,10 @@ export class UserService {
     return new GatehouseError('not_found', 'No user with that id.');
   }
 
-  #event(actor: Actor, type: AuditEventType, user: UserRecord): AuditEvent {
+  #event(actor: Actor, type: AuditEventType, user: UserRecord, details: Record<string, unknown> = {}): AuditEvent {
     return createAuditEvent(
       this.#clock.now(),
-      { type, outcome: 'success', tenantId: user.tenantId, actorKeyId: actor.keyId, details: { userId: user.id } },
+      { type, outcome: 'success', tenantId: user.tenantId, actorKeyId: actor.keyId, details: { userId: user.id, ...details } },
       actor.origin,
     );
   }

@@ -1,3 +1,4 @@
+import type { PageBranding } from '../../config/page-branding.js';
 import { CSRF_FIELD } from './csrf.js';
 import { html } from './html.js';
 import { assertFormAction, hiddenInputs, renderDocument } from './layout.js';
@@ -11,9 +12,15 @@ export interface ConsentPageInput {
   scopes: ReadonlyArray<{ name: string; description: string }>;
   /** Who is signed in. */
   userEmail: string;
+  branding?: PageBranding;
 }
 
-/** The consent page: what the application asks for, and two submit buttons named `decision` (allow / deny). */
+/**
+ * The consent page: what the application asks for, and two submit buttons named `decision` (allow / deny); a third,
+ * after them and shown as a link, `decision=switch_account` ("Not you? Switch account"): it ends the session and
+ * shows the login page for the same authorization request. A button, not a link: a GET that ends a session could
+ * be triggered by any site; this one carries the consent form's CSRF token.
+ */
 export function renderConsentPage(input: ConsentPageInput): string {
   assertFormAction(input.action);
   const fields = { ...input.hiddenFields, [CSRF_FIELD]: input.csrfToken };
@@ -32,6 +39,7 @@ ${hiddenInputs(fields)}<div class="actions">
 <button type="submit" name="decision" value="deny" class="secondary">Deny</button>
 <button type="submit" name="decision" value="allow">Allow</button>
 </div>
+<p class="muted">Not ${input.userEmail}? <button type="submit" name="decision" value="switch_account" class="link">Switch account</button></p>
 </form>`;
-  return renderDocument(`Allow ${input.clientName} access?`, body);
+  return renderDocument(`Allow ${input.clientName} access?`, body, input.branding);
 }

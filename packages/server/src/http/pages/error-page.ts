@@ -1,4 +1,5 @@
 import { html } from './html.js';
+import type { PageBranding } from '../../config/page-branding.js';
 import { renderDocument } from './layout.js';
 
 export interface ErrorPageInput {
@@ -6,6 +7,7 @@ export interface ErrorPageInput {
   message: string;
   /** Shown so the person can quote it; the server log has the details under it. */
   requestId: string;
+  branding?: PageBranding;
 }
 
 /** An error shown to a person (e.g. an unknown client or unregistered redirect URI, which is never redirected). */
@@ -13,5 +15,5 @@ export function renderErrorPage(input: ErrorPageInput): string {
   const body = html`<h1>${input.title}</h1>
 <p role="alert">${input.message}</p>
 <p class="muted">Request id: <code>${input.requestId}</code></p>`;
-  return renderDocument(input.title, body);
+  return renderDocument(input.title, body, input.branding);
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DEFAULT_BRANDING, type PageBranding } from '../../config/page-branding.js';
 import { html, raw, type SafeHtml } from './html.js';
 
 /**
@@ -19,19 +20,45 @@ input[type=email],input[type=password]{width:100%;padding:.625rem .75rem;font:in
 input:focus,button:focus{outline:3px solid var(--accent);outline-offset:2px}
 button{font:inherit;font-weight:600;padding:.625rem 1rem;border-radius:8px;border:1px solid var(--accent);background:var(--accent);color:var(--accent-fg);cursor:pointer}
 button.secondary{background:transparent;color:var(--fg);border-color:var(--line)}
+button.link{padding:0;border:0;background:none;color:var(--accent);font-weight:400;text-decoration:underline}
 .actions{display:flex;gap:.75rem;margin-top:1.5rem}
 .actions button{flex:1}
 .error{color:var(--danger);border:1px solid var(--danger);border-radius:8px;padding:.5rem .75rem;margin:1rem 0}
 ul.scopes{padding-left:1.25rem}
 ul.scopes li{margin:.375rem 0}
 code{font-size:.875rem;overflow-wrap:anywhere}
+.brand{display:flex;align-items:center;gap:.5rem;margin:0 0 1rem;font-weight:600;color:var(--muted)}
+.brand img{max-height:2.5rem;max-width:10rem}
 `;
 
 /** For the Content-Security-Policy: `'sha256-...'` of PAGE_CSS. */
 export const PAGE_CSS_HASH = `'sha256-${createHash('sha256').update(PAGE_CSS, 'utf8').digest('base64')}'`;
 
-/** A complete HTML document around `body`. */
-export function renderDocument(title: string, body: SafeHtml): string {
+/**
+ * The CSS of a page with this branding: PAGE_CSS, plus the accent colour when one is configured (in the same
+ * <style> element, so the CSP still allows exactly one stylesheet by its hash).
+ */
+export function pageCss(branding: PageBranding = DEFAULT_BRANDING): string {
+  // The colour is validated as #rrggbb at configuration: nothing else can reach the stylesheet.
+  if (!branding.color || !/^#[0-9a-f]{6}$/.test(branding.color)) return PAGE_CSS;
+  return `${PAGE_CSS}:root{--accent:${branding.color}}\n@media (prefers-color-scheme:dark){:root{--accent:${branding.color}}}\n`;
+}
+
+const cssHashes = new Map<string, string>();
+
+/** `'sha256-...'` of the page CSS for this branding (computed once per colour). */
+export function pageCssHash(branding: PageBranding = DEFAULT_BRANDING): string {
+  const css = pageCss(branding);
+  let hash = cssHashes.get(css);
+  if (hash === undefined) {
+    hash = `'sha256-${createHash('sha256').update(css, 'utf8').digest('base64')}'`;
+    if (cssHashes.size < 100) cssHashes.set(css, hash);
+  }
+  return hash;
+}
+
+/** A complete HTML document around `body`, with the brand's name (and logo) above it. */
+export function renderDocument(title: string, body: SafeHtml, branding: PageBranding = DEFAULT_BRANDING): string {
   return html`<!doctype html>
 <html lang="en">
 <head>
@@ -40,10 +67,11 @@ export function renderDocument(title: string, body: SafeHtml): string {
 <meta name="referrer" content="no-referrer">
 <meta name="robots" content="noindex, nofollow">
 <title>${title}</title>
-<style>${raw(PAGE_CSS)}</style>
+<style>${raw(pageCss(branding))}</style>
 </head>
 <body>
 <main>
+<header class="brand">${branding.logoUrl ? html`<img src="${branding.logoUrl}" alt="">` : ''}<span>${branding.name}</span></header>
 ${body}
 </main>
 </body>

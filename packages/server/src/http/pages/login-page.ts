@@ -1,3 +1,4 @@
+import type { PageBranding } from '../../config/page-branding.js';
 import { CSRF_FIELD } from './csrf.js';
 import { html } from './html.js';
 import { assertFormAction, hiddenInputs, renderDocument } from './layout.js';
@@ -14,6 +15,7 @@ export interface LoginPageInput {
   email?: string;
   /** Shown above the form (e.g. "Wrong email or password."). */
   error?: string;
+  branding?: PageBranding;
 }
 
 /** The sign-in page: a plain POST form (no JavaScript), fields `email` and `password`, CSRF token hidden. */
@@ -30,5 +32,5 @@ ${hiddenInputs(fields)}<label for="email">Email</label>
 <input id="password" name="password" type="password" autocomplete="current-password" required${input.email ? html` autofocus` : ''}>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>`;
-  return renderDocument(`Sign in to ${input.clientName}`, body);
+  return renderDocument(`Sign in to ${input.clientName}`, body, input.branding);
 }

@@ -1,4 +1,5 @@
-import { PAGE_CSS_HASH } from './layout.js';
+import type { PageBranding } from '../../config/page-branding.js';
+import { pageCssHash } from './layout.js';
 
 export interface PageHeaderOptions {
   /**
@@ -9,6 +10,8 @@ export interface PageHeaderOptions {
    * redirect's port varies, RFC 8252); `formActionSource` turns it into a CSP source.
    */
   redirectUris?: readonly string[];
+  /** The stylesheet's hash follows the brand colour; a logo's origin is allowed for images (only it). */
+  branding?: PageBranding;
 }
 
 /**
@@ -22,6 +25,11 @@ export function formActionSource(redirectUri: string): string {
   return url.protocol;
 }
 
+/** The CSP source for the logo: its origin, or 'self' for a path on this server. */
+function logoSource(logoUrl: string): string {
+  return logoUrl.startsWith('/') ? "'self'" : new URL(logoUrl).origin;
+}
+
 /** The headers every server-rendered page needs. */
 export function pageHeaders(options: PageHeaderOptions = {}): Record<string, string> {
   const formAction = ["'self'", ...new Set((options.redirectUris ?? []).map(formActionSource))].join(' ');
@@ -29,7 +37,8 @@ export function pageHeaders(options: PageHeaderOptions = {}): Record<string, str
     'content-type': 'text/html; charset=utf-8',
     'content-security-policy': [
       "default-src 'none'",
-      `style-src ${PAGE_CSS_HASH}`,
+      `style-src ${pageCssHash(options.branding)}`,
+      ...(options.branding?.logoUrl ? [`img-src ${logoSource(options.branding.logoUrl)}`] : []),
       `form-action ${formAction}`,
       "frame-ancestors 'none'",
       "base-uri 'none'",

@@ -31,7 +31,12 @@ const AllowedOrigins = Type.Array(Type.String({ minLength: 1, maxLength: MAX_ALL
   maxItems: MAX_ALLOWED_ORIGINS,
   description:
     'Web origins (scheme://host[:port], no path) whose pages may call the token, revocation and userinfo endpoints from the browser (CORS). ' +
-    'https, or http on 127.0.0.1 / [::1]; compared exactly with the Origin header.',
+    'https, or http on 127.0.0.1, [::1] or localhost; compared exactly with the Origin header.',
+});
+const PostLogoutRedirectUris = Type.Array(Type.String({ minLength: 1, maxLength: MAX_REDIRECT_URI_LENGTH }), {
+  maxItems: MAX_REDIRECT_URIS,
+  description:
+    'Where RP-initiated logout may send the browser back (post_logout_redirect_uri, matched exactly, the port included). The same URIs as redirectUris are accepted.',
 });
 const ClientScopes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
   maxItems: MAX_SCOPES,
@@ -103,6 +108,7 @@ export const CreateClientBody = Type.Object(
     name: ClientName,
     redirectUris: Type.Optional(RedirectUris),
     allowedOrigins: Type.Optional(AllowedOrigins),
+    postLogoutRedirectUris: Type.Optional(PostLogoutRedirectUris),
     grantTypes: Type.Array(GrantTypeSchema, { minItems: 1, maxItems: GRANT_TYPES.length * 2 }),
     scopes: Type.Optional(ClientScopes),
     tokenEndpointAuthMethod: AuthMethodSchema,
@@ -122,6 +128,7 @@ export const UpdateClientBody = Type.Object(
     name: Type.Optional(ClientName),
     redirectUris: Type.Optional(RedirectUris),
     allowedOrigins: Type.Optional(AllowedOrigins),
+    postLogoutRedirectUris: Type.Optional(PostLogoutRedirectUris),
     grantTypes: Type.Optional(Type.Array(GrantTypeSchema, { minItems: 1, maxItems: GRANT_TYPES.length * 2 })),
     scopes: Type.Optional(ClientScopes),
     tokenEndpointAuthMethod: Type.Optional(AuthMethodSchema),
@@ -144,6 +151,7 @@ export const OAuthClientSchema = Type.Object(
     name: Type.String(),
     redirectUris: Type.Array(Type.String()),
     allowedOrigins: Type.Array(Type.String()),
+    postLogoutRedirectUris: Type.Array(Type.String()),
     grantTypes: Type.Array(GrantTypeSchema),
     scopes: Type.Array(Type.String()),
     tokenEndpointAuthMethod: AuthMethodSchema,
@@ -177,6 +185,7 @@ export function clientView(client: OAuthClientRecord, now: number) {
     name: client.name,
     redirectUris: client.redirectUris,
     allowedOrigins: client.allowedOrigins,
+    postLogoutRedirectUris: client.postLogoutRedirectUris,
     grantTypes: client.grantTypes,
     scopes: client.scopes,
     tokenEndpointAuthMethod: client.tokenEndpointAuthMethod,

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import type { UserRecord } from '../../storage/stores.js';
+import type { SessionRecord, UserRecord } from '../../storage/stores.js';
 import { Nullable, TenantId, Text, Timestamp, toIso } from './common.js';
 
 export const User = Type.Object(
@@ -9,6 +9,7 @@ export const User = Type.Object(
     email: Type.String({ description: 'Normalised: trimmed and lowercased.' }),
     name: Nullable(Type.String()),
     tenantId: Nullable(Type.String()),
+    disabled: Type.Boolean({ description: 'A disabled user cannot sign in; its sessions and grants ended when it was disabled.' }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -22,6 +23,7 @@ export function userView(user: UserRecord) {
     email: user.email,
     name: user.name,
     tenantId: user.tenantId,
+    disabled: user.disabledAt !== null,
     createdAt: toIso(user.createdAt)!,
     updatedAt: toIso(user.updatedAt)!,
   };
@@ -41,4 +43,50 @@ export const CreateUserBody = Type.Object(
   { additionalProperties: false },
 );
 
+export const UpdateUserBody = Type.Object(
+  {
+    email: Type.Optional(Text({ minLength: 3, maxLength: 320, description: 'Trimmed and lowercased before it is stored; unique.' })),
+    password: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 4096,
+        description: "As at creation. Setting it ends the user's login sessions (they sign in again with the new one).",
+      }),
+    ),
+    name: Type.Optional(Nullable(Text({ minLength: 1, maxLength: 128 }))),
+    disabled: Type.Optional(
+      Type.Boolean({ description: "true: the user cannot sign in, and its login sessions, grants and tokens end. false: it can sign in again." }),
+    ),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+
 export const UserIdParams = Type.Object({ id: Type.String({ pattern: '^usr_[0-9A-Za-z]{1,64}$' }) });
+
+export const SessionParams = Type.Object({
+  id: Type.String({ pattern: '^usr_[0-9A-Za-z]{1,64}$' }),
+  sessionId: Type.String({ pattern: '^ses_[0-9A-Za-z]{1,64}$' }),
+});
+
+export const Session = Type.Object(
+  {
+    id: Type.String({ description: 'The session\'s public id; the cookie and its hash are never answered.' }),
+    object: Type.Literal('session'),
+    userId: Type.String(),
+    authTime: Timestamp,
+    createdAt: Timestamp,
+    expiresAt: Timestamp,
+  },
+  { description: "A live login session of a user (the browser cookie on Gatehouse's login pages)." },
+);
+
+export function sessionView(session: SessionRecord) {
+  return {
+    id: session.id,
+    object: 'session' as const,
+    userId: session.userId,
+    authTime: toIso(session.authTime)!,
+    createdAt: toIso(session.createdAt)!,
+    expiresAt: toIso(session.expiresAt)!,
+  };
+}

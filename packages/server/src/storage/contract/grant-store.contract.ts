@@ -304,7 +304,15 @@ export function grantStoreContract(name: string, open: OpenStores): void {
   describe(`SessionStore contract (${name})`, () => {
     const stores = useFreshStores(open);
     const sessions = () => stores().sessions;
-    const session = (hash: string, userId = 'usr_1') => ({ hash, userId, authTime: T0, createdAt: T0, expiresAt: T0 + DAY, revokedAt: null });
+    const session = (hash: string, userId = 'usr_1', createdAt = T0) => ({
+      hash,
+      id: `ses_${hash}`,
+      userId,
+      authTime: createdAt,
+      createdAt,
+      expiresAt: createdAt + DAY,
+      revokedAt: null,
+    });
 
     it('stores, finds and revokes sessions, one or all of a user', async () => {
       await sessions().insert(session('s1'));
@@ -318,6 +326,31 @@ export function grantStoreContract(name: string, open: OpenStores): void {
       expect((await sessions().find('s2'))?.revokedAt).toBe(T0 + 2);
       expect((await sessions().find('s3'))?.revokedAt).toBeNull();
       expect(await sessions().find('nope')).toBeUndefined();
+    });
+
+    it("lists a user's live sessions newest first and ends one by its public id, only the user's own", async () => {
+      await sessions().insert(session('a1', 'usr_1', T0));
+      await sessions().insert(session('a2', 'usr_1', T0 + 10));
+      await sessions().insert(session('a3', 'usr_1', T0 + 20));
+      await sessions().insert(session('b1', 'usr_2', T0 + 30));
+      await sessions().revoke('a3', T0 + 40);
+      expect((await sessions().listLive('usr_1', T0 + 50, 10)).map((s) => s.id)).toStrictEqual(['ses_a2', 'ses_a1']);
+      expect((await sessions().listLive('usr_1', T0 + 50, 1)).map((s) => s.id)).toStrictEqual(['ses_a2']);
+      // Expired sessions are not live.
+      expect((await sessions().listLive('usr_1', T0 + DAY + 5, 10)).map((s) => s.id)).toStrictEqual(['ses_a2']);
+      // Another user's session is not ended through this user; an ended one is not ended twice.
+      expect(await sessions().revokeById('usr_1', 'ses_b1', T0 + 60)).toBe(false);
+      expect((await sessions().find('b1'))?.revokedAt).toBeNull();
+      expect(await sessions().revokeById('usr_1', 'ses_a3', T0 + 60)).toBe(false);
+      expect((await sessions().find('a3'))?.revokedAt).toBe(T0 + 40);
+      expect(await sessions().revokeById('usr_1', 'ses_a1', T0 + 60)).toBe(true);
+      expect((await sessions().find('a1'))?.revokedAt).toBe(T0 + 60);
+      // revokeOthers keeps the named session only.
+      await sessions().insert(session('a4', 'usr_1', T0 + 70));
+      await sessions().revokeOthers('usr_1', 'a4', T0 + 80);
+      expect((await sessions().listLive('usr_1', T0 + 90, 10)).map((s) => s.id)).toStrictEqual(['ses_a4']);
+      expect((await sessions().find('a2'))?.revokedAt).toBe(T0 + 80);
+      expect((await sessions().find('b1'))?.revokedAt).toBeNull();
     });
   });
 }

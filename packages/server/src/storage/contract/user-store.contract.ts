@@ -18,6 +18,7 @@ function makeUser(overrides: Partial<UserRecord> = {}): UserRecord {
     createdAt: T0,
     updatedAt: T0,
     deletedAt: null,
+    disabledAt: null,
     ...overrides,
   };
 }
@@ -41,6 +42,7 @@ export function userStoreContract(name: string, open: OpenStores): void {
         createdAt: Number.MAX_SAFE_INTEGER - 1,
         updatedAt: Number.MAX_SAFE_INTEGER,
         deletedAt: null,
+        disabledAt: null,
       });
       const minimal = makeUser();
       expect(await users().insert(full, [])).toBe('created');
@@ -168,6 +170,36 @@ export function userStoreContract(name: string, open: OpenStores): void {
       const reborn = makeUser({ email: doomed.email });
       expect(await users().insert(reborn, [])).toBe('created');
       expect(await users().findByEmail(doomed.email)).toStrictEqual(reborn);
+    });
+
+    it('update applies the patch and its event in one write; an email held by another user writes nothing', async () => {
+      const ada = makeUser({ name: 'Ada' });
+      const grace = makeUser();
+      await users().insert(ada, []);
+      await users().insert(grace, []);
+      const updated = await users().update(ada.id, { name: null, disabledAt: T0 + 5, passwordHash: 'new-hash', email: 'ada@new.example' }, T0 + 5, [
+        userEvent('user.updated', ada, T0 + 5),
+      ]);
+      expect(updated).toStrictEqual({
+        user: { ...ada, name: null, disabledAt: T0 + 5, passwordHash: 'new-hash', email: 'ada@new.example', updatedAt: T0 + 5 },
+      });
+      expect(await users().findById(ada.id)).toStrictEqual((updated as { user: UserRecord }).user);
+      expect(await eventsOfType('user.updated')).toHaveLength(1);
+
+      expect(await users().update(ada.id, { email: grace.email, name: 'lost' }, T0 + 6, [userEvent('user.updated', ada, T0 + 6)])).toBe('email_taken');
+      expect((await users().findById(ada.id))!.name).toBeNull();
+      expect(await eventsOfType('user.updated')).toHaveLength(1);
+      // Its own email is not taken; re-enabling clears disabledAt.
+      expect(await users().update(ada.id, { email: 'ada@new.example', disabledAt: null }, T0 + 7, [])).toMatchObject({ user: { disabledAt: null } });
+      expect(await users().update('usr_missing', { name: 'x' }, T0 + 8, [])).toBeUndefined();
+    });
+
+    it('concurrent updates to one email: exactly one user gets it', async () => {
+      const many = Array.from({ length: 6 }, () => makeUser());
+      for (const user of many) await users().insert(user, []);
+      const outcomes = await Promise.all(many.map((user) => users().update(user.id, { email: 'contested@example.com' }, T0 + 1, [])));
+      expect(outcomes.filter((o) => o === 'email_taken')).toHaveLength(5);
+      expect(outcomes.filter((o) => typeof o === 'object')).toHaveLength(1);
     });
   });
 }

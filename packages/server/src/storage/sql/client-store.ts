@@ -21,6 +21,7 @@ export function clientToRow(client: OAuthClientRecord): OAuthClientsTable {
     name: client.name,
     redirect_uris: JSON.stringify(client.redirectUris),
     allowed_origins: JSON.stringify(client.allowedOrigins),
+    post_logout_redirect_uris: JSON.stringify(client.postLogoutRedirectUris),
     grant_types: JSON.stringify(client.grantTypes),
     scopes: JSON.stringify(client.scopes),
     token_endpoint_auth_method: client.tokenEndpointAuthMethod,
@@ -49,6 +50,7 @@ export function rowToClient(row: OAuthClientsTable): OAuthClientRecord {
     name: row.name,
     redirectUris: JSON.parse(row.redirect_uris) as string[],
     allowedOrigins: JSON.parse(row.allowed_origins) as string[],
+    postLogoutRedirectUris: JSON.parse(row.post_logout_redirect_uris ?? '[]') as string[],
     grantTypes: JSON.parse(row.grant_types) as GrantType[],
     scopes: JSON.parse(row.scopes) as string[],
     tokenEndpointAuthMethod: row.token_endpoint_auth_method as TokenEndpointAuthMethod,
@@ -130,6 +132,7 @@ export class SqlClientStore implements ClientStore {
     if (patch.name !== undefined) changes.name = patch.name;
     if (patch.redirectUris !== undefined) changes.redirect_uris = JSON.stringify(patch.redirectUris);
     if (patch.allowedOrigins !== undefined) changes.allowed_origins = JSON.stringify(patch.allowedOrigins);
+    if (patch.postLogoutRedirectUris !== undefined) changes.post_logout_redirect_uris = JSON.stringify(patch.postLogoutRedirectUris);
     if (patch.grantTypes !== undefined) changes.grant_types = JSON.stringify(patch.grantTypes);
     if (patch.scopes !== undefined) changes.scopes = JSON.stringify(patch.scopes);
     if (patch.tokenEndpointAuthMethod !== undefined) changes.token_endpoint_auth_method = patch.tokenEndpointAuthMethod;

@@ -14,6 +14,8 @@ import * as pkceChallengeOnce from './migrations/2026-12-06-0001-pkce-challenge-
 import * as changedSinceIndexes from './migrations/2026-12-06-0002-changed-since-indexes.js';
 import * as clientAllowedOrigins from './migrations/2026-12-06-0010-client-allowed-origins.js';
 import * as idTokenSignedResponseAlg from './migrations/2026-12-06-0020-id-token-signed-response-alg.js';
+import * as userDisabledSessionIds from './migrations/2026-12-06-0030-user-disabled-session-ids.js';
+import * as postLogoutRedirectUris from './migrations/2026-12-06-0031-post-logout-redirect-uris.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -31,6 +33,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06-0002-changed-since-indexes': changedSinceIndexes,
   '2026-12-06-0010-client-allowed-origins': clientAllowedOrigins,
   '2026-12-06-0020-id-token-signed-response-alg': idTokenSignedResponseAlg,
+  '2026-12-06-0030-user-disabled-session-ids': userDisabledSessionIds,
+  '2026-12-06-0031-post-logout-redirect-uris': postLogoutRedirectUris,
 };
 
 /**

@@ -158,6 +158,7 @@ export function userToRow(user: UserRecord): UsersTable {
     created_at: user.createdAt,
     updated_at: user.updatedAt,
     deleted_at: user.deletedAt,
+    disabled_at: user.disabledAt,
   };
 }
 
@@ -171,6 +172,7 @@ export function rowToUser(row: UsersTable): UserRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
+    disabledAt: row.disabled_at ?? null,
   };
 }
 

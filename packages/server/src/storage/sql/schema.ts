@@ -45,6 +45,7 @@ export interface OAuthClientsTable {
   name: string;
   redirect_uris: string; // JSON array
   allowed_origins: string; // JSON array
+  post_logout_redirect_uris: string; // JSON array
   grant_types: string; // JSON array
   scopes: string; // JSON array
   token_endpoint_auth_method: string;
@@ -134,6 +135,8 @@ export interface OAuthConsentsTable {
 
 export interface OAuthSessionsTable {
   hash: string;
+  /** Public id (`ses_...`), answered to administrators in place of the hash. */
+  id: string;
   user_id: string;
   auth_time: number;
   created_at: number;
@@ -150,6 +153,7 @@ export interface UsersTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  disabled_at: number | null;
 }
 
 export interface SigningKeysTable {

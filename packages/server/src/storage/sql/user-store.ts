@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
-import type { UserListQuery, UserRecord, UserStore } from '../stores.js';
+import type { UserListQuery, UserPatch, UserRecord, UserStore } from '../stores.js';
 import { rowToUser, userToRow } from './rows.js';
 import type { Schema } from './schema.js';
 import { createdBefore, insertAuditEvents } from './shared-writes.js';
@@ -74,5 +74,42 @@ export class SqlUserStore implements UserStore {
 
   async purge(id: string): Promise<void> {
     await this.db.deleteFrom('users').where('id', '=', id).where('deleted_at', 'is not', null).execute();
+  }
+
+  async update(id: string, patch: UserPatch, now: number, events: AuditEvent[]): Promise<{ user: UserRecord } | 'email_taken' | undefined> {
+    const apply = () =>
+      this.db.transaction().execute(async (trx) => {
+        if (patch.email !== undefined) {
+          const holder = await trx.selectFrom('users').select('id').where('email', '=', patch.email).executeTakeFirst();
+          if (holder && holder.id !== id) return 'email_taken' as const;
+        }
+        const updated = await trx
+          .updateTable('users')
+          .set({
+            ...(patch.email !== undefined ? { email: patch.email } : {}),
+            ...(patch.name !== undefined ? { name: patch.name } : {}),
+            ...(patch.passwordHash !== undefined ? { password_hash: patch.passwordHash } : {}),
+            ...(patch.disabledAt !== undefined ? { disabled_at: patch.disabledAt } : {}),
+            updated_at: now,
+          })
+          .where('id', '=', id)
+          .where('deleted_at', 'is', null)
+          .returningAll()
+          .executeTakeFirst();
+        if (!updated) return undefined;
+        await insertAuditEvents(trx, events);
+        return { user: rowToUser(updated) };
+      });
+    try {
+      return await apply();
+    } catch (error) {
+      // A create or update of the same email committed between the check and the write: the unique index refused
+      // this one, and nothing of it was written.
+      if (patch.email !== undefined) {
+        const holder = await this.findByEmail(patch.email);
+        if (holder && holder.id !== id) return 'email_taken';
+      }
+      throw error;
+    }
   }
 }

@@ -42,6 +42,12 @@ export function sessionSetCookie(services: Services, value: string): string {
   return `${sessionCookieName(services)}=${value}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${services.oauth.policy.sessionSeconds}${secure ? '; Secure' : ''}`;
 }
 
+/** Clears the session cookie in the browser (the session itself is ended in the store by the caller). */
+export function sessionClearCookie(services: Services): string {
+  const secure = services.oauth.issuer().startsWith('https:');
+  return `${sessionCookieName(services)}=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0${secure ? '; Secure' : ''}`;
+}
+
 /** A cookie's value from the Cookie header (the first of that name). */
 export function readCookie(request: FastifyRequest, name: string): string | undefined {
   const header = request.headers.cookie;
@@ -54,11 +60,19 @@ export function readCookie(request: FastifyRequest, name: string): string | unde
 }
 
 /** Shows an error to the person in the browser; used when there is no trustworthy place to redirect to. */
-export function sendErrorPage(request: FastifyRequest, reply: FastifyReply, status: number, title: string, message: string): FastifyReply {
+export function sendErrorPage(
+  services: Services,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  title: string,
+  message: string,
+): FastifyReply {
+  const branding = services.config.branding;
   return reply
     .status(status)
-    .headers(pageHeaders())
-    .send(renderErrorPage({ title, message, requestId: request.id }));
+    .headers(pageHeaders({ branding }))
+    .send(renderErrorPage({ title, message, requestId: request.id, branding }));
 }
 
 /** 303 See Other: the browser follows with a GET, whatever method brought it here. */
@@ -85,7 +99,7 @@ export async function loadAuthorizationRequest(
   if (parsed.ok) return parsed.request;
   services.oauth.audit({ type: 'oauth.authorization', outcome: 'failure', reason: parsed.error.code, details: { description: parsed.error.message } }, requestOrigin(request));
   if (!parsed.redirect) {
-    sendErrorPage(request, reply, 400, 'This sign-in link is not valid', `${parsed.error.message} Go back to the application and try again.`);
+    sendErrorPage(services, request, reply, 400, 'This sign-in link is not valid', `${parsed.error.message} Go back to the application and try again.`);
   } else {
     redirectError(services, reply, parsed, parsed.error);
   }
@@ -103,9 +117,10 @@ export function renderLogin(
   if (csrf.setCookie) reply.header('set-cookie', csrf.setCookie);
   return reply
     .status(options.status ?? 200)
-    .headers(pageHeaders({ redirectUris: [authorization.redirectUri] }))
+    .headers(pageHeaders({ redirectUris: [authorization.redirectUri], branding: services.config.branding }))
     .send(
       renderLoginPage({
+        branding: services.config.branding,
         action: formAction(services, LOGIN_ACTION),
         hiddenFields: { [REQUEST_FIELD]: authorization.raw },
         csrfToken: csrf.token,
@@ -127,14 +142,18 @@ export function renderConsent(
   if (csrf.setCookie) reply.header('set-cookie', csrf.setCookie);
   return reply
     .status(200)
-    .headers(pageHeaders({ redirectUris: [authorization.redirectUri] }))
+    .headers(pageHeaders({ redirectUris: [authorization.redirectUri], branding: services.config.branding }))
     .send(
       renderConsentPage({
+        branding: services.config.branding,
         action: formAction(services, CONSENT_ACTION),
         hiddenFields: { [REQUEST_FIELD]: authorization.raw },
         csrfToken: csrf.token,
         clientName: authorization.client.name,
-        scopes: authorization.scopes.map((name) => ({ name, description: SCOPE_DESCRIPTIONS[name] ?? `Use "${name}" on your behalf` })),
+        scopes: authorization.scopes.map((name) => ({
+          name,
+          description: services.config.scopeDescriptions[name] ?? SCOPE_DESCRIPTIONS[name] ?? `Use "${name}" on your behalf`,
+        })),
         userEmail: session.user.email,
       }),
     );

@@ -28,7 +28,7 @@ export function registerAuthorizeLogin(app: FastifyInstance, services: Services)
     async (request, reply) => {
       const form = formParams(request);
       if (!services.csrf.checkCsrf(services.csrf.readCookie(request.headers.cookie), param(form, CSRF_FIELD), 'login')) {
-        return sendErrorPage(request, reply, 403, 'This form has expired', 'Go back to the application and sign in again.');
+        return sendErrorPage(services, request, reply, 403, 'This form has expired', 'Go back to the application and sign in again.');
       }
       const authorization = await loadAuthorizationRequest(services, request, reply, param(form, REQUEST_FIELD) ?? '');
       if (!authorization) return reply;

@@ -23,6 +23,7 @@ export function authorizationServerMetadata(issuer: string, signingAlgs: readonl
     userinfo_endpoint: `${base}/oauth/userinfo`,
     revocation_endpoint: `${base}/oauth/revoke`,
     introspection_endpoint: `${base}/oauth/introspect`,
+    end_session_endpoint: `${base}/oauth/logout`,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: SUPPORTED_GRANT_TYPES,

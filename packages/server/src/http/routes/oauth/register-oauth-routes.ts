@@ -3,6 +3,8 @@ import type { App } from '../../app-types.js';
 import { registerAuthorizeEndpoint } from './authorize.js';
 import { registerAuthorizeConsent } from './authorize-consent.js';
 import { registerAuthorizeLogin } from './authorize-login.js';
+import { registerEndSessionEndpoint } from './end-session.js';
+import { registerAccountPassword } from './account-password.js';
 import { acceptFormBodies } from './form-body.js';
 import { registerIntrospectionEndpoint } from './introspect.js';
 import { registerMetadataEndpoints } from './metadata.js';
@@ -22,5 +24,7 @@ export function registerOAuthRoutes(app: App, services: Services): void {
     registerRevocationEndpoint(oauth, services);
     registerIntrospectionEndpoint(oauth, services);
     registerUserinfoEndpoint(oauth, services);
+    registerEndSessionEndpoint(oauth, services);
+    registerAccountPassword(oauth, services);
   });
 }

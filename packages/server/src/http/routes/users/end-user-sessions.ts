@@ -1,0 +1,33 @@
+import { Type } from '@sinclair/typebox';
+import { requestOrigin } from '../../plugins/authenticate.js';
+import type { Services } from '../../../services.js';
+import type { App } from '../../app-types.js';
+import { errorResponses } from '../../schemas/common.js';
+import { UserIdParams } from '../../schemas/user.js';
+
+/** Ends every login session of a user: each browser signed in as the user must sign in again. Grants are kept. */
+export function registerEndUserSessions(app: App, services: Services): void {
+  app.delete(
+    '/v1/users/:id/sessions',
+    {
+      config: { scope: 'users:write' },
+      schema: {
+        tags: ['users'],
+        summary: "End all of a user's login sessions (OAuth grants and tokens are not touched: see DELETE /v1/users/{id}/grants)",
+        security: [{ adminKey: [] }],
+        params: UserIdParams,
+        response: { 204: Type.Null({ description: 'Ended (also when there was none).' }), ...errorResponses(400, 401, 403, 404, 429, 503) },
+      },
+    },
+    async (request, reply) => {
+      const actor = request.admin!;
+      const user = await services.users.get(actor, request.params.id);
+      await services.oauth.sessions.revokeForUser(user.id, services.oauth.clock.now());
+      services.oauth.audit(
+        { type: 'user.sessions_ended', outcome: 'success', actorKeyId: actor.keyId, tenantId: user.tenantId, details: { userId: user.id } },
+        requestOrigin(request),
+      );
+      return reply.status(204).send(null);
+    },
+  );
+}
