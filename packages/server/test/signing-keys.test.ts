@@ -143,12 +143,12 @@ describe('SigningKeys', () => {
     const rotated = await a.rotate({ activateAfterSeconds: 0 });
     expect(a.current().kid).toBe(rotated.kid);
     expect(a.idTokenKey('RS256').kid).not.toBe(rsa.kid);
-    expect((await a.list()).map((k) => [k.alg, k.status])).toEqual([
-      ['EdDSA', 'retired'],
-      ['RS256', 'retired'],
-      ['EdDSA', 'active'],
-      ['RS256', 'active'],
-    ]);
+    // The keys of one set share their times, so their order within the set is not defined.
+    const byStatus = (status: string) => listedNow.filter((k) => k.status === status).map((k) => k.alg).sort();
+    const listedNow = await a.list();
+    expect(listedNow).toHaveLength(4);
+    expect(byStatus('retired')).toEqual(['EdDSA', 'RS256']);
+    expect(byStatus('active')).toEqual(['EdDSA', 'RS256']);
   });
 
   it('publishes public keys only, with kid, alg and use, as one cached object', async () => {

@@ -105,7 +105,7 @@ describe.each(dialects)('user accounts through the login flow (%s)', (dialect) =
     // The old tokens stay ended; a new sign-in works.
     expect((await token(t, { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, auth())).status).toBe(400);
     const again = await signIn(user.email);
-    expect(again.tokens.refresh_token).toMatch(/^ghr_/);
+    expect(again.tokens.refresh_token).toMatch(/^gatehouse_rt_/);
   });
 
   it("an administrator's password change ends the user's sessions (not its grants); the new password signs in, the old does not", async () => {
