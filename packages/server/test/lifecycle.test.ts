@@ -1,8 +1,8 @@
 import { Agent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { createServer } from 'node:net';
 import { afterAll, describe, expect, it, onTestFinished } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { tempDir } from './helpers/databases.js';
+import { startThrowawayRedis } from './helpers/redis-server.js';
 import {
   api,
   killSpawned,
@@ -11,7 +11,6 @@ import {
   spawnServer,
   waitFor,
   waitForExit,
-  type SpawnedProcess,
 } from './helpers/spawn-server.js';
 
 /** Process lifecycle: graceful shutdown (SIGTERM) and readiness while a dependency is down. */
@@ -111,44 +110,11 @@ describe('graceful shutdown (SIGTERM)', () => {
   });
 });
 
-/** A free TCP port on 127.0.0.1, as the OS picks it (to be bound again at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-/** A private redis-server (no persistence), on `port` or a free one. */
-async function startRedis(port?: number): Promise<{ port: number; redis: SpawnedProcess }> {
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 3; attempt++) {
-    const p = port ?? (await freePort());
-    const redis = spawnProcess(
-      ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'],
-      { command: 'redis-server' },
-    );
-    try {
-      await redis.waitForStdout(/Ready to accept connections/, `redis-server on port ${p}`);
-      return { port: p, redis };
-    } catch (error) {
-      lastError = error; // most likely the port was taken meanwhile: try another
-      redis.process.kill('SIGKILL');
-      await redis.exited;
-      if (port !== undefined) break;
-    }
-  }
-  throw lastError;
-}
-
 describe('readiness while Redis is down', () => {
   it('answers 503 from /readyz and from verifications that need Redis, and recovers', async () => {
     const { rootKey, env } = setup('lifecycle-redis');
-    let { port, redis } = await startRedis();
+    let redis = await startThrowawayRedis();
+    const { port } = redis;
     const server = await spawnServer({ env: { ...env, GATEHOUSE_REDIS_URL: `redis://127.0.0.1:${port}` } });
 
     const limited = await createKey(server.url, rootKey, { rateLimit: { limit: 1000, windowSeconds: 60 } });
@@ -159,8 +125,7 @@ describe('readiness while Redis is down', () => {
       body: { status: 'ready', checks: { database: 'ok', redis: 'ok' } },
     });
 
-    redis.process.kill('SIGKILL');
-    expect(await waitForExit(redis, 'redis-server (kill -9)')).toMatchObject({ signal: 'SIGKILL' });
+    await redis.kill();
 
     const down = await waitFor('/readyz to report Redis unavailable', async () => {
       const response = await api(server.url, 'GET', '/readyz');
@@ -178,7 +143,7 @@ describe('readiness while Redis is down', () => {
     }
 
     // Redis back (on the same port): the server reconnects by itself.
-    ({ redis } = await startRedis(port));
+    redis = await startThrowawayRedis(port);
     await waitFor('/readyz to report ready again', async () => {
       const response = await api(server.url, 'GET', '/readyz');
       return response.status === 200 ? response : undefined;
@@ -186,7 +151,6 @@ describe('readiness while Redis is down', () => {
     expect((await verify()).body).toMatchObject({ valid: true, code: 'VALID' });
 
     expect(await server.stop()).toEqual({ code: 0, signal: null });
-    redis.process.kill('SIGTERM');
-    await waitForExit(redis, 'redis-server (SIGTERM)');
+    await redis.kill();
   });
 });

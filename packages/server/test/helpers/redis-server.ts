@@ -1,17 +1,4 @@
-import { createServer } from 'node:net';
-import { spawnProcess, waitForExit, type SpawnedProcess } from './spawn-server.js';
-
-/** A free TCP port on 127.0.0.1, as the OS picks it (to be bound again at once). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+import { freePort, spawnProcess, waitForExit, type SpawnedProcess } from './spawn-server.js';
 
 export interface ThrowawayRedis {
   port: number;
