@@ -31,9 +31,6 @@ code{font-size:.875rem;overflow-wrap:anywhere}
 .brand img{max-height:2.5rem;max-width:10rem}
 `;
 
-/** For the Content-Security-Policy: `'sha256-...'` of PAGE_CSS. */
-export const PAGE_CSS_HASH = `'sha256-${createHash('sha256').update(PAGE_CSS, 'utf8').digest('base64')}'`;
-
 /**
  * The CSS of a page with this branding: PAGE_CSS, plus the accent colour when one is configured (in the same
  * <style> element, so the CSP still allows exactly one stylesheet by its hash).
