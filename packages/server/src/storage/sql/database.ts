@@ -7,7 +7,7 @@ import { systemClock, type Clock } from '../../core/clock.js';
 import { StorageUnavailableError } from '../../core/errors.js';
 import type { Schema } from './schema.js';
 import { lockDataDir } from './data-dir-lock.js';
-import { OutboxSignal, signalOutboxCommits } from './outbox-signal.js';
+import { OutboxSignal } from './outbox-signal.js';
 import { SqliteBackgroundWriter } from './sqlite-background-writer.js';
 import { watchWrites } from './watch-writes.js';
 import { WriteHealth } from './write-health.js';
@@ -80,8 +80,7 @@ function openSqlite(file: string, dataDir: string, writeHealth: WriteHealth): Da
   const opened = sqlite;
   const outboxCommits = new OutboxSignal();
   const db = new Kysely<Schema>({
-    // watchWrites innermost: its rollback (skipped when SQLite already rolled back) is the one every wrapper calls.
-    dialect: signalOutboxCommits(watchWrites(new SqliteDialect({ database: opened }), writeHealth, opened), outboxCommits),
+    dialect: watchWrites(new SqliteDialect({ database: opened }), { health: writeHealth, outbox: outboxCommits, sqlite: opened }),
   });
   const backgroundWriter = new SqliteBackgroundWriter(file, writeHealth);
   return {
@@ -157,7 +156,7 @@ function openPostgres(url: string, schema: string | undefined, writeHealth: Writ
   pool.on('connect', (client) => client.on('error', () => {}));
   const outboxCommits = new OutboxSignal();
   const db = new Kysely<Schema>({
-    dialect: signalOutboxCommits(watchWrites(new CurrentSchemaPostgresDialect({ pool }), writeHealth), outboxCommits),
+    dialect: watchWrites(new CurrentSchemaPostgresDialect({ pool }), { health: writeHealth, outbox: outboxCommits }),
   });
   return {
     db,
