@@ -138,7 +138,7 @@ describe('npx gatehouse (workspace bin link)', () => {
       existsSync(link),
       `${link} is missing: the workspace bin link is created by \`npm install\` (package.json "bin" of packages/server)`,
     ).toBe(true);
-    // --no: never fetch a package named "gatehouse" from the registry.
+    // --no: never fetch anything from the registry (the npm name gatehouse belongs to an unrelated package).
     const server = await spawnServer({
       command: 'npx',
       args: ['--no', '--', 'gatehouse', 'start'],

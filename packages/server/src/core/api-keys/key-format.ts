@@ -1,4 +1,4 @@
-import { apiKeyChecksum, parseApiKey, type ApiKeyEnvironment } from '@gatehouse/sdk';
+import { apiKeyChecksum, parseApiKey, type ApiKeyEnvironment } from 'gatehouse-sdk';
 import { randomBase62 } from '../random.js';
 
 export { parseApiKey, type ApiKeyEnvironment };
