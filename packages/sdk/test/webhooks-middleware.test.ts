@@ -166,7 +166,7 @@ describe('fastify specifics', () => {
       app.register(async (scope) => {
         await scope.register(fastifyWebhooks, options as never);
       });
-      await expect(app.ready()).rejects.toThrow(/@gatehouse\/sdk\/webhooks\/fastify: /);
+      await expect(app.ready()).rejects.toThrow(/^gatehouse-sdk\/webhooks\/fastify: /);
       await app.close();
     }
   });
