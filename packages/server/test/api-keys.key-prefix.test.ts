@@ -109,6 +109,14 @@ describe.each(dialects)('a deployment key prefix, changed over existing keys (%s
     expect((await verify(old.live.key)).code).toBe('REVOKED');
   });
 
+  it('leaves the other credentials alone: an OAuth client secret is still cs_', async () => {
+    const client = await t.api('POST', '/v1/clients', {
+      body: { name: 'service', redirectUris: [], grantTypes: ['client_credentials'], scopes: ['read'], tokenEndpointAuthMethod: 'client_secret_basic' },
+    });
+    expect(client.status).toBe(201);
+    expect(client.body.clientSecret).toMatch(/^cs_[0-9A-Za-z]{43}$/);
+  });
+
   it('a recovered root admin key takes the prefix', async () => {
     const { key } = await recoverRootKey({ store: t.services.stores.apiKeys, clock: t.clock, keyPrefix: t.config.keyPrefix });
     expect(key).toMatch(/^acme_live_/);
