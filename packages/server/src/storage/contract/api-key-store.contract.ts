@@ -15,7 +15,7 @@ const DAY = 24 * HOUR;
 const TIMESTAMP_FIELDS = ['createdAt', 'updatedAt', 'expiresAt', 'revokedAt', 'lastUsedAt'] as const;
 
 /** A minimal active key; every test states what it needs on top. */
-function makeKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+export function makeKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {
     id: newId('key'),
     hash: randomBytes(32).toString('hex'),

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../core/random.js';
-import type { ApiKeyRecord, UsageCell, UsageQuery, UsageSeriesRow } from '../stores.js';
+import type { UsageCell, UsageQuery, UsageSeriesRow } from '../stores.js';
+import { makeKey } from './api-key-store.contract.js';
 import { useFreshStores, type OpenStores } from './fresh-stores.js';
 
 /** 2026-01-01T00:00Z, in minutes: a day boundary. */
@@ -20,26 +19,7 @@ const cell = (credentialId: string, minute: number, outcome: number, count: numb
   histogram: [latency[0], 0, 0, 0, 0, 0],
 });
 
-const key = (tenantId: string | null): ApiKeyRecord => ({
-  id: newId('key'),
-  hash: randomBytes(32).toString('hex'),
-  displayPrefix: 'sk_test_Ab12Cd',
-  environment: 'test',
-  name: 'usage',
-  scopes: [],
-  tenantId,
-  metadata: {},
-  rateLimit: null,
-  createdAt: M0 * 60_000,
-  updatedAt: M0 * 60_000,
-  expiresAt: null,
-  revokedAt: null,
-  lastUsedAt: null,
-  rotatedFromId: null,
-  rotatedToId: null,
-  createdBy: null,
-  anomalyAction: 'notify',
-});
+const key = (tenantId: string | null) => makeKey({ tenantId });
 
 /** The series as {start, outcome, count} (periods as minutes from M0). */
 const counts = (rows: UsageSeriesRow[]) => rows.map((r) => [r.startMinute - M0, r.outcome, r.count]);
