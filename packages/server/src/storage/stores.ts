@@ -134,8 +134,6 @@ export interface ApiKeyStore {
    * Returns how many it announced.
    */
   announceExpired(now: number, limit: number, eventFor: (key: ApiKeyRecord) => AuditEvent): Promise<number>;
-  /** Write-behind of last-used times; never moves a time backwards. */
-  touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void>;
 }
 
 /** A registered OAuth client. Secrets are stored only as SHA-256 (hex); public clients have none. */

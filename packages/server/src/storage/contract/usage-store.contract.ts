@@ -110,6 +110,20 @@ export function usageStoreContract(name: string, open: OpenStores): void {
       expect((await stores().apiKeys.findById(t2.id))?.lastUsedAt).toBe((M0 + 2) * 60_000);
     });
 
+    it("sets keys' last-used times to a minute's start: never backwards, in one batch the newest, unknown ids ignored, nothing else changed", async () => {
+      const a = key(null);
+      const b = { ...key('t1'), lastUsedAt: (M0 + 50) * 60_000, metadata: { team: 'billing' }, scopes: ['admin'] };
+      for (const k of [a, b]) await stores().apiKeys.insert(k, []);
+      await usage().add({ cells: [], lastUsed: [['key_unknown', M0 + 99], [a.id, M0 + 10], [b.id, M0 + 20], [a.id, M0 + 5]] });
+      expect(await stores().apiKeys.findById(a.id)).toStrictEqual({ ...a, lastUsedAt: (M0 + 10) * 60_000 });
+      expect(await stores().apiKeys.findById(b.id)).toStrictEqual(b);
+      await usage().add({ cells: [], lastUsed: [[a.id, M0 + 9]] });
+      await usage().add({ cells: [], lastUsed: [] });
+      expect((await stores().apiKeys.findById(a.id))?.lastUsedAt).toBe((M0 + 10) * 60_000);
+      await usage().add({ cells: [], lastUsed: [[a.id, M0 + 11]] });
+      expect((await stores().apiKeys.findById(a.id))?.lastUsedAt).toBe((M0 + 11) * 60_000);
+    });
+
     it('sums exactly when several writers add and roll up at once', async () => {
       const writers = 8;
       const batch = () => ({
