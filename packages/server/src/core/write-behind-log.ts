@@ -18,6 +18,7 @@ export interface WriteBehindLogOptions<V> {
 export class WriteBehindLog<V> extends BatchedWriter<V[]> {
   #buffer: V[] = [];
   #observers: Array<(value: V) => void> = [];
+  #added = 0;
 
   constructor(private readonly options: WriteBehindLogOptions<V>) {
     super(options);
@@ -25,6 +26,14 @@ export class WriteBehindLog<V> extends BatchedWriter<V[]> {
 
   get size(): number {
     return this.#buffer.length;
+  }
+
+  /**
+   * How many values were ever added (a running count): a caller that saw it change while handling a request
+   * knows it added something, and can wait for `flush()` before answering (durable-audit.ts).
+   */
+  get added(): number {
+    return this.#added;
   }
 
   /**
@@ -43,6 +52,7 @@ export class WriteBehindLog<V> extends BatchedWriter<V[]> {
 
   add(value: V): void {
     for (const observer of this.#observers) observer(value);
+    this.#added++;
     const buffer = this.#buffer;
     if (buffer.length >= this.options.maxBuffered) {
       this.droppedCount++;

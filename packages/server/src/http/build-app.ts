@@ -14,6 +14,7 @@ import { errorHandlerPlugin } from './plugins/error-handler.js';
 import { ipBlockPlugin } from './plugins/ip-block.js';
 import { jsonBodyPlugin } from './plugins/json-body.js';
 import { openApiPlugin } from './plugins/openapi.js';
+import { durableAuditPlugin } from './plugins/durable-audit.js';
 import { securityHeadersPlugin } from './plugins/security-headers.js';
 import { registerRoutes } from './routes/register-routes.js';
 import { writeClientError } from './client-error.js';
@@ -173,6 +174,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   app.setValidatorCompiler(validatorCompiler());
   await app.register(errorHandlerPlugin);
   await app.register(securityHeadersPlugin);
+  await app.register(durableAuditPlugin, { audit: services.audit });
   await app.register(jsonBodyPlugin);
   await app.register(ipBlockPlugin, { services });
   await app.register(authenticatePlugin, { services });

@@ -34,7 +34,7 @@ import { verifyOnBehalfOf } from './verify-on-behalf.js';
  * - and, first of all, when the socket's address is blocked (Fastify's ip-block plugin answers 429).
  * It is off whenever its answers could differ: behind a trusted proxy (client address), with request
  * logging on (debug/trace), and while the server is closing (Fastify answers 503).
- * The verification itself, its audit event and last-used time are the same ApiKeyService.verify call, and
+ * The verification itself, its audit event and usage count are the same ApiKeyService.verify call, and
  * the response is the same verificationView; test/fast-verify.test.ts checks both paths answer alike.
  */
 export interface FastVerify {
@@ -90,7 +90,7 @@ function isPlainVerifyInput(value: unknown): value is VerifyInput {
 }
 
 export function createFastVerify({ services, bodyLimit, handler, logger, isClosing }: FastVerifyOptions): FastVerify {
-  const { apiKeys, clock } = services;
+  const { apiKeys, clock, audit } = services;
   const { blocks } = services.detection;
   const baseHeaders = Object.entries(SECURITY_HEADERS).flat();
 
@@ -198,7 +198,15 @@ export function createFastVerify({ services, bodyLimit, handler, logger, isClosi
       }
       stats.answered++;
       apiKeys.touch(admin.id, now);
-      const answer = (result: ApiKeyVerification) => writeJson(response, 200, requestId, verificationBody(result));
+      // As durable-audit.ts does for Fastify: a verification that was audited (a failure) is answered once its
+      // event is written; a success (counted, not audited) is answered at once.
+      const auditMark = audit.added;
+      const write = (result: ApiKeyVerification) => writeJson(response, 200, requestId, verificationBody(result));
+      const answer = (result: ApiKeyVerification) => {
+        if (audit.added === auditMark) return write(result);
+        const done = () => write(result);
+        audit.flush().then(done, done);
+      };
       let result: ApiKeyVerification | Promise<ApiKeyVerification>;
       try {
         result = apiKeys.verify(actor, input);
