@@ -98,8 +98,10 @@ export class UsageReporter {
       this.#tally.settle(batch, { accepted: true, ignored: Number.isSafeInteger(ignored) ? (ignored as number) : 0 });
       return true;
     }
-    // A refusal a retry cannot change (bad request, wrong key or scope) is dropped; the rest is retried.
-    const retry = response.status >= 500 || response.status === 408 || response.status === 429;
+    // Retried (bounded): 5xx, 408, 429, and 400, which a clock ahead of Gatehouse's earns for the current minute
+    // (`minute is in the future`) until Gatehouse's clock gets there. Dropped: the rest (401, 403, a Gatehouse
+    // without the endpoint), which a retry cannot change.
+    const retry = response.status >= 500 || response.status === 400 || response.status === 408 || response.status === 429;
     this.#tally.settle(batch, retry ? 'retry' : 'refused');
     const code = (body as { error?: unknown } | undefined)?.error;
     onError(

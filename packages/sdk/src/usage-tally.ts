@@ -122,8 +122,8 @@ export class UsageTally {
   }
 
   /**
-   * The outcome of a batch's report: `accepted` (with Gatehouse's `ignored` entries), `retry` (network,
-   * timeout, 5xx, 429: the pairs go back) or `refused` (a 4xx that a retry cannot change: dropped).
+   * The outcome of a batch's report: `accepted` (with Gatehouse's `ignored` entries), `retry` (the pairs go
+   * back, up to MAX_REPORT_ATTEMPTS reports) or `refused` (a refusal a retry cannot change: dropped).
    */
   settle(batch: UsageBatch, outcome: { accepted: true; ignored: number } | 'retry' | 'refused'): void {
     this.#inFlight -= batch.total;
