@@ -42,7 +42,8 @@ import { WebhookDispatcher, type AttemptObservation } from './core/webhooks/webh
 import { WebhookEndpointService } from './core/webhooks/webhook-endpoint-service.js';
 import { WebhookSender } from './core/webhooks/webhook-sender.js';
 import { withTimeout } from './core/with-timeout.js';
-import { WriteBehind } from './core/write-behind.js';
+import { UsageCounter } from './core/usage/usage-counter.js';
+import { minuteOf } from './core/usage/usage-outcomes.js';
 import { WriteBehindLog } from './core/write-behind-log.js';
 import { defaultIssuer, isLoopbackHost, type Config } from './config/load-config.js';
 import { cookieNameSuffix, issuerBase } from './config/issuer-path.js';
@@ -73,7 +74,8 @@ export interface CreateServicesOptions {
   /** Where write-behind failures are reported; default stderr. */
   onBackgroundError?: (message: string, error: unknown) => void;
   auditFlushIntervalMs?: number;
-  lastUsedFlushIntervalMs?: number;
+  /** Default GATEHOUSE_USAGE_FLUSH_SECONDS. */
+  usageFlushIntervalMs?: number;
   /** How the login slow-down waits (tests record the delays instead of waiting). */
   sleep?: (ms: number) => Promise<void>;
   /** How often the webhook dispatcher looks for work it was not woken for (default 1000 ms). */
@@ -189,13 +191,14 @@ export async function createServices(config: Config, options: CreateServicesOpti
       maxBuffered: 200_000,
       onError: (error, state) => report(`audit events could not be written (${state.buffered} waiting, ${state.dropped} dropped)`, error),
     });
-    const lastUsed = new WriteBehind<string, number>({
-      write: (entries) => stores.apiKeys.touchLastUsed(entries),
-      intervalMs: options.lastUsedFlushIntervalMs ?? 5000,
-      batchSize: 10_000,
-      maxBuffered: 1_000_000,
-      merge: (older, newer) => Math.max(older, newer),
-      onError: (error) => report('last-used times could not be written', error),
+    // Usage per credential and minute (and keys' last-used times): what the database stores grows with active
+    // credentials and time, not with requests.
+    const usage = new UsageCounter({
+      clock,
+      write: (batch) => stores.usage.add(batch),
+      intervalMs: options.usageFlushIntervalMs ?? config.usageFlushSeconds * 1000,
+      maxCells: 1_000_000,
+      onError: (error, state) => report(`usage counts could not be written (${state.buffered} cells waiting, ${state.dropped} events dropped)`, error),
     });
 
     // The management limit falls back to a per-process limit while Redis is unavailable: revocation, leaked-key
@@ -215,6 +218,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     const metrics = new PrometheusMetrics({
       keyCaches: { api_key: keyCache, oauth_client: clientCache },
       audit,
+      usage,
       managementRateLimit: fallbackLimiter,
       pubsub: redisPubSub,
     });
@@ -279,7 +283,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     });
 
     audit.start();
-    lastUsed.start();
+    usage.start();
 
     const signingKeys = await SigningKeys.open({
       store: stores.signingKeys,
@@ -293,7 +297,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     }).catch(async (error: unknown) => {
       await anomalies?.stop().catch(() => {});
       await audit.stop().catch(() => {});
-      await lastUsed.stop().catch(() => {});
+      await usage.stop().catch(() => {});
       throw error;
     });
 
@@ -310,7 +314,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       await signingKeys.close();
       await anomalies?.stop().catch(() => {});
       await audit.stop().catch(() => {});
-      await lastUsed.stop().catch(() => {});
+      await usage.stop().catch(() => {});
       throw error;
     });
 
@@ -322,7 +326,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
       rateLimiter,
       clock,
       audit,
-      lastUsed,
+      usage,
+      auditSuccessSample: config.auditSuccessSample,
       metrics,
       // Never fails for want of Redis (publish never throws): the others also read the change at their next poll.
       async invalidate(hash) {
@@ -410,6 +415,10 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
       verifyAccessToken: (token, options) => verifyAccessToken(token, { keys: signingKeys, issuer: config.issuer, now: clock.now(), anyTime: options?.anyTime }),
       audit: (input, origin) => apiKeys.record(clock.now(), input, origin),
+      recordSuccess(input, origin, use) {
+        usage.count(use.clientId, use.outcome, use.latencyUs);
+        apiKeys.recordSuccess(clock.now(), input, origin);
+      },
       alert: (input) => alerts.raise(input),
     };
     // A deleted user's grants, sessions and consents end with it; so do a deleted client's grants.
@@ -465,7 +474,14 @@ export async function createServices(config: Config, options: CreateServicesOpti
       policies: [
         { kind: 'audit_events', days: config.auditRetentionDays, purge: (cutoff, limit) => stores.audit.purgeOlderThan(cutoff, limit) },
         { kind: 'webhook_deliveries', days: config.webhookRetentionDays, purge: (cutoff, limit) => stores.webhooks.purgeOlderThan(cutoff, limit) },
+        ...(['minute', 'hour', 'day'] as const).map((resolution) => ({
+          kind: `usage_${resolution}s` as const,
+          days: config.usageRetentionDays[resolution],
+          purge: (cutoff: number, limit: number) => stores.usage.purge(resolution, cutoff, limit),
+        })),
       ],
+      // Complete hours and days are rolled up before anything is purged (minutes never go before their hour does).
+      beforeSweep: () => stores.usage.rollUp(minuteOf(clock.now())),
       onPurged: (kind, rows) => metrics.purged(kind, rows),
       onError: report,
     });
@@ -494,7 +510,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       rateLimiter,
       managementRateLimiter,
       audit,
-      lastUsed,
+      usage,
       signingKeys,
       oauth,
       ca,
@@ -544,7 +560,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         await anomalies?.stop();
         await alerts.stop();
         await audit.stop();
-        await lastUsed.stop();
+        await usage.stop();
         await bus.close();
         await rateLimiter.close();
         redis?.disconnect();

@@ -21,7 +21,7 @@ import type { UserService } from './core/users/user-service.js';
 import type { SigningKeys } from './core/tokens/signing-keys.js';
 import type { WebhookDispatcher } from './core/webhooks/webhook-dispatcher.js';
 import type { WebhookEndpointService } from './core/webhooks/webhook-endpoint-service.js';
-import type { WriteBehind } from './core/write-behind.js';
+import type { UsageCounter } from './core/usage/usage-counter.js';
 import type { WriteBehindLog } from './core/write-behind-log.js';
 import type { CsrfProtection } from './http/pages/csrf.js';
 import type { Config } from './config/load-config.js';
@@ -72,7 +72,8 @@ export interface Services {
    */
   managementRateLimiter: RateLimiter;
   audit: WriteBehindLog<AuditEvent>;
-  lastUsed: WriteBehind<string, number>;
+  /** Usage per credential and minute, flushed every GATEHOUSE_USAGE_FLUSH_SECONDS and at close(). */
+  usage: UsageCounter;
   /** JWT signing keys and the JWKS, in memory. */
   signingKeys: SigningKeys;
   /** The authorization server's state and policy, shared by the OAuth endpoints. */

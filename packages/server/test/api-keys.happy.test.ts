@@ -83,14 +83,17 @@ describe.each(dialects)('API key lifecycle over HTTP (%s)', (dialect) => {
     expect(await verify('hello')).toMatchObject({ valid: false, code: 'INVALID_FORMAT' });
   });
 
-  it('records lastUsedAt (written behind) for verified keys', async () => {
+  it('records lastUsedAt, to the minute, from the usage counters (written behind) for verified keys', async () => {
     const created = await t.createKey();
+    t.clock.advance(25_000);
     await verify(created.key);
-    const at = new Date(t.clock.now()).toISOString();
-    expect((await t.api('GET', `/v1/keys/${created.id}`)).body.lastUsedAt).toBe(at);
-    await t.services.lastUsed.flush();
+    const minute = Math.floor(t.clock.now() / 60_000) * 60_000;
+    expect(minute).toBeLessThan(t.clock.now());
+    expect((await t.api('GET', `/v1/keys/${created.id}`)).body.lastUsedAt).toBe(new Date(minute).toISOString());
+    await t.services.usage.flush();
     const stored = await t.services.stores.apiKeys.findById(created.id);
-    expect(stored?.lastUsedAt).toBe(t.clock.now());
+    expect(stored?.lastUsedAt).toBe(minute);
+    expect((await t.api('GET', `/v1/keys/${created.id}`)).body.lastUsedAt).toBe(new Date(minute).toISOString());
   });
 
   it('enforces a per-key rate limit (GCRA) with limit, remaining and reset', async () => {
@@ -244,7 +247,7 @@ describe.each(dialects)('API key lifecycle over HTTP (%s)', (dialect) => {
     expect((await t.api('GET', '/v1/keys?name=')).status).toBe(400);
   });
 
-  it('records audit events for lifecycle changes and every verification, queryable with filters', async () => {
+  it('records audit events for lifecycle changes and every failed verification (successes are counted, not audited), queryable with filters', async () => {
     const created = await t.createKey({ name: 'audited' });
     await verify(created.key);
     await verify(created.key, ['nope']);
@@ -256,7 +259,6 @@ describe.each(dialects)('API key lifecycle over HTTP (%s)', (dialect) => {
     const summary = events.body.data.map((e: any) => [e.type, e.outcome, e.reason]).reverse();
     expect(summary).toEqual([
       ['key.created', 'success', null],
-      ['key.verification', 'success', null],
       ['key.verification', 'failure', 'INSUFFICIENT_SCOPE'],
       ['key.revoked', 'success', null],
       ['key.verification', 'failure', 'REVOKED'],

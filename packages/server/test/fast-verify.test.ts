@@ -142,14 +142,16 @@ describe.each(dialects)('verify fast path answers as the Fastify route does (%s)
     expect(answer.rateLimit).toEqual({ limit: 2, remaining: 0, reset: Math.ceil(t.clock.now() / 1000) + 60, retryAfter: 30 });
   });
 
-  it('records each verification once, with its caller and the request id it answered with', async () => {
+  it('records each verification once: a failure as an audit event with its caller and request id, a success as a count', async () => {
     const created = await t.createKey();
-    const answer = await overSocket({ body: JSON.stringify({ key: created.key }), headers: { 'user-agent': 'fast-path-test' } });
+    const answer = await overSocket({ body: JSON.stringify({ key: created.key, scopes: ['nope'] }), headers: { 'user-agent': 'fast-path-test' } });
+    await overSocket({ body: JSON.stringify({ key: created.key }) });
     await t.services.audit.flush();
     const events = await t.services.stores.audit.list({ type: 'key.verification', keyId: created.id, limit: 10 });
     expect(events).toHaveLength(1);
     expect(events[0]).toMatchObject({
-      outcome: 'success',
+      outcome: 'failure',
+      reason: 'INSUFFICIENT_SCOPE',
       keyId: created.id,
       actorKeyId: expect.stringMatching(/^key_/),
       userAgent: 'fast-path-test',
@@ -157,6 +159,8 @@ describe.each(dialects)('verify fast path answers as the Fastify route does (%s)
       requestId: answer.requestId,
       ip: '127.0.0.1',
     });
+    const usage = await t.api('GET', `/v1/keys/${created.id}/usage`);
+    expect(usage.body.data.map((point: { total: number; byOutcome: object }) => [point.total, point.byOutcome])).toEqual([[2, { VALID: 1, INSUFFICIENT_SCOPE: 1 }]]);
   });
 
   it('hands bad bodies over to Fastify after reading them, which answers them as always', async () => {

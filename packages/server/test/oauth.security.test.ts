@@ -442,7 +442,7 @@ describe('OAuth attacks named by RFC 6749, 7636, 9700 and 8725', () => {
       const tokens = (await redeem(code, verifier)).body;
       const rotated = (await post('/oauth/token', { grant_type: 'refresh_token', refresh_token: tokens.refresh_token }, clientAuth())).body;
       await t.services.audit.flush();
-      await t.services.lastUsed.flush();
+      await t.services.usage.flush();
       const secrets = {
         code,
         verifier,

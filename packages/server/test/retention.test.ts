@@ -98,7 +98,8 @@ describe('RetentionSweep', () => {
 describe.each(dialects)('retention on a real store (%s)', (dialect) => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await createTestApp({ dialect, env: { GATEHOUSE_AUDIT_RETENTION_DAYS: '30' } });
+    // Every success sampled: successful verifications are audit events too, and share the retention.
+    t = await createTestApp({ dialect, env: { GATEHOUSE_AUDIT_RETENTION_DAYS: '30', GATEHOUSE_AUDIT_SUCCESS_SAMPLE: '1' } });
   });
   afterAll(() => t.close());
 
@@ -113,8 +114,17 @@ describe.each(dialects)('retention on a real store (%s)', (dialect) => {
     const recent = await t.createKey({ name: 'recent' });
     expect((await t.api('POST', '/v1/keys/verify', { body: { key: recent.key } })).body.valid).toBe(true);
     await t.services.audit.flush();
+    await t.services.usage.flush();
 
     const totals = await t.services.retention.run();
+    // Usage: the old key's minute was rolled up into its hour and day, then purged (minutes are kept 7 days).
+    expect(totals.get('usage_minutes')).toBeGreaterThanOrEqual(1);
+    const then = t.clock.now() - 31 * DAY;
+    const usage = (granularity: string) =>
+      t.api('GET', `/v1/keys/${old.id}/usage?granularity=${granularity}&from=${new Date(then - 3_600_000).toISOString()}&to=${new Date(then + 3_600_000).toISOString()}`);
+    expect((await usage('day')).body.data.map((p: { total: number }) => p.total)).toEqual([1]);
+    expect((await usage('hour')).body.data.map((p: { total: number }) => p.total)).toEqual([1]);
+    expect((await usage('minute')).body.data).toEqual([]);
     // The old key's two events and the bootstrap event of the root key, all older than 30 days now.
     expect(totals.get('audit_events')).toBeGreaterThanOrEqual(3);
     expect((await t.api('GET', `/v1/audit-events?keyId=${old.id}`)).body.data).toStrictEqual([]);
@@ -125,7 +135,9 @@ describe.each(dialects)('retention on a real store (%s)', (dialect) => {
 
     const metrics = await t.services.metrics.render();
     expect(metrics).toMatch(new RegExp(`gatehouse_retention_purged_rows_total\\{kind="audit_events"\\} ${totals.get('audit_events')}\\b`));
-    expect(await t.services.retention.run()).toStrictEqual(new Map([['audit_events', 0], ['webhook_deliveries', 0]]));
+    expect(await t.services.retention.run()).toStrictEqual(
+      new Map([['audit_events', 0], ['webhook_deliveries', 0], ['usage_minutes', 0], ['usage_hours', 0], ['usage_days', 0]]),
+    );
   });
 });
 

@@ -7,6 +7,7 @@ import { credentialProfileStoreContract } from '../src/storage/contract/credenti
 import { ipBlockStoreContract } from '../src/storage/contract/ip-block-store.contract.js';
 import { grantStoreContract } from '../src/storage/contract/grant-store.contract.js';
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
+import { usageStoreContract } from '../src/storage/contract/usage-store.contract.js';
 import { userStoreContract } from '../src/storage/contract/user-store.contract.js';
 import { signingKeyStoreContract } from '../src/storage/contract/signing-key-store.contract.js';
 import { webhookStoreContract } from '../src/storage/contract/webhook-store.contract.js';
@@ -75,4 +76,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   credentialProfileStoreContract(dialect, open);
   webhookStoreContract(dialect, open);
   certificateStoreContract(dialect, open);
+  usageStoreContract(dialect, open);
 });

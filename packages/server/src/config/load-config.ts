@@ -71,6 +71,12 @@ export interface Config {
   auditRetentionDays: number;
   /** Finished webhook deliveries (with their attempts and outbox events) older than this are deleted; 0: never. */
   webhookRetentionDays: number;
+  /** How often the usage counters are written (and at shutdown). */
+  usageFlushSeconds: number;
+  /** Usage counters per minute, hour and day are kept this many days; 0 keeps them for ever. */
+  usageRetentionDays: { minute: number; hour: number; day: number };
+  /** The fraction (0..1) of repetitive successes (verifications, client_credentials grants, introspections) still audited one event each. */
+  auditSuccessSample: number;
   /** A port of its own for GET /metrics, without authentication (0: any free port); unset: none. */
   metricsPort: number | undefined;
   /** Webhooks may use http and reach any address (development and tests): turns the SSRF guard off. */
@@ -153,6 +159,11 @@ export const CONFIG_FLAGS = {
   'redis-timeout': { type: 'string', env: 'GATEHOUSE_REDIS_TIMEOUT_MS' },
   'revocation-poll': { type: 'string', env: 'GATEHOUSE_REVOCATION_POLL_SECONDS' },
   'webhook-retention-days': { type: 'string', env: 'GATEHOUSE_WEBHOOK_RETENTION_DAYS' },
+  'usage-flush': { type: 'string', env: 'GATEHOUSE_USAGE_FLUSH_SECONDS' },
+  'usage-minute-retention-days': { type: 'string', env: 'GATEHOUSE_USAGE_MINUTE_RETENTION_DAYS' },
+  'usage-hour-retention-days': { type: 'string', env: 'GATEHOUSE_USAGE_HOUR_RETENTION_DAYS' },
+  'usage-day-retention-days': { type: 'string', env: 'GATEHOUSE_USAGE_DAY_RETENTION_DAYS' },
+  'audit-success-sample': { type: 'string', env: 'GATEHOUSE_AUDIT_SUCCESS_SAMPLE' },
   'password-hash-cost': { type: 'string', env: 'GATEHOUSE_PASSWORD_HASH_COST' },
   'signing-alg': { type: 'string', env: 'GATEHOUSE_SIGNING_ALG' },
   'signing-key-activation': { type: 'string', env: 'GATEHOUSE_SIGNING_KEY_ACTIVATION_SECONDS' },
@@ -243,6 +254,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const revocationPollSeconds = parseInteger(raw('revocation-poll') ?? '5', 'GATEHOUSE_REVOCATION_POLL_SECONDS', 1, 300, problems);
   const auditRetentionDays = parseInteger(raw('audit-retention-days') ?? '90', 'GATEHOUSE_AUDIT_RETENTION_DAYS', 0, 36_500, problems);
   const webhookRetentionDays = parseInteger(raw('webhook-retention-days') ?? '30', 'GATEHOUSE_WEBHOOK_RETENTION_DAYS', 0, 36_500, problems);
+  const usageFlushSeconds = parseInteger(raw('usage-flush') ?? '5', 'GATEHOUSE_USAGE_FLUSH_SECONDS', 1, 300, problems);
+  const usageRetentionDays = {
+    minute: parseInteger(raw('usage-minute-retention-days') ?? '7', 'GATEHOUSE_USAGE_MINUTE_RETENTION_DAYS', 0, 36_500, problems),
+    hour: parseInteger(raw('usage-hour-retention-days') ?? '90', 'GATEHOUSE_USAGE_HOUR_RETENTION_DAYS', 0, 36_500, problems),
+    day: parseInteger(raw('usage-day-retention-days') ?? '730', 'GATEHOUSE_USAGE_DAY_RETENTION_DAYS', 0, 36_500, problems),
+  };
+  const sampleText = raw('audit-success-sample') ?? '0';
+  const auditSuccessSample = Number(sampleText);
+  if (!/^(0|1|0?\.[0-9]+|1\.0*)$/.test(sampleText) || !(auditSuccessSample >= 0 && auditSuccessSample <= 1)) {
+    problems.push('GATEHOUSE_AUDIT_SUCCESS_SAMPLE must be a number from 0 to 1');
+  }
   const passwordHashCost = parseInteger(
     raw('password-hash-cost') ?? String(DEFAULT_SCRYPT_PARAMS.ln),
     'GATEHOUSE_PASSWORD_HASH_COST',
@@ -329,6 +351,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     revocationPollSeconds,
     auditRetentionDays,
     webhookRetentionDays,
+    usageFlushSeconds,
+    usageRetentionDays,
+    auditSuccessSample,
     metricsPort,
     webhooksAllowInsecure: allowInsecure !== undefined && /^(1|true|yes|on)$/i.test(allowInsecure),
     webhookRetryWindowSeconds,

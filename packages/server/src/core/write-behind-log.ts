@@ -36,6 +36,11 @@ export class WriteBehindLog<V> extends BatchedWriter<V[]> {
     this.#observers.push(observer);
   }
 
+  /** Shows a value to the observers without writing it (a success the usage counters count instead). */
+  observeOnly(value: V): void {
+    for (const observer of this.#observers) observer(value);
+  }
+
   add(value: V): void {
     for (const observer of this.#observers) observer(value);
     const buffer = this.#buffer;

@@ -874,6 +874,78 @@ export interface CertificateStore {
   listRevoked(now: number): Promise<RevokedCertificate[]>;
 }
 
+/** Counts of one credential, minute and outcome (a code of USAGE_OUTCOMES), as the usage counters add them. */
+export interface UsageCell {
+  credentialId: string;
+  /** Minutes since the epoch. */
+  minute: number;
+  outcome: number;
+  count: number;
+  /** Latency statistics cover only the events the server measured (not reported SDK cache hits). */
+  latencyCount: number;
+  latencySumUs: number;
+  latencyMaxUs: number;
+  /** Per bucket of LATENCY_BUCKET_BOUNDS_US (the last one unbounded). */
+  histogram: number[];
+}
+
+/** One flush of the usage counters: cells to add, and the newest minute each API key was used in. */
+export interface UsageBatch {
+  cells: UsageCell[];
+  lastUsed: Array<[keyId: string, minute: number]>;
+}
+
+export type UsageResolution = 'minute' | 'hour' | 'day';
+
+/** Periods [from, to) in minutes since the epoch, aligned to the resolution. */
+export interface UsageQuery {
+  resolution: UsageResolution;
+  fromMinute: number;
+  toMinute: number;
+  /** One credential (`key_...` or `cli_...`). */
+  credentialId?: string | undefined;
+  /** The credentials (API keys and OAuth clients) of one tenant. */
+  tenantId?: string | undefined;
+}
+
+/** Usage of one period (its first minute) and outcome, summed over the credentials asked for. */
+export interface UsageSeriesRow {
+  startMinute: number;
+  outcome: number;
+  count: number;
+  latencyCount: number;
+  latencySumUs: number;
+  latencyMaxUs: number;
+  histogram: number[];
+}
+
+/** Usage of one credential and outcome over a whole query range. */
+export interface UsageTotalRow {
+  credentialId: string;
+  outcome: number;
+  count: number;
+}
+
+/**
+ * Usage counters per credential: minutes, rolled up into hours and days. Exact whatever has been rolled up, and
+ * safe with any number of processes adding and rolling up at once.
+ */
+export interface UsageStore {
+  /**
+   * Adds a batch into the minute rows (set-based upserts: counts add, maxima take the larger), into the hour and
+   * day rows too for minutes already rolled up, and moves each key's last_used_at forward to its minute's start.
+   */
+  add(batch: UsageBatch): Promise<void>;
+  /** Rolls every complete hour before `nowMinute` into hours, and every complete day into days; idempotent. */
+  rollUp(nowMinute: number): Promise<void>;
+  /** Deletes up to `limit` rows of a resolution whose period started before `cutoff` (ms); never rows not yet rolled up. */
+  purge(resolution: UsageResolution, cutoff: number, limit: number): Promise<number>;
+  /** Per period and outcome; only periods with counts. */
+  series(query: UsageQuery): Promise<UsageSeriesRow[]>;
+  /** Per credential and outcome over the whole range. */
+  totals(query: UsageQuery): Promise<UsageTotalRow[]>;
+}
+
 export interface Stores {
   apiKeys: ApiKeyStore;
   audit: AuditStore;
@@ -888,4 +960,5 @@ export interface Stores {
   credentialProfiles: CredentialProfileStore;
   webhooks: WebhookStore;
   certificates: CertificateStore;
+  usage: UsageStore;
 }

@@ -8,7 +8,7 @@ import type { Metrics } from '../metrics/metrics.js';
 import { newId } from '../random.js';
 import type { RateLimitPolicy } from '../rate-limit/decide.js';
 import type { RateLimiter } from '../rate-limit/rate-limiter.js';
-import type { WriteBehind } from '../write-behind.js';
+import type { UsageCounter } from '../usage/usage-counter.js';
 import type { WriteBehindLog } from '../write-behind-log.js';
 import { hashApiKey } from './hash-key.js';
 import { generateApiKey, type ApiKeyEnvironment } from './key-format.js';
@@ -59,7 +59,12 @@ export interface ApiKeyServiceDeps {
   rateLimiter: RateLimiter;
   clock: Clock;
   audit: WriteBehindLog<AuditEvent>;
-  lastUsed: WriteBehind<string, number>;
+  /** Per-credential, per-minute usage counts; keys' lastUsedAt derives from them. */
+  usage: UsageCounter;
+  /** GATEHOUSE_AUDIT_SUCCESS_SAMPLE: the fraction of repetitive successes still written as audit events. */
+  auditSuccessSample: number;
+  /** Draws the sample (default Math.random). */
+  random?: () => number;
   metrics: Pick<Metrics, 'verificationSeconds'>;
   /** The credential policy: no caller obtains, confers or acts on more privilege than it holds. */
   guard: CredentialGuard;
@@ -220,10 +225,14 @@ export class ApiKeyService {
   }
 
   #recordVerification(actor: Actor, result: ApiKeyVerification, started: number): ApiKeyVerification {
-    this.deps.metrics.verificationSeconds((performance.now() - started) / 1000);
+    const elapsedMs = performance.now() - started;
+    this.deps.metrics.verificationSeconds(elapsedMs / 1000);
     const now = this.deps.clock.now();
-    if (result.valid) this.deps.lastUsed.add(result.key.id, now);
-    this.record(
+    // Counted per key and minute, whatever the outcome (a key that was not found names no key to count under).
+    if (result.key) this.deps.usage.count(result.key.id, result.code, Math.round(elapsedMs * 1000));
+    // A failure is audited one event each; a success is counted, and audited only when sampled.
+    (result.valid ? this.recordSuccess : this.record).call(
+      this,
       now,
       {
         type: 'key.verification',
@@ -266,14 +275,31 @@ export class ApiKeyService {
     return verifyApiKey({ keys: this.deps.cache, rateLimiter: null, clock: this.deps.clock }, { key });
   }
 
-  /** Notes a successful use of a key (written behind). */
+  /** Notes a successful use of a key that is not counted as usage (an admin key's management call): its lastUsedAt. */
   touch(keyId: string, at: number): void {
-    this.deps.lastUsed.add(keyId, at);
+    this.deps.usage.touch(keyId, at);
+  }
+
+  /** The start of the newest minute a key was used in, counted by this process and not yet written. */
+  pendingLastUsedAt(keyId: string): number | undefined {
+    return this.deps.usage.lastUsedAt(keyId);
   }
 
   /** Queues a high-volume audit event (written behind, in batches). */
   record(now: number, input: AuditEventInput, origin?: RequestOrigin | null): void {
     this.deps.audit.add(createAuditEvent(now, input, origin));
+  }
+
+  /**
+   * A repetitive success (a verification, a client_credentials grant, an introspection), which the usage counters
+   * count: written as an audit event only for the sampled fraction (GATEHOUSE_AUDIT_SUCCESS_SAMPLE). Every one is
+   * still shown to the audit log's observers (authentication metrics, anomaly detection).
+   */
+  recordSuccess(now: number, input: AuditEventInput, origin?: RequestOrigin | null): void {
+    const event = createAuditEvent(now, input, origin);
+    const sample = this.deps.auditSuccessSample;
+    if (sample > 0 && (sample >= 1 || (this.deps.random ?? Math.random)() < sample)) this.deps.audit.add(event);
+    else this.deps.audit.observeOnly(event);
   }
 
   #lifecycleEvent(actor: Actor, type: AuditEventInput['type'], key: ApiKeyRecord, details?: Record<string, unknown>): AuditEvent {

@@ -28,6 +28,8 @@ export const CREDENTIAL_ACTIONS = [
   'client.revoke_grants',
   'certificate.issue',
   'certificate.revoke',
+  // Reads a tenant's (or, for a caller bound to none, the whole deployment's) usage: the tenant rule alone applies.
+  'usage.read',
 ] as const;
 export type CredentialAction = (typeof CREDENTIAL_ACTIONS)[number];
 

@@ -5,6 +5,8 @@ import { AUTHENTICATION_METHODS, type AuthenticationMethod, type FailureReason, 
 export interface PrometheusMetricsSources {
   keyCaches: Record<'api_key' | 'oauth_client', { readonly hits: number; readonly misses: number; readonly size: number }>;
   audit: { readonly size: number; readonly dropped: number };
+  /** The usage counters' buffer: cells waiting, events dropped (when a long storage outage filled it). */
+  usage?: { readonly size: number; readonly dropped: number };
   /** The management API's limiter, when it can fall back to a per-process limit (cluster mode). */
   managementRateLimit?: { readonly active: boolean };
   /** Whether this process's pub/sub subscription is connected (cluster mode). */
@@ -142,6 +144,26 @@ export class PrometheusMetrics implements Metrics {
         this.inc(sources.audit.dropped);
       },
     });
+    const usage = sources.usage;
+    if (usage) {
+      new Gauge({
+        name: 'gatehouse_usage_cells_buffered',
+        help: 'Usage counter cells (credential x minute x outcome) waiting to be written.',
+        registers,
+        collect() {
+          this.set(usage.size);
+        },
+      });
+      new Counter({
+        name: 'gatehouse_usage_events_dropped_total',
+        help: 'Counted events (verifications, grants, introspections, SDK reports) dropped because the usage buffer was full (storage unavailable for long).',
+        registers,
+        collect() {
+          this.reset();
+          this.inc(usage.dropped);
+        },
+      });
+    }
     this.#webhookDeliveries = new Counter({
       name: 'gatehouse_webhook_deliveries_total',
       help: 'Webhook delivery attempts by outcome.',
@@ -159,7 +181,7 @@ export class PrometheusMetrics implements Metrics {
     this.#alerts = new Counter({ name: 'gatehouse_alerts_total', help: 'Alerts raised, by alert type.', labelNames: ['type'], registers });
     this.#purged = new Counter({
       name: 'gatehouse_retention_purged_rows_total',
-      help: 'Rows deleted because they outlived their retention period (GATEHOUSE_AUDIT_RETENTION_DAYS, GATEHOUSE_WEBHOOK_RETENTION_DAYS).',
+      help: 'Rows deleted because they outlived their retention period (GATEHOUSE_AUDIT_RETENTION_DAYS, GATEHOUSE_WEBHOOK_RETENTION_DAYS, GATEHOUSE_USAGE_*_RETENTION_DAYS).',
       labelNames: ['kind'],
       registers,
     });

@@ -1,4 +1,5 @@
 import type { AuditEventInput, RequestOrigin } from '../audit/audit-event.js';
+import type { UsageOutcome } from '../usage/usage-outcomes.js';
 import type { Clock } from '../clock.js';
 import type { AlertInput } from '../detection/alerts.js';
 import type { AccessTokenClaims } from '../tokens/access-token.js';
@@ -78,6 +79,11 @@ export interface OAuthDeps {
   verifyAccessToken(token: string, options?: { anyTime?: boolean }): AccessTokenClaims | undefined;
   /** Audit events written behind (authentication outcomes). */
   audit(input: AuditEventInput, origin: RequestOrigin | null): void;
+  /**
+   * A repetitive success of a client (a client_credentials grant, an introspection of one of its tokens): counted
+   * per client and minute, and audited only when sampled (GATEHOUSE_AUDIT_SUCCESS_SAMPLE).
+   */
+  recordSuccess(input: AuditEventInput, origin: RequestOrigin | null, usage: { clientId: string; outcome: UsageOutcome; latencyUs: number }): void;
   /** Raises a security alert (aggregated per cause, written at once; see docs/protection.md). */
   alert(input: AlertInput): void;
 }

@@ -19,11 +19,14 @@ export interface RetentionSweepOptions {
   /** Rows per purge call: small batches keep each delete (and the lock it holds) short. */
   batchSize?: number;
   onPurged?(kind: RetentionKind, rows: number): void;
+  /** Runs at the start of every sweep, before any purge (usage rollups); a failure is reported and the sweep goes on. */
+  beforeSweep?(): Promise<void>;
   onError(message: string, error: unknown): void;
 }
 
 /**
- * Deletes audit events and webhook delivery history once they are older than their retention period: a
+ * Deletes audit events, webhook delivery history and usage counters once they are older than their retention
+ * period (rolling usage minutes up into hours and days first): a
  * periodic sweep in bounded batches, oldest first, yielding to other work between batches. Several processes
  * sweeping at once delete disjoint or already-deleted rows, which is harmless.
  */
@@ -33,13 +36,15 @@ export class RetentionSweep {
   #running: Promise<Map<RetentionKind, number>> | undefined;
   #stopped = false;
   readonly #policies: readonly RetentionPolicy[];
+  readonly #hasWork: boolean;
 
   constructor(private readonly options: RetentionSweepOptions) {
     this.#policies = options.policies.filter((policy) => policy.days > 0);
+    this.#hasWork = this.#policies.length > 0 || options.beforeSweep !== undefined;
   }
 
   start(): void {
-    if (this.#timer || this.#policies.length === 0) return;
+    if (this.#timer || !this.#hasWork) return;
     this.#stopped = false;
     const sweep = () => void this.run().catch((error: unknown) => this.options.onError('retention sweep failed', error));
     this.#timer = setInterval(sweep, this.options.intervalMs);
@@ -66,6 +71,7 @@ export class RetentionSweep {
 
   async #sweep(): Promise<Map<RetentionKind, number>> {
     const batchSize = this.options.batchSize ?? 1_000;
+    await this.options.beforeSweep?.().catch((error: unknown) => this.options.onError('usage rollup failed', error));
     const totals = new Map<RetentionKind, number>();
     for (const policy of this.#policies) {
       const cutoff = this.options.clock.now() - policy.days * DAY_MS;

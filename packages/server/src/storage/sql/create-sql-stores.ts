@@ -12,6 +12,7 @@ import { SqlMetaStore } from './meta-store.js';
 import { SqlSessionStore } from './session-store.js';
 import { SqlUserStore } from './user-store.js';
 import { SqlSigningKeyStore } from './signing-key-store.js';
+import { SqlUsageStore } from './usage-store.js';
 import { SqlWebhookStore } from './webhook-store.js';
 
 export function createSqlStores(database: Database): Stores {
@@ -29,5 +30,6 @@ export function createSqlStores(database: Database): Stores {
     credentialProfiles: new SqlCredentialProfileStore(database.db),
     webhooks: new SqlWebhookStore(database),
     certificates: new SqlCertificateStore(database),
+    usage: new SqlUsageStore(database),
   };
 }

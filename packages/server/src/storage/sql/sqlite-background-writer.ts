@@ -1,7 +1,9 @@
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { AuditEvent } from '../../core/audit/audit-event.js';
+import type { RollUpStep } from '../../core/usage/usage-periods.js';
 import { AUDIT_EVENT_COLUMNS, pushAuditEventValues } from './rows.js';
+import { addStatements, MOVE_DAY_WATERMARK_SQL, MOVE_HOUR_WATERMARK_SQL, purgeSql, rollUpDaysSql, rollUpHoursSql, USAGE_TABLES } from './usage-sql.js';
 import type { WriteHealth } from './write-health.js';
 
 // The worker's code, plain CommonJS run with `eval`, so it works the same from the built server and from the
@@ -12,6 +14,7 @@ const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const columns = workerData.auditColumns;
 const width = columns.length;
+const usageSql = workerData.usageSql;
 let jobs;
 // Opened on the first job, and again on the next one after opening failed (a read-only or full disk at the
 // time): the failure is answered like any other, with its SQLite code, and the worker lives on.
@@ -34,8 +37,14 @@ function open() {
     const purgeAudit = db.prepare(
       'delete from audit_events where id in (select id from audit_events where occurred_at < ? order by occurred_at, id limit ?)'
     );
+    // Usage counters: prepared on first use: a database opened before its usage tables were migrated can still write audit events.
+    let usage;
+    const usageJobs = () => (usage ??= prepareUsage(db, touch));
     return {
       db,
+      usageAdd: (payload) => usageJobs().add.immediate(payload),
+      usageRollUp: (plan) => usageJobs().rollUp.immediate(plan),
+      usagePurge: ({ table, cutoff, limit }) => usageJobs().purge[table].run(cutoff, limit).changes,
       // Events arrive as one flat array of column values, row after row (cheap to copy between threads).
       audit: db.transaction((values) => { for (let i = 0; i < values.length; i += width) insertEvent.run(values.slice(i, i + width)); }),
       touch: db.transaction((entries) => { for (const [id, at] of entries) touch.run(at, id, at); }),
@@ -45,6 +54,25 @@ function open() {
     db.close();
     throw error;
   }
+}
+// Usage counters (usage-sql.ts): each job one IMMEDIATE transaction, so it never reads a watermark that another
+// connection moves before it writes.
+function prepareUsage(db, touch) {
+  const addUsage = usageSql.add.map((text) => db.prepare(text));
+  const moveHour = db.prepare(usageSql.moveHour);
+  const moveDay = db.prepare(usageSql.moveDay);
+  const rollHours = db.prepare(usageSql.rollHours);
+  const rollDays = db.prepare(usageSql.rollDays);
+  const purgeUsage = Object.fromEntries(Object.entries(usageSql.purge).map(([table, text]) => [table, db.prepare(text)]));
+  const usageAdd = db.transaction(({ rows, lastUsed }) => {
+    if (rows !== null) for (const statement of addUsage) statement.run(rows);
+    for (const [id, at] of lastUsed) touch.run(at, id, at);
+  });
+  const usageRollUp = db.transaction(({ hour, day }) => {
+    if (hour && moveHour.run(hour.to, hour.from).changes === 1) rollHours.run(hour.from, hour.to);
+    if (day && moveDay.run(day.to, day.from, day.to).changes === 1) rollDays.run(day.from / 60, day.to / 60);
+  });
+  return { add: usageAdd, rollUp: usageRollUp, purge: purgeUsage };
 }
 parentPort.on('message', ({ id, job, payload }) => {
   if (job === 'close') { if (jobs) jobs.db.close(); jobs = undefined; parentPort.postMessage({ id, ok: true }); return; }
@@ -68,7 +96,7 @@ interface Reply {
 }
 
 /**
- * Writes the write-behind batches (audit events, last-used times) of an SQLite database from a worker thread.
+ * Writes the write-behind batches (audit events, last-used times, usage counters) of an SQLite database from a worker thread.
  * On the event loop those batches cost about as much as the requests that cause them (index upkeep, and an
  * fsync per transaction); in the worker they cost the hot path one postMessage of a flat array per batch.
  * The worker starts on first use and stops with close().
@@ -100,6 +128,21 @@ export class SqliteBackgroundWriter {
     return this.#send('purgeAudit', { cutoff, limit }).then(Number);
   }
 
+  /** UsageStore.add: the rows (a JSON array, or null) and the keys' last-used times, in one transaction. */
+  addUsage(rows: string | null, lastUsed: ReadonlyArray<readonly [id: string, at: number]>): Promise<void> {
+    return this.#send('usageAdd', { rows, lastUsed }).then(() => undefined);
+  }
+
+  /** UsageStore.rollUp: the planned steps, each applied only if its watermark has not moved since. */
+  rollUpUsage(plan: { hour: RollUpStep | null; day: RollUpStep | null }): Promise<void> {
+    return this.#send('usageRollUp', plan).then(() => undefined);
+  }
+
+  /** Deletes up to `limit` rows of a usage table with periods before `cutoff`; how many. */
+  purgeUsage(table: string, cutoff: number, limit: number): Promise<number> {
+    return this.#send('usagePurge', { table, cutoff, limit }).then(Number);
+  }
+
   async close(): Promise<void> {
     if (!this.#worker) return;
     const worker = this.#worker;
@@ -124,6 +167,14 @@ export class SqliteBackgroundWriter {
         file: this.file,
         driver: createRequire(import.meta.url).resolve('better-sqlite3'),
         auditColumns: AUDIT_EVENT_COLUMNS,
+        usageSql: {
+          add: addStatements('sqlite'),
+          moveHour: MOVE_HOUR_WATERMARK_SQL,
+          moveDay: MOVE_DAY_WATERMARK_SQL,
+          rollHours: rollUpHoursSql('sqlite'),
+          rollDays: rollUpDaysSql('sqlite'),
+          purge: Object.fromEntries(Object.values(USAGE_TABLES).map((table) => [table, purgeSql(table)])),
+        },
       },
     });
     worker.unref();

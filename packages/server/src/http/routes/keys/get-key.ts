@@ -3,7 +3,7 @@ import type { App } from '../../app-types.js';
 import { ApiKey, apiKeyView, KeyIdParams } from '../../schemas/api-key.js';
 import { errorResponses } from '../../schemas/common.js';
 
-export function registerGetKey(app: App, { apiKeys, clock, lastUsed }: Services): void {
+export function registerGetKey(app: App, { apiKeys, clock }: Services): void {
   app.get(
     '/v1/keys/:id',
     {
@@ -18,7 +18,7 @@ export function registerGetKey(app: App, { apiKeys, clock, lastUsed }: Services)
     },
     async (request) => {
       const key = await apiKeys.get(request.admin!, request.params.id);
-      return apiKeyView(key, clock.now(), lastUsed.peek(key.id));
+      return apiKeyView(key, clock.now(), apiKeys.pendingLastUsedAt(key.id));
     },
   );
 }

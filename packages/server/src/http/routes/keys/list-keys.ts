@@ -5,7 +5,7 @@ import { decodeCursor, page } from '../../cursor.js';
 import { ApiKey, apiKeyView, Environment } from '../../schemas/api-key.js';
 import { Cursor, errorResponses, Nullable, PageLimit, TenantId } from '../../schemas/common.js';
 
-export function registerListKeys(app: App, { apiKeys, clock, lastUsed }: Services): void {
+export function registerListKeys(app: App, { apiKeys, clock }: Services): void {
   app.get(
     '/v1/keys',
     {
@@ -45,7 +45,7 @@ export function registerListKeys(app: App, { apiKeys, clock, lastUsed }: Service
         (key) => ({ at: key.createdAt, id: key.id }),
       );
       const now = clock.now();
-      return { data: result.items.map((key) => apiKeyView(key, now, lastUsed.peek(key.id))), nextCursor: result.nextCursor };
+      return { data: result.items.map((key) => apiKeyView(key, now, apiKeys.pendingLastUsedAt(key.id))), nextCursor: result.nextCursor };
     },
   );
 }

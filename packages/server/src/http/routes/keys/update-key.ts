@@ -4,7 +4,7 @@ import { parseTimestamp } from '../../cursor.js';
 import { ApiKey, apiKeyView, KeyIdParams, UpdateKeyBody } from '../../schemas/api-key.js';
 import { errorResponses } from '../../schemas/common.js';
 
-export function registerUpdateKey(app: App, { apiKeys, clock, lastUsed }: Services): void {
+export function registerUpdateKey(app: App, { apiKeys, clock }: Services): void {
   app.patch(
     '/v1/keys/:id',
     {
@@ -25,7 +25,7 @@ export function registerUpdateKey(app: App, { apiKeys, clock, lastUsed }: Servic
         ...rest,
         ...(expiresAt !== undefined ? { expiresAt: expiresAt === null ? null : parseTimestamp(expiresAt, 'expiresAt')! } : {}),
       });
-      return apiKeyView(key, clock.now(), lastUsed.peek(key.id));
+      return apiKeyView(key, clock.now(), apiKeys.pendingLastUsedAt(key.id));
     },
   );
 }

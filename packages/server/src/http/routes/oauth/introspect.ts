@@ -40,7 +40,17 @@ export function registerIntrospectionEndpoint(app: FastifyInstance, services: Se
       limit?.check(callerId);
       const token = param(params, 'token');
       if (token === undefined) throw new OAuthError('invalid_request', 'The token parameter is required.');
+      const started = performance.now();
       const { response, unknown } = await introspectToken(services.oauth, who, token);
+      const clientId = (response as { active: boolean; client_id?: unknown }).client_id;
+      if (response.active && typeof clientId === 'string') {
+        // A success: counted for the token's client (TOKEN_INTROSPECTED), audited only when sampled.
+        services.oauth.recordSuccess(
+          { type: 'oauth.introspection', outcome: 'success', keyId: request.admin?.keyId ?? null, keyPrefix: request.admin?.keyPrefix ?? null, tenantId: request.admin?.tenantId ?? null, details: { clientId } },
+          requestOrigin(request),
+          { clientId, outcome: 'TOKEN_INTROSPECTED', latencyUs: Math.round((performance.now() - started) * 1000) },
+        );
+      }
       if (unknown) {
         const details = request.admin ? {} : { clientId: (who as { clientId: string }).clientId };
         services.oauth.audit(
