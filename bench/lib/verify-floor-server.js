@@ -1,8 +1,8 @@
 // A reference for the api-key-verify scenario, in its own process: Gatehouse's own verify fast path
 // (http/fast-verify.ts on node:http, the same ApiKeyService, KeyCache and stored records) with the work that
-// is written behind taken out. It authenticates the caller and verifies the key exactly as the server does,
-// and answers the same bytes, but queues no audit event (so detection watches nothing), no last-used time and
-// no metric. Not a competitor and not a configuration users can run: it shows what the required
+// is counted or written behind taken out. It authenticates the caller and verifies the key exactly as the server
+// does, and answers the same bytes, but counts no usage (no per-minute count, no last-used time), queues no audit
+// event (so detection watches nothing) and records no metric. Not a competitor and not a configuration users can run: it shows what the required
 // per-request work other than the audit trail costs on this machine, in the same run as the rest.
 //
 //   node bench/lib/verify-floor-server.js <dataDir> <keys.json>
@@ -30,14 +30,15 @@ if (!dataDir || !keysFile) {
 const database = openDatabase({ dataDir });
 const stores = createSqlStores(database);
 const clock = systemClock;
-const nothing = { add() {} };
 const apiKeys = new ApiKeyService({
   store: stores.apiKeys,
   cache: new KeyCache({ load: (hash) => stores.apiKeys.findByHash(hash), clock, ttlMs: 3_600_000, maxEntries: 1_000_000 }),
   rateLimiter: new MemoryRateLimiter({ clock }),
   clock,
-  audit: nothing,
-  lastUsed: nothing,
+  // Nothing audited (successes are only shown to observers, and there are none), nothing counted.
+  audit: { add() {}, observeOnly() {} },
+  auditSuccessSample: 0,
+  usage: { count() {}, touch() {}, lastUsedAt: () => undefined },
   metrics: { verificationSeconds() {} },
   invalidate: async () => {},
 });
