@@ -23,7 +23,7 @@ import { newRequestId } from '../../packages/server/dist/http/request-id.js';
 import { SECURITY_HEADERS } from '../../packages/server/dist/http/plugins/security-headers.js';
 import { firstValues } from '../../packages/server/dist/http/routes/oauth/form-body.js';
 import { createSqlStores } from '../../packages/server/dist/storage/sql/create-sql-stores.js';
-import { openDatabase } from '../../packages/server/dist/storage/sql/database.js';
+import { openServerDatabase } from './open-server-database.js';
 
 const [dataDir, clientId] = process.argv.slice(2);
 if (!dataDir || !clientId) {
@@ -31,7 +31,7 @@ if (!dataDir || !clientId) {
   process.exit(2);
 }
 
-const database = openDatabase({ dataDir });
+const database = openServerDatabase(dataDir);
 const stores = createSqlStores(database);
 const clock = systemClock;
 const clientCache = new KeyCache({ load: (id) => stores.clients.findById(id), clock, ttlMs: 3_600_000, maxEntries: 100_000 });

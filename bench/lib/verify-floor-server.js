@@ -19,7 +19,7 @@ import { systemClock } from '../../packages/server/dist/core/clock.js';
 import { MemoryRateLimiter } from '../../packages/server/dist/core/rate-limit/memory.js';
 import { createFastVerify } from '../../packages/server/dist/http/fast-verify.js';
 import { createSqlStores } from '../../packages/server/dist/storage/sql/create-sql-stores.js';
-import { openDatabase } from '../../packages/server/dist/storage/sql/database.js';
+import { openServerDatabase } from './open-server-database.js';
 
 const [dataDir, keysFile] = process.argv.slice(2);
 if (!dataDir || !keysFile) {
@@ -27,7 +27,7 @@ if (!dataDir || !keysFile) {
   process.exit(2);
 }
 
-const database = openDatabase({ dataDir });
+const database = openServerDatabase(dataDir);
 const stores = createSqlStores(database);
 const clock = systemClock;
 const apiKeys = new ApiKeyService({
