@@ -89,11 +89,6 @@ export class UsageTally {
     this.#pendingTotal++;
   }
 
-  /** Whether anything waits to be reported. */
-  get isEmpty(): boolean {
-    return this.#pendingTotal === 0;
-  }
-
   /** Up to MAX_REPORT_ENTRIES pairs for one report (removed until settled), or undefined when there is none. */
   take(): UsageBatch | undefined {
     this.#rollOver(this.#minuteMs);
@@ -153,14 +148,6 @@ export class UsageTally {
         this.#pending.set(id, { ...item, failures });
       }
     }
-  }
-
-  /** Drops everything waiting (counted as dropped). */
-  clear(): void {
-    this.#rollOver(this.#minuteMs);
-    this.#stats.dropped += this.#pendingTotal;
-    this.#pending.clear();
-    this.#pendingTotal = 0;
   }
 
   stats(): UsageTallyStats {
