@@ -78,6 +78,16 @@ const CASES: RouteCase[] = [
   { route: 'POST /v1/keys/verify', call: async (t) => ({ path: '/v1/keys/verify', body: { key: (await t1AdminKey(t)).key } }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },
   { route: 'GET /v1/revocations/stream', call: async () => ({ path: '/v1/revocations/stream' }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },
   { route: 'POST /v1/leaked-keys', call: async () => ({ path: '/v1/leaked-keys', body: [{ token: generateApiKey('live').key }] }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },
+  { route: 'GET /v1/keys/{id}/usage', call: async (t) => ({ path: `/v1/keys/${(await t1AdminKey(t)).id}/usage` }), expect: ['ok', 'ok', 403, 'ok', 403, 404] },
+  { route: 'GET /v1/clients/{id}/usage', call: async (t) => ({ path: `/v1/clients/${(await t1Client(t)).clientId}/usage` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
+  // A tenant's usage: its own admin, or one bound to no tenant (the credential policy's tenant rule).
+  { route: 'GET /v1/usage', call: async () => ({ path: '/v1/usage?tenantId=t1' }), expect: ['ok', 'ok', 403, 403, 403, 403] },
+  // Another tenant's verifier may report, but its entries for t1's keys are ignored (202 {"accepted":0,"ignored":1}).
+  {
+    route: 'POST /v1/usage/reports',
+    call: async (t) => ({ path: '/v1/usage/reports', body: { entries: [{ keyId: (await t1AdminKey(t)).id, minute: new Date(Math.floor(t.clock.now() / 60_000) * 60_000).toISOString(), count: 1 }] } }),
+    expect: ['ok', 'ok', 403, 403, 403, 'ok'],
+  },
   { route: 'GET /v1/audit-events', call: async () => ({ path: '/v1/audit-events' }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },
   { route: 'GET /metrics', call: async () => ({ path: '/metrics' }), expect: ['ok', 403, 403, 403, 403, 403] },
   { route: 'POST /oauth/introspect', call: async () => ({ path: '/oauth/introspect', body: 'token=not-a-token' }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },

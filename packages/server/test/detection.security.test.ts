@@ -168,6 +168,8 @@ describe('verifying on behalf of a client (clientIp)', () => {
     expect((await inject(t, apiServer, 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: good.key } })).body.valid).toBe(true);
     expect((await inject(t, apiServer, 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: good.key, clientIp: '198.51.100.99' } })).body.valid).toBe(true);
     expect((await inject(t, apiServer, 'GET', '/v1/blocks')).body.data.map((b: any) => b.ip)).toEqual(['2001:db8::/64']);
+    // A failure is audited with the end client's address (successes are counted, not audited).
+    expect((await inject(t, apiServer, 'POST', '/v1/keys/verify', { key: verifier.key, body: { key: badKey(), clientIp: '198.51.100.99' } })).body.valid).toBe(false);
     await t.services.audit.flush();
     const [latest] = await t.services.stores.audit.list({ type: 'key.verification', limit: 1 });
     expect(latest!.ip).toBe('198.51.100.99');

@@ -36,23 +36,27 @@ async function createKey(url: string, rootKey: string, body: Record<string, unkn
 }
 
 describe('graceful shutdown (SIGTERM)', () => {
-  it('flushes buffered audit events and last-used times before exiting 0', async () => {
+  it('flushes buffered audit events, usage counts and last-used times before exiting 0', async () => {
     const { rootKey, env } = setup('lifecycle-flush');
     const first = await spawnServer({ env });
     const { id, key } = await createKey(first.url, rootKey);
     const results = await Promise.all(
-      Array.from({ length: 50 }, () => api(first.url, 'POST', '/v1/keys/verify', { key: rootKey, body: { key } })),
+      Array.from({ length: 50 }, (_, i) => api(first.url, 'POST', '/v1/keys/verify', { key: rootKey, body: { key, ...(i % 5 === 0 ? { scopes: ['missing'] } : {}) } })),
     );
-    expect(results.map((r) => `${r.status} ${r.body.code}`)).toEqual(Array(50).fill('200 VALID'));
-    // At once: the verification events are still in the write-behind buffer (flushed every second).
+    expect(results.filter((r) => r.body.code === 'VALID')).toHaveLength(40);
+    expect(results.filter((r) => r.body.code === 'INSUFFICIENT_SCOPE')).toHaveLength(10);
+    // At once: the failures' events are still in the write-behind buffer (flushed every second), the counts in
+    // memory (flushed every GATEHOUSE_USAGE_FLUSH_SECONDS).
     expect(await first.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(first.stderr()).toBe('');
 
     const second = await spawnServer({ env });
     const events = await listAll(second.url, `/v1/audit-events?type=key.verification&keyId=${id}&limit=200`, rootKey);
-    expect(events).toHaveLength(50);
-    expect(new Set(events.map((event) => event.id)).size).toBe(50);
-    expect(events.every((event) => event.outcome === 'success' && event.keyId === id)).toBe(true);
+    expect(events).toHaveLength(10);
+    expect(new Set(events.map((event) => event.id)).size).toBe(10);
+    expect(events.every((event) => event.outcome === 'failure' && event.keyId === id)).toBe(true);
+    const usage = await api(second.url, 'GET', `/v1/keys/${id}/usage`, { key: rootKey });
+    expect(usage.body.data.map((point: { total: number; byOutcome: object }) => [point.total, point.byOutcome])).toEqual([[50, { VALID: 40, INSUFFICIENT_SCOPE: 10 }]]);
     const stored = await api(second.url, 'GET', `/v1/keys/${id}`, { key: rootKey });
     expect(stored.status).toBe(200);
     expect(stored.body.lastUsedAt, 'last-used time flushed at shutdown').not.toBeNull();

@@ -188,10 +188,11 @@ describe.skipIf(!mountable)('SQLite on a disk that fills up (a 4 MiB tmpfs)', ()
       expect(await readiness(t)).toEqual({ status: 200, database: 'ok' });
       const filler = fillDisk(disk.path);
 
-      // Reads still work: a verification (its audit event is written behind, by the background writer).
-      const verify = await t.api('POST', '/v1/keys/verify', { body: { key: before.key } });
+      // Reads still work: a verification, here a failed one (its audit event is written behind by the background
+      // writer, like its usage count).
+      const verify = await t.api('POST', '/v1/keys/verify', { body: { key: before.key, scopes: ['missing'] } });
       expect(verify.status).toBe(200);
-      expect(verify.body.code).toBe('VALID');
+      expect(verify.body.code).toBe('INSUFFICIENT_SCOPE');
       expect(await readiness(t)).toEqual({ status: 200, database: 'ok' });
       // The background writer's failure keeps its SQLite code across the thread boundary, and counts.
       await t.services.audit.flush();
@@ -213,11 +214,15 @@ describe.skipIf(!mountable)('SQLite on a disk that fills up (a 4 MiB tmpfs)', ()
       const after = await t.api('POST', '/v1/keys', { body: { name: 'after', scopes: ['keys:read'] } });
       expect(after.status).toBe(201);
       expect(await readiness(t)).toEqual({ status: 200, database: 'ok' });
-      // The events held back meanwhile are written once there is room.
+      // The events and counts held back meanwhile are written once there is room, once.
       await t.services.audit.flush();
       expect(t.services.audit.size).toBe(0);
       const verifications = await t.services.stores.audit.list({ type: 'key.verification', limit: 10 });
       expect(verifications.map((e) => e.keyId)).toContain(before.id);
+      await t.services.usage.flush();
+      expect(t.services.usage.size).toBe(0);
+      const usage = await t.api('GET', `/v1/keys/${before.id}/usage`);
+      expect(usage.body.data.map((p: { byOutcome: object }) => p.byOutcome)).toEqual([{ INSUFFICIENT_SCOPE: 1 }]);
       expect(await keyNames(t)).toEqual(['after', 'before', 'root']);
     } finally {
       await t.close();

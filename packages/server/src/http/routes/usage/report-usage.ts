@@ -9,6 +9,8 @@ import { VERIFY_KEY_SCOPE } from '../keys/verify-key.js';
 export const USAGE_REPORTS_PATH = '/v1/usage/reports';
 export const MAX_REPORT_ENTRIES = 1_000;
 export const MAX_REPORT_COUNT = 1_000_000;
+/** 1,000 entries take about 90 KB of JSON: more than the default body limit (64 KiB) of other routes. */
+const REPORT_BODY_LIMIT = 256 * 1024;
 const DAY_MS = 86_400_000;
 
 const UsageReportBody = Type.Object(
@@ -38,6 +40,7 @@ export function registerReportUsage(app: App, services: Services): void {
   app.post(
     USAGE_REPORTS_PATH,
     {
+      bodyLimit: REPORT_BODY_LIMIT,
       config: { scope: VERIFY_KEY_SCOPE, managementRateLimit: false },
       schema: {
         tags: ['usage'],
