@@ -62,6 +62,17 @@ describe.each(dialects)('usage counters and the usage API (%s)', (dialect) => {
     expect((await t.api('GET', `/v1/keys/${key.id}`)).body.lastUsedAt).toBe(iso(start + MINUTE));
   });
 
+  it('shows the usage buffer and what it dropped in /metrics, without per-key labels', async () => {
+    const key = await t.createKey();
+    await verify(key.key);
+    const metrics = await t.services.metrics.render();
+    expect(metrics).toMatch(/^gatehouse_usage_cells_buffered [1-9]/m);
+    expect(metrics).toMatch(/^gatehouse_usage_events_dropped_total 0$/m);
+    expect(metrics).not.toContain(key.id);
+    await t.services.usage.flush();
+    expect(await t.services.metrics.render()).toMatch(/^gatehouse_usage_cells_buffered 0$/m);
+  });
+
   it('adds SDK-reported cache hits as VALID without latency, and moves lastUsedAt forward only', async () => {
     const key = await t.createKey({ name: 'cached' });
     const now = minuteOf(t.clock.now());

@@ -1,8 +1,8 @@
 import { BatchedWriter } from './batched-writer.js';
 
 /**
- * Buffers writes in memory and flushes them in batches, off the request path (last-used times).
- * Entries with the same key are merged, so a hot key's last-used time costs one row per flush. A failed flush
+ * Buffers writes in memory and flushes them in batches, off the request path.
+ * Entries with the same key are merged, so a hot key costs one row per flush. A failed flush
  * puts its entries back for the next attempt; the buffer is bounded, and what overflows is counted and
  * reported rather than allowed to exhaust memory during a long outage.
  */

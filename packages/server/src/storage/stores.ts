@@ -134,8 +134,6 @@ export interface ApiKeyStore {
    * Returns how many it announced.
    */
   announceExpired(now: number, limit: number, eventFor: (key: ApiKeyRecord) => AuditEvent): Promise<number>;
-  /** Write-behind of last-used times; never moves a time backwards. */
-  touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void>;
 }
 
 /** A registered OAuth client. Secrets are stored only as SHA-256 (hex); public clients have none. */
@@ -874,12 +872,8 @@ export interface CertificateStore {
   listRevoked(now: number): Promise<RevokedCertificate[]>;
 }
 
-/** Counts of one credential, minute and outcome (a code of USAGE_OUTCOMES), as the usage counters add them. */
-export interface UsageCell {
-  credentialId: string;
-  /** Minutes since the epoch. */
-  minute: number;
-  outcome: number;
+/** Counts and latency statistics that merge by addition (the maximum by taking the larger). */
+export interface UsageCounts {
   count: number;
   /** Latency statistics cover only the events the server measured (not reported SDK cache hits). */
   latencyCount: number;
@@ -887,6 +881,14 @@ export interface UsageCell {
   latencyMaxUs: number;
   /** Per bucket of LATENCY_BUCKET_BOUNDS_US (the last one unbounded). */
   histogram: number[];
+}
+
+/** Counts of one credential, minute and outcome (a code of USAGE_OUTCOMES), as the usage counters add them. */
+export interface UsageCell extends UsageCounts {
+  credentialId: string;
+  /** Minutes since the epoch. */
+  minute: number;
+  outcome: number;
 }
 
 /** One flush of the usage counters: cells to add, and the newest minute each API key was used in. */
@@ -909,14 +911,9 @@ export interface UsageQuery {
 }
 
 /** Usage of one period (its first minute) and outcome, summed over the credentials asked for. */
-export interface UsageSeriesRow {
+export interface UsageSeriesRow extends UsageCounts {
   startMinute: number;
   outcome: number;
-  count: number;
-  latencyCount: number;
-  latencySumUs: number;
-  latencyMaxUs: number;
-  histogram: number[];
 }
 
 /** Usage of one credential and outcome over a whole query range. */

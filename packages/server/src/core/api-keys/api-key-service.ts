@@ -230,22 +230,19 @@ export class ApiKeyService {
     const now = this.deps.clock.now();
     // Counted per key and minute, whatever the outcome (a key that was not found names no key to count under).
     if (result.key) this.deps.usage.count(result.key.id, result.code, Math.round(elapsedMs * 1000));
+    const event: AuditEventInput = {
+      type: 'key.verification',
+      outcome: result.valid ? 'success' : 'failure',
+      reason: result.valid ? null : result.code,
+      keyId: result.key?.id ?? null,
+      keyPrefix: result.key?.displayPrefix ?? (result.valid ? null : result.displayPrefix),
+      tenantId: result.key?.tenantId ?? null,
+      actorKeyId: actor.keyId,
+      details: verificationDetails(actor, result),
+    };
     // A failure is audited one event each; a success is counted, and audited only when sampled.
-    (result.valid ? this.recordSuccess : this.record).call(
-      this,
-      now,
-      {
-        type: 'key.verification',
-        outcome: result.valid ? 'success' : 'failure',
-        reason: result.valid ? null : result.code,
-        keyId: result.key?.id ?? null,
-        keyPrefix: result.key?.displayPrefix ?? (result.valid ? null : result.displayPrefix),
-        tenantId: result.key?.tenantId ?? null,
-        actorKeyId: actor.keyId,
-        details: verificationDetails(actor, result),
-      },
-      actor.origin,
-    );
+    if (result.valid) this.recordSuccess(now, event, actor.origin);
+    else this.record(now, event, actor.origin);
     return result;
   }
 

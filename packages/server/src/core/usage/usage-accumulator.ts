@@ -1,4 +1,4 @@
-import type { UsageBatch, UsageCell } from '../../storage/stores.js';
+import type { UsageBatch, UsageCell, UsageCounts } from '../../storage/stores.js';
 import { LATENCY_BUCKETS, latencyBucket } from './usage-outcomes.js';
 
 /** Cells are keyed per credential by minute and outcome in one number: minute * OUTCOME_SLOTS + outcome. */
@@ -16,7 +16,7 @@ const emptyCell = (credentialId: string, minute: number, outcome: number): Usage
 });
 
 /** Adds `from` into `into` (counts and histograms add, the maximum is the larger). */
-export function mergeCell(into: UsageCell, from: UsageCell): void {
+export function mergeCounts(into: UsageCounts, from: UsageCounts): void {
   into.count += from.count;
   into.latencyCount += from.latencyCount;
   into.latencySumUs += from.latencySumUs;
@@ -100,7 +100,7 @@ export class UsageAccumulator {
       let perCredential = this.#cells.get(cell.credentialId);
       const newer = perCredential?.get(slot);
       if (newer !== undefined) {
-        mergeCell(newer, cell);
+        mergeCounts(newer, cell);
         continue;
       }
       if (this.#size >= this.maxCells) {

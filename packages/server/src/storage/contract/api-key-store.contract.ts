@@ -15,7 +15,7 @@ const DAY = 24 * HOUR;
 const TIMESTAMP_FIELDS = ['createdAt', 'updatedAt', 'expiresAt', 'revokedAt', 'lastUsedAt'] as const;
 
 /** A minimal active key; every test states what it needs on top. */
-function makeKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
+export function makeKey(overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord {
   return {
     id: newId('key'),
     hash: randomBytes(32).toString('hex'),
@@ -800,69 +800,6 @@ export function apiKeyStoreContract(name: string, open: OpenStores): void {
           await keys().revoke(a.id, now, []);
           await keys().revoke(b.id, now, []);
         }
-      });
-    });
-
-    describe('touchLastUsed', () => {
-      it('sets lastUsedAt and never moves it backwards, leaving every other field alone', async () => {
-        const key = makeFullKey({ lastUsedAt: null, revokedAt: null });
-        await keys().insert(key, []);
-        const lastUsed = async () => (await keys().findById(key.id))?.lastUsedAt;
-
-        await keys().touchLastUsed([[key.id, T0 + 10 * SECOND]]);
-        expect(await lastUsed()).toBe(T0 + 10 * SECOND);
-        expect(await keys().findById(key.id)).toStrictEqual({ ...key, lastUsedAt: T0 + 10 * SECOND });
-
-        await keys().touchLastUsed([[key.id, T0 + 5 * SECOND]]);
-        expect(await lastUsed()).toBe(T0 + 10 * SECOND);
-
-        await keys().touchLastUsed([[key.id, T0 + 10 * SECOND]]);
-        expect(await lastUsed()).toBe(T0 + 10 * SECOND);
-
-        await keys().touchLastUsed([[key.id, T0 + 11 * SECOND]]);
-        expect(await lastUsed()).toBe(T0 + 11 * SECOND);
-
-        // Within one batch too, the latest time wins whatever the order.
-        await keys().touchLastUsed([
-          [key.id, T0 + 30 * SECOND],
-          [key.id, T0 + 20 * SECOND],
-        ]);
-        expect(await lastUsed()).toBe(T0 + 30 * SECOND);
-        expect(await keys().findById(key.id)).toStrictEqual({ ...key, lastUsedAt: T0 + 30 * SECOND });
-        expectNumericTimestamps(await keys().findById(key.id));
-      });
-
-      it('never moves a time that was stored with the key backwards', async () => {
-        const key = makeKey({ lastUsedAt: T0 + HOUR });
-        await keys().insert(key, []);
-        await keys().touchLastUsed([[key.id, T0]]);
-        expect(await keys().findById(key.id)).toStrictEqual(key);
-      });
-
-      it('updates several keys in one batch and ignores unknown ids', async () => {
-        const a = makeKey();
-        const b = makeKey({ lastUsedAt: T0 + 50 });
-        const c = makeKey();
-        for (const key of [a, b, c]) await keys().insert(key, []);
-
-        await keys().touchLastUsed([
-          [newId('key'), T0 + 99],
-          [a.id, T0 + 10],
-          [b.id, T0 + 20],
-          [newId('key'), T0 + 1],
-        ]);
-
-        expect(await keys().findById(a.id)).toStrictEqual({ ...a, lastUsedAt: T0 + 10 });
-        expect(await keys().findById(b.id)).toStrictEqual(b);
-        expect(await keys().findById(c.id)).toStrictEqual(c);
-        expect((await allKeyIds()).sort()).toStrictEqual([a.id, b.id, c.id].sort());
-      });
-
-      it('accepts an empty batch', async () => {
-        const key = makeKey();
-        await keys().insert(key, []);
-        await keys().touchLastUsed([]);
-        expect(await keys().findById(key.id)).toStrictEqual(key);
       });
     });
 

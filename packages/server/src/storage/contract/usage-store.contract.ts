@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../core/random.js';
-import type { ApiKeyRecord, UsageCell, UsageQuery, UsageSeriesRow } from '../stores.js';
+import type { UsageCell, UsageQuery, UsageSeriesRow } from '../stores.js';
+import { makeKey } from './api-key-store.contract.js';
 import { useFreshStores, type OpenStores } from './fresh-stores.js';
 
 /** 2026-01-01T00:00Z, in minutes: a day boundary. */
@@ -20,26 +19,7 @@ const cell = (credentialId: string, minute: number, outcome: number, count: numb
   histogram: [latency[0], 0, 0, 0, 0, 0],
 });
 
-const key = (tenantId: string | null): ApiKeyRecord => ({
-  id: newId('key'),
-  hash: randomBytes(32).toString('hex'),
-  displayPrefix: 'sk_test_Ab12Cd',
-  environment: 'test',
-  name: 'usage',
-  scopes: [],
-  tenantId,
-  metadata: {},
-  rateLimit: null,
-  createdAt: M0 * 60_000,
-  updatedAt: M0 * 60_000,
-  expiresAt: null,
-  revokedAt: null,
-  lastUsedAt: null,
-  rotatedFromId: null,
-  rotatedToId: null,
-  createdBy: null,
-  anomalyAction: 'notify',
-});
+const key = (tenantId: string | null) => makeKey({ tenantId });
 
 /** The series as {start, outcome, count} (periods as minutes from M0). */
 const counts = (rows: UsageSeriesRow[]) => rows.map((r) => [r.startMinute - M0, r.outcome, r.count]);
@@ -128,6 +108,20 @@ export function usageStoreContract(name: string, open: OpenStores): void {
       expect(await usage().series(q('day', 0, DAY, { tenantId: 't3' }))).toEqual([]);
       expect((await stores().apiKeys.findById(t1.id))?.lastUsedAt).toBe((M0 + 7) * 60_000);
       expect((await stores().apiKeys.findById(t2.id))?.lastUsedAt).toBe((M0 + 2) * 60_000);
+    });
+
+    it("sets keys' last-used times to a minute's start: never backwards, in one batch the newest, unknown ids ignored, nothing else changed", async () => {
+      const a = key(null);
+      const b = { ...key('t1'), lastUsedAt: (M0 + 50) * 60_000, metadata: { team: 'billing' }, scopes: ['admin'] };
+      for (const k of [a, b]) await stores().apiKeys.insert(k, []);
+      await usage().add({ cells: [], lastUsed: [['key_unknown', M0 + 99], [a.id, M0 + 10], [b.id, M0 + 20], [a.id, M0 + 5]] });
+      expect(await stores().apiKeys.findById(a.id)).toStrictEqual({ ...a, lastUsedAt: (M0 + 10) * 60_000 });
+      expect(await stores().apiKeys.findById(b.id)).toStrictEqual(b);
+      await usage().add({ cells: [], lastUsed: [[a.id, M0 + 9]] });
+      await usage().add({ cells: [], lastUsed: [] });
+      expect((await stores().apiKeys.findById(a.id))?.lastUsedAt).toBe((M0 + 10) * 60_000);
+      await usage().add({ cells: [], lastUsed: [[a.id, M0 + 11]] });
+      expect((await stores().apiKeys.findById(a.id))?.lastUsedAt).toBe((M0 + 11) * 60_000);
     });
 
     it('sums exactly when several writers add and roll up at once', async () => {

@@ -239,16 +239,6 @@ export class SqlApiKeyStore implements ApiKeyStore {
       return rows.length;
     });
   }
-
-  /** Write-behind, like audit events: the SQLite background writer, or one set-based PostgreSQL UPDATE. */
-  async touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void> {
-    if (entries.length === 0) return;
-    if (this.database.backgroundWriter) return this.database.backgroundWriter.touchLastUsed(entries);
-    const json = JSON.stringify(entries.map(([id, at]) => ({ id, at })));
-    await sql`update api_keys as k set last_used_at = v.at
-      from json_to_recordset(${json}::json) as v(id text, at bigint)
-      where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.at)`.execute(this.db);
-  }
 }
 
 /** A LIKE pattern matching `text` literally (with ESCAPE '\'): %, _ and the escape character itself escaped. */

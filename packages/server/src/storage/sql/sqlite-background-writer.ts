@@ -32,14 +32,13 @@ function open() {
     const insertEvent = db.prepare(
       'insert into audit_events (' + columns.join(', ') + ') values (' + columns.map(() => '?').join(', ') + ') on conflict (id) do nothing'
     );
-    const touch = db.prepare('update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)');
     // Retention: the oldest events first, through audit_events_time_idx, a bounded batch at a time.
     const purgeAudit = db.prepare(
       'delete from audit_events where id in (select id from audit_events where occurred_at < ? order by occurred_at, id limit ?)'
     );
     // Usage counters: prepared on first use: a database opened before its usage tables were migrated can still write audit events.
     let usage;
-    const usageJobs = () => (usage ??= prepareUsage(db, touch));
+    const usageJobs = () => (usage ??= prepareUsage(db));
     return {
       db,
       usageAdd: (payload) => usageJobs().add.immediate(payload),
@@ -47,7 +46,6 @@ function open() {
       usagePurge: ({ table, cutoff, limit }) => usageJobs().purge[table].run(cutoff, limit).changes,
       // Events arrive as one flat array of column values, row after row (cheap to copy between threads).
       audit: db.transaction((values) => { for (let i = 0; i < values.length; i += width) insertEvent.run(values.slice(i, i + width)); }),
-      touch: db.transaction((entries) => { for (const [id, at] of entries) touch.run(at, id, at); }),
       purgeAudit: ({ cutoff, limit }) => purgeAudit.run(cutoff, limit).changes,
     };
   } catch (error) {
@@ -57,7 +55,8 @@ function open() {
 }
 // Usage counters (usage-sql.ts): each job one IMMEDIATE transaction, so it never reads a watermark that another
 // connection moves before it writes.
-function prepareUsage(db, touch) {
+function prepareUsage(db) {
+  const touch = db.prepare('update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)');
   const addUsage = usageSql.add.map((text) => db.prepare(text));
   const moveHour = db.prepare(usageSql.moveHour);
   const moveDay = db.prepare(usageSql.moveDay);
@@ -96,7 +95,7 @@ interface Reply {
 }
 
 /**
- * Writes the write-behind batches (audit events, last-used times, usage counters) of an SQLite database from a worker thread.
+ * Writes the write-behind batches (audit events, usage counters with keys' last-used times) of an SQLite database from a worker thread.
  * On the event loop those batches cost about as much as the requests that cause them (index upkeep, and an
  * fsync per transaction); in the worker they cost the hot path one postMessage of a flat array per batch.
  * The worker starts on first use and stops with close().
@@ -117,10 +116,6 @@ export class SqliteBackgroundWriter {
     const values: unknown[] = [];
     for (const event of events) pushAuditEventValues(values, event);
     return this.#send('audit', values).then(() => undefined);
-  }
-
-  touchLastUsed(entries: ReadonlyArray<readonly [id: string, at: number]>): Promise<void> {
-    return this.#send('touch', entries).then(() => undefined);
   }
 
   /** Deletes up to `limit` of the events that occurred before `cutoff`, oldest first (retention); how many. */

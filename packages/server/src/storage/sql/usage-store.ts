@@ -1,4 +1,5 @@
 import { CompiledQuery, sql, type Kysely, type Transaction } from 'kysely';
+import { mergeCounts } from '../../core/usage/usage-accumulator.js';
 import { MINUTE_MS } from '../../core/usage/usage-outcomes.js';
 import { planRead, planRollUp, RESOLUTION_MINUTES, type UsageWatermarks } from '../../core/usage/usage-periods.js';
 import type { UsageBatch, UsageCell, UsageQuery, UsageResolution, UsageSeriesRow, UsageStore, UsageTotalRow } from '../stores.js';
@@ -120,25 +121,16 @@ export class SqlUsageStore implements UsageStore {
         group by period / ${sql.raw(String(part.divisor))}, outcome`.execute(trx);
       for (const row of rows) {
         const p = Number(row.p);
-        const histogram = HISTOGRAM_COLUMNS.map((c) => Number(row[c]));
         const found = merged.get(`${p}:${row.outcome}`);
-        if (found) {
-          found.count += Number(row.n);
-          found.latencyCount += Number(row.latency_n);
-          found.latencySumUs += Number(row.latency_sum_us);
-          found.latencyMaxUs = Math.max(found.latencyMaxUs, Number(row.latency_max_us));
-          histogram.forEach((n, i) => (found.histogram[i]! += n));
-        } else {
-          merged.set(`${p}:${row.outcome}`, {
-            startMinute: p * unit,
-            outcome: Number(row.outcome),
-            count: Number(row.n),
-            latencyCount: Number(row.latency_n),
-            latencySumUs: Number(row.latency_sum_us),
-            latencyMaxUs: Number(row.latency_max_us),
-            histogram,
-          });
-        }
+        const counts = {
+          count: Number(row.n),
+          latencyCount: Number(row.latency_n),
+          latencySumUs: Number(row.latency_sum_us),
+          latencyMaxUs: Number(row.latency_max_us),
+          histogram: HISTOGRAM_COLUMNS.map((c) => Number(row[c])),
+        };
+        if (found) mergeCounts(found, counts);
+        else merged.set(`${p}:${row.outcome}`, { startMinute: p * unit, outcome: Number(row.outcome), ...counts });
       }
     });
     return [...merged.values()].sort((a, b) => a.startMinute - b.startMinute || a.outcome - b.outcome);
