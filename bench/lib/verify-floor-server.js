@@ -2,8 +2,8 @@
 // (http/fast-verify.ts on node:http, the same ApiKeyService, KeyCache and stored records) with the work that
 // is counted or written behind taken out. It authenticates the caller and verifies the key exactly as the server
 // does, and answers the same bytes, but counts no usage (no per-minute count, no last-used time), queues no audit
-// event (so detection watches nothing) and records no metric. Not a competitor and not a configuration users can run: it shows what the required
-// per-request work other than the audit trail costs on this machine, in the same run as the rest.
+// event (so detection watches nothing) and records no metric. Not a competitor and not a configuration users can
+// run: it shows what the required per-request work costs on this machine, in the same run as the rest.
 //
 //   node bench/lib/verify-floor-server.js <dataDir> <keys.json>
 //   prints "verify-floor listening on http://127.0.0.1:<port>"
