@@ -7,7 +7,8 @@
 // BENCH_ROUNDS alternating rounds (2), BENCH_CONNECTIONS (50), BENCH_KEYS stored keys (100000),
 // BENCH_SAMPLE_KEYS keys presented by the load (1000), BENCH_PROFILE=1 adds a CPU-profiled verify run,
 // BENCH_SCENARIOS comma-separated scenario names (all), BENCH_TMPDIR where temp dirs go (os.tmpdir()),
-// BENCH_QUIET_WAIT seconds to wait before each measured run for other processes to go quiet (20; 0: never).
+// BENCH_QUIET_WAIT seconds to wait before each measured run for other processes to go quiet (20; 0: never),
+// BENCH_STORAGE_SECONDS seconds of load of the usage-storage scenario (60).
 import { cpus } from 'node:os';
 import { cleanup } from './lib/processes.js';
 import { formatTable } from './lib/table.js';
@@ -19,8 +20,9 @@ import * as sdkProtectedRoute from './scenarios/sdk-protected-route.js';
 import * as webhookDelivery from './scenarios/webhook-delivery.js';
 import * as webhookSigning from './scenarios/webhook-signing.js';
 import * as mtls from './scenarios/mtls.js';
+import * as usageStorage from './scenarios/usage-storage.js';
 
-const SCENARIOS = [apiKeyVerify, detectionOverhead, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute, webhookSigning, webhookDelivery, mtls];
+const SCENARIOS = [apiKeyVerify, usageStorage, detectionOverhead, tokenClientCredentials, sdkAuthenticate, sdkProtectedRoute, webhookSigning, webhookDelivery, mtls];
 
 function numberSetting(name, fallback, { min = 0, integer = true } = {}) {
   const raw = process.env[name];

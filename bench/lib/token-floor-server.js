@@ -2,8 +2,8 @@
 // (core/oauth: form parsing, client authentication against the client record the server stored, the
 // client_credentials grant with its scope and audience checks, the RFC 9068 access token signed by signJwt on
 // the thread pool) on a bare node:http server, with what a token endpoint could leave out taken out: no
-// Fastify (routing, hooks, reply), no audit event (and so no detection and no SQLite write behind), no
-// metrics. The signing key is its own Ed25519 key (the server's is encrypted under its master key), which
+// Fastify (routing, hooks, reply), no usage count, no audit event (and so no detection and no SQLite write
+// behind), no metrics. The signing key is its own Ed25519 key (the server's is encrypted under its master key), which
 // costs the same to sign with. Not a competitor and not a configuration users can run: it shows what the
 // issue's required per-token work costs on this machine, in the same run as the rest.
 //
@@ -23,7 +23,7 @@ import { newRequestId } from '../../packages/server/dist/http/request-id.js';
 import { SECURITY_HEADERS } from '../../packages/server/dist/http/plugins/security-headers.js';
 import { firstValues } from '../../packages/server/dist/http/routes/oauth/form-body.js';
 import { createSqlStores } from '../../packages/server/dist/storage/sql/create-sql-stores.js';
-import { openDatabase } from '../../packages/server/dist/storage/sql/database.js';
+import { openServerDatabase } from './open-server-database.js';
 
 const [dataDir, clientId] = process.argv.slice(2);
 if (!dataDir || !clientId) {
@@ -31,7 +31,7 @@ if (!dataDir || !clientId) {
   process.exit(2);
 }
 
-const database = openDatabase({ dataDir });
+const database = openServerDatabase(dataDir);
 const stores = createSqlStores(database);
 const clock = systemClock;
 const clientCache = new KeyCache({ load: (id) => stores.clients.findById(id), clock, ttlMs: 3_600_000, maxEntries: 100_000 });
@@ -48,6 +48,7 @@ const deps = {
   policy: { accessTokenTtlSeconds: 900, maxTokenTtlSeconds: 3600 },
   signingKey: () => signingKey,
   audit: () => {},
+  recordSuccess: () => {},
   findClient: unused,
   findUser: unused,
   verifyAccessToken: unused,

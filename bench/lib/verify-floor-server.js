@@ -1,9 +1,9 @@
 // A reference for the api-key-verify scenario, in its own process: Gatehouse's own verify fast path
 // (http/fast-verify.ts on node:http, the same ApiKeyService, KeyCache and stored records) with the work that
-// is written behind taken out. It authenticates the caller and verifies the key exactly as the server does,
-// and answers the same bytes, but queues no audit event (so detection watches nothing), no usage count (so no
-// last-used time) and no metric. Not a competitor and not a configuration users can run: it shows what the required
-// per-request work other than the audit trail costs on this machine, in the same run as the rest.
+// is counted or written behind taken out. It authenticates the caller and verifies the key exactly as the server
+// does, and answers the same bytes, but counts no usage (no per-minute count, no last-used time), queues no audit
+// event (so detection watches nothing) and records no metric. Not a competitor and not a configuration users can
+// run: it shows what the required per-request work costs on this machine, in the same run as the rest.
 //
 //   node bench/lib/verify-floor-server.js <dataDir> <keys.json>
 //   prints "verify-floor listening on http://127.0.0.1:<port>"
@@ -19,7 +19,7 @@ import { systemClock } from '../../packages/server/dist/core/clock.js';
 import { MemoryRateLimiter } from '../../packages/server/dist/core/rate-limit/memory.js';
 import { createFastVerify } from '../../packages/server/dist/http/fast-verify.js';
 import { createSqlStores } from '../../packages/server/dist/storage/sql/create-sql-stores.js';
-import { openDatabase } from '../../packages/server/dist/storage/sql/database.js';
+import { openServerDatabase } from './open-server-database.js';
 
 const [dataDir, keysFile] = process.argv.slice(2);
 if (!dataDir || !keysFile) {
@@ -27,19 +27,18 @@ if (!dataDir || !keysFile) {
   process.exit(2);
 }
 
-const database = openDatabase({ dataDir });
+const database = openServerDatabase(dataDir);
 const stores = createSqlStores(database);
 const clock = systemClock;
-const nothing = { add() {}, observeOnly() {} };
-const noUsage = { count() {}, touch() {}, lastUsedAt() {} };
 const apiKeys = new ApiKeyService({
   store: stores.apiKeys,
   cache: new KeyCache({ load: (hash) => stores.apiKeys.findByHash(hash), clock, ttlMs: 3_600_000, maxEntries: 1_000_000 }),
   rateLimiter: new MemoryRateLimiter({ clock }),
   clock,
-  audit: nothing,
-  usage: noUsage,
+  // Nothing audited (successes are only shown to observers, and there are none), nothing counted.
+  audit: { add() {}, observeOnly() {} },
   auditSuccessSample: 0,
+  usage: { count() {}, touch() {}, lastUsedAt: () => undefined },
   metrics: { verificationSeconds() {} },
   invalidate: async () => {},
 });

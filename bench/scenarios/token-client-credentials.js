@@ -1,9 +1,10 @@
 // Scenario: OAuth 2.0 client-credentials token issuance, POST /oauth/token on Gatehouse (embedded SQLite, EdDSA)
 // against node-oidc-provider (in-memory adapter, JWT access tokens signed EdDSA) in a separate process, under
-// the same load (autocannon, same connections, keep-alive, loopback), alternating rounds.
-// Target: Gatehouse throughput >= 3x node-oidc-provider's. Two references run beside them: the cheapest Fastify
-// token endpoint (lib/sign-floor-server.js) and Gatehouse's token logic without Fastify or audit
-// (lib/token-floor-server.js). Also prints Ed25519 signing throughput in one process: node:crypto sign()
+// the same load (autocannon, same connections, keep-alive, loopback), alternating rounds, and against its
+// token-logic floor: Gatehouse's token logic without Fastify, usage counting or audit (lib/token-floor-server.js).
+// Target: Gatehouse throughput >= 0.85x the token-logic floor's (issue 16); issue 3's target, >= 3x
+// node-oidc-provider's, is reported in the notes. The cheapest Fastify token endpoint (lib/sign-floor-server.js)
+// runs beside them as a reference. Also prints Ed25519 signing throughput in one process: node:crypto sign()
 // (signJwt) vs jose's SignJWT.
 import { generateKeyPairSync } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -19,9 +20,11 @@ import { REPO_ROOT, startGatehouse, startOidcProvider, startSignFloorServer, sta
 import { describeSigning } from './sign-jwt.js';
 
 export const name = 'token-client-credentials';
-export const description = 'POST /oauth/token grant_type=client_credentials (EdDSA JWT) vs node-oidc-provider';
+export const description = 'POST /oauth/token grant_type=client_credentials (EdDSA JWT) vs its token-logic floor and node-oidc-provider';
 
-const TARGET_RATIO = 3;
+const TARGET_RATIO = 0.85;
+/** Issue 3's target, against node-oidc-provider: reported in the notes. */
+const PROVIDER_TARGET_RATIO = 3;
 const NOISY_CORES = 0.15;
 const SCOPE = 'read write';
 const AUDIENCE = 'https://api.example.com';
@@ -116,22 +119,26 @@ export async function run(ctx) {
     }
   }
 
-  // The table shows the median round of each (by req/s); the ratio is of the medians. The spread is below.
-  const baseline = medianRun(runs.provider);
+  // The table shows the median round of each (by req/s); the ratios are of the medians, against the token-logic
+  // floor. The spread is below.
+  const baseline = medianRun(runs.required);
   const subject = medianRun(runs.gatehouse);
+  const providerMedian = medianRun(runs.provider);
   const ratio = subject.reqPerSec / baseline.reqPerSec;
-  const pairRatios = runs.gatehouse.map((r, i) => r.reqPerSec / runs.provider[i].reqPerSec);
+  const providerRatio = subject.reqPerSec / providerMedian.reqPerSec;
+  const pairRatios = runs.gatehouse.map((r, i) => r.reqPerSec / runs.required[i].reqPerSec);
+  const providerPairRatios = runs.gatehouse.map((r, i) => r.reqPerSec / runs.provider[i].reqPerSec);
   const rows = [
-    { scenario: `${subjects.provider.label} (baseline)`, ...pick(baseline), ratio: 1, target: null, result: 'baseline' },
+    { scenario: `${subjects.required.label} (baseline)`, ...pick(baseline), ratio: 1, target: null, result: 'baseline' },
     {
       scenario: `${subjects.gatehouse.label} (client_credentials)`,
       ...pick(subject),
       ratio,
-      target: `>=${TARGET_RATIO}x`,
+      target: `>=${TARGET_RATIO}x floor`,
       result: ratio >= TARGET_RATIO ? 'PASS' : 'MISS',
     },
-    ...['floor', 'required'].map((which) => ({
-      scenario: subjects[which].label,
+    ...['provider', 'floor'].map((which) => ({
+      scenario: `reference: ${subjects[which].label}`,
       ...pick(medianRun(runs[which])),
       ratio: medianRun(runs[which]).reqPerSec / baseline.reqPerSec,
       target: null,
@@ -142,16 +149,20 @@ export async function run(ctx) {
   const notes = [
     `token-client-credentials: grant_type=client_credentials, scope "${SCOPE}", client_secret_basic, one confidential client ` +
       `(the same id and secret on both), EdDSA (Ed25519) JWT access tokens (typ at+jwt, aud ${AUDIENCE}); Gatehouse on embedded ` +
-      `SQLite (every issuance audited, written behind), node-oidc-provider with its in-memory adapter. Every response checked; ` +
+      `SQLite (every issuance counted per client and minute, flushed every GATEHOUSE_USAGE_FLUSH_SECONDS), node-oidc-provider with its in-memory adapter. Every response checked; ` +
       `non-2xx responses: ${order.flatMap((which) => runs[which]).reduce((n, r) => n + r.non2xx, 0)}.`,
     `Each row is the median of ${ctx.rounds} alternating round(s) by req/s (p50/p99 from that round); every round ${ctx.duration} s, ` +
       `${ctx.connections} connections, pipelining 1, keep-alive. Spread: node-oidc-provider ${range(runs.provider)} req/s, ` +
-      `Gatehouse ${range(runs.gatehouse)} req/s, floor ${range(runs.floor)} req/s, token-logic floor ${range(runs.required)} req/s; per-round Gatehouse/node-oidc-provider ratios ${pairRatios.map((r) => `${r.toFixed(2)}x`).join(', ')}.`,
+      `Gatehouse ${range(runs.gatehouse)} req/s, floor ${range(runs.floor)} req/s, token-logic floor ${range(runs.required)} req/s; ` +
+      `the ratios in the table are against the token-logic floor; per-round Gatehouse/token-logic floor ratios ` +
+      `${pairRatios.map((r) => `${r.toFixed(2)}x`).join(', ')}.`,
+    `Gatehouse / node-oidc-provider (issue 3's target >=${PROVIDER_TARGET_RATIO}x): ${providerRatio.toFixed(2)}x ` +
+      `(${providerRatio >= PROVIDER_TARGET_RATIO ? 'PASS' : 'MISS'}); per round ${providerPairRatios.map((r) => `${r.toFixed(2)}x`).join(', ')}.`,
     'The floor rows are references, not competitors. "Fastify + form + signJwt only": Fastify with no logger or hooks, form ' +
       'parsing and one signJwt per request (no client authentication, checks or audit), the cheapest token endpoint on this ' +
       'stack. "token logic on node:http, no audit": Gatehouse\'s own form parsing, client authentication (the stored client, ' +
-      'cached), client_credentials grant and access token on a bare node:http server, without Fastify, audit event or metrics: ' +
-      `what the issue's required per-token work costs before the audit trail. ${TARGET_RATIO}x node-oidc-provider is ` +
+      'cached), client_credentials grant and access token on a bare node:http server, without Fastify, usage counting, audit ' +
+      `event or metrics: what the issue's required per-token work costs. ${TARGET_RATIO}x of it is ` +
       `${fmt(TARGET_RATIO * baseline.reqPerSec)} req/s.`,
     ...order.flatMap((which) => runs[which].map((r) => `  ${r.title.padEnd(18)} ${describe(r)}`)),
   ];
@@ -162,7 +173,7 @@ export async function run(ctx) {
         'the machine was not quiet, numbers are noisy (see "other" above).',
     );
   }
-  if (ratio < TARGET_RATIO) notes.push(`token-client-credentials MISS: throughput ${ratio.toFixed(2)}x < ${TARGET_RATIO}x.`);
+  if (ratio < TARGET_RATIO) notes.push(`token-client-credentials MISS: throughput ${ratio.toFixed(2)}x < ${TARGET_RATIO}x the token-logic floor.`);
 
   await Promise.all([provider.stop(), floor.stop(), required.stop()]);
   if (ctx.profile) {

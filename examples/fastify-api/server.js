@@ -49,6 +49,6 @@ console.log(`example API listening on ${address}`);
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.once(signal, async () => {
     await app.close();
-    authenticator.close();
+    await authenticator.close(); // sends the last usage report
   });
 }

@@ -140,7 +140,7 @@ export class ApiKeyVerifier {
     hash: string,
     scopes: readonly string[],
     clientIp?: string,
-  ): Promise<{ verification: VerifyAnswer; cached?: CachedKey }> {
+  ): Promise<{ verification: VerifyAnswer; cached?: CachedKey; shared?: true }> {
     // The address comes first: it has no space, and a 64-hex hash is never an address, so keys cannot collide.
     const flightKey =
       (clientIp === undefined ? '' : `${clientIp} `) + (scopes.length === 0 ? hash : `${hash} ${[...scopes].sort().join(' ')}`);
@@ -148,7 +148,9 @@ export class ApiKeyVerifier {
     if (shared) {
       const verification = await shared.promise;
       // Metered key: this use must be counted by Gatehouse too.
-      return { verification: verification.rateLimit ? await this.#request(key, scopes, clientIp) : verification };
+      if (verification.rateLimit) return { verification: await this.#request(key, scopes, clientIp) };
+      // Answered by another caller's request: Gatehouse counted that one, not this one.
+      return { verification, shared: true };
     }
     const flight: Flight = { hash, stale: false, promise: this.#request(key, scopes, clientIp) };
     this.#flights.set(flightKey, flight);

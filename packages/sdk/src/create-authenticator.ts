@@ -18,6 +18,8 @@ import { TokenDenylist } from './token-denylist.js';
 import { decodeJoseSegment } from './protocol/decode-jose-segment.js';
 import { checkTimeClaims, CLOCK_SKEW_SECONDS } from './protocol/time-claims.js';
 import { UnavailableError } from './unavailable-error.js';
+import { UsageReporter } from './usage-reporter.js';
+import type { UsageTallyStats } from './usage-tally.js';
 
 /** Asymmetric JWS algorithms the authenticator can be told to accept. Never `none`, never HMAC. */
 export const ALLOWED_ALGORITHMS = ['EdDSA', 'Ed25519', 'ES256', 'ES384', 'ES512', 'RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'] as const;
@@ -44,7 +46,13 @@ export interface AuthenticatorOptions {
   fetch?: typeof fetch;
   /** The realm of WWW-Authenticate challenges; default the (first) audience. */
   realm?: string;
-  /** Timeout for each request to Gatehouse (verify, metadata, JWKS), ms; default 5000. */
+  /**
+   * Seconds between reports of the API keys answered from the cache to Gatehouse (`POST /v1/usage/reports`,
+   * with the verifierKey), so that their usage and last-used times count them; default 5; 0 or false: no
+   * reports. A last report is sent at close().
+   */
+  usageReportSeconds?: number | false;
+  /** Timeout for each request to Gatehouse (verify, usage reports, metadata, JWKS), ms; default 5000. */
   timeoutMs?: number;
   /** Background and infrastructure failures (stream disconnects, Gatehouse unreachable), for your logs. */
   onError?: (error: Error) => void;
@@ -85,6 +93,8 @@ export interface AuthenticatorStatus {
   streamConnections: number;
   cachedKeys: number;
   deniedTokens: number;
+  /** The reports of cache hits to Gatehouse; undefined when off (no verifierKey, or usageReportSeconds 0). */
+  usageReports?: UsageTallyStats;
 }
 
 export interface Authenticator {
@@ -97,8 +107,11 @@ export interface Authenticator {
    */
   authenticateMaybeSync(authorization: string | string[] | null | undefined, options?: AuthenticateOptions): AuthResult | Promise<AuthResult>;
   status(): AuthenticatorStatus;
-  /** Stops the revocation stream and empties the caches. */
-  close(): void;
+  /**
+   * Stops the revocation stream, empties the caches and sends the last usage report; the promise resolves when
+   * that report is done (it never rejects: a failure goes to onError).
+   */
+  close(): Promise<void>;
 }
 
 const MAX_AUTHORIZATION_LENGTH = 8192;
@@ -138,6 +151,7 @@ interface Settings {
   algorithms: string[];
   clockToleranceSeconds: number;
   cacheTtlSeconds: number;
+  usageReportSeconds: number;
   revocationStream: boolean;
   fetch: typeof fetch;
   realm: string;
@@ -175,6 +189,10 @@ function validate(options: AuthenticatorOptions): Settings {
   if (typeof realm !== 'string' || realm.length === 0 || /[\u0000-\u001f\u007f]/.test(realm)) fail('realm must be a non-empty string without control characters');
   const timeoutMs = options.timeoutMs ?? 5000;
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) fail('timeoutMs must be a positive number');
+  const usageReport = options.usageReportSeconds;
+  if (usageReport !== undefined && usageReport !== false && (typeof usageReport !== 'number' || !Number.isFinite(usageReport) || usageReport < 0 || usageReport > 3600)) {
+    fail('usageReportSeconds must be false or a number from 0 to 3600');
+  }
   for (const name of ['onError', 'now'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') fail(`${name} must be a function`);
   }
@@ -186,6 +204,7 @@ function validate(options: AuthenticatorOptions): Settings {
     algorithms: [...algorithms],
     clockToleranceSeconds: seconds(options.clockToleranceSeconds, 'clockToleranceSeconds', CLOCK_SKEW_SECONDS, 300),
     cacheTtlSeconds: seconds(options.cacheTtlSeconds, 'cacheTtlSeconds', 10, 86_400),
+    usageReportSeconds: usageReport === false ? 0 : usageReport ?? 5,
     revocationStream,
     fetch: fetchImpl,
     realm,
@@ -242,6 +261,18 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
         timeoutMs: settings.timeoutMs,
       })
     : undefined;
+  // Gatehouse counts each verification it answers; the ones answered here without asking it are reported.
+  const usage =
+    settings.verifierKey && settings.usageReportSeconds > 0
+      ? new UsageReporter({
+          url: `${settings.gatehouseUrl}/v1/usage/reports`,
+          verifierKey: settings.verifierKey,
+          fetch: settings.fetch,
+          intervalSeconds: settings.usageReportSeconds,
+          timeoutMs: settings.timeoutMs,
+          onError,
+        })
+      : undefined;
   const jwks = new JwksSource({ issuer: settings.issuer, fetch: settings.fetch, now, timeoutMs: settings.timeoutMs });
   const stream: RevocationStream | undefined = settings.revocationStream
     ? startRevocationStream({
@@ -303,13 +334,16 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     });
   };
 
-  const fromCache = (entry: CachedKey, required: AuthenticateOptions): AuthResult => {
+  /** `answeredHere`: Gatehouse did not see this verification (a cache hit), so a success is counted for it. */
+  const fromCache = (entry: CachedKey, required: AuthenticateOptions, answeredHere: boolean): AuthResult => {
     let success = successByEntry.get(entry);
     if (success === undefined) {
       success = keySuccess(entry.verification);
       successByEntry.set(entry, success);
     }
-    return admit(success, success.auth.scopes, success.auth.tenantId, required);
+    const result = admit(success, success.auth.scopes, success.auth.tenantId, required);
+    if (answeredHere && usage !== undefined && result.ok) usage.count(success.auth.keyId!, now());
+    return result;
   };
 
   const verifyKey = async (key: string, hash: string, required: AuthenticateOptions): Promise<AuthResult> => {
@@ -322,8 +356,13 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     }
     const v = outcome.verification;
     switch (v.code) {
-      case 'VALID':
-        return outcome.cached ? fromCache(outcome.cached, required) : admit(keySuccess(v), v.scopes, v.tenantId, required);
+      case 'VALID': {
+        if (outcome.cached) return fromCache(outcome.cached, required, false);
+        const result = admit(keySuccess(v), v.scopes, v.tenantId, required);
+        // Another caller's request answered this one too (single flight): Gatehouse counted only that one.
+        if (outcome.shared && usage !== undefined && result.ok) usage.count(v.keyId!, now());
+        return result;
+      }
       case 'INSUFFICIENT_SCOPE':
         if (required.tenantId !== undefined && v.tenantId !== required.tenantId) return deny.forbidden('wrong_tenant');
         return deny.forbidden('insufficient_scope', required.scopes);
@@ -406,11 +445,11 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       const hash = sha256Hex(token);
       if (typeof hash === 'string') {
         const entry = keys.cached(hash, now());
-        return entry !== undefined ? fromCache(entry, required) : verifyKey(token, hash, required);
+        return entry !== undefined ? fromCache(entry, required, true) : verifyKey(token, hash, required);
       }
       return hash.then((h) => {
         const entry = keys.cached(h, now());
-        return entry !== undefined ? fromCache(entry, required) : verifyKey(token, h, required);
+        return entry !== undefined ? fromCache(entry, required, true) : verifyKey(token, h, required);
       });
     }
     if (JWT_SHAPE.test(token)) return verifyJwt(token, required);
@@ -430,10 +469,12 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
       streamConnections: stream?.connections ?? 0,
       cachedKeys: keys?.size ?? 0,
       deniedTokens: denylist.size,
+      ...(usage ? { usageReports: usage.stats() } : {}),
     }),
     close() {
       stream?.close();
       keys?.clear();
+      return usage ? usage.close() : Promise.resolve();
     },
   };
 }

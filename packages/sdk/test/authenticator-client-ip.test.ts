@@ -30,7 +30,8 @@ interface Harness {
 }
 
 async function startHarness(env: Record<string, string> = {}): Promise<Harness> {
-  const t = await createOAuthTestApp({ env: { GATEHOUSE_MANAGEMENT_RATE_LIMIT: '1000000/1', ...env } });
+  // Every success audited (the sampled success log, all of it): the tests read the address of each verification's event.
+  const t = await createOAuthTestApp({ env: { GATEHOUSE_MANAGEMENT_RATE_LIMIT: '1000000/1', GATEHOUSE_AUDIT_SUCCESS_SAMPLE: '1', ...env } });
   const front = await startGatehouseFront(t.issuer);
   // Of no tenant: its verifications on behalf of a client count toward that client's block.
   const verifierKey = (await t.createKey({ name: 'verifier', scopes: ['keys:verify'] })).key;

@@ -101,7 +101,13 @@ describe('options', () => {
       expect(() => createAuthenticator(bad as unknown as AuthenticatorOptions), JSON.stringify(bad)).toThrow(TypeError);
     }
     const ok = createAuthenticator({ ...base, verifierKey: goodKey, revocationStream: false, algorithms: ['ES256'] });
-    expect(ok.status()).toEqual({ revocationStream: 'off', streamConnections: 0, cachedKeys: 0, deniedTokens: 0 });
+    expect(ok.status()).toEqual({
+      revocationStream: 'off',
+      streamConnections: 0,
+      cachedKeys: 0,
+      deniedTokens: 0,
+      usageReports: { counted: 0, reported: 0, pending: 0, dropped: 0, failedReports: 0, ignoredEntries: 0 },
+    });
     ok.close();
   });
 });

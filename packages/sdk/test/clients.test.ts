@@ -91,10 +91,11 @@ async function startProtectedApi(issuer: string, adminKey: string) {
   return { url, seen, close: () => close(server) };
 }
 
-async function tokenAuditCount(t: OAuthTestApp, clientId: string): Promise<number> {
-  const response = await t.api('GET', '/v1/audit-events?type=oauth.token&limit=200');
+/** Tokens Gatehouse issued to the client (successful grants are counted per client and minute, not audited one by one). */
+async function tokensIssued(t: OAuthTestApp, clientId: string): Promise<number> {
+  const response = await t.api('GET', `/v1/clients/${clientId}/usage?granularity=day`);
   expect(response.status).toBe(200);
-  return (response.body.data as { details: Record<string, unknown> | null }[]).filter((event) => event.details?.clientId === clientId).length;
+  return (response.body.data as { byOutcome: Record<string, number> }[]).reduce((sum, point) => sum + (point.byOutcome.TOKEN_ISSUED ?? 0), 0);
 }
 
 describe('SDK token clients against a real Gatehouse', () => {
@@ -129,7 +130,7 @@ describe('SDK token clients against a real Gatehouse', () => {
       expect(new Set(tokens).size).toBe(1);
       expect(await client.getToken()).toBe(tokens[0]);
       expect(discoveries).toBe(1);
-      expect(await tokenAuditCount(t, registered.clientId)).toBe(1);
+      expect(await tokensIssued(t, registered.clientId)).toBe(1);
       const introspection = await fetch(`${t.issuer}/oauth/introspect`, {
         method: 'POST',
         headers: { authorization: `Bearer ${t.rootKey}`, 'content-type': 'application/x-www-form-urlencoded' },

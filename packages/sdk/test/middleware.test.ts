@@ -143,7 +143,8 @@ function expectVague(body: any, error: string) {
 }
 
 beforeAll(async () => {
-  t = await createOAuthTestApp();
+  // Every success audited (the sampled success log, all of it): the tests read the address of each verification's event.
+  t = await createOAuthTestApp({ env: { GATEHOUSE_AUDIT_SUCCESS_SAMPLE: '1' } });
   const verifierKey = (await t.createKey({ name: 'verifier', scopes: ['keys:verify'] })).key;
   authenticator = createAuthenticator({ issuer: t.issuer, audience: AUDIENCE, verifierKey, revocationStream: false });
   const acme = await t.createKey({ name: 'acme orders', scopes: ['orders:read'], tenantId: 'acme' });
