@@ -98,6 +98,17 @@ describe.each(dialects)('usage counters and the usage API (%s)', (dialect) => {
     expect((await t.api('GET', `/v1/keys/${key.id}`)).body.lastUsedAt).toBe(iso(now + 2 * MINUTE));
   });
 
+  it("accepts the next minute from a reporter whose clock runs up to 60 s ahead of Gatehouse's", async () => {
+    const key = await t.createKey({ name: 'skewed reporter' });
+    const now = minuteOf(t.clock.now());
+    t.clock.set(now + 45_000);
+    const report = await t.api('POST', '/v1/usage/reports', { body: { entries: [{ keyId: key.id, minute: iso(now + MINUTE), count: 4 }] } });
+    expect(report.status).toBe(202);
+    expect(report.body).toEqual({ accepted: 1, ignored: 0 });
+    const series = await usage(`/v1/keys/${key.id}/usage?granularity=minute&from=${iso(now)}&to=${iso(now + 2 * MINUTE)}`);
+    expect(series.data.map((p: any) => [p.start, p.total])).toEqual([[iso(now + MINUTE), 4]]);
+  });
+
   it("counts a client's client_credentials tokens and the introspections of its tokens", async () => {
     const created = await t.api('POST', '/v1/clients', {
       body: { name: 'machine', grantTypes: ['client_credentials'], scopes: ['read'], tokenEndpointAuthMethod: 'client_secret_basic' },

@@ -1,3 +1,4 @@
+import { CLOCK_SKEW_SECONDS } from 'gatehouse-sdk';
 import { Type } from '@sinclair/typebox';
 import { GatehouseError } from '../../../core/errors.js';
 import { MINUTE_MS } from '../../../core/usage/usage-outcomes.js';
@@ -19,7 +20,7 @@ const UsageReportBody = Type.Object(
       Type.Object(
         {
           keyId: Type.String({ pattern: '^key_[0-9A-Za-z]{1,64}$' }),
-          minute: Type.String({ ...Timestamp, description: 'The start of the minute the verifications happened in (seconds and milliseconds zero); not in the future, and within the minute retention (GATEHOUSE_USAGE_MINUTE_RETENTION_DAYS).' }),
+          minute: Type.String({ ...Timestamp, description: 'The start of the minute the verifications happened in (seconds and milliseconds zero); not in the future (a reporter’s clock may run up to 60 s ahead), and within the minute retention (GATEHOUSE_USAGE_MINUTE_RETENTION_DAYS).' }),
           count: Type.Integer({ minimum: 1, maximum: MAX_REPORT_COUNT }),
         },
         { additionalProperties: false },
@@ -64,7 +65,8 @@ export function registerReportUsage(app: App, services: Services): void {
         if (!Number.isFinite(at) || at % MINUTE_MS !== 0) {
           throw new GatehouseError('invalid_request', `entries[${index}].minute must be the start of a minute.`);
         }
-        if (at > now) throw new GatehouseError('invalid_request', `entries[${index}].minute is in the future.`);
+        // A reporter's clock a little ahead of this one (the skew tolerated for token times) is not an error.
+        if (at > now + CLOCK_SKEW_SECONDS * 1000) throw new GatehouseError('invalid_request', `entries[${index}].minute is in the future.`);
         if (at < oldest) throw new GatehouseError('invalid_request', `entries[${index}].minute is older than the minute retention.`);
         return { keyId: entry.keyId, minute: at / MINUTE_MS, count: entry.count };
       });
