@@ -1,3 +1,4 @@
+import { refreshTokenGrant } from 'openid-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueAccessToken } from '../src/core/tokens/access-token.js';
 import { dialects } from './helpers/databases.js';
@@ -72,6 +73,13 @@ describe.each(dialects)('console tokens on the admin API (%s)', (dialect) => {
     const two = await signedIn(['admin']);
     expect((await t.api('DELETE', `/v1/users/${two.user.id}`)).status).toBe(204);
     expect((await call('GET', '/v1/keys', two.accessToken)).status).toBe(401);
+  });
+
+  it("an administrator ending the user's sessions ends its console access too; its other grants stay", async () => {
+    const { user, accessToken, refreshToken, config } = await signedIn(['admin']);
+    expect((await t.api('DELETE', `/v1/users/${user.id}/sessions`)).status).toBe(204);
+    expect((await call('GET', '/v1/keys', accessToken)).status).toBe(401);
+    await expect(refreshTokenGrant(config, refreshToken)).rejects.toThrow();
   });
 
   it('an expired token is refused (past its 300 s and the 60 s of clock skew every verifier allows)', async () => {
