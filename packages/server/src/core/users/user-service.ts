@@ -83,6 +83,15 @@ export function normalizeAdminScopes(scopes: readonly string[]): string[] {
 
 const sameScopes = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((scope, i) => scope === b[i]);
 
+/** A new user's email, normalised; invalid_request for an implausible email or a password the policy refuses. */
+function checkedEmailAndPassword(input: { email: string; password: string }): string {
+  const email = normalizeEmail(input.email);
+  if (!isPlausibleEmail(email)) throw new GatehouseError('invalid_request', 'email is not a valid email address.');
+  const problem = passwordProblem(input.password);
+  if (problem) throw new GatehouseError('invalid_request', problem);
+  return email;
+}
+
 const realHasher: PasswordHasher = { hash: hashPassword, verify: verifyPassword };
 
 /** Users of the login page. Tenant isolation as for API keys: a tenant's admin key sees only its tenant's users. */
@@ -117,10 +126,7 @@ export class UserService {
 
   async create(actor: Actor, input: CreateUserInput): Promise<UserRecord> {
     const tenantId = this.#tenantFor(actor, input.tenantId);
-    const email = normalizeEmail(input.email);
-    if (!isPlausibleEmail(email)) throw new GatehouseError('invalid_request', 'email is not a valid email address.');
-    const problem = passwordProblem(input.password);
-    if (problem) throw new GatehouseError('invalid_request', problem);
+    const email = checkedEmailAndPassword(input);
     const adminScopes = normalizeAdminScopes(input.adminScopes ?? []);
     this.#guard?.assert(actor, 'user.create', { id: null, tenantId }, [{ tenantId, scopes: adminScopes }]);
     const user = await this.#newUser(email, input, tenantId, adminScopes);
@@ -135,10 +141,7 @@ export class UserService {
    * no tenant, once, and only while no admin user exists; 'setup_done' otherwise.
    */
   async createFirstAdmin(actor: Actor, input: { email: string; password: string; name?: string | undefined }): Promise<UserRecord | 'setup_done'> {
-    const email = normalizeEmail(input.email);
-    if (!isPlausibleEmail(email)) throw new GatehouseError('invalid_request', 'email is not a valid email address.');
-    const problem = passwordProblem(input.password);
-    if (problem) throw new GatehouseError('invalid_request', problem);
+    const email = checkedEmailAndPassword(input);
     const adminScopes = ['admin'];
     this.#guard?.assert(actor, 'user.create', { id: null, tenantId: null }, [{ tenantId: null, scopes: adminScopes }]);
     const user = await this.#newUser(email, input, null, adminScopes);

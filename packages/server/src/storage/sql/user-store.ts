@@ -10,6 +10,12 @@ const FIRST_ADMIN_MARKER = 'first_admin_user';
 
 class EmailTaken extends Error {}
 
+/** Whether a user not being deleted holds an admin role. */
+async function adminExists(db: Kysely<Schema>): Promise<boolean> {
+  const admin = await db.selectFrom('users').select('id').where('admin_scopes', '!=', '[]').where('deleted_at', 'is', null).limit(1).executeTakeFirst();
+  return admin !== undefined;
+}
+
 export class SqlUserStore implements UserStore {
   constructor(private readonly db: Kysely<Schema>) {}
 
@@ -80,14 +86,7 @@ export class SqlUserStore implements UserStore {
   async firstRunDone(): Promise<boolean> {
     const marker = await this.db.selectFrom('meta').select('name').where('name', '=', FIRST_ADMIN_MARKER).executeTakeFirst();
     if (marker) return true;
-    const admin = await this.db
-      .selectFrom('users')
-      .select('id')
-      .where('admin_scopes', '!=', '[]')
-      .where('deleted_at', 'is', null)
-      .limit(1)
-      .executeTakeFirst();
-    return admin !== undefined;
+    return adminExists(this.db);
   }
 
   async insertFirstAdmin(user: UserRecord, events: AuditEvent[]): Promise<'created' | 'setup_done' | 'email_taken'> {
@@ -101,14 +100,7 @@ export class SqlUserStore implements UserStore {
           .onConflict((oc) => oc.column('name').doNothing())
           .executeTakeFirst();
         if (Number(marked.numInsertedOrUpdatedRows ?? 0n) === 0) return 'setup_done' as const;
-        const admin = await trx
-          .selectFrom('users')
-          .select('id')
-          .where('admin_scopes', '!=', '[]')
-          .where('deleted_at', 'is', null)
-          .limit(1)
-          .executeTakeFirst();
-        if (admin) return 'setup_done' as const;
+        if (await adminExists(trx)) return 'setup_done' as const;
         const inserted = await trx
           .insertInto('users')
           .values(userToRow(user))
