@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { createPgDatabase, tempDir } from './helpers/databases.js';
 import { testDatabaseUrl, testRedisUrl } from './helpers/env.js';
+import { consoleSignIn } from './helpers/console.js';
 import { api, killSpawned, listAll, spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 
 /**
@@ -142,5 +143,26 @@ describe.skipIf(!testDatabaseUrl || !testRedisUrl)('cluster: two processes, one 
       expect((await oauth(a, '/oauth/introspect', { token: issued.body.access_token })).body, `A, round ${i}`).toEqual({ active: false });
       expect((await oauth(b, '/oauth/introspect', { token: issued.body.access_token })).body).toEqual({ active: false });
     }
+  });
+
+  it("an admin user's console token works on both; a role removed or a sign-out on one is refused on the other at once", async () => {
+    const password = 'correct horse battery staple';
+    const created = await call(a, 'POST', '/v1/users', { email: 'cluster-admin@example.com', password, adminScopes: ['admin'] });
+    expect(created.status).toBe(201);
+    const session = await consoleSignIn(a.url, 'http://127.0.0.1:4000', { email: 'cluster-admin@example.com', password });
+    const me = (server: SpawnedServer) => api(server.url, 'GET', '/v1/me', { key: session.accessToken });
+    expect((await me(b)).body).toMatchObject({ kind: 'user', id: created.body.id, scopes: ['admin'] });
+
+    expect((await call(a, 'PATCH', `/v1/users/${created.body.id}`, { adminScopes: [] })).status).toBe(200);
+    expect((await me(b)).status).toBe(403);
+    expect((await call(a, 'PATCH', `/v1/users/${created.body.id}`, { adminScopes: ['keys:read'] })).status).toBe(200);
+    expect((await me(b)).body.scopes).toEqual(['keys:read']);
+
+    const logout = await session.browser.get(
+      `/oauth/logout?${new URLSearchParams({ id_token_hint: session.idToken, post_logout_redirect_uri: 'http://127.0.0.1:4000/console/' })}`,
+    );
+    expect(logout.status).toBe(303);
+    expect((await me(b)).status).toBe(401);
+    expect((await me(a)).status).toBe(401);
   });
 });

@@ -35,7 +35,9 @@ export const openApiPlugin = fp(async (app: FastifyInstance, { issuer }: { issue
           adminKey: {
             type: 'http',
             scheme: 'bearer',
-            description: 'A Gatehouse API key holding the management scope the operation needs.',
+            description:
+              'A Gatehouse API key holding the management scope the operation needs, or an access token of the admin console ' +
+              "(client cli_console, audience <issuer>/v1, scope gatehouse:admin) whose user's admin roles hold it (docs/console.md).",
           },
           bearerAccessToken: {
             type: 'http',
