@@ -21,6 +21,8 @@ import { registerListClients } from './clients/list-clients.js';
 import { registerRotateClientSecret } from './clients/rotate-client-secret.js';
 import { registerUpdateClient } from './clients/update-client.js';
 import { registerHealthRoutes } from './health.js';
+import { loadConsoleFiles, resolveConsoleDir } from './console/console-files.js';
+import { registerServeConsole } from './console/serve-console.js';
 import { registerMetrics } from './metrics.js';
 import { registerCreateKey } from './keys/create-key.js';
 import { registerGetKey } from './keys/get-key.js';
@@ -50,8 +52,13 @@ import { registerRetryWebhookDelivery } from './webhook-endpoints/retry-webhook-
 import { registerRotateWebhookSecret } from './webhook-endpoints/rotate-webhook-secret.js';
 import { registerUpdateWebhookEndpoint } from './webhook-endpoints/update-webhook-endpoint.js';
 
+export interface RouteOptions {
+  /** The built console's directory (default: the @gatehouse/console package's dist/); null: not built. */
+  consoleDir?: string | null;
+}
+
 /** Every endpoint, registered in one place. */
-export function registerRoutes(app: App, services: Services): void {
+export function registerRoutes(app: App, services: Services, options: RouteOptions = {}): void {
   registerHealthRoutes(app, services);
   registerMetrics(app, services);
   registerVerifyKey(app, services);
@@ -101,4 +108,5 @@ export function registerRoutes(app: App, services: Services): void {
   registerRevokeCertificate(app, services);
   registerRenewCertificate(app, services);
   registerGetCrl(app, services);
+  registerServeConsole(app, services, loadConsoleFiles(options.consoleDir === undefined ? resolveConsoleDir() : options.consoleDir));
 }
