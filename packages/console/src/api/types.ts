@@ -62,8 +62,8 @@ export interface User {
   disabled: boolean;
   createdAt: string;
   updatedAt: string;
-  /** Admin roles, where the server answers them. */
-  roles?: string[];
+  /** Admin roles: the management scopes the user holds in the console (within its tenant); empty: none. */
+  adminScopes?: string[];
 }
 
 export interface UserSession {

@@ -3,6 +3,7 @@ import { endUserSession, getUser, listUserSessions, revokeUserGrants, updateUser
 import type { User } from '../api/types';
 import { ConfirmButton } from '../components/confirm-button';
 import { Field } from '../components/field';
+import { RolePicker } from '../components/role-picker';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
 import { Async, Empty, ErrorMessage } from '../components/status';
@@ -105,7 +106,9 @@ function EditUser({ user, onSaved }: { user: User; onSaved: () => void }) {
         const email = String(form.get('email') ?? '').trim();
         const name = String(form.get('name') ?? '').trim();
         void run(async () => {
-          await updateUser(user.id, { email, name: name || null });
+          const adminScopes = form.getAll('adminScopes').map(String);
+          const rolesChanged = [...adminScopes].sort().join(' ') !== [...(user.adminScopes ?? [])].sort().join(' ');
+          await updateUser(user.id, { email, name: name || null, ...(rolesChanged ? { adminScopes } : {}) });
           onSaved();
         });
       }}
@@ -117,6 +120,7 @@ function EditUser({ user, onSaved }: { user: User; onSaved: () => void }) {
       <Field id="edit-name" label="Name">
         <input id="edit-name" name="name" defaultValue={user.name ?? ''} />
       </Field>
+      {user.adminScopes && <RolePicker name="adminScopes" value={user.adminScopes} />}
       <dl class="properties">
         <dt>Tenant</dt>
         <dd>{user.tenantId ?? '—'}</dd>

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { createUser, listUsers } from '../api/users';
 import { Field } from '../components/field';
+import { RolePicker } from '../components/role-picker';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
 import { Async, Empty, ErrorMessage } from '../components/status';
@@ -23,6 +24,7 @@ export function UsersPage() {
         password: String(form.get('password') ?? ''),
         ...(text('name') ? { name: text('name') } : {}),
         ...(text('tenantId') ? { tenantId: text('tenantId') } : {}),
+        adminScopes: form.getAll('adminScopes').map(String),
       });
       navigate(`/users/${user.id}`);
     });
@@ -52,6 +54,7 @@ export function UsersPage() {
           <Field id="user-tenant" label="Tenant (optional)">
             <input id="user-tenant" name="tenantId" />
           </Field>
+          <RolePicker name="adminScopes" value={[]} />
           {error !== null && <ErrorMessage error={error} />}
           <div class="actions">
             <button type="button" onClick={() => setCreating(false)}>
@@ -76,6 +79,7 @@ export function UsersPage() {
                     <th scope="col">Email</th>
                     <th scope="col">Name</th>
                     <th scope="col">Status</th>
+                    <th scope="col">Admin roles</th>
                     <th scope="col">Tenant</th>
                     <th scope="col">Created</th>
                   </tr>
@@ -90,6 +94,7 @@ export function UsersPage() {
                       <td>
                         <span class={`status status-${user.disabled ? 'revoked' : 'active'}`}>{user.disabled ? 'disabled' : 'active'}</span>
                       </td>
+                      <td>{user.adminScopes?.length ? user.adminScopes.join(' ') : '—'}</td>
                       <td>{user.tenantId ?? '—'}</td>
                       <td>{formatTime(user.createdAt)}</td>
                     </tr>
