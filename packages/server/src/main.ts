@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { ApiKeyService } from './core/api-keys/api-key-service.js';
 import { CredentialGuard } from './core/authorization/credential-guard.js';
+import { CONSOLE_CLIENT_ID, consoleClient } from './core/oauth/console-client.js';
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
 import { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import { RetentionSweep } from './core/retention/retention-sweep.js';
@@ -338,12 +339,13 @@ export async function createServices(config: Config, options: CreateServicesOpti
       clock,
       audit,
       idTokenAlgs: () => signingKeys.idTokenAlgs(),
+      builtIn: (id) => (id === CONSOLE_CLIENT_ID ? consoleClient(config.issuer) : undefined),
       async invalidate(id) {
         clientCache.invalidate(id);
         await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
       },
     });
-    const users = new UserService({ store: stores.users, clock, hashParams: scryptParamsForCost(config.passwordHashCost) });
+    const users = new UserService({ store: stores.users, clock, guard, hashParams: scryptParamsForCost(config.passwordHashCost) });
     const denylist = await TokenDenylist.open({
       store: stores.grants,
       pubsub: bus,

@@ -402,7 +402,7 @@ describe.skipIf(!testDatabaseUrl || !testRedisUrl)('client cache invalidation ac
     const a = await createServices(config, { clock, databaseSchema: pg.schema, onBackgroundError: () => {} });
     const b = await createServices(config, { clock, databaseSchema: pg.schema, onBackgroundError: () => {} });
     try {
-      const actor = { keyId: 'key_test', keyPrefix: 'sk_live_x', tenantId: null, scopes: ['admin'], origin: { ip: null, userAgent: null, route: null, requestId: null } };
+      const actor = { keyId: 'key_test', keyPrefix: 'sk_live_x', userId: null, tenantId: null, scopes: ['admin'], origin: { ip: null, userAgent: null, route: null, requestId: null } };
       const { client, clientSecret } = await a.clients.create(actor, { name: 'c', grantTypes: ['client_credentials'], tokenEndpointAuthMethod: 'client_secret_basic' });
       const authOn = (services: typeof a, secret: string) =>
         authenticateClient({ authorization: basic(client.id, secret), body: {} }, { clients: services.clients, clock });

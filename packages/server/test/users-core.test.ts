@@ -105,6 +105,7 @@ describe('UserService.authenticate', () => {
   const actor: Actor = {
     keyId: 'key_test',
     keyPrefix: 'sk_test_x',
+    userId: null,
     tenantId: null,
     scopes: ['admin'],
     origin: { ip: null, userAgent: null, route: null, requestId: null },

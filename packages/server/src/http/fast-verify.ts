@@ -179,6 +179,7 @@ export function createFastVerify({ services, bodyLimit, handler, logger, isClosi
       let actor: Actor = {
         keyId: admin.id,
         keyPrefix: admin.displayPrefix,
+        userId: null,
         tenantId: admin.tenantId,
         scopes: admin.scopes,
         origin: {

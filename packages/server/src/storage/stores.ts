@@ -389,7 +389,8 @@ export interface GrantStore {
    * `detections` (what caused it) always. Returns what it revoked and denied.
    */
   revokeGrants(
-    filter: { grantId: string } | { userId: string } | { clientId: string },
+    /** One grant; a user's (of one client, with `clientId` too); or a client's. */
+    filter: { grantId: string } | { userId: string; clientId?: string } | { clientId: string },
     now: number,
     reason: string,
     events: AuditEvent[],
@@ -463,6 +464,11 @@ export interface UserRecord {
   deletedAt: number | null;
   /** Set while the user is disabled: kept and listed, but cannot log in, and no session or grant of theirs works. */
   disabledAt: number | null;
+  /**
+   * The user's admin roles: management scopes (`admin`, `keys:read`, ...) the user holds on the admin API when
+   * signed in to the console, within the user's tenant (none: every tenant). Empty: not an administrator.
+   */
+  adminScopes: string[];
 }
 
 /** What an update changes; absent fields are kept. */
@@ -471,6 +477,7 @@ export interface UserPatch {
   name?: string | null;
   passwordHash?: string;
   disabledAt?: number | null;
+  adminScopes?: string[];
 }
 
 export interface UserListQuery {
@@ -502,6 +509,13 @@ export interface UserStore {
    * nothing written) when another user has the new email; undefined when there is no such user.
    */
   update(id: string, patch: UserPatch, now: number, events: AuditEvent[]): Promise<{ user: UserRecord } | 'email_taken' | undefined>;
+  /** Whether the first run is over: it created an admin user once, or some user (not being deleted) holds an admin role. */
+  firstRunDone(): Promise<boolean>;
+  /**
+   * The first run's one creation of an admin user, atomically: 'setup_done' (nothing written) once a first run has
+   * created one before, or while any admin user exists; 'email_taken' (nothing written) when the email is taken.
+   */
+  insertFirstAdmin(user: UserRecord, events: AuditEvent[]): Promise<'created' | 'setup_done' | 'email_taken'>;
 }
 
 /** A JWT signing key as stored. The private key is only ever held here as master-key ciphertext. */

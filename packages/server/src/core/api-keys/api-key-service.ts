@@ -1,5 +1,5 @@
 import type { AnomalyAction, ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, ApiKeyStore, PageCursor } from '../../storage/stores.js';
-import { createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
+import { actorFields, createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
 import type { KeyCache } from '../cache/key-cache.js';
 import type { CredentialGuard } from '../authorization/credential-guard.js';
 import type { Clock } from '../clock.js';
@@ -14,13 +14,25 @@ import { hashApiKey } from './hash-key.js';
 import { generateApiKey, type ApiKeyEnvironment } from './key-format.js';
 import { verifyApiKey, type ApiKeyVerification } from './verify-api-key.js';
 
-/** Who is calling: an authenticated admin key, and where the request came from. */
+/**
+ * Who is calling the admin API, and where the request came from: an admin key (`keyId`), or an admin user signed in
+ * to the console (`userId`, with the management scopes of the user's admin roles and the user's tenant). Exactly one
+ * of `keyId` and `userId` is set; both act through the same policy (core/authorization).
+ */
 export interface Actor {
-  keyId: string;
-  keyPrefix: string;
+  /** The admin key that authenticated the call; null when a user did. */
+  keyId: string | null;
+  keyPrefix: string | null;
+  /** The admin user whose console access token authenticated the call; null when a key did. */
+  userId: string | null;
   tenantId: string | null;
   scopes: readonly string[];
   origin: RequestOrigin;
+}
+
+/** The id of whoever acts (`key_...` or `usr_...`), for `createdBy` fields. */
+export function actorId(actor: Pick<Actor, 'keyId' | 'userId'>): string {
+  return (actor.keyId ?? actor.userId)!;
 }
 
 /** The details of a verification's audit event: usually none. */
@@ -100,7 +112,7 @@ export class ApiKeyService {
       lastUsedAt: null,
       rotatedFromId: null,
       rotatedToId: null,
-      createdBy: actor.keyId,
+      createdBy: actorId(actor),
       anomalyAction: input.anomalyAction ?? 'notify',
     };
     await this.deps.store.insert(record, [this.#lifecycleEvent(actor, 'key.created', record, { scopes, environment })]);
@@ -163,7 +175,7 @@ export class ApiKeyService {
       lastUsedAt: null,
       rotatedFromId: old.id,
       rotatedToId: null,
-      createdBy: actor.keyId,
+      createdBy: actorId(actor),
     };
     const oldExpiresAt = Math.min(old.expiresAt ?? Infinity, now + gracePeriodSeconds * 1000);
     const events = [
@@ -232,7 +244,7 @@ export class ApiKeyService {
         keyId: result.key?.id ?? null,
         keyPrefix: result.key?.displayPrefix ?? (result.valid ? null : result.displayPrefix),
         tenantId: result.key?.tenantId ?? null,
-        actorKeyId: actor.keyId,
+        ...actorFields(actor),
         details: verificationDetails(actor, result),
       },
       actor.origin,
@@ -248,7 +260,7 @@ export class ApiKeyService {
     const now = this.deps.clock.now();
     const event = createAuditEvent(
       now,
-      { type: 'key.revoked', outcome: 'success', keyId: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId, actorKeyId: actor?.keyId ?? null, details: cause },
+      { type: 'key.revoked', outcome: 'success', keyId: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId, ...actorFields(actor), details: cause },
       actor?.origin,
     );
     // Not guarded: a compromised key is revoked even when it is the last admin key (`gatehouse admin recover`).
@@ -285,7 +297,7 @@ export class ApiKeyService {
         keyId: key.id,
         keyPrefix: key.displayPrefix,
         tenantId: key.tenantId,
-        actorKeyId: actor.keyId,
+        ...actorFields(actor),
         details: details ?? null,
       },
       actor.origin,

@@ -67,6 +67,8 @@ export interface AuditEvent {
   keyPrefix: string | null;
   /** The admin key that made the call. */
   actorKeyId: string | null;
+  /** The admin user that made the call (signed in to the console), when a user did rather than a key. */
+  actorUserId: string | null;
   tenantId: string | null;
   ip: string | null;
   userAgent: string | null;
@@ -91,6 +93,11 @@ export interface RequestOrigin {
 export type AuditEventInput = Partial<Omit<AuditEvent, 'id' | 'occurredAt' | 'type' | 'outcome'>> &
   Pick<AuditEvent, 'type' | 'outcome'>;
 
+/** The audit fields naming who acted: an admin key or an admin user (the console), or no one. */
+export function actorFields(actor: { keyId: string | null; userId?: string | null } | null | undefined): { actorKeyId: string | null; actorUserId: string | null } {
+  return { actorKeyId: actor?.keyId ?? null, actorUserId: actor?.userId ?? null };
+}
+
 /** Fills in id, time and the empty fields. */
 export function createAuditEvent(now: number, input: AuditEventInput, origin?: RequestOrigin | null): AuditEvent {
   return {
@@ -102,6 +109,7 @@ export function createAuditEvent(now: number, input: AuditEventInput, origin?: R
     keyId: input.keyId ?? null,
     keyPrefix: input.keyPrefix ?? null,
     actorKeyId: input.actorKeyId ?? null,
+    actorUserId: input.actorUserId ?? null,
     tenantId: input.tenantId ?? null,
     ip: input.ip ?? origin?.ip ?? null,
     userAgent: input.userAgent ?? origin?.userAgent ?? null,

@@ -1,5 +1,5 @@
 import type { Actor } from '../api-keys/api-key-service.js';
-import { createAuditEvent, type AuditEvent } from '../audit/audit-event.js';
+import { actorFields, createAuditEvent, type AuditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import { GatehouseError } from '../errors.js';
 import type { WriteBehindLog } from '../write-behind-log.js';
@@ -35,7 +35,7 @@ export class CredentialGuard {
           keyId: target.id?.startsWith('key_') ? target.id : null,
           keyPrefix: target.keyPrefix ?? null,
           tenantId: target.tenantId ?? actor.tenantId,
-          actorKeyId: actor.keyId,
+          ...actorFields(actor),
           details: { action, targetId: target.id, missingScopes: decision.missing },
         },
         actor.origin,

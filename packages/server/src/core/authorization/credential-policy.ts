@@ -5,7 +5,9 @@ import { allowsManagementScope, isManagementScope, type ManagementScope } from '
  * caller never obtains, confers or acts on more privilege than it holds itself.
  *
  * A credential's privilege is what it may do in Gatehouse: the management scopes it holds (`admin` implies every
- * one) and the tenant it is bound to (none: every tenant). Scopes that mean nothing to Gatehouse (`invoices:read`)
+ * one) and the tenant it is bound to (none: every tenant). An admin user is such a credential too: its admin roles
+ * are its management scopes and its tenant binds them, so a caller may neither make a user an administrator beyond
+ * its own privilege nor change (a password reset would hand it over), disable or delete one who holds more. Scopes that mean nothing to Gatehouse (`invoices:read`)
  * are the caller's own API's business and are not privileges here: a `keys:write` key mints keys for an API's
  * callers with whatever scopes that API defines.
  */
@@ -28,6 +30,9 @@ export const CREDENTIAL_ACTIONS = [
   'client.revoke_grants',
   'certificate.issue',
   'certificate.revoke',
+  'user.create',
+  'user.update',
+  'user.delete',
 ] as const;
 export type CredentialAction = (typeof CREDENTIAL_ACTIONS)[number];
 

@@ -7,7 +7,7 @@ import type {
   IssuedCertificateRecord,
   RevokedCertificate,
 } from '../../storage/stores.js';
-import { createAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
+import { actorFields, createAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { GatehouseError } from '../errors.js';
@@ -59,6 +59,7 @@ export interface CertificateAuthorityDeps {
 
 export interface CaActor {
   keyId: string | null;
+  userId?: string | null;
   tenantId?: string | null;
   origin?: RequestOrigin | null;
 }
@@ -274,7 +275,7 @@ export class CertificateAuthority {
       notAfter,
       keyGenerated: privateKey !== null,
       tenantId: input.tenantId,
-      createdBy: input.actor.keyId,
+      createdBy: input.actor.keyId ?? input.actor.userId ?? null,
       createdAt: now,
       revokedAt: null,
       revokedReason: null,
@@ -509,7 +510,7 @@ export class CertificateAuthority {
   }
 
   #event(now: number, actor: CaActor | null, type: 'ca.created' | 'ca.rotated' | 'certificate.issued' | 'certificate.revoked', details: Record<string, unknown>, tenantId: string | null = null) {
-    return createAuditEvent(now, { type, outcome: 'success', actorKeyId: actor?.keyId ?? null, tenantId, details }, actor?.origin);
+    return createAuditEvent(now, { type, outcome: 'success', ...actorFields(actor), tenantId, details }, actor?.origin);
   }
 
   #info(record: CertificateAuthorityRecord, now: number): AuthorityInfo {

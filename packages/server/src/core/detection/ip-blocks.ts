@@ -1,5 +1,5 @@
 import type { IpBlockRecord, IpBlockStore } from '../../storage/stores.js';
-import { createAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
+import { actorFields, createAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import type { PubSub } from '../pubsub/pubsub.js';
 import { clientKey } from './ip-address.js';
@@ -128,9 +128,9 @@ export class IpBlocks {
   }
 
   /** Ends the block of a canonical address on every process; the block that ended, if one was in force. */
-  async unblock(ip: string, actorKeyId: string | null, origin: RequestOrigin | null): Promise<IpBlockRecord | undefined> {
+  async unblock(ip: string, actor: { keyId: string | null; userId: string | null } | null, origin: RequestOrigin | null): Promise<IpBlockRecord | undefined> {
     const now = this.options.clock.now();
-    const event = createAuditEvent(now, { type: 'ip.unblocked', outcome: 'success', actorKeyId, details: { subject: ip } }, origin);
+    const event = createAuditEvent(now, { type: 'ip.unblocked', outcome: 'success', ...actorFields(actor), details: { subject: ip } }, origin);
     const removed = await this.options.store.remove(ip, now, [event]);
     this.#until.delete(ip);
     this.#touch(ip);

@@ -1,5 +1,5 @@
 import type { ApiKeyStore } from '../../storage/stores.js';
-import type { Actor, ApiKeyService } from '../api-keys/api-key-service.js';
+import { actorId, type Actor, type ApiKeyService } from '../api-keys/api-key-service.js';
 import { hashApiKey } from '../api-keys/hash-key.js';
 import { parseApiKey } from '../api-keys/key-format.js';
 import { keyStatus } from '../api-keys/key-status.js';
@@ -69,7 +69,7 @@ export async function reportLeakedKeys(deps: ReportLeakedKeysDeps, actor: Actor,
       keyPrefix: key.displayPrefix,
       tenantId: key.tenantId,
       ip: actor.origin.ip,
-      details: { ...where, reportedBy: actor.keyId },
+      details: { ...where, reportedBy: actorId(actor) },
     });
     results.push({ index, prefix: key.displayPrefix, outcome, keyId: key.id });
   }

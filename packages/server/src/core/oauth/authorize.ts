@@ -3,6 +3,7 @@ import type { RequestOrigin } from '../audit/audit-event.js';
 import { OAuthError } from '../errors.js';
 import { newId } from '../random.js';
 import type { AuthorizationRequest } from './authorization-request.js';
+import { isFirstPartyClient } from './console-client.js';
 import type { OAuthDeps, OAuthUserView } from './oauth-deps.js';
 import { scopesOutside } from './scopes.js';
 import { hashToken, newAuthorizationCode } from './token-minter.js';
@@ -19,6 +20,7 @@ export type NextStep = { step: 'login' } | { step: 'consent' } | { step: 'issue_
 /**
  * What an authorization request needs next (OpenID Connect Core 3.1.2.1 for prompt and max_age), decided
  * purely. `justAuthenticated`: the user logged in within this very request, so prompt=login is satisfied.
+ * Gatehouse's own clients (the console) ask no consent unless prompt=consent: the user signs in to Gatehouse itself.
  */
 export function nextAuthorizationStep(
   request: AuthorizationRequest,
@@ -30,7 +32,8 @@ export function nextAuthorizationStep(
   const tooOld = session !== null && request.maxAgeSeconds !== null && now - session.authTime > request.maxAgeSeconds * 1000;
   const needsLogin = session === null || (!justAuthenticated && (request.prompt.login || tooOld));
   if (needsLogin) return request.prompt.none ? { step: 'error', error: new OAuthError('login_required') } : { step: 'login' };
-  const needsConsent = request.prompt.consent || consentedScopes === null || scopesOutside(request.scopes, consentedScopes).length > 0;
+  const consented = isFirstPartyClient(request.client.id) || (consentedScopes !== null && scopesOutside(request.scopes, consentedScopes).length === 0);
+  const needsConsent = request.prompt.consent || !consented;
   if (needsConsent) return request.prompt.none ? { step: 'error', error: new OAuthError('consent_required') } : { step: 'consent' };
   return { step: 'issue_code' };
 }

@@ -1,6 +1,6 @@
 import type { ClientStore, ClientWriteOutcome, OAuthClientPatch, OAuthClientRecord, PageCursor } from '../../storage/stores.js';
-import type { Actor } from '../api-keys/api-key-service.js';
-import { createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
+import { actorId, type Actor } from '../api-keys/api-key-service.js';
+import { actorFields, createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
 import type { KeyCache } from '../cache/key-cache.js';
 import type { CredentialGuard } from '../authorization/credential-guard.js';
 import type { Clock } from '../clock.js';
@@ -58,6 +58,8 @@ export interface ClientServiceDeps {
   idTokenAlgs(): readonly SigningAlg[];
   /** Drops a client from every process's cache (this one at once, the others through pub/sub). */
   invalidate(clientId: string): Promise<void>;
+  /** Gatehouse's own clients (the console, core/oauth/console-client.ts), defined in code rather than stored. */
+  builtIn?: (clientId: string) => OAuthClient | undefined;
 }
 
 export const DEFAULT_CLIENT_SECRET_GRACE_SECONDS = 86_400;
@@ -106,7 +108,7 @@ export class ClientService {
       previousSecretHash: null,
       previousSecretExpiresAt: null,
       version: 1,
-      createdBy: actor.keyId,
+      createdBy: actorId(actor),
       createdAt: now,
       updatedAt: now,
       deletedAt: null,
@@ -226,6 +228,8 @@ export class ClientService {
    * clients are returned too (with `deletedAt`); the caller refuses them. Throws only on storage failure.
    */
   lookup(clientId: string): Promise<OAuthClient | undefined> {
+    const builtIn = this.deps.builtIn?.(clientId);
+    if (builtIn) return Promise.resolve(builtIn);
     if (!isClientId(clientId)) return Promise.resolve(undefined);
     return this.deps.cache.get(clientId);
   }
@@ -248,7 +252,7 @@ export class ClientService {
         type,
         outcome: 'success',
         tenantId: client.tenantId,
-        actorKeyId: actor.keyId,
+        ...actorFields(actor),
         details: { clientId: client.id, ...details },
       },
       actor.origin,

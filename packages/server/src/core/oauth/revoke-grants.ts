@@ -1,7 +1,8 @@
-import { createAuditEvent, type AuditEvent, type RequestOrigin } from '../audit/audit-event.js';
+import { actorFields, createAuditEvent, type AuditEvent, type RequestOrigin } from '../audit/audit-event.js';
 import type { OAuthDeps } from './oauth-deps.js';
 
-export type GrantFilter = { grantId: string } | { userId: string } | { clientId: string };
+/** One grant, a user's grants (of one client, when `clientId` is given too), or a client's grants. */
+export type GrantFilter = { grantId: string } | { userId: string; clientId?: string } | { clientId: string };
 
 /**
  * Revokes grants and everything issued from them: their refresh tokens stop working, and their live access
@@ -17,7 +18,7 @@ export async function revokeGrants(
     reason: string;
     tenantId: string | null;
     origin: RequestOrigin | null;
-    actor?: { keyId: string } | null;
+    actor?: { keyId: string | null; userId: string | null } | null;
     detection?: AuditEvent | null;
   },
 ): Promise<string[]> {
@@ -25,7 +26,7 @@ export async function revokeGrants(
   const now = deps.clock.now();
   const event = createAuditEvent(
     now,
-    { type: 'grant.revoked', outcome: 'success', reason, actorKeyId: actor?.keyId ?? null, tenantId, details: { ...filter } },
+    { type: 'grant.revoked', outcome: 'success', reason, ...actorFields(actor), tenantId, details: { ...filter } },
     origin,
   );
   // The store writes the event with the revocation, and only when something was revoked.

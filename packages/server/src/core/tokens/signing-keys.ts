@@ -2,7 +2,7 @@ import { CoalescedRun } from '../coalesced-run.js';
 import { createPrivateKey, createPublicKey, generateKeyPair as generateKeyPairCallback, type KeyObject } from 'node:crypto';
 import { promisify } from 'node:util';
 import type { SigningKeyRecord, SigningKeyStore } from '../../storage/stores.js';
-import { createAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
+import { actorFields, createAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { PubSub } from '../pubsub/pubsub.js';
@@ -55,7 +55,7 @@ export interface RotateSigningKeyOptions {
   alg?: SigningAlg;
   activateAfterSeconds?: number;
   /** The admin making the call, for the audit event. */
-  actor?: { keyId: string; origin?: RequestOrigin | null } | null;
+  actor?: { keyId: string | null; userId?: string | null; origin?: RequestOrigin | null } | null;
 }
 
 interface LoadedKey {
@@ -272,7 +272,7 @@ export class SigningKeys {
         {
           type: 'signing_key.rotated',
           outcome: 'success',
-          actorKeyId: options.actor?.keyId ?? null,
+          ...actorFields(options.actor),
           details: { kid: record.kid, alg: record.alg, activatesAt: new Date(record.activatesAt).toISOString() },
         },
         options.actor?.origin,

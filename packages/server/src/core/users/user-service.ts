@@ -1,6 +1,8 @@
 import type { PageCursor, UserPatch, UserRecord, UserStore } from '../../storage/stores.js';
 import type { Actor } from '../api-keys/api-key-service.js';
-import { createAuditEvent, type AuditEvent, type AuditEventType } from '../audit/audit-event.js';
+import { isManagementScope } from '../api-keys/management-scopes.js';
+import type { CredentialGuard } from '../authorization/credential-guard.js';
+import { actorFields, createAuditEvent, type AuditEvent, type AuditEventType } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import { GatehouseError } from '../errors.js';
 import { newId, randomBase62 } from '../random.js';
@@ -13,6 +15,8 @@ export interface CreateUserInput {
   password: string;
   name?: string | undefined;
   tenantId?: string | undefined;
+  /** Admin roles: management scopes, within the user's tenant. */
+  adminScopes?: string[] | undefined;
 }
 
 /** An administrator's change to a user; absent fields are kept. */
@@ -21,6 +25,7 @@ export interface UpdateUserInput {
   password?: string | undefined;
   name?: string | null | undefined;
   disabled?: boolean | undefined;
+  adminScopes?: string[] | undefined;
 }
 
 export interface ListUsersInput {
@@ -60,10 +65,23 @@ export interface UserServiceDeps {
   hashParams?: ScryptParams;
   passwords?: PasswordHasher;
   onDelete?: readonly UserDeletionHook[];
+  /** The credential policy: nobody makes a user an administrator beyond its own privilege, or acts on one above it. */
+  guard?: CredentialGuard;
 }
 
 /** The fields of a user an update may name, in the order `user.updated` lists them. */
-const UPDATABLE = ['disabled', 'email', 'name', 'password'] as const;
+const UPDATABLE = ['adminScopes', 'disabled', 'email', 'name', 'password'] as const;
+
+/** Admin roles as given: distinct management scopes, sorted; anything else is refused. */
+export function normalizeAdminScopes(scopes: readonly string[]): string[] {
+  const unknown = scopes.filter((scope) => !isManagementScope(scope));
+  if (unknown.length > 0) {
+    throw new GatehouseError('invalid_request', `adminScopes may only hold management scopes; not: ${unknown.slice(0, 5).join(', ').slice(0, 200)}.`);
+  }
+  return [...new Set(scopes)].sort();
+}
+
+const sameScopes = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((scope, i) => scope === b[i]);
 
 const realHasher: PasswordHasher = { hash: hashPassword, verify: verifyPassword };
 
@@ -74,6 +92,7 @@ export class UserService {
   readonly #params: ScryptParams;
   readonly #passwords: PasswordHasher;
   readonly #onDelete: UserDeletionHook[];
+  readonly #guard: CredentialGuard | undefined;
   readonly #onAccessChange: UserAccessHook[] = [];
   #dummyHash: Promise<string> | undefined;
 
@@ -83,6 +102,7 @@ export class UserService {
     this.#params = deps.hashParams ?? DEFAULT_SCRYPT_PARAMS;
     this.#passwords = deps.passwords ?? realHasher;
     this.#onDelete = [...(deps.onDelete ?? [])];
+    this.#guard = deps.guard;
   }
 
   /** Adds a step to every deletion (see UserDeletionHook); for wiring in main.ts. */
@@ -101,9 +121,41 @@ export class UserService {
     if (!isPlausibleEmail(email)) throw new GatehouseError('invalid_request', 'email is not a valid email address.');
     const problem = passwordProblem(input.password);
     if (problem) throw new GatehouseError('invalid_request', problem);
+    const adminScopes = normalizeAdminScopes(input.adminScopes ?? []);
+    this.#guard?.assert(actor, 'user.create', { id: null, tenantId }, [{ tenantId, scopes: adminScopes }]);
+    const user = await this.#newUser(email, input, tenantId, adminScopes);
+    const details = adminScopes.length > 0 ? { adminScopes } : {};
+    const outcome = await this.#store.insert(user, [this.#event(actor, 'user.created', user, details)]);
+    if (outcome === 'email_taken') throw new GatehouseError('conflict', 'A user with that email already exists.');
+    return user;
+  }
+
+  /**
+   * The first run (the /console/setup page): the root admin key creates the first admin user, `admin` and bound to
+   * no tenant, once, and only while no admin user exists; 'setup_done' otherwise.
+   */
+  async createFirstAdmin(actor: Actor, input: { email: string; password: string; name?: string | undefined }): Promise<UserRecord | 'setup_done'> {
+    const email = normalizeEmail(input.email);
+    if (!isPlausibleEmail(email)) throw new GatehouseError('invalid_request', 'email is not a valid email address.');
+    const problem = passwordProblem(input.password);
+    if (problem) throw new GatehouseError('invalid_request', problem);
+    const adminScopes = ['admin'];
+    this.#guard?.assert(actor, 'user.create', { id: null, tenantId: null }, [{ tenantId: null, scopes: adminScopes }]);
+    const user = await this.#newUser(email, input, null, adminScopes);
+    const outcome = await this.#store.insertFirstAdmin(user, [this.#event(actor, 'user.created', user, { adminScopes, firstRun: true })]);
+    if (outcome === 'email_taken') throw new GatehouseError('conflict', 'A user with that email already exists.');
+    return outcome === 'setup_done' ? outcome : user;
+  }
+
+  /** Whether the first run is over: it created an admin user once, or an admin user exists. */
+  firstRunDone(): Promise<boolean> {
+    return this.#store.firstRunDone();
+  }
+
+  async #newUser(email: string, input: { password: string; name?: string | undefined }, tenantId: string | null, adminScopes: string[]): Promise<UserRecord> {
     const passwordHash = await this.#passwords.hash(input.password, this.#params);
     const now = this.#clock.now();
-    const user: UserRecord = {
+    return {
       id: newId('usr'),
       email,
       passwordHash,
@@ -113,10 +165,8 @@ export class UserService {
       updatedAt: now,
       deletedAt: null,
       disabledAt: null,
+      adminScopes,
     };
-    const outcome = await this.#store.insert(user, [this.#event(actor, 'user.created', user)]);
-    if (outcome === 'email_taken') throw new GatehouseError('conflict', 'A user with that email already exists.');
-    return user;
   }
 
   async list(actor: Actor, input: ListUsersInput): Promise<UserRecord[]> {
@@ -144,6 +194,16 @@ export class UserService {
   async update(actor: Actor, id: string, input: UpdateUserInput): Promise<UserRecord> {
     const current = await this.get(actor, id);
     const patch: UserPatch = {};
+    if (input.adminScopes !== undefined) {
+      const adminScopes = normalizeAdminScopes(input.adminScopes);
+      if (!sameScopes(adminScopes, current.adminScopes)) patch.adminScopes = adminScopes;
+    }
+    // Any change to a user who is an administrator acts on that administrator's privilege (a password reset
+    // hands it over); a change of roles confers the new ones.
+    this.#guard?.assert(actor, 'user.update', { id: current.id, tenantId: current.tenantId }, [
+      { tenantId: current.tenantId, scopes: current.adminScopes },
+      ...(patch.adminScopes ? [{ tenantId: current.tenantId, scopes: patch.adminScopes }] : []),
+    ]);
     if (input.email !== undefined) {
       const email = normalizeEmail(input.email);
       if (!isPlausibleEmail(email)) throw new GatehouseError('invalid_request', 'email is not a valid email address.');
@@ -164,6 +224,7 @@ export class UserService {
     const event = this.#event(actor, 'user.updated', current, {
       fields,
       ...(patch.disabledAt !== undefined ? { disabled: patch.disabledAt !== null } : {}),
+      ...(patch.adminScopes !== undefined ? { adminScopes: patch.adminScopes } : {}),
     });
     // Nothing changes: no write and no event; but a user still disabled gets its access ended again (a repeat of
     // a disabling whose ending step failed finishes it).
@@ -219,6 +280,7 @@ export class UserService {
   async delete(actor: Actor, id: string): Promise<void> {
     const current = await this.#store.findById(id);
     if (!current || !this.#visible(actor, current)) throw this.#notFound();
+    this.#guard?.assert(actor, 'user.delete', { id: current.id, tenantId: current.tenantId }, [{ tenantId: current.tenantId, scopes: current.adminScopes }]);
     const now = this.#clock.now();
     const marked = await this.#store.markDeleted(id, now, [this.#event(actor, 'user.deleted', current)]);
     if (!marked) throw this.#notFound();
@@ -270,7 +332,7 @@ export class UserService {
   #event(actor: Actor, type: AuditEventType, user: UserRecord, details: Record<string, unknown> = {}): AuditEvent {
     return createAuditEvent(
       this.#clock.now(),
-      { type, outcome: 'success', tenantId: user.tenantId, actorKeyId: actor.keyId, details: { userId: user.id, ...details } },
+      { type, outcome: 'success', tenantId: user.tenantId, ...actorFields(actor), details: { userId: user.id, ...details } },
       actor.origin,
     );
   }

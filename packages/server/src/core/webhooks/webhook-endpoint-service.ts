@@ -10,8 +10,8 @@ import type {
   WebhookStore,
   WriteOutcome,
 } from '../../storage/stores.js';
-import type { Actor } from '../api-keys/api-key-service.js';
-import { createAuditEvent, type AuditEvent, type AuditEventType } from '../audit/audit-event.js';
+import { actorId, type Actor } from '../api-keys/api-key-service.js';
+import { actorFields, createAuditEvent, type AuditEvent, type AuditEventType } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { GatehouseError } from '../errors.js';
@@ -78,7 +78,7 @@ export class WebhookEndpointService {
       disabledReason: null,
       failingSince: null,
       version: 1,
-      createdBy: actor.keyId,
+      createdBy: actorId(actor),
       createdAt: now,
       updatedAt: now,
     };
@@ -187,7 +187,7 @@ export class WebhookEndpointService {
   #event(actor: Actor, type: AuditEventType, endpoint: WebhookEndpointRecord, details: Record<string, unknown>, reason?: string): AuditEvent {
     return createAuditEvent(
       this.deps.clock.now(),
-      { type, outcome: 'success', reason: reason ?? null, tenantId: endpoint.tenantId, actorKeyId: actor.keyId, details: { endpointId: endpoint.id, ...details } },
+      { type, outcome: 'success', reason: reason ?? null, tenantId: endpoint.tenantId, ...actorFields(actor), details: { endpointId: endpoint.id, ...details } },
       actor.origin,
     );
   }

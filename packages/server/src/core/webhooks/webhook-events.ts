@@ -70,6 +70,7 @@ export function toWebhookEvent(event: AuditEvent): WebhookEvent | undefined {
   if (event.keyPrefix !== null) data.keyPrefix = event.keyPrefix;
   if (event.reason !== null) data.reason = event.reason;
   if (event.actorKeyId !== null) data.actorKeyId = event.actorKeyId;
+  if (event.actorUserId !== null) data.actorUserId = event.actorUserId;
   if (event.details) Object.assign(data, event.details);
   return {
     id: event.id,

@@ -3,16 +3,22 @@ import fp from 'fastify-plugin';
 import { credentialInQuery } from '@gatehouse/sdk';
 import type { RequestOrigin } from '../../core/audit/audit-event.js';
 import type { Actor } from '../../core/api-keys/api-key-service.js';
-import { allowsManagementScope, type ManagementScope } from '../../core/api-keys/management-scopes.js';
+import { allowsManagementScope, isManagementScope, type ManagementScope } from '../../core/api-keys/management-scopes.js';
 import type { ApiKeyVerification } from '../../core/api-keys/verify-api-key.js';
+import { checkConsoleToken, consolePrivilege } from '../../core/authorization/console-token.js';
+import { consoleAudience } from '../../core/oauth/console-client.js';
+import type { UserRecord } from '../../storage/stores.js';
 import { BEARER_TOKEN, GatehouseError, insufficientScopeError, invalidTokenError, missingCredentialsError } from '../../core/errors.js';
 import type { Services } from '../../services.js';
 import { rateLimitHeaders } from '../rate-limit-headers.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** The management scope a route requires; routes without one are public. */
-    scope?: ManagementScope;
+    /**
+     * The management scope a route requires; routes without one are public. ANY_MANAGEMENT_SCOPE: any admin
+     * credential (one holding at least one management scope) will do.
+     */
+    scope?: ManagementScope | typeof ANY_MANAGEMENT_SCOPE;
     /** false: the per-admin-key management limit does not apply (the verify endpoint). */
     managementRateLimit?: boolean;
     /**
@@ -22,7 +28,7 @@ declare module 'fastify' {
     bearerOptional?: boolean;
   }
   interface FastifyRequest {
-    /** The admin key that authenticated the request (null on routes that authenticate otherwise). */
+    /** The admin key or admin user that authenticated the request (null on routes that authenticate otherwise). */
     admin: Actor | null;
   }
 }
@@ -41,51 +47,108 @@ export function requestOrigin(request: FastifyRequest, routeUrl = request.routeO
 
 type Done = (error?: Error) => void;
 
+/** A route's `scope` for "any admin credential" (GET /v1/me). */
+export const ANY_MANAGEMENT_SCOPE = 'any';
+
+/** Whether management scopes `granted` allow a route needing `required`. */
+function allows(granted: readonly string[], required: ManagementScope | typeof ANY_MANAGEMENT_SCOPE): boolean {
+  return required === ANY_MANAGEMENT_SCOPE ? granted.some(isManagementScope) : allowsManagementScope(granted, required);
+}
+
+function scopeError(required: ManagementScope | typeof ANY_MANAGEMENT_SCOPE): GatehouseError {
+  return required === ANY_MANAGEMENT_SCOPE
+    ? insufficientScopeError('admin', 'This operation requires an admin credential (any management scope).')
+    : insufficientScopeError(required);
+}
+
+/** A JWT (three dot-separated parts); an API key has no dot. */
+const isJwt = (token: string): boolean => token.indexOf('.') > 0;
+
 /**
  * Authenticates the management API: `Authorization: Bearer <admin key>`, checked by the same verification as
  * every other key, then the route's scope, then the per-admin-key rate limit. Runs at onRequest, before any
  * body is read, so unauthenticated requests cost no parsing. Written with callbacks rather than async so a
  * cached key (the hot path) is authenticated without a promise.
+ *
+ * Or `Authorization: Bearer <console access token>`: a JWT verified in memory with Gatehouse's own signing keys
+ * (signature, typ at+jwt, iss, exp), issued to the console client for `<issuer>/v1` with gatehouse:admin and not
+ * revoked; the caller is then its user, who acts with the admin roles the user record holds now (read on each
+ * call: a role removed or a user disabled takes effect at the next request), through the same scope check, policy
+ * and per-caller rate limit as a key.
  */
 export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: { services: Services }) => {
-  const { apiKeys, clock, managementRateLimiter, config, metrics } = services;
+  const { apiKeys, clock, managementRateLimiter, config, metrics, oauth, stores } = services;
   app.decorateRequest('admin', null);
 
-  const refuse = (request: FastifyRequest, reason: string, key?: { id: string | null; prefix: string | null }) =>
+  const refuse = (request: FastifyRequest, reason: string, key?: { id: string | null; prefix: string | null }, userId: string | null = null) =>
     apiKeys.record(
       clock.now(),
-      { type: 'admin.authentication', outcome: 'failure', reason, keyId: key?.id ?? null, keyPrefix: key?.prefix ?? null },
+      { type: 'admin.authentication', outcome: 'failure', reason, keyId: key?.id ?? null, keyPrefix: key?.prefix ?? null, actorUserId: userId },
       requestOrigin(request),
     );
 
   interface Pending {
     request: FastifyRequest;
     reply: FastifyReply;
-    scope: ManagementScope;
+    scope: ManagementScope | typeof ANY_MANAGEMENT_SCOPE;
     limited: boolean;
     routeUrl: string | undefined;
     done: Done;
   }
 
-  function admit({ request, reply, scope, limited, routeUrl, done }: Pending, result: ApiKeyVerification) {
+  function admit(pending: Pending, result: ApiKeyVerification) {
+    const { request, scope, limited, routeUrl, done } = pending;
     if (!result.valid) {
       refuse(request, result.code, { id: result.key?.id ?? null, prefix: result.key?.displayPrefix ?? result.displayPrefix });
       return done(invalidTokenError());
     }
     const key = result.key;
-    if (!allowsManagementScope(key.scopes, scope)) {
+    if (!allows(key.scopes, scope)) {
       refuse(request, 'INSUFFICIENT_SCOPE', { id: key.id, prefix: key.displayPrefix });
-      return done(insufficientScopeError(scope));
+      return done(scopeError(scope));
     }
     const now = clock.now();
     const origin = requestOrigin(request, routeUrl);
-    request.admin = { keyId: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId, scopes: key.scopes, origin };
+    request.admin = { keyId: key.id, keyPrefix: key.displayPrefix, userId: null, tenantId: key.tenantId, scopes: key.scopes, origin };
     apiKeys.touch(key.id, now);
     // The verify endpoint records each verification with its caller; other calls record the authentication.
     if (!limited) return done();
     apiKeys.record(now, { type: 'admin.authentication', outcome: 'success', keyId: key.id, keyPrefix: key.displayPrefix, tenantId: key.tenantId }, origin);
-    const policy = key.rateLimit ?? config.managementRateLimit;
-    managementRateLimiter.consume(`mgmt:${key.id}`, policy).then((decision) => {
+    limit(pending, `mgmt:${key.id}`, key.rateLimit ?? config.managementRateLimit, now);
+  }
+
+  /** A console access token: its claims checked in memory, then its user's roles as they are now. */
+  function admitUser(pending: Pending, token: string) {
+    const { request, scope, limited, routeUrl, done } = pending;
+    const checked = checkConsoleToken(oauth.verifyAccessToken(token), { audience: consoleAudience(oauth.issuer()), isDenied: (jti) => oauth.denylist.isDenied(jti) });
+    if (!checked.ok) {
+      refuse(request, checked.reason);
+      return done(invalidTokenError());
+    }
+    const userId = checked.userId;
+    stores.users.findById(userId).then((user: UserRecord | undefined) => {
+      const held = consolePrivilege(user);
+      if (!held.ok) {
+        refuse(request, held.reason, undefined, userId);
+        return done(invalidTokenError());
+      }
+      const { tenantId, scopes } = held.privilege;
+      if (!allows(scopes, scope)) {
+        refuse(request, 'INSUFFICIENT_SCOPE', undefined, userId);
+        return done(scopeError(scope));
+      }
+      const now = clock.now();
+      const origin = requestOrigin(request, routeUrl);
+      request.admin = { keyId: null, keyPrefix: null, userId, tenantId, scopes, origin };
+      if (!limited) return done();
+      apiKeys.record(now, { type: 'admin.authentication', outcome: 'success', actorUserId: userId, tenantId }, origin);
+      limit(pending, `mgmt:${userId}`, config.managementRateLimit, now);
+    }, done);
+  }
+
+  /** The management rate limit, per admin key or per admin user. */
+  function limit({ reply, done }: Pending, bucket: string, policy: typeof config.managementRateLimit, now: number) {
+    managementRateLimiter.consume(bucket, policy).then((decision) => {
       const headers = rateLimitHeaders(decision, policy, now);
       if (!decision.allowed) {
         metrics.rateLimitRejection('management');
@@ -123,13 +186,14 @@ export const authenticatePlugin = fp(async (app: FastifyInstance, { services }: 
       return done(invalidTokenError());
     }
     const limited = routeConfig.managementRateLimit !== false;
+    const pending: Pending = { request, reply, scope, limited, routeUrl, done };
+    if (isJwt(token)) return admitUser(pending, token);
     let result: ApiKeyVerification | Promise<ApiKeyVerification>;
     try {
       result = apiKeys.authenticate(token);
     } catch (error) {
       return done(error as Error);
     }
-    const pending: Pending = { request, reply, scope, limited, routeUrl, done };
     if (result instanceof Promise) result.then((r) => admit(pending, r), done);
     else admit(pending, result);
   });

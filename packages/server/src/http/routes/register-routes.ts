@@ -32,6 +32,9 @@ import { registerRotateKey } from './keys/rotate-key.js';
 import { registerRevocationStream } from './revocations/stream.js';
 import { registerUpdateKey } from './keys/update-key.js';
 import { registerVerifyKey } from './keys/verify-key.js';
+import { registerGetMe } from './me/get-me.js';
+import { acceptFormBodies } from './oauth/form-body.js';
+import { registerConsoleSetup } from './setup/console-setup.js';
 import { registerCreateUser } from './users/create-user.js';
 import { registerDeleteUser } from './users/delete-user.js';
 import { registerGetUser } from './users/get-user.js';
@@ -76,6 +79,12 @@ export function registerRoutes(app: App, services: Services, options: RouteOptio
   registerUpdateClient(app, services);
   registerDeleteClient(app, services);
   registerRotateClientSecret(app, services);
+  registerGetMe(app, services);
+  // The first-run page: a form, in its own context (form bodies, like the OAuth pages).
+  app.register(async (setup) => {
+    acceptFormBodies(setup);
+    registerConsoleSetup(setup, services);
+  });
   registerCreateUser(app, services);
   registerListUsers(app, services);
   registerGetUser(app, services);

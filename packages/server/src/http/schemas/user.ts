@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { MANAGEMENT_SCOPES } from '../../core/api-keys/management-scopes.js';
 import type { SessionRecord, UserRecord } from '../../storage/stores.js';
 import { Nullable, TenantId, Text, Timestamp, toIso } from './common.js';
 
@@ -10,6 +11,9 @@ export const User = Type.Object(
     name: Nullable(Type.String()),
     tenantId: Nullable(Type.String()),
     disabled: Type.Boolean({ description: 'A disabled user cannot sign in; its sessions and grants ended when it was disabled.' }),
+    adminScopes: Type.Array(Type.String(), {
+      description: "The user's admin roles: the management scopes it holds on the admin API when signed in to the console, within its tenant (none: every tenant). Empty: not an administrator.",
+    }),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -24,10 +28,18 @@ export function userView(user: UserRecord) {
     name: user.name,
     tenantId: user.tenantId,
     disabled: user.disabledAt !== null,
+    adminScopes: user.adminScopes,
     createdAt: toIso(user.createdAt)!,
     updatedAt: toIso(user.updatedAt)!,
   };
 }
+
+const AdminScopes = Type.Array(Type.String({ maxLength: 64 }), {
+  maxItems: MANAGEMENT_SCOPES.length,
+  description:
+    `Admin roles: management scopes (${MANAGEMENT_SCOPES.join(', ')}; admin implies every one), held within the user's tenant. ` +
+    'The caller must hold each one itself, and may not change a user who holds more than it does.',
+});
 
 export const CreateUserBody = Type.Object(
   {
@@ -39,6 +51,7 @@ export const CreateUserBody = Type.Object(
     }),
     name: Type.Optional(Text({ minLength: 1, maxLength: 128 })),
     tenantId: Type.Optional(TenantId),
+    adminScopes: Type.Optional(AdminScopes),
   },
   { additionalProperties: false },
 );
@@ -57,6 +70,7 @@ export const UpdateUserBody = Type.Object(
     disabled: Type.Optional(
       Type.Boolean({ description: "true: the user cannot sign in, and its login sessions, grants and tokens end. false: it can sign in again." }),
     ),
+    adminScopes: Type.Optional(AdminScopes),
   },
   { additionalProperties: false, minProperties: 1 },
 );

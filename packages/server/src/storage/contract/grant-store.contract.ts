@@ -237,7 +237,7 @@ export function grantStoreContract(name: string, open: OpenStores): void {
       expect(await grants().revokeGrants({ grantId: 'grt_1' }, now + 2, 'again', [])).toStrictEqual({ grantIds: [], deniedTokens: [] });
     });
 
-    it('revokes every live grant of a user or of a client, and only those', async () => {
+    it('revokes every live grant of a user, of a user and client, or of a client, and only those', async () => {
       for (const [id, clientId, userId] of [
         ['g_a', 'cli_a', 'usr_1'],
         ['g_b', 'cli_b', 'usr_1'],
@@ -253,8 +253,11 @@ export function grantStoreContract(name: string, open: OpenStores): void {
           events: [],
         });
       }
+      // One user's grants of one client (the console's sign-out): not the user's other grants, not others' of it.
+      const byUserAndClient = await grants().revokeGrants({ userId: 'usr_1', clientId: 'cli_b' }, T0 + 1, 'user and client', []);
+      expect(byUserAndClient).toStrictEqual({ grantIds: ['g_b'], deniedTokens: [{ jti: 'jti_g_b', expiresAt: T0 + 900_000 }] });
       const byUser = await grants().revokeGrants({ userId: 'usr_1' }, T0 + 1, 'user', []);
-      expect(byUser.grantIds.sort()).toStrictEqual(['g_a', 'g_b']);
+      expect(byUser.grantIds.sort()).toStrictEqual(['g_a']);
       const byClient = await grants().revokeGrants({ clientId: 'cli_a' }, T0 + 2, 'client', []);
       expect(byClient.grantIds).toStrictEqual(['g_c']);
       expect((await grants().listDeniedTokens(T0 + 3)).map((d) => d.jti).sort()).toStrictEqual(['jti_g_a', 'jti_g_b', 'jti_g_c']);

@@ -19,6 +19,7 @@ function makeUser(overrides: Partial<UserRecord> = {}): UserRecord {
     updatedAt: T0,
     deletedAt: null,
     disabledAt: null,
+    adminScopes: [],
     ...overrides,
   };
 }

@@ -232,7 +232,7 @@ export class SqlGrantStore implements GrantStore {
   }
 
   revokeGrants(
-    filter: { grantId: string } | { userId: string } | { clientId: string },
+    filter: { grantId: string } | { userId: string; clientId?: string } | { clientId: string },
     now: number,
     reason: string,
     events: AuditEvent[],
@@ -245,8 +245,8 @@ export class SqlGrantStore implements GrantStore {
         .set({ revoked_at: now, revoked_reason: reason })
         .where('revoked_at', 'is', null);
       if ('grantId' in filter) update = update.where('id', '=', filter.grantId);
-      else if ('userId' in filter) update = update.where('user_id', '=', filter.userId);
-      else update = update.where('client_id', '=', filter.clientId);
+      if ('userId' in filter) update = update.where('user_id', '=', filter.userId);
+      if ('clientId' in filter && filter.clientId !== undefined) update = update.where('client_id', '=', filter.clientId);
       const revoked = await update.returning('id').execute();
       const grantIds = revoked.map((row) => row.id);
       if (grantIds.length === 0) return { grantIds, deniedTokens: [] };

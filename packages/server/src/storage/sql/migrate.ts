@@ -16,6 +16,7 @@ import * as clientAllowedOrigins from './migrations/2026-12-06-0010-client-allow
 import * as idTokenSignedResponseAlg from './migrations/2026-12-06-0020-id-token-signed-response-alg.js';
 import * as userDisabledSessionIds from './migrations/2026-12-06-0030-user-disabled-session-ids.js';
 import * as postLogoutRedirectUris from './migrations/2026-12-06-0031-post-logout-redirect-uris.js';
+import * as userAdminScopes from './migrations/2026-12-06-0050-user-admin-scopes.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06-0020-id-token-signed-response-alg': idTokenSignedResponseAlg,
   '2026-12-06-0030-user-disabled-session-ids': userDisabledSessionIds,
   '2026-12-06-0031-post-logout-redirect-uris': postLogoutRedirectUris,
+  '2026-12-06-0050-user-admin-scopes': userAdminScopes,
 };
 
 /**

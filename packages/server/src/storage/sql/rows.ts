@@ -82,6 +82,7 @@ export function auditEventToRow(event: AuditEvent): AuditEventsTable {
     key_id: event.keyId,
     key_prefix: event.keyPrefix,
     actor_key_id: event.actorKeyId,
+    actor_user_id: event.actorUserId,
     tenant_id: event.tenantId,
     ip: event.ip,
     user_agent: event.userAgent,
@@ -101,6 +102,7 @@ export const AUDIT_EVENT_COLUMNS: ReadonlyArray<keyof AuditEventsTable> = [
   'key_id',
   'key_prefix',
   'actor_key_id',
+  'actor_user_id',
   'tenant_id',
   'ip',
   'user_agent',
@@ -120,6 +122,7 @@ export function pushAuditEventValues(out: unknown[], event: AuditEvent): void {
     event.keyId,
     event.keyPrefix,
     event.actorKeyId,
+    event.actorUserId,
     event.tenantId,
     event.ip,
     event.userAgent,
@@ -139,6 +142,7 @@ export function rowToAuditEvent(row: AuditEventsTable): AuditEvent {
     keyId: row.key_id,
     keyPrefix: row.key_prefix,
     actorKeyId: row.actor_key_id,
+    actorUserId: row.actor_user_id ?? null,
     tenantId: row.tenant_id,
     ip: row.ip,
     userAgent: row.user_agent,
@@ -159,6 +163,7 @@ export function userToRow(user: UserRecord): UsersTable {
     updated_at: user.updatedAt,
     deleted_at: user.deletedAt,
     disabled_at: user.disabledAt,
+    admin_scopes: JSON.stringify(user.adminScopes),
   };
 }
 
@@ -173,6 +178,7 @@ export function rowToUser(row: UsersTable): UserRecord {
     updatedAt: row.updated_at,
     deletedAt: row.deleted_at,
     disabledAt: row.disabled_at ?? null,
+    adminScopes: row.admin_scopes ? (JSON.parse(row.admin_scopes) as string[]) : [],
   };
 }
 

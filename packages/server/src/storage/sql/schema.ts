@@ -32,6 +32,7 @@ export interface AuditEventsTable {
   key_id: string | null;
   key_prefix: string | null;
   actor_key_id: string | null;
+  actor_user_id: string | null;
   tenant_id: string | null;
   ip: string | null;
   user_agent: string | null;
@@ -154,6 +155,7 @@ export interface UsersTable {
   updated_at: number;
   deleted_at: number | null;
   disabled_at: number | null;
+  admin_scopes: string; // JSON array of management scopes (the user's admin roles)
 }
 
 export interface SigningKeysTable {

@@ -5,6 +5,11 @@ import { rowToUser, userToRow } from './rows.js';
 import type { Schema } from './schema.js';
 import { createdBefore, insertAuditEvents } from './shared-writes.js';
 
+/** The meta row written with the first admin user made by the first-run page. */
+const FIRST_ADMIN_MARKER = 'first_admin_user';
+
+class EmailTaken extends Error {}
+
 export class SqlUserStore implements UserStore {
   constructor(private readonly db: Kysely<Schema>) {}
 
@@ -72,6 +77,54 @@ export class SqlUserStore implements UserStore {
     });
   }
 
+  async firstRunDone(): Promise<boolean> {
+    const marker = await this.db.selectFrom('meta').select('name').where('name', '=', FIRST_ADMIN_MARKER).executeTakeFirst();
+    if (marker) return true;
+    const admin = await this.db
+      .selectFrom('users')
+      .select('id')
+      .where('admin_scopes', '!=', '[]')
+      .where('deleted_at', 'is', null)
+      .limit(1)
+      .executeTakeFirst();
+    return admin !== undefined;
+  }
+
+  async insertFirstAdmin(user: UserRecord, events: AuditEvent[]): Promise<'created' | 'setup_done' | 'email_taken'> {
+    try {
+      return await this.db.transaction().execute(async (trx) => {
+        // The marker row decides a race between two first-run submissions (its primary key picks one winner), and
+        // keeps the first run done for good: it is not undone by deleting that admin later.
+        const marked = await trx
+          .insertInto('meta')
+          .values({ name: FIRST_ADMIN_MARKER, value: user.id })
+          .onConflict((oc) => oc.column('name').doNothing())
+          .executeTakeFirst();
+        if (Number(marked.numInsertedOrUpdatedRows ?? 0n) === 0) return 'setup_done' as const;
+        const admin = await trx
+          .selectFrom('users')
+          .select('id')
+          .where('admin_scopes', '!=', '[]')
+          .where('deleted_at', 'is', null)
+          .limit(1)
+          .executeTakeFirst();
+        if (admin) return 'setup_done' as const;
+        const inserted = await trx
+          .insertInto('users')
+          .values(userToRow(user))
+          .onConflict((oc) => oc.column('email').doNothing())
+          .executeTakeFirst();
+        // Rolls the marker back with it: the first run is not done until its admin exists.
+        if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) throw new EmailTaken();
+        await insertAuditEvents(trx, events);
+        return 'created' as const;
+      });
+    } catch (error) {
+      if (error instanceof EmailTaken) return 'email_taken';
+      throw error;
+    }
+  }
+
   async purge(id: string): Promise<void> {
     await this.db.deleteFrom('users').where('id', '=', id).where('deleted_at', 'is not', null).execute();
   }
@@ -90,6 +143,7 @@ export class SqlUserStore implements UserStore {
             ...(patch.name !== undefined ? { name: patch.name } : {}),
             ...(patch.passwordHash !== undefined ? { password_hash: patch.passwordHash } : {}),
             ...(patch.disabledAt !== undefined ? { disabled_at: patch.disabledAt } : {}),
+            ...(patch.adminScopes !== undefined ? { admin_scopes: JSON.stringify(patch.adminScopes) } : {}),
             updated_at: now,
           })
           .where('id', '=', id)

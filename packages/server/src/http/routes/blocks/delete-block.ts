@@ -26,7 +26,7 @@ export function registerDeleteBlock(app: App, { detection }: Services): void {
       assertGlobalAdmin(auth, BLOCKS_ARE_GLOBAL);
       const ip = parseClientKey(request.params.ip);
       if (ip === undefined) throw new GatehouseError('invalid_request', 'The path must name an IPv4 or IPv6 address, or an IPv6 /64.');
-      const removed = await detection.blocks.unblock(ip, auth.keyId, auth.origin);
+      const removed = await detection.blocks.unblock(ip, auth, auth.origin);
       if (!removed) throw new GatehouseError('not_found', 'That address is not blocked.');
       return ipBlockView(removed);
     },

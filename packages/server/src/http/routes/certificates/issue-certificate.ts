@@ -68,7 +68,7 @@ export function registerIssueCertificate(app: App, services: Services): void {
         tenantId,
         csr,
         lifetimeSeconds,
-        actor: { keyId: actor.keyId, origin: actor.origin },
+        actor: { keyId: actor.keyId, userId: actor.userId, origin: actor.origin },
         // The holder authenticates as every client the certificate matches: the caller must hold what they hold.
         authorize: async (certificate) => {
           const clients = await clientsAuthenticatedBy(services.stores.clients, certificate, tenantId, binding?.kind === 'client' ? binding.clientId : null);

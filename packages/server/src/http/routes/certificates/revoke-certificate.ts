@@ -32,7 +32,7 @@ export function registerRevokeCertificate(app: App, services: Services): void {
       }
       const clients = await clientsAuthenticatedBy(services.stores.clients, new X509Certificate(found.certificatePem), found.tenantId, found.clientId);
       services.guard.assert(actor, 'certificate.revoke', { id: found.id, tenantId: found.tenantId }, [{ tenantId: found.tenantId, scopes: [] }, ...clients]);
-      const revoked = await ca.revoke(found, request.body.reason ?? null, { keyId: actor.keyId, origin: actor.origin });
+      const revoked = await ca.revoke(found, request.body.reason ?? null, { keyId: actor.keyId, userId: actor.userId, origin: actor.origin });
       return certificateView(revoked, clock.now());
     },
   );

@@ -26,7 +26,7 @@ export function registerRotateCa(app: App, { ca }: Services): void {
     async (request) => {
       const actor = request.admin!;
       assertGlobalAdmin(actor);
-      await ca.rotate({ keyId: actor.keyId, origin: actor.origin });
+      await ca.rotate({ keyId: actor.keyId, userId: actor.userId, origin: actor.origin });
       return { data: ca.authorities().map(authorityView) };
     },
   );

@@ -1,5 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { OAuthError } from '../../../core/errors.js';
+import { CONSOLE_CLIENT_ID } from '../../../core/oauth/console-client.js';
+import { revokeGrants } from '../../../core/oauth/revoke-grants.js';
 import { decideEndSession, verifyIdTokenHint, type EndSessionParams } from '../../../core/oauth/end-session.js';
 import { findLoginSession } from '../../../core/oauth/authorize.js';
 import { parseRequestParams, type RequestParams } from '../../../core/oauth/request-params.js';
@@ -22,7 +24,8 @@ const first = (params: RequestParams, name: string): string | undefined => param
  * OpenID Connect RP-Initiated Logout 1.0: GET or POST with id_token_hint, client_id, post_logout_redirect_uri and
  * state. Ends the browser's Gatehouse login session (server-side and the cookie), then redirects to the registered
  * post_logout_redirect_uri with state, or shows a "signed out" page. Without a hint naming the signed-in user, the
- * person confirms first. The client's tokens are not revoked: logging out of Gatehouse is not revoking grants.
+ * person confirms first. The client's tokens are not revoked: logging out of Gatehouse is not revoking grants;
+ * except the console's (Gatehouse's own client): signing out of it revokes the user's console grants too.
  */
 export function registerEndSessionEndpoint(app: FastifyInstance, services: Services): void {
   const handler = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -72,6 +75,16 @@ export function registerEndSessionEndpoint(app: FastifyInstance, services: Servi
     }
 
     if (cookieValue && cookieValue.length <= 100) await services.oauth.sessions.revoke(hashToken(cookieValue), services.oauth.clock.now());
+    // Signing out of the console also ends what it holds: the user's console grants (the refresh token) and their
+    // live access tokens, here and on every other process (the denylist).
+    const consoleUser = decision.clientId === CONSOLE_CLIENT_ID ? (session?.user.id ?? hint?.sub) : undefined;
+    if (consoleUser !== undefined) {
+      await revokeGrants(services.oauth, { userId: consoleUser, clientId: CONSOLE_CLIENT_ID }, {
+        reason: 'signed out of the console',
+        tenantId: session?.user.tenantId ?? null,
+        origin: requestOrigin(request),
+      });
+    }
     if (session) {
       services.oauth.audit(
         { type: 'oauth.logout', outcome: 'success', tenantId: session.user.tenantId, details: { userId: session.user.id, clientId: decision.clientId } },

@@ -36,7 +36,8 @@ export function registerIntrospectionEndpoint(app: FastifyInstance, services: Se
       const params = formParams(request);
       const who = await caller(services, request, params);
       const limit = services.detection.unknownTokens;
-      const callerId = request.admin ? `key:${request.admin.keyId}` : `client:${(who as { clientId: string }).clientId}`;
+      const admin = request.admin;
+      const callerId = admin ? (admin.keyId ? `key:${admin.keyId}` : `user:${admin.userId}`) : `client:${(who as { clientId: string }).clientId}`;
       limit?.check(callerId);
       const token = param(params, 'token');
       if (token === undefined) throw new OAuthError('invalid_request', 'The token parameter is required.');
@@ -44,10 +45,10 @@ export function registerIntrospectionEndpoint(app: FastifyInstance, services: Se
       if (unknown) {
         const details = request.admin ? {} : { clientId: (who as { clientId: string }).clientId };
         services.oauth.audit(
-          { type: 'oauth.introspection', outcome: 'failure', reason: 'unknown_token', keyId: request.admin?.keyId ?? null, keyPrefix: request.admin?.keyPrefix ?? null, tenantId: request.admin?.tenantId ?? null, details },
+          { type: 'oauth.introspection', outcome: 'failure', reason: 'unknown_token', keyId: admin?.keyId ?? null, keyPrefix: admin?.keyPrefix ?? null, actorUserId: admin?.userId ?? null, tenantId: admin?.tenantId ?? null, details },
           requestOrigin(request),
         );
-        await limit?.count(callerId, request.admin ? { keyId: request.admin.keyId } : details);
+        await limit?.count(callerId, admin ? (admin.keyId ? { keyId: admin.keyId } : { userId: admin.userId }) : details);
       }
       return response;
     },

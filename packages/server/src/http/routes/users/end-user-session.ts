@@ -1,3 +1,4 @@
+import { actorFields } from '../../../core/audit/audit-event.js';
 import { Type } from '@sinclair/typebox';
 import { GatehouseError } from '../../../core/errors.js';
 import { requestOrigin } from '../../plugins/authenticate.js';
@@ -29,7 +30,7 @@ export function registerEndUserSession(app: App, services: Services): void {
         {
           type: 'user.sessions_ended',
           outcome: 'success',
-          actorKeyId: actor.keyId,
+          ...actorFields(actor),
           tenantId: user.tenantId,
           details: { userId: user.id, sessionId: request.params.sessionId },
         },

@@ -1,3 +1,4 @@
+import { actorFields } from '../../../core/audit/audit-event.js';
 import { Type } from '@sinclair/typebox';
 import { requestOrigin } from '../../plugins/authenticate.js';
 import type { Services } from '../../../services.js';
@@ -24,7 +25,7 @@ export function registerEndUserSessions(app: App, services: Services): void {
       const user = await services.users.get(actor, request.params.id);
       await services.oauth.sessions.revokeForUser(user.id, services.oauth.clock.now());
       services.oauth.audit(
-        { type: 'user.sessions_ended', outcome: 'success', actorKeyId: actor.keyId, tenantId: user.tenantId, details: { userId: user.id } },
+        { type: 'user.sessions_ended', outcome: 'success', ...actorFields(actor), tenantId: user.tenantId, details: { userId: user.id } },
         requestOrigin(request),
       );
       return reply.status(204).send(null);
