@@ -154,7 +154,7 @@ function RotateForm({ id, onRotated }: { id: string; onRotated: (key: { id: stri
 
 function KeyActivity({ apiKey }: { apiKey: ApiKey }) {
   const [usage] = useAsync(() => keyUsage(apiKey.id, { granularity: 'hour' }), [apiKey.id]);
-  const [events] = useAsync(() => listAuditEvents({ keyId: apiKey.id, limit: 100 }), [apiKey.id, apiKey.updatedAt]);
+  const [events] = useAsync(() => listAuditEvents({ keyId: apiKey.id, limit: 100 }), [apiKey.id, apiKey.updatedAt, apiKey.status]);
   return (
     <>
       <section class="card" aria-labelledby="key-usage">
