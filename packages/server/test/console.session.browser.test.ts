@@ -44,6 +44,25 @@ describe('console: sign-in, tenants, sign-out (Chromium)', () => {
     expect(problems).toEqual([]);
   });
 
+  it('reads on a phone: the navigation folds behind a Menu button that says whether it is open', async () => {
+    const admin = await c.createAdmin();
+    const { page, problems } = await c.open();
+    await page.setViewportSize({ width: 390, height: 800 });
+    await signIn(page, c.t.issuer, admin.email, '/console/keys');
+    const menu = page.getByRole('button', { name: 'Menu' });
+    const keysLink = page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Keys' });
+    expect(await menu.getAttribute('aria-expanded')).toBe('false');
+    expect(await keysLink.isVisible()).toBe(false);
+    await menu.click();
+    expect(await menu.getAttribute('aria-expanded')).toBe('true');
+    await keysLink.waitFor();
+    // The page does not scroll sideways: wide tables scroll inside their own box.
+    expect(await page.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await screenshot(page, 'phone');
+    await settle(page);
+    expect(problems).toEqual([]);
+  });
+
   it('shows a tenant admin only its tenant', async () => {
     const acme = await c.t.createKey({ name: 'acme key', tenantId: 'acme' });
     const globex = await c.t.createKey({ name: 'globex key', tenantId: 'globex' });

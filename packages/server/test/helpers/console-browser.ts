@@ -92,7 +92,7 @@ export async function signIn(page: Page, issuer: string, email: string, path = '
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(CONSOLE_PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Console' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 /**
@@ -102,7 +102,7 @@ export async function signIn(page: Page, issuer: string, email: string, path = '
 export async function signInAgain(page: Page, issuer: string, path: string): Promise<void> {
   await page.goto(`${issuer}${path}`);
   await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.getByRole('navigation', { name: 'Console' }).waitFor();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
 /** Lets the page settle (late CSP reports and console errors arrive asynchronously). */
