@@ -98,6 +98,12 @@ describe('GET /console', () => {
     }
   });
 
+  it('leaves /console/setup to the first-run page', async () => {
+    const response = await t.app.inject({ method: 'GET', url: '/console/setup' });
+    expect(response.statusCode).toBe(200);
+    expect(response.body).not.toContain('<div id="app"></div>');
+  });
+
   it('leaves /console out of the OpenAPI document (it is not API)', async () => {
     const document = (await t.app.inject({ method: 'GET', url: '/openapi.json' })).json();
     expect(Object.keys(document.paths).filter((path) => path.startsWith('/console'))).toEqual([]);

@@ -44,6 +44,38 @@ describe('console: sign-in, tenants, sign-out (Chromium)', () => {
     expect(problems).toEqual([]);
   });
 
+  it('refreshes the access token before it expires, once for every call waiting, and uses the rotated refresh token', async () => {
+    const admin = await c.createAdmin();
+    const { page, problems } = await c.open();
+    await page.clock.install();
+    const grants: Array<{ grant: string | null; refreshToken: string | null }> = [];
+    page.on('request', (request) => {
+      if (!request.url().endsWith('/oauth/token')) return;
+      const body = new URLSearchParams(request.postData() ?? '');
+      grants.push({ grant: body.get('grant_type'), refreshToken: body.get('refresh_token') });
+    });
+    const issued: string[] = [];
+    page.on('response', async (response) => {
+      if (response.url().endsWith('/oauth/token') && response.ok()) issued.push((await response.json()).refresh_token);
+    });
+    await signIn(page, c.t.issuer, admin.email, '/console/keys');
+    await page.getByRole('table').waitFor();
+    expect(grants.map((g) => g.grant)).toEqual(['authorization_code']);
+    // Five minutes on, in the browser and on the server: the access token has expired.
+    c.t.clock.advance(5 * 60_000);
+    await page.clock.fastForward('05:00');
+    // The overview makes four calls at once: one refresh serves them all.
+    await page.getByRole('navigation', { name: 'Console' }).getByRole('link', { name: 'Overview' }).click();
+    await page.getByRole('heading', { name: 'Recent admin actions' }).waitFor();
+    await page.locator('tr[data-event-type]').first().waitFor();
+    expect(grants.map((g) => g.grant)).toEqual(['authorization_code', 'refresh_token']);
+    expect(grants[1]!.refreshToken).toBe(issued[0]);
+    expect(issued[1]).toBeTruthy();
+    expect(issued[1]).not.toBe(issued[0]);
+    await settle(page);
+    expect(problems).toEqual([]);
+  });
+
   it('reads on a phone: the navigation folds behind a Menu button that says whether it is open', async () => {
     const admin = await c.createAdmin();
     const { page, problems } = await c.open();
