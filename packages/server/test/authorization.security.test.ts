@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decideCredentialAction } from '../src/core/authorization/credential-policy.js';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
+import { consoleSignIn } from './helpers/console.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.js';
 
@@ -10,9 +11,21 @@ import { startReceiver, type WebhookReceiver } from './helpers/webhook-receiver.
  *
  * The targets are privileged on purpose: each route acts on a resource of tenant t1, and keys and clients acted
  * on hold `admin`. So a `keys:write` key that may rotate keys in general still may not rotate these.
+ *
+ * Admin users signed in to the console are callers too (their access tokens as bearer): each must get exactly
+ * what an admin key with the same scopes and tenant gets, so their expectations are the matching key's column.
  */
 
-const CALLERS = ['root', 'tenantAdmin', 'keysWrite', 'keysRead', 'nonAdmin', 'otherTenantAdmin'] as const;
+const KEY_CALLERS = ['root', 'tenantAdmin', 'keysWrite', 'keysRead', 'nonAdmin', 'otherTenantAdmin'] as const;
+/** Each admin user caller, and the key caller it must match: same management scopes, same tenant. */
+const USER_CALLERS = {
+  rootUser: 'root',
+  tenantAdminUser: 'tenantAdmin',
+  keysReadUser: 'keysRead',
+  nonAdminUser: 'nonAdmin',
+  otherTenantAdminUser: 'otherTenantAdmin',
+} as const;
+const CALLERS = [...KEY_CALLERS, ...(Object.keys(USER_CALLERS) as Array<keyof typeof USER_CALLERS>)];
 type Caller = (typeof CALLERS)[number];
 /** ok: any 2xx. */
 type Expected = 'ok' | 403 | 404;
@@ -69,6 +82,7 @@ const fixtures: Fixtures = { keys: {} as Record<Caller, string> };
 
 const CASES: RouteCase[] = [
   // root, tenantAdmin, keysWrite, keysRead, nonAdmin, otherTenantAdmin
+  { route: 'GET /v1/me', call: async () => ({ path: '/v1/me' }), expect: ['ok', 'ok', 'ok', 'ok', 403, 'ok'] },
   { route: 'POST /v1/keys', call: async () => ({ path: '/v1/keys', body: { name: 'n', scopes: ['admin'], tenantId: 't1' } }), expect: ['ok', 'ok', 403, 403, 403, 403] },
   { route: 'GET /v1/keys', call: async () => ({ path: '/v1/keys' }), expect: ['ok', 'ok', 403, 'ok', 403, 'ok'] },
   { route: 'GET /v1/keys/{id}', call: async (t) => ({ path: `/v1/keys/${(await t1AdminKey(t)).id}` }), expect: ['ok', 'ok', 403, 'ok', 403, 404] },
@@ -161,9 +175,20 @@ describe('every management route against every kind of caller', () => {
   beforeAll(async () => {
     receiver = await startReceiver();
     WEBHOOK_URL = receiver.url;
-    t = await createTestApp({ env: { GATEHOUSE_WEBHOOKS_ALLOW_INSECURE: 'true', GATEHOUSE_ISSUER: 'https://auth.example.com' } });
+    t = await createTestApp({
+      env: { GATEHOUSE_WEBHOOKS_ALLOW_INSECURE: 'true', GATEHOUSE_ISSUER: 'https://auth.example.com', GATEHOUSE_PASSWORD_HASH_COST: '14' },
+    });
+    // openid-client (the console's sign-in) judges token times by the real clock.
+    t.clock.set(Math.max(Date.now(), t.clock.now()));
     await t.services.ca.init();
     const make = async (scopes: string[], tenantId?: string) => (await t.createKey({ scopes, ...(tenantId ? { tenantId } : {}) })).key as string;
+    base = await t.app.listen({ host: '127.0.0.1', port: 0 });
+    /** An access token of the console for a new user holding `adminScopes` in `tenantId`. */
+    const signIn = async (adminScopes: string[], tenantId?: string) => {
+      const user = { email: `admin${++userCounter}@example.com`, password: 'correct horse battery' };
+      await root(t, 'POST', '/v1/users', { ...user, adminScopes, ...(tenantId ? { tenantId } : {}) });
+      return (await consoleSignIn(base, 'https://auth.example.com', user)).accessToken;
+    };
     fixtures.keys = {
       root: t.rootKey,
       tenantAdmin: await make(['admin'], 't1'),
@@ -171,8 +196,12 @@ describe('every management route against every kind of caller', () => {
       keysRead: await make(['keys:read']),
       nonAdmin: await make(['orders:read']),
       otherTenantAdmin: await make(['admin'], 't2'),
+      rootUser: await signIn(['admin']),
+      tenantAdminUser: await signIn(['admin'], 't1'),
+      keysReadUser: await signIn(['keys:read']),
+      nonAdminUser: await signIn([]),
+      otherTenantAdminUser: await signIn(['admin'], 't2'),
     };
-    base = await t.app.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
     await t.close();
@@ -212,7 +241,8 @@ describe('every management route against every kind of caller', () => {
         controller.abort();
         await response.body?.cancel().catch(() => {});
       }
-      const expected = Object.fromEntries(CALLERS.map((caller, i) => [caller, routeCase.expect[i]]));
+      const byKey = Object.fromEntries(KEY_CALLERS.map((caller, i) => [caller, routeCase.expect[i]]));
+      const expected = { ...byKey, ...Object.fromEntries(Object.entries(USER_CALLERS).map(([user, key]) => [user, byKey[key]])) };
       expect(seen).toEqual(expected);
     });
   }

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_FLAGS } from '../src/config/load-config.js';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { tempDir } from './helpers/databases.js';
+import { consoleSignIn } from './helpers/console.js';
 import { api, freePort, killSpawned, runCli, spawnServer, waitFor, type SpawnedServer } from './helpers/spawn-server.js';
 
 /**
@@ -277,6 +278,32 @@ describe('gatehouse users', () => {
     expect(field(await ok(['users', 'get', created.id]), 'email')).toBe('ada@example.com');
     await ok(['users', 'delete', created.id, '--json']);
     expect((await get(`/v1/users/${created.id}`)).status).toBe(404);
+  });
+});
+
+describe('gatehouse users: administrators of the console', () => {
+  it('create --admin makes an admin user who signs in to the console; roles replaces its roles', async () => {
+    const password = 'correct horse battery staple';
+    printedSecrets.push(password);
+    const admin = await okJson(['users', 'create', '--admin', '--email', 'root-admin@example.com', '--password-stdin'], { input: `${password}\n` });
+    expect(admin).toMatchObject({ email: 'root-admin@example.com', tenantId: null, adminScopes: ['admin'] });
+    const session = await consoleSignIn(server.url, server.url, { email: 'root-admin@example.com', password });
+    const me = await api(server.url, 'GET', '/v1/me', { key: session.accessToken });
+    expect(me.body).toMatchObject({ kind: 'user', id: admin.id, scopes: ['admin'] });
+
+    const reader = await okJson(['users', 'create', '--role', 'keys:read', '--role', 'audit:read', '--email', 'reader@example.com', '--tenant', 'acme'], {
+      env: { GATEHOUSE_USER_PASSWORD: password },
+    });
+    expect(reader.adminScopes).toEqual(['audit:read', 'keys:read']);
+    expect((await okJson(['users', 'roles', reader.id, '--role', 'keys:read'])).adminScopes).toEqual(['keys:read']);
+    expect((await okJson(['users', 'roles', reader.id, '--none'])).adminScopes).toEqual([]);
+    expect((await gatehouse(['users', 'roles', reader.id])).code).toBe(2);
+    const unknown = await gatehouse(['users', 'create', '--role', 'orders:read', '--email', 'nope@example.com'], { env: { GATEHOUSE_USER_PASSWORD: password } });
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain('invalid_request');
+
+    const events = (await get('/v1/audit-events?type=user.created&limit=50')).body.data;
+    expect(events.find((e: any) => e.details.userId === admin.id)).toMatchObject({ details: { adminScopes: ['admin'] } });
   });
 });
 

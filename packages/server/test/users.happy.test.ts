@@ -23,6 +23,7 @@ describe.each(dialects)('users over HTTP (%s)', (dialect) => {
       name: 'Ada Lovelace',
       tenantId: 'acme',
       disabled: false,
+      adminScopes: [],
       createdAt: now,
       updatedAt: now,
     });

@@ -44,6 +44,7 @@ export function userStoreContract(name: string, open: OpenStores): void {
         updatedAt: Number.MAX_SAFE_INTEGER,
         deletedAt: null,
         disabledAt: null,
+        adminScopes: ['audit:read', 'keys:read'],
       });
       const minimal = makeUser();
       expect(await users().insert(full, [])).toBe('created');
@@ -193,6 +194,59 @@ export function userStoreContract(name: string, open: OpenStores): void {
       // Its own email is not taken; re-enabling clears disabledAt.
       expect(await users().update(ada.id, { email: 'ada@new.example', disabledAt: null }, T0 + 7, [])).toMatchObject({ user: { disabledAt: null } });
       expect(await users().update('usr_missing', { name: 'x' }, T0 + 8, [])).toBeUndefined();
+    });
+
+    it('update replaces admin roles; firstRunDone follows admin users not being deleted', async () => {
+      const user = makeUser();
+      await users().insert(user, []);
+      expect(await users().firstRunDone()).toBe(false);
+      const updated = await users().update(user.id, { adminScopes: ['keys:read'] }, T0 + 1, []);
+      expect(updated).toStrictEqual({ user: { ...user, adminScopes: ['keys:read'], updatedAt: T0 + 1 } });
+      expect(await users().firstRunDone()).toBe(true);
+      await users().update(user.id, { adminScopes: [] }, T0 + 2, []);
+      expect(await users().firstRunDone()).toBe(false);
+      const admin = makeUser({ adminScopes: ['admin'] });
+      await users().insert(admin, []);
+      expect(await users().firstRunDone()).toBe(true);
+      await users().markDeleted(admin.id, T0 + 3, []);
+      expect(await users().firstRunDone()).toBe(false);
+    });
+
+    it('insertFirstAdmin creates one administrator, once ever, and nothing while another exists', async () => {
+      const first = makeUser({ adminScopes: ['admin'] });
+      const event = userEvent('user.created', first, T0);
+      // An email taken writes nothing, and leaves the first run open.
+      const holder = makeUser();
+      await users().insert(holder, []);
+      expect(await users().insertFirstAdmin({ ...first, email: holder.email }, [event])).toBe('email_taken');
+      expect(await eventsOfType('user.created')).toEqual([]);
+      expect(await users().firstRunDone()).toBe(false);
+
+      expect(await users().insertFirstAdmin(first, [event])).toBe('created');
+      expect(await users().findById(first.id)).toStrictEqual(first);
+      expect((await eventsOfType('user.created')).map((e) => e.id)).toEqual([event.id]);
+      const second = makeUser({ adminScopes: ['admin'] });
+      expect(await users().insertFirstAdmin(second, [userEvent('user.created', second, T0)])).toBe('setup_done');
+      expect(await users().findById(second.id)).toBeUndefined();
+      // Once ever: deleting the administrator does not reopen it.
+      await users().markDeleted(first.id, T0 + 1, []);
+      await users().purge(first.id);
+      expect(await users().firstRunDone()).toBe(true);
+      expect(await users().insertFirstAdmin(second, [])).toBe('setup_done');
+    });
+
+    it('insertFirstAdmin while an administrator exists (made otherwise) writes nothing', async () => {
+      await users().insert(makeUser({ adminScopes: ['users:write'] }), []);
+      const first = makeUser({ adminScopes: ['admin'] });
+      expect(await users().insertFirstAdmin(first, [])).toBe('setup_done');
+      expect(await users().findById(first.id)).toBeUndefined();
+    });
+
+    it('concurrent insertFirstAdmin calls: exactly one administrator', async () => {
+      const candidates = Array.from({ length: 5 }, () => makeUser({ adminScopes: ['admin'] }));
+      const outcomes = await Promise.all(candidates.map((user) => users().insertFirstAdmin(user, [])));
+      expect(outcomes.filter((o) => o === 'created')).toHaveLength(1);
+      expect(outcomes.filter((o) => o === 'setup_done')).toHaveLength(4);
     });
 
     it('concurrent updates to one email: exactly one user gets it', async () => {
