@@ -1,29 +1,10 @@
 import { useState } from 'preact/hooks';
 import { splitList } from './format';
 
-/** The admin API's scopes (packages/server/src/core/api-keys/management-scopes.ts); others are the caller's own. */
-export const MANAGEMENT_SCOPES = [
-  'admin',
-  'keys:read',
-  'keys:write',
-  'keys:verify',
-  'keys:report_leaked',
-  'audit:read',
-  'clients:read',
-  'clients:write',
-  'users:read',
-  'users:write',
-  'tokens:introspect',
-  'signing-keys:read',
-  'signing-keys:write',
-  'blocks:read',
-  'blocks:write',
-  'metrics:read',
-  'webhooks:read',
-  'webhooks:write',
-  'certificates:read',
-  'certificates:write',
-] as const;
+// The admin API's scopes, from the server's own list (a pure module: no server code comes with it).
+import { MANAGEMENT_SCOPES } from '../../../server/src/core/api-keys/management-scopes';
+
+export { MANAGEMENT_SCOPES };
 
 /**
  * Scopes for a key: your own API's scopes typed freely, and Gatehouse's management scopes ticked (a key can

@@ -3,6 +3,7 @@ import { listAuditEvents, type AuditQuery } from '../api/audit';
 import type { AuditEvent } from '../api/types';
 import { AuditTable } from '../components/audit-table';
 import { Field } from '../components/field';
+import { formFields } from '../components/format';
 import { Async, Empty } from '../components/status';
 import { useAsync } from '../components/use-async';
 
@@ -31,9 +32,7 @@ export function AuditPage() {
   const [events] = useAsync(() => listAuditEvents({ ...query, cursor, limit: 100 }), [JSON.stringify(query), cursor]);
 
   const submit = (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
-    const text = (name: string) => String(form.get(name) ?? '').trim();
+    const { text } = formFields(event);
     setCursors([]);
     setQuery({
       type: text('type') || undefined,

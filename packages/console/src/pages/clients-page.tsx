@@ -1,13 +1,14 @@
 import { useState } from 'preact/hooks';
 import { createClient, listClients, type ClientInput } from '../api/clients';
 import { Field } from '../components/field';
-import { formatTime, splitList } from '../components/format';
+import { formFields, formatTime, splitList } from '../components/format';
 import { Link } from '../components/link';
 import { SecretOnce } from '../components/secret-once';
-import { Async, Empty, ErrorMessage } from '../components/status';
+import { Async, Empty } from '../components/status';
 import { useAction } from '../components/use-action';
 import { useAsync } from '../components/use-async';
 import { navigate } from '../router';
+import { FormActions, PageHeader, Table } from '../components/layout';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials', 'urn:ietf:params:oauth:grant-type:device_code'];
 export const AUTH_METHODS = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
@@ -19,14 +20,7 @@ export function ClientsPage() {
   const [created, setCreated] = useState<{ clientId: string; secret: string } | null>(null);
   return (
     <>
-      <div class="page-header">
-        <h1>OAuth clients</h1>
-        {!creating && !created && (
-          <button type="button" class="primary" onClick={() => setCreating(true)}>
-            Create client
-          </button>
-        )}
-      </div>
+      <PageHeader title="OAuth clients" action={!creating && !created ? { label: 'Create client', onClick: () => setCreating(true) } : null} />
       {created && (
         <SecretOnce
           label={`Client secret of ${created.clientId}`}
@@ -54,37 +48,22 @@ export function ClientsPage() {
           page.data.length === 0 ? (
             <Empty>No OAuth clients yet.</Empty>
           ) : (
-            <div class="table-scroll">
-              <table>
-                <caption class="visually-hidden">OAuth clients</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Name</th>
-                    <th scope="col">Client id</th>
-                    <th scope="col">Type</th>
-                    <th scope="col">Grant types</th>
-                    <th scope="col">Tenant</th>
-                    <th scope="col">Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((client) => (
-                    <tr key={client.clientId}>
-                      <td>
-                        <Link to={`/clients/${client.clientId}`}>{client.name}</Link>
-                      </td>
-                      <td>
-                        <code>{client.clientId}</code>
-                      </td>
-                      <td>{client.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential'}</td>
-                      <td>{client.grantTypes.join(', ')}</td>
-                      <td>{client.tenantId ?? '—'}</td>
-                      <td>{formatTime(client.createdAt)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table caption="OAuth clients" columns={['Name', 'Client id', 'Type', 'Grant types', 'Tenant', 'Created']}>
+              {page.data.map((client) => (
+                <tr key={client.clientId}>
+                  <td>
+                    <Link to={`/clients/${client.clientId}`}>{client.name}</Link>
+                  </td>
+                  <td>
+                    <code>{client.clientId}</code>
+                  </td>
+                  <td>{client.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential'}</td>
+                  <td>{client.grantTypes.join(', ')}</td>
+                  <td>{client.tenantId ?? '—'}</td>
+                  <td>{formatTime(client.createdAt)}</td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Async>
@@ -103,12 +82,10 @@ export function ClientForm(props: {
   const [kind, setKind] = useState<'confidential' | 'public'>(initial?.tokenEndpointAuthMethod === 'none' ? 'public' : 'confidential');
   const { busy, error, run } = useAction();
   const submit = (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
-    const text = (name: string) => String(form.get(name) ?? '').trim();
+    const { text, all } = formFields(event);
     const input: ClientInput = {
       name: text('name'),
-      grantTypes: form.getAll('grantTypes').map(String),
+      grantTypes: all('grantTypes'),
       tokenEndpointAuthMethod: kind === 'public' ? 'none' : text('authMethod'),
       redirectUris: splitList(text('redirectUris')),
       allowedOrigins: splitList(text('allowedOrigins')),
@@ -173,15 +150,7 @@ export function ClientForm(props: {
           <input id="client-tenant" name="tenantId" />
         </Field>
       )}
-      {error !== null && <ErrorMessage error={error} />}
-      <div class="actions">
-        <button type="button" onClick={props.onCancel}>
-          Cancel
-        </button>
-        <button type="submit" class="primary" disabled={busy}>
-          {initial ? 'Save' : 'Create client'}
-        </button>
-      </div>
+      <FormActions error={error} busy={busy} submitLabel={initial ? 'Save' : 'Create client'} onCancel={props.onCancel} />
     </form>
   );
 }

@@ -2,14 +2,15 @@ import { useState } from 'preact/hooks';
 import { createKey, listKeys, type CreateKeyInput, type KeyFilters } from '../api/keys';
 import type { ApiKey } from '../api/types';
 import { Field } from '../components/field';
-import { formatTime } from '../components/format';
+import { formFields, formatTime } from '../components/format';
 import { Link } from '../components/link';
 import { ScopePicker } from '../components/scope-picker';
 import { SecretOnce } from '../components/secret-once';
-import { Async, Empty, ErrorMessage } from '../components/status';
+import { Async, Empty } from '../components/status';
 import { useAction } from '../components/use-action';
 import { useAsync } from '../components/use-async';
 import { navigate } from '../router';
+import { FormActions, PageHeader, Table } from '../components/layout';
 
 /** Keys: search and filter, create (the plaintext shown once), and a link to each key's page. */
 export function KeysPage() {
@@ -37,14 +38,7 @@ export function KeysPage() {
 
   return (
     <>
-      <div class="page-header">
-        <h1>API keys</h1>
-        {!creating && !created && (
-          <button type="button" class="primary" onClick={() => setCreating(true)}>
-            Create key
-          </button>
-        )}
-      </div>
+      <PageHeader title="API keys" action={!creating && !created ? { label: 'Create key', onClick: () => setCreating(true) } : null} />
       {created && (
         <SecretOnce
           label="Your new API key"
@@ -119,41 +113,25 @@ export function KeysPage() {
 
 function KeyTable({ keys }: { keys: ApiKey[] }) {
   return (
-    <div class="table-scroll">
-      <table>
-        <caption class="visually-hidden">API keys</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Prefix</th>
-            <th scope="col">Status</th>
-            <th scope="col">Environment</th>
-            <th scope="col">Tenant</th>
-            <th scope="col">Last used</th>
-            <th scope="col">Created</th>
-          </tr>
-        </thead>
-        <tbody>
-          {keys.map((key) => (
-            <tr key={key.id}>
-              <td>
-                <Link to={`/keys/${key.id}`}>{key.name}</Link>
-              </td>
-              <td>
-                <code>{key.prefix}</code>
-              </td>
-              <td>
-                <span class={`status status-${key.status}`}>{key.status}</span>
-              </td>
-              <td>{key.environment}</td>
-              <td>{key.tenantId ?? '—'}</td>
-              <td>{formatTime(key.lastUsedAt)}</td>
-              <td>{formatTime(key.createdAt)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table caption="API keys" columns={['Name', 'Prefix', 'Status', 'Environment', 'Tenant', 'Last used', 'Created']}>
+      {keys.map((key) => (
+        <tr key={key.id}>
+          <td>
+            <Link to={`/keys/${key.id}`}>{key.name}</Link>
+          </td>
+          <td>
+            <code>{key.prefix}</code>
+          </td>
+          <td>
+            <span class={`status status-${key.status}`}>{key.status}</span>
+          </td>
+          <td>{key.environment}</td>
+          <td>{key.tenantId ?? '—'}</td>
+          <td>{formatTime(key.lastUsedAt)}</td>
+          <td>{formatTime(key.createdAt)}</td>
+        </tr>
+      ))}
+    </Table>
   );
 }
 
@@ -173,9 +151,7 @@ function CreateKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreate
   const [scopes, setScopes] = useState<string[]>([]);
   const { busy, error, run } = useAction();
   const submit = (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
-    const value = (name: string) => String(form.get(name) ?? '').trim();
+    const { text: value } = formFields(event);
     void run(async () => {
       const input: CreateKeyInput = { name: value('name'), environment: value('environment') as 'live' | 'test' };
       if (scopes.length > 0) input.scopes = scopes;
@@ -217,15 +193,7 @@ function CreateKeyForm({ onCancel, onCreated }: { onCancel: () => void; onCreate
       <Field id="new-key-metadata" label="Metadata (optional)" hint="One name=value per line.">
         <textarea id="new-key-metadata" name="metadata" rows={3} aria-describedby="new-key-metadata-hint" />
       </Field>
-      {error !== null && <ErrorMessage error={error} />}
-      <div class="actions">
-        <button type="button" onClick={onCancel}>
-          Cancel
-        </button>
-        <button type="submit" class="primary" disabled={busy}>
-          {busy ? 'Creating…' : 'Create key'}
-        </button>
-      </div>
+      <FormActions error={error} busy={busy} submitLabel={busy ? 'Creating…' : 'Create key'} onCancel={onCancel} />
     </form>
   );
 }

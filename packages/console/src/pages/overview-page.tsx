@@ -1,5 +1,4 @@
 import { listAuditEvents } from '../api/audit';
-import { listBlocks } from '../api/security';
 import { overallUsage } from '../api/usage';
 import { AuditTable } from '../components/audit-table';
 import { formatTime } from '../components/format';
@@ -7,6 +6,7 @@ import { Link } from '../components/link';
 import { Async, Empty } from '../components/status';
 import { UsageChart } from '../components/usage-chart';
 import { useAsync } from '../components/use-async';
+import { BlockList } from './security-page';
 
 /** Event types that record a change someone made (not a verification, a sign-in or a token). */
 const ADMIN_ACTION = /\.(created|updated|rotated|revoked|deleted|secret_rotated|unblocked|retried|sessions_ended|issued|disabled)$/;
@@ -15,7 +15,6 @@ const ADMIN_ACTION = /\.(created|updated|rotated|revoked|deleted|secret_rotated|
 export function OverviewPage() {
   const [usage] = useAsync(() => overallUsage({ granularity: 'minute', from: new Date(Date.now() - 3600_000).toISOString() }), []);
   const [alerts] = useAsync(() => listAuditEvents({ type: 'alert.*', since: new Date(Date.now() - 86_400_000).toISOString(), limit: 10 }), []);
-  const [blocks] = useAsync(() => listBlocks(), []);
   const [actions] = useAsync(() => listAuditEvents({ limit: 100 }), []);
   return (
     <>
@@ -47,21 +46,7 @@ export function OverviewPage() {
         </section>
         <section class="card" aria-labelledby="overview-blocks">
           <h2 id="overview-blocks">Blocked addresses</h2>
-          <Async state={blocks} what="IP blocks">
-            {(page) =>
-              page.data.length === 0 ? (
-                <Empty>No address is blocked.</Empty>
-              ) : (
-                <ul class="plain-list">
-                  {page.data.map((block) => (
-                    <li key={block.ip}>
-                      <code>{block.ip}</code> {block.reason}, until {formatTime(block.expiresAt)}
-                    </li>
-                  ))}
-                </ul>
-              )
-            }
-          </Async>
+          <BlockList />
           <Link to="/security">Manage blocks</Link>
         </section>
       </div>

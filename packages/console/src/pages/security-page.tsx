@@ -24,21 +24,21 @@ export function SecurityPage() {
   );
 }
 
-function Blocks() {
+/** The blocked addresses; with `canUnblock`, each with an Unblock button (after a confirmation). */
+export function BlockList({ canUnblock = false }: { canUnblock?: boolean }) {
   const [blocks, reload] = useAsync(() => listBlocks(), []);
   return (
-    <section class="card" aria-labelledby="blocks">
-      <h2 id="blocks">IP blocks</h2>
-      <Async state={blocks} what="IP blocks">
-        {(page) =>
-          page.data.length === 0 ? (
-            <Empty>No address is blocked.</Empty>
-          ) : (
-            <ul class="plain-list">
-              {page.data.map((block) => (
-                <li key={block.ip}>
-                  <code>{block.ip}</code> {block.reason}
-                  {block.failures !== null && `, ${block.failures} failures`}, until {formatTime(block.expiresAt)}{' '}
+    <Async state={blocks} what="IP blocks">
+      {(page) =>
+        page.data.length === 0 ? (
+          <Empty>No address is blocked.</Empty>
+        ) : (
+          <ul class="plain-list">
+            {page.data.map((block) => (
+              <li key={block.ip}>
+                <code>{block.ip}</code> {block.reason}
+                {block.failures !== null && `, ${block.failures} failures`}, until {formatTime(block.expiresAt)}{' '}
+                {canUnblock && (
                   <ConfirmButton
                     label={`Unblock ${block.ip}`}
                     title={`Unblock ${block.ip}?`}
@@ -50,12 +50,21 @@ function Blocks() {
                   >
                     <p>Requests from this address are accepted again at once.</p>
                   </ConfirmButton>
-                </li>
-              ))}
-            </ul>
-          )
-        }
-      </Async>
+                )}
+              </li>
+            ))}
+          </ul>
+        )
+      }
+    </Async>
+  );
+}
+
+function Blocks() {
+  return (
+    <section class="card" aria-labelledby="blocks">
+      <h2 id="blocks">IP blocks</h2>
+      <BlockList canUnblock />
     </section>
   );
 }

@@ -2,12 +2,13 @@ import { useState } from 'preact/hooks';
 import { createUser, listUsers } from '../api/users';
 import { Field } from '../components/field';
 import { RolePicker } from '../components/role-picker';
-import { formatTime } from '../components/format';
+import { formFields, formatTime } from '../components/format';
 import { Link } from '../components/link';
-import { Async, Empty, ErrorMessage } from '../components/status';
+import { Async, Empty } from '../components/status';
 import { useAction } from '../components/use-action';
 import { useAsync } from '../components/use-async';
 import { navigate } from '../router';
+import { FormActions, PageHeader, Table } from '../components/layout';
 
 /** Users who sign in on Gatehouse's login page: the list, and creating one. */
 export function UsersPage() {
@@ -15,30 +16,21 @@ export function UsersPage() {
   const [creating, setCreating] = useState(false);
   const { busy, error, run } = useAction();
   const submit = (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
-    const text = (name: string) => String(form.get(name) ?? '').trim();
+    const { text, raw, all } = formFields(event);
     void run(async () => {
       const user = await createUser({
         email: text('email'),
-        password: String(form.get('password') ?? ''),
+        password: raw('password'),
         ...(text('name') ? { name: text('name') } : {}),
         ...(text('tenantId') ? { tenantId: text('tenantId') } : {}),
-        adminScopes: form.getAll('adminScopes').map(String),
+        adminScopes: all('adminScopes'),
       });
       navigate(`/users/${user.id}`);
     });
   };
   return (
     <>
-      <div class="page-header">
-        <h1>Users</h1>
-        {!creating && (
-          <button type="button" class="primary" onClick={() => setCreating(true)}>
-            Create user
-          </button>
-        )}
-      </div>
+      <PageHeader title="Users" action={!creating ? { label: 'Create user', onClick: () => setCreating(true) } : null} />
       {creating && (
         <form class="card form" aria-labelledby="create-user-title" onSubmit={submit}>
           <h2 id="create-user-title">Create a user</h2>
@@ -55,15 +47,7 @@ export function UsersPage() {
             <input id="user-tenant" name="tenantId" />
           </Field>
           <RolePicker name="adminScopes" value={[]} />
-          {error !== null && <ErrorMessage error={error} />}
-          <div class="actions">
-            <button type="button" onClick={() => setCreating(false)}>
-              Cancel
-            </button>
-            <button type="submit" class="primary" disabled={busy}>
-              Create user
-            </button>
-          </div>
+          <FormActions error={error} busy={busy} submitLabel={'Create user'} onCancel={() => setCreating(false)} />
         </form>
       )}
       <Async state={users} what="users">
@@ -71,37 +55,22 @@ export function UsersPage() {
           page.data.length === 0 ? (
             <Empty>No users yet.</Empty>
           ) : (
-            <div class="table-scroll">
-              <table>
-                <caption class="visually-hidden">Users</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Email</th>
-                    <th scope="col">Name</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Admin roles</th>
-                    <th scope="col">Tenant</th>
-                    <th scope="col">Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((user) => (
-                    <tr key={user.id}>
-                      <td>
-                        <Link to={`/users/${user.id}`}>{user.email}</Link>
-                      </td>
-                      <td>{user.name ?? '—'}</td>
-                      <td>
-                        <span class={`status status-${user.disabled ? 'revoked' : 'active'}`}>{user.disabled ? 'disabled' : 'active'}</span>
-                      </td>
-                      <td>{user.adminScopes?.length ? user.adminScopes.join(' ') : '—'}</td>
-                      <td>{user.tenantId ?? '—'}</td>
-                      <td>{formatTime(user.createdAt)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table caption="Users" columns={['Email', 'Name', 'Status', 'Admin roles', 'Tenant', 'Created']}>
+              {page.data.map((user) => (
+                <tr key={user.id}>
+                  <td>
+                    <Link to={`/users/${user.id}`}>{user.email}</Link>
+                  </td>
+                  <td>{user.name ?? '—'}</td>
+                  <td>
+                    <span class={`status status-${user.disabled ? 'revoked' : 'active'}`}>{user.disabled ? 'disabled' : 'active'}</span>
+                  </td>
+                  <td>{user.adminScopes?.length ? user.adminScopes.join(' ') : '—'}</td>
+                  <td>{user.tenantId ?? '—'}</td>
+                  <td>{formatTime(user.createdAt)}</td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Async>

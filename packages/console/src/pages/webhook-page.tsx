@@ -15,6 +15,7 @@ import { Async, Empty, ErrorMessage } from '../components/status';
 import { useAction } from '../components/use-action';
 import { useAsync } from '../components/use-async';
 import { navigate } from '../router';
+import { Table } from '../components/layout';
 
 /** One webhook endpoint: enable/disable, rotate its secret, delete, and its delivery log with retry. */
 export function WebhookPage({ id }: { id: string }) {
@@ -109,62 +110,47 @@ export function WebhookPage({ id }: { id: string }) {
             page.data.length === 0 ? (
               <Empty>No deliveries yet.</Empty>
             ) : (
-              <div class="table-scroll">
-                <table>
-                  <caption class="visually-hidden">Deliveries</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Event</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Attempts</th>
-                      <th scope="col">Last response</th>
-                      <th scope="col">Created</th>
-                      <th scope="col">Actions</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {page.data.map((delivery) => (
-                      <tr key={delivery.id}>
-                        <td>
-                          <code>{delivery.eventType}</code>
-                        </td>
-                        <td>{delivery.status}</td>
-                        <td>
-                          <details>
-                            <summary>{delivery.attempts}</summary>
-                            <ul class="plain-list">
-                              {delivery.attemptLog.map((attempt) => (
-                                <li key={attempt.attempt}>
-                                  #{attempt.attempt} {formatTime(attempt.attemptedAt)}: {attempt.outcome}
-                                  {attempt.statusCode !== null && ` HTTP ${attempt.statusCode}`} in {attempt.latencyMs} ms
-                                  {attempt.error && ` (${attempt.error})`}
-                                </li>
-                              ))}
-                            </ul>
-                          </details>
-                        </td>
-                        <td>{delivery.lastStatusCode ?? delivery.lastError ?? '—'}</td>
-                        <td>{formatTime(delivery.createdAt)}</td>
-                        <td>
-                          {delivery.status === 'failed' && (
-                            <button
-                              type="button"
-                              onClick={() =>
-                                void run(async () => {
-                                  await retryWebhookDelivery(id, delivery.id);
-                                  reloadDeliveries();
-                                })
-                              }
-                            >
-                              Retry
-                            </button>
-                          )}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table caption="Deliveries" columns={['Event', 'Status', 'Attempts', 'Last response', 'Created', 'Actions']}>
+                {page.data.map((delivery) => (
+                  <tr key={delivery.id}>
+                    <td>
+                      <code>{delivery.eventType}</code>
+                    </td>
+                    <td>{delivery.status}</td>
+                    <td>
+                      <details>
+                        <summary>{delivery.attempts}</summary>
+                        <ul class="plain-list">
+                          {delivery.attemptLog.map((attempt) => (
+                            <li key={attempt.attempt}>
+                              #{attempt.attempt} {formatTime(attempt.attemptedAt)}: {attempt.outcome}
+                              {attempt.statusCode !== null && ` HTTP ${attempt.statusCode}`} in {attempt.latencyMs} ms
+                              {attempt.error && ` (${attempt.error})`}
+                            </li>
+                          ))}
+                        </ul>
+                      </details>
+                    </td>
+                    <td>{delivery.lastStatusCode ?? delivery.lastError ?? '—'}</td>
+                    <td>{formatTime(delivery.createdAt)}</td>
+                    <td>
+                      {delivery.status === 'failed' && (
+                        <button
+                          type="button"
+                          onClick={() =>
+                            void run(async () => {
+                              await retryWebhookDelivery(id, delivery.id);
+                              reloadDeliveries();
+                            })
+                          }
+                        >
+                          Retry
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </Table>
             )
           }
         </Async>

@@ -1,13 +1,14 @@
 import { useState } from 'preact/hooks';
 import { createWebhookEndpoint, listWebhookEndpoints } from '../api/webhooks';
 import { Field } from '../components/field';
-import { formatTime, splitList } from '../components/format';
+import { formFields, formatTime, splitList } from '../components/format';
 import { Link } from '../components/link';
 import { SecretOnce } from '../components/secret-once';
-import { Async, Empty, ErrorMessage } from '../components/status';
+import { Async, Empty } from '../components/status';
 import { useAction } from '../components/use-action';
 import { useAsync } from '../components/use-async';
 import { navigate } from '../router';
+import { FormActions, PageHeader, Table } from '../components/layout';
 
 /** Webhook endpoints: the list, and creating one (its signing secret shown once). */
 export function WebhooksPage() {
@@ -16,9 +17,7 @@ export function WebhooksPage() {
   const [created, setCreated] = useState<{ id: string; secret: string } | null>(null);
   const { busy, error, run } = useAction();
   const submit = (event: Event) => {
-    event.preventDefault();
-    const form = new FormData(event.currentTarget as HTMLFormElement);
-    const text = (name: string) => String(form.get(name) ?? '').trim();
+    const { text } = formFields(event);
     void run(async () => {
       const endpoint = await createWebhookEndpoint({
         url: text('url'),
@@ -34,14 +33,7 @@ export function WebhooksPage() {
   };
   return (
     <>
-      <div class="page-header">
-        <h1>Webhook endpoints</h1>
-        {!creating && !created && (
-          <button type="button" class="primary" onClick={() => setCreating(true)}>
-            Add endpoint
-          </button>
-        )}
-      </div>
+      <PageHeader title="Webhook endpoints" action={!creating && !created ? { label: 'Add endpoint', onClick: () => setCreating(true) } : null} />
       {created && (
         <SecretOnce
           label="The endpoint's signing secret"
@@ -74,15 +66,7 @@ export function WebhooksPage() {
           <Field id="webhook-tenant" label="Tenant (optional)">
             <input id="webhook-tenant" name="tenantId" />
           </Field>
-          {error !== null && <ErrorMessage error={error} />}
-          <div class="actions">
-            <button type="button" onClick={() => setCreating(false)}>
-              Cancel
-            </button>
-            <button type="submit" class="primary" disabled={busy}>
-              Add endpoint
-            </button>
-          </div>
+          <FormActions error={error} busy={busy} submitLabel={'Add endpoint'} onCancel={() => setCreating(false)} />
         </form>
       )}
       <Async state={endpoints} what="webhook endpoints">
@@ -90,33 +74,20 @@ export function WebhooksPage() {
           page.data.length === 0 ? (
             <Empty>No webhook endpoints yet.</Empty>
           ) : (
-            <div class="table-scroll">
-              <table>
-                <caption class="visually-hidden">Webhook endpoints</caption>
-                <thead>
-                  <tr>
-                    <th scope="col">URL</th>
-                    <th scope="col">Events</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Created</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {page.data.map((endpoint) => (
-                    <tr key={endpoint.id}>
-                      <td>
-                        <Link to={`/webhooks/${endpoint.id}`}>{endpoint.url}</Link>
-                      </td>
-                      <td>{endpoint.events.join(' ')}</td>
-                      <td>
-                        <span class={`status status-${endpoint.status === 'enabled' ? 'active' : 'revoked'}`}>{endpoint.status}</span>
-                      </td>
-                      <td>{formatTime(endpoint.createdAt)}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <Table caption="Webhook endpoints" columns={['URL', 'Events', 'Status', 'Created']}>
+              {page.data.map((endpoint) => (
+                <tr key={endpoint.id}>
+                  <td>
+                    <Link to={`/webhooks/${endpoint.id}`}>{endpoint.url}</Link>
+                  </td>
+                  <td>{endpoint.events.join(' ')}</td>
+                  <td>
+                    <span class={`status status-${endpoint.status === 'enabled' ? 'active' : 'revoked'}`}>{endpoint.status}</span>
+                  </td>
+                  <td>{formatTime(endpoint.createdAt)}</td>
+                </tr>
+              ))}
+            </Table>
           )
         }
       </Async>
