@@ -1,5 +1,5 @@
 // The mtls scenario's subjects: one Fastify GET /resource route over HTTPS answering {"ok":true}, protected by
-// @gatehouse/sdk's requireAuth, in its own process. `tls`: plain TLS, a bearer token (the baseline). `mtls`:
+// gatehouse-sdk's requireAuth, in its own process. `tls`: plain TLS, a bearer token (the baseline). `mtls`:
 // the server asks for a client certificate and the token is certificate-bound (RFC 8705), so the SDK also checks
 // the peer certificate's thumbprint on every request.
 //
@@ -7,8 +7,8 @@
 //
 // MTLS_BENCH_CONFIG (JSON): issuer, audience, cert, key (the server's certificate, PEM).
 import Fastify from 'fastify';
-import { createAuthenticator } from '@gatehouse/sdk';
-import { requireAuth } from '@gatehouse/sdk/fastify';
+import { createAuthenticator } from 'gatehouse-sdk';
+import { requireAuth } from 'gatehouse-sdk/fastify';
 import { serveFastify } from './serve-fastify.js';
 
 const mode = process.argv[2];

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
-/** Where a script comes from: a package name, "gatehouse" (server dist), "sdk", "node:" internals, or V8. */
+/** Where a script comes from: a package name, gatehouse (server dist), gatehouse-sdk, "node:" internals, or V8. */
 export function categorize(url, functionName) {
   if (!url) {
     // V8's own entries stay apart; everything else without a script is native code or generated code
@@ -22,7 +22,7 @@ export function categorize(url, functionName) {
     return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
   }
   if (path.includes('/packages/server/')) return 'gatehouse';
-  if (path.includes('/packages/sdk/')) return '@gatehouse/sdk';
+  if (path.includes('/packages/sdk/')) return 'gatehouse-sdk';
   return path;
 }
 

@@ -16,7 +16,7 @@ import { cleanEnv, runNode } from '../lib/processes.js';
 import { REPO_ROOT } from '../lib/servers.js';
 
 export const name = 'sdk-authenticate';
-export const description = '@gatehouse/sdk authenticate(): JWT vs bare jose.jwtVerify, cached API key (one process)';
+export const description = 'gatehouse-sdk authenticate(): JWT vs bare jose.jwtVerify, cached API key (one process)';
 
 const TARGET_JWT_RATIO = 0.9;
 const TARGET_KEY_RATE = 200_000;
@@ -122,7 +122,7 @@ function report({ sequential, inFlight, seconds, rounds, streamConnections, veri
 
 async function measure(config) {
   const { createLocalJWKSet, jwtVerify } = await import('jose');
-  const { createAuthenticator } = await import('@gatehouse/sdk');
+  const { createAuthenticator } = await import('gatehouse-sdk');
   let verifyRequests = 0;
   const countingFetch = (input, init) => {
     if (String(input).endsWith('/v1/keys/verify')) verifyRequests++;

@@ -1,4 +1,4 @@
-// Scenario: a Fastify route protected by @gatehouse/sdk (a cached API key) against the same route unprotected,
+// Scenario: a Fastify route protected by gatehouse-sdk (a cached API key) against the same route unprotected,
 // each in its own process, under the same autocannon load as the other scenarios (lib/load.js: 50 keep-alive
 // connections, pipelining 1, loopback), alternating rounds. Target: protected >= 0.8x unprotected.
 // A real Gatehouse child process (embedded SQLite) issues the key and serves its first verification (then it
@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../lib/servers.js';
 import { median } from './sdk-authenticate.js';
 
 export const name = 'sdk-protected-route';
-export const description = 'Fastify GET /resource protected by @gatehouse/sdk (cached API key) vs unprotected';
+export const description = 'Fastify GET /resource protected by gatehouse-sdk (cached API key) vs unprotected';
 
 const TARGET_RATIO = 0.8;
 const NOISY_CORES = 0.15;

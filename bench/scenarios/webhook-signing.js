@@ -1,4 +1,4 @@
-// Scenario: webhook signing and verification throughput of @gatehouse/sdk/webhooks (issue 5, deliverable 7), in
+// Scenario: webhook signing and verification throughput of gatehouse-sdk/webhooks (issue 5, deliverable 7), in
 // one process on one core, against a bare node:crypto HMAC over the same signed bytes in the same run:
 //   - baseline per scheme: createHmac('sha256', key).update(signedBytes).digest(), with the key as a Buffer
 //     and the signed bytes ("<t>.<body>" for stripe, "<id>.<t>.<body>" for standard) built once beforehand;
@@ -19,7 +19,7 @@ import { REPO_ROOT } from '../lib/servers.js';
 import { median } from './sdk-authenticate.js';
 
 export const name = 'webhook-signing';
-export const description = '@gatehouse/sdk/webhooks signWebhook / verifyWebhook, both schemes, vs a bare createHmac (one process)';
+export const description = 'gatehouse-sdk/webhooks signWebhook / verifyWebhook, both schemes, vs a bare createHmac (one process)';
 
 const TARGET_RATIO = 0.8;
 const SCRIPT = fileURLToPath(import.meta.url);
@@ -93,7 +93,7 @@ function report({ results, seconds, rounds, payloadBytes, node }) {
 
 async function measure({ seconds, rounds }) {
   const { createHmac } = await import('node:crypto');
-  const { generateWebhookSecret, signWebhook, verifyWebhook } = await import('@gatehouse/sdk/webhooks');
+  const { generateWebhookSecret, signWebhook, verifyWebhook } = await import('gatehouse-sdk/webhooks');
   const secret = generateWebhookSecret();
   const timestamp = Math.floor(Date.now() / 1000);
   const now = () => timestamp * 1000;

@@ -1,6 +1,6 @@
 // Calls a protected API as a service, with a client_credentials access token from Gatehouse.
 // Run: node examples/client-credentials-caller/call.js (see examples/README.md).
-import { ClientCredentialsClient } from '@gatehouse/sdk/client';
+import { ClientCredentialsClient } from 'gatehouse-sdk/client';
 
 function env(name, fallback) {
   const value = process.env[name] || fallback;

@@ -1,7 +1,7 @@
 // A small Express API protected by Gatehouse. Run: node examples/express-api/server.js (see examples/README.md).
 import express from 'express';
-import { createAuthenticator } from '@gatehouse/sdk';
-import { requireAuth } from '@gatehouse/sdk/express';
+import { createAuthenticator } from 'gatehouse-sdk';
+import { requireAuth } from 'gatehouse-sdk/express';
 
 function env(name, fallback) {
   const value = process.env[name] || fallback;

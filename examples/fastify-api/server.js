@@ -1,7 +1,7 @@
 // A small Fastify API protected by Gatehouse. Run: node examples/fastify-api/server.js (see examples/README.md).
 import Fastify from 'fastify';
-import { createAuthenticator } from '@gatehouse/sdk';
-import { requireAuth } from '@gatehouse/sdk/fastify';
+import { createAuthenticator } from 'gatehouse-sdk';
+import { requireAuth } from 'gatehouse-sdk/fastify';
 
 function env(name, fallback) {
   const value = process.env[name] || fallback;

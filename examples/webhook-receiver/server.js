@@ -1,6 +1,6 @@
 // A Fastify app receiving Gatehouse's signed webhooks. Run: node examples/webhook-receiver/server.js (see examples/README.md).
 import Fastify from 'fastify';
-import { verifyWebhooks } from '@gatehouse/sdk/webhooks/fastify';
+import { verifyWebhooks } from 'gatehouse-sdk/webhooks/fastify';
 
 function env(name, fallback) {
   const value = process.env[name] || fallback;

@@ -9,7 +9,8 @@ export default defineConfig({
   // Preact's automatic JSX runtime (no React, no Babel).
   oxc: { jsx: { runtime: 'automatic', importSource: 'preact' } },
   build: {
-    outDir: 'dist',
+    // Built into the server package, which serves it and ships it (an installed gatehouse-server carries its console).
+    outDir: '../server/dist-console',
     emptyOutDir: true,
     target: 'es2022',
     // No inline polyfill script and no data: URIs: the CSP allows only 'self'.

@@ -1,5 +1,5 @@
 import { base64url, errors, jwtVerify, type JWTPayload } from 'jose';
-import { parseApiKey, isApiKey } from './api-key-format.js';
+import { API_KEY_START, parseApiKey, isApiKey } from './api-key-format.js';
 import { ApiKeyVerifier, type CachedKey, type KeyVerification } from './api-key-verifier.js';
 import { forwardableClientIp } from './client-ip.js';
 import {
@@ -157,7 +157,7 @@ function validate(options: AuthenticatorOptions): Settings {
   const gatehouseUrl = options.gatehouseUrl === undefined ? issuer : httpUrl(options.gatehouseUrl, 'gatehouseUrl');
   const { verifierKey } = options;
   if (verifierKey !== undefined && (typeof verifierKey !== 'string' || !isApiKey(verifierKey))) {
-    fail('verifierKey must be a Gatehouse API key (sk_live_... or sk_test_...)');
+    fail('verifierKey must be a Gatehouse API key (<prefix>_live_... or <prefix>_test_..., e.g. sk_live_...)');
   }
   const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
   if (!Array.isArray(algorithms) || algorithms.length === 0) fail('algorithms must be a non-empty array');
@@ -401,7 +401,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     const match = BEARER.exec(authorization);
     if (match === null) return deny.unauthorized('malformed_authorization');
     const token = match[1]!;
-    if (token.startsWith('sk_')) {
+    if (API_KEY_START.test(token)) {
       if (!keys) return deny.unauthorized('invalid_token');
       const hash = sha256Hex(token);
       if (typeof hash === 'string') {

@@ -1,7 +1,11 @@
 export {
   API_KEY_ENVIRONMENTS,
   API_KEY_LENGTH,
+  API_KEY_MAX_LENGTH,
+  DEFAULT_API_KEY_PREFIX,
   apiKeyChecksum,
+  apiKeyPrefixProblem,
+  apiKeyShapesIn,
   findApiKeys,
   isApiKey,
   parseApiKey,

@@ -12,7 +12,7 @@ import { authorizeThroughForms, createOAuthTestApp, FormBrowser, pkcePair, type 
 
 const PASSWORD = 'correct horse battery staple';
 
-// The browser-facing parts of @gatehouse/sdk/client (PKCE, authorization URL, callback parsing, refreshing a
+// The browser-facing parts of gatehouse-sdk/client (PKCE, authorization URL, callback parsing, refreshing a
 // public client's token) loaded as plain ES modules in Chromium through an import map: no bundler, no Node
 // built-ins, so a stray `node:` import or Node-only global in src/client fails this test. Needs `npm run build`.
 
@@ -24,10 +24,10 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <title>sdk in the browser</title>
 <script type="importmap">
-{ "imports": { "jose": "/jose/index.js", "@gatehouse/sdk/client": "/sdk/client/index.js" } }
+{ "imports": { "jose": "/jose/index.js", "gatehouse-sdk/client": "/sdk/client/index.js" } }
 </script>
 <script type="module">
-import { createPkcePair, buildAuthorizationUrl, parseAuthorizationResponse, AuthorizationResponseError, RefreshingTokenClient } from '@gatehouse/sdk/client';
+import { createPkcePair, buildAuthorizationUrl, parseAuthorizationResponse, AuthorizationResponseError, RefreshingTokenClient } from 'gatehouse-sdk/client';
 try {
   const pkce = await createPkcePair();
   const url = await buildAuthorizationUrl({
@@ -80,7 +80,7 @@ async function serveModule(path: string, response: ServerResponse): Promise<bool
 }
 
 
-describe('@gatehouse/sdk/client in a browser (Chromium, native ES modules)', () => {
+describe('gatehouse-sdk/client in a browser (Chromium, native ES modules)', () => {
   let server: Server;
   let origin: string;
   let browser: Browser;
@@ -176,7 +176,7 @@ describe('@gatehouse/sdk/client in a browser (Chromium, native ES modules)', () 
  * origin the client did not register is refused by the browser: its fetch rejects with a TypeError.
  */
 const appScript = (config: { issuer: string; clientId: string }) => `
-const { createPkcePair, buildAuthorizationUrl, discoverMetadata, parseAuthorizationResponse, exchangeAuthorizationCode, RefreshingTokenClient, TokenRequestError } = await import('@gatehouse/sdk/client');
+const { createPkcePair, buildAuthorizationUrl, discoverMetadata, parseAuthorizationResponse, exchangeAuthorizationCode, RefreshingTokenClient, TokenRequestError } = await import('gatehouse-sdk/client');
 const config = ${JSON.stringify(config)};
 const redirectUri = location.origin + '/callback';
 const report = (result) => { window.__result = result; };
@@ -244,7 +244,7 @@ describe('a browser app on its own origin signs in with Gatehouse and uses its t
         if (await serveModule(path, response)) return;
         if (path === '/favicon.ico') return void response.writeHead(204).end();
         const page = `<!doctype html><meta charset="utf-8"><title>spa</title>
-<script type="importmap">{ "imports": { "jose": "/jose/index.js", "@gatehouse/sdk/client": "/sdk/client/index.js" } }</script>
+<script type="importmap">{ "imports": { "jose": "/jose/index.js", "gatehouse-sdk/client": "/sdk/client/index.js" } }</script>
 <script type="module">${appScript({ issuer: t.issuer, clientId })}</script>`;
         response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(page);
       })();

@@ -4,7 +4,7 @@ import { killSpawned, spawnProcess, waitFor, waitForExit, type SpawnedProcess } 
 
 /**
  * The runnable examples (examples/*), each spawned as `node examples/...` with the env documented in
- * examples/README.md, against a real Gatehouse. They import the built @gatehouse/sdk (npm test builds first).
+ * examples/README.md, against a real Gatehouse. They import the built gatehouse-sdk (npm test builds first).
  */
 const AUDIENCE = 'https://api.example';
 

@@ -325,6 +325,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       audit,
       lastUsed,
       metrics,
+      keyPrefix: config.keyPrefix,
       // Never fails for want of Redis (publish never throws): the others also read the change at their next poll.
       async invalidate(hash) {
         keyCache.invalidate(hash);
@@ -604,7 +605,7 @@ export async function startServer(config: Config, options: StartServerOptions = 
     // root key is generated that would then never be printed.
     app = await buildApp(services, options);
     log = app.log;
-    const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock }, config.bootstrapAdminKey);
+    const bootstrap = await bootstrapRootKey({ store: services.stores.apiKeys, clock: services.clock, keyPrefix: config.keyPrefix }, config.bootstrapAdminKey);
     // mTLS on: the CA is created on first start (gatehouse ca init does the same ahead of time).
     if (config.tlsPort !== undefined) await services.ca.init();
     options.beforeListen?.(bootstrap);

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
-import { verifyWebhook } from '@gatehouse/sdk/webhooks';
+import { verifyWebhook } from 'gatehouse-sdk/webhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONFIG_FLAGS } from '../src/config/load-config.js';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';

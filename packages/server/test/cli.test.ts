@@ -36,6 +36,18 @@ describe('gatehouse keys generate', () => {
     expect(parseApiKey(test.stdout.trim())).toMatchObject({ ok: true, environment: 'test' });
     expect(test.stdout.trim()).not.toBe(key);
   });
+
+  it('uses the deployment key prefix: --key-prefix, else GATEHOUSE_KEY_PREFIX; a bad one is a usage error', async () => {
+    const fromEnv = await runCli(['keys', 'generate', '--test'], { env: { GATEHOUSE_KEY_PREFIX: 'acme' } });
+    expect(fromEnv.code, fromEnv.stderr).toBe(0);
+    expect(parseApiKey(fromEnv.stdout.trim())).toMatchObject({ ok: true, prefix: 'acme', environment: 'test' });
+    const fromFlag = await runCli(['keys', 'generate', '--key-prefix', 'gh2'], { env: { GATEHOUSE_KEY_PREFIX: 'acme' } });
+    expect(parseApiKey(fromFlag.stdout.trim())).toMatchObject({ ok: true, prefix: 'gh2', environment: 'live' });
+    const bad = await runCli(['keys', 'generate', '--key-prefix', 'Bad_Prefix']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--key-prefix \(or GATEHOUSE_KEY_PREFIX\): a key prefix is 2 to 16 lowercase letters and digits/);
+    expect(bad.stdout).toBe('');
+  });
 });
 
 describe('gatehouse migrate', () => {
@@ -109,6 +121,13 @@ describe('gatehouse start', () => {
     expect(await server.stop()).toEqual({ code: 0, signal: null });
   });
 
+  it('exits 2 naming GATEHOUSE_KEY_PREFIX when the key prefix cannot be one', async () => {
+    const result = await runCli(['start', '--key-prefix', 'live'], { env: { GATEHOUSE_DATA_DIR: dataDir('cli-bad-prefix') } });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^  - GATEHOUSE_KEY_PREFIX "live" is refused: a key prefix cannot be "live", an environment name$/m);
+    expect(result.stdout).not.toMatch(/listening|Root admin key/);
+  });
+
   it('exits 2 on an unknown flag', async () => {
     const result = await runCli(['start', '--no-such-flag'], { env: { GATEHOUSE_DATA_DIR: dataDir('cli-bad-flag') } });
     expect(result.code).toBe(2);
@@ -138,7 +157,7 @@ describe('npx gatehouse (workspace bin link)', () => {
       existsSync(link),
       `${link} is missing: the workspace bin link is created by \`npm install\` (package.json "bin" of packages/server)`,
     ).toBe(true);
-    // --no: never fetch a package named "gatehouse" from the registry.
+    // --no: never fetch anything from the registry (the npm name gatehouse belongs to an unrelated package).
     const server = await spawnServer({
       command: 'npx',
       args: ['--no', '--', 'gatehouse', 'start'],

@@ -79,6 +79,16 @@ describe('loadConfig', () => {
     }
   });
 
+  it('GATEHOUSE_KEY_PREFIX: default sk; 2 to 16 lowercase letters and digits from a letter, not live or test; flag mirrors it', () => {
+    expect(loadConfig({}).keyPrefix).toBe('sk');
+    expect(loadConfig({ GATEHOUSE_KEY_PREFIX: 'acme' }).keyPrefix).toBe('acme');
+    expect(loadConfig({ GATEHOUSE_KEY_PREFIX: 'acme' }, ['--key-prefix', 'gh2']).keyPrefix).toBe('gh2');
+    for (const bad of ['a', 'Acme', 'ac_me', 'ac-me', '1ab', 'x'.repeat(17), 'live', 'test', 'é']) {
+      expect(() => loadConfig({ GATEHOUSE_KEY_PREFIX: bad }), bad).toThrow(/GATEHOUSE_KEY_PREFIX .* is refused: a key prefix/);
+    }
+    expect(() => loadConfig({}, ['--key-prefix', 'live'])).toThrow(/GATEHOUSE_KEY_PREFIX "live" is refused: a key prefix cannot be "live", an environment name/);
+  });
+
   it('GATEHOUSE_REDIS_TIMEOUT_MS: default 500, 50 to 10000, flag mirrors it', () => {
     expect(loadConfig({}).redisTimeoutMs).toBe(500);
     expect(loadConfig({ GATEHOUSE_REDIS_TIMEOUT_MS: '250' }).redisTimeoutMs).toBe(250);

@@ -10,11 +10,11 @@ import { resolveConsoleDir } from '../src/http/routes/console/console-files.js';
 import { tempDir } from './helpers/databases.js';
 import { createTestApp, type TestApp } from './helpers/test-app.js';
 
-const consoleDir = resolveConsoleDir()!;
+const consoleDir = resolveConsoleDir();
 
 describe('the console build', () => {
-  it('is found through the @gatehouse/console package, as an installed server finds it', () => {
-    expect(consoleDir).toMatch(/packages[/\\]console[/\\]dist$/);
+  it("is found in the server package's dist-console/, where an installed gatehouse-server has it too", () => {
+    expect(consoleDir).toMatch(/packages[/\\]server[/\\]dist-console[/\\]?$/);
     expect(readFileSync(join(consoleDir, 'index.html'), 'utf8')).toContain('<base href="/console/" />');
   });
 

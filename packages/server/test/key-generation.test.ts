@@ -8,9 +8,17 @@ describe('key generation', () => {
     for (const environment of ['live', 'test'] as const) {
       const { key, displayPrefix } = generateApiKey(environment);
       expect(key).toMatch(new RegExp(`^sk_${environment}_[0-9A-Za-z]{49}$`));
-      expect(parseApiKey(key)).toEqual({ ok: true, environment, displayPrefix });
+      expect(parseApiKey(key)).toEqual({ ok: true, prefix: 'sk', environment, displayPrefix });
       expect(key.startsWith(displayPrefix)).toBe(true);
     }
+  });
+
+  it('makes keys under a deployment prefix, and refuses a malformed prefix', () => {
+    const { key, displayPrefix } = generateApiKey('test', 'acme');
+    expect(key).toMatch(/^acme_test_[0-9A-Za-z]{49}$/);
+    expect(parseApiKey(key)).toEqual({ ok: true, prefix: 'acme', environment: 'test', displayPrefix });
+    expect(displayPrefix).toMatch(/^acme_test_[0-9A-Za-z]{6}$/);
+    for (const bad of ['', 'A', 'Acme', 'ac_me', 'live', 'test', 'x'.repeat(17)]) expect(() => generateApiKey('live', bad), bad).toThrow(TypeError);
   });
 
   it('draws characters uniformly (no modulo bias) and never repeats a key', () => {

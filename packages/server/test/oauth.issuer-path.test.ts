@@ -6,7 +6,7 @@
  * the login and consent forms posting under the path. Other paths are 404s; a path over Gatehouse's own
  * routes is refused at start-up.
  */
-import { createAuthenticator } from '@gatehouse/sdk';
+import { createAuthenticator } from 'gatehouse-sdk';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';

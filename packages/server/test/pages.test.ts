@@ -104,7 +104,7 @@ describe('CSRF tokens', () => {
   });
 });
 
-/** Two origins: "gatehouse" serves the pages; "client" is the OAuth client's redirect target and a framing site. */
+/** Two origins: `gatehouse` serves the pages; `client` is the OAuth client's redirect target and a framing site. */
 describe('pages in a real browser (Chromium)', () => {
   let browser: Browser;
   let gatehouse: FastifyInstance;

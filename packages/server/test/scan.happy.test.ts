@@ -51,6 +51,21 @@ describe('findSecrets', () => {
     ]);
   });
 
+  it('finds keys of every prefix: the default sk, a deployment GATEHOUSE_KEY_PREFIX, an earlier one; none is a Stripe key', () => {
+    const sk = generateApiKey('live');
+    const acme = generateApiKey('live', 'acme');
+    const earlier = generateApiKey('test', 'old2');
+    const text = `${acme.key} ${lookAlike(generateApiKey('live', 'acme').key)} sk=${sk.key} x_${generateApiKey('live', 'acme').key} "${earlier.key}"`;
+    const expected = [
+      { kind: 'gatehouse_api_key', value: acme.key, index: 0, displayPrefix: acme.displayPrefix },
+      { kind: 'gatehouse_api_key', value: sk.key, index: text.indexOf(sk.key), displayPrefix: sk.displayPrefix },
+      { kind: 'gatehouse_api_key', value: earlier.key, index: text.indexOf(earlier.key), displayPrefix: earlier.displayPrefix },
+    ];
+    expect(acme.displayPrefix).toMatch(/^acme_live_/);
+    expect(findSecrets(text, { allFormats: false })).toEqual(expected);
+    expect(findSecrets(text, { allFormats: true })).toEqual(expected);
+  });
+
   it('with allFormats, recognises the documented list of other formats, and not a Gatehouse look-alike as a Stripe key', () => {
     const samples: Array<[string, string, string]> = [
       ['aws_access_key_id', 'AKIAIOSFODNN7EXAMPLE', 'AKIAIOSF'],
@@ -97,6 +112,20 @@ describe('gatehouse scan over files', () => {
     ]);
     expect(result.stderr).toBe('gatehouse scan: 2 finding(s) in 3 file(s)\n');
     expect(result.stdout + result.stderr).not.toContain(a.key.slice(a.displayPrefix.length, a.displayPrefix.length + 10));
+  });
+
+  it('finds keys of a deployment prefix with no configuration, beside sk keys', async () => {
+    const root = workDir('scan-prefix');
+    const acme = generateApiKey('live', 'acme');
+    const sk = generateApiKey('test');
+    write(root, '.env', `ACME_KEY=${acme.key}\nOLD_KEY=${sk.key}\nTYPO=${lookAlike(generateApiKey('live', 'acme').key)}\n`);
+    const result = await scan(['--json'], { cwd: root });
+    expect(result.code, result.stderr).toBe(1);
+    expect(json(result.stdout).findings.map((f) => [f.line, f.kind, f.displayPrefix])).toEqual([
+      [1, 'gatehouse_api_key', acme.displayPrefix],
+      [2, 'gatehouse_api_key', sk.displayPrefix],
+    ]);
+    expect(result.stdout).not.toContain(acme.key);
   });
 
   it('--json: one document with every finding and a summary; exit 0 when nothing is found', async () => {

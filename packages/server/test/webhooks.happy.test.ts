@@ -1,4 +1,4 @@
-import { verifyWebhook } from '@gatehouse/sdk/webhooks';
+import { verifyWebhook } from 'gatehouse-sdk/webhooks';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createAuditEvent, type AuditEventType } from '../src/core/audit/audit-event.js';

@@ -32,7 +32,7 @@ const requestIp = (req: Request): string | undefined => req.ip;
  * along as the client's address (option `clientIp`).
  */
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions) {
-  const guard = createGuard('@gatehouse/sdk/express', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', requestIp);
+  const guard = createGuard('gatehouse-sdk/express', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', requestIp);
   const { tenantParam } = guard;
 
   const finish = (req: Request, res: Response, next: NextFunction, result: GuardResult): void => {

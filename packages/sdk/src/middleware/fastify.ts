@@ -28,7 +28,7 @@ const requestIp = (request: FastifyRequest): string | undefined => request.ip;
  * When Gatehouse verifies an API key, `request.ip` goes along as the client's address (option `clientIp`).
  */
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions) {
-  const guard = createGuard('@gatehouse/sdk/fastify', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', requestIp);
+  const guard = createGuard('gatehouse-sdk/fastify', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', requestIp);
   const { tenantParam } = guard;
   const noTenant = () => undefined;
 

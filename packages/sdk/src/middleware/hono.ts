@@ -39,7 +39,7 @@ const socketIp = (c: Context): string | undefined => (c.env as NodeBindings | un
  * `clientIp`).
  */
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions): MiddlewareHandler<AuthEnv> {
-  const guard = createGuard<Context>('@gatehouse/sdk/hono', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', socketIp);
+  const guard = createGuard<Context>('gatehouse-sdk/hono', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', socketIp);
   const { tenantParam } = guard;
 
   return async function gatehouseRequireAuth(c, next) {

@@ -38,7 +38,7 @@ const socketIp = (req: IncomingMessage): string | undefined => req.socket?.remot
  *     if (!auth) return;
  */
 export function requireAuth(authenticator: Authenticator, options?: NodeRequireAuthOptions) {
-  const guard = createGuard('@gatehouse/sdk/node', authenticator, options, ['scopes', 'tenant', 'clientIp'], 'tenant', socketIp);
+  const guard = createGuard('gatehouse-sdk/node', authenticator, options, ['scopes', 'tenant', 'clientIp'], 'tenant', socketIp);
   const tenant = guard.tenantFunction as ((req: IncomingMessage) => string | undefined) | undefined;
 
   return async function gatehouseRequireAuth(req: IncomingMessage, res: ServerResponse): Promise<Auth | undefined> {

@@ -20,7 +20,7 @@ declare global {
   }
 }
 
-const NAME = '@gatehouse/sdk/webhooks/express';
+const NAME = 'gatehouse-sdk/webhooks/express';
 
 /**
  * The `verify` option of Express's body parsers (`express.json({ verify: keepRawBody })`): keeps the raw bytes

@@ -14,7 +14,7 @@ declare module 'fastify' {
   }
 }
 
-const NAME = '@gatehouse/sdk/webhooks/fastify';
+const NAME = 'gatehouse-sdk/webhooks/fastify';
 const EMPTY = Buffer.alloc(0);
 
 /**

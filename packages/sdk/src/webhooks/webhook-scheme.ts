@@ -54,6 +54,6 @@ export function checkPayload(caller: string, payload: unknown): string | Uint8Ar
   if (typeof payload === 'string' || payload instanceof Uint8Array) return payload;
   throw new TypeError(
     `${caller}: payload must be the raw body as a string or Buffer (got ${payload === null ? 'null' : typeof payload}; ` +
-      'a parsed JSON body cannot be verified: keep the raw bytes, see @gatehouse/sdk/webhooks/fastify and /express)',
+      'a parsed JSON body cannot be verified: keep the raw bytes, see gatehouse-sdk/webhooks/fastify and /express)',
   );
 }

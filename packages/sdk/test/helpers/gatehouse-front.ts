@@ -62,7 +62,7 @@ export async function startGatehouseFront(target: string): Promise<GatehouseFron
       res.end(JSON.stringify({ error: 'invalid_token', error_description: 'no' }));
       return;
     }
-    if (!/^Bearer sk_(live|test)_/.test(req.headers.authorization ?? '')) {
+    if (!/^Bearer [a-z][a-z0-9]{1,15}_(live|test)_/.test(req.headers.authorization ?? '')) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"invalid_token"}');
       return;
     }

@@ -21,7 +21,7 @@ export async function adminRecover(argv: string[]): Promise<void> {
     await migrateToLatest(database);
     const stores = createSqlStores(database);
     await checkMasterKey(stores.meta, new SecretBox(masterKey));
-    const { keyId, key } = await recoverRootKey({ store: stores.apiKeys, clock: systemClock });
+    const { keyId, key } = await recoverRootKey({ store: stores.apiKeys, clock: systemClock, keyPrefix: config.keyPrefix });
     process.stderr.write(`Created root admin key ${keyId} (audited as system.recovery).\n`);
     // Printed once, straight to the terminal and never through a logger: only its hash is stored.
     process.stdout.write(`\nRoot admin key (shown once; store it now, it cannot be recovered):\n\n  ${key}\n\n`);

@@ -22,6 +22,7 @@ const FLAG_HELP = {
   'log-level': ['LEVEL', 'info (fatal, error, warn, info, debug, trace, silent)'],
   'management-rate-limit': ['N/S', '1000/60 per admin key'],
   'key-cache-ttl': ['S', '300'],
+  'key-prefix': ['PREFIX', 'sk: new keys are <prefix>_live_... / <prefix>_test_...'],
   'audit-retention-days': ['DAYS', '90; 0 keeps events for ever'],
   'webhook-retention-days': ['DAYS', '30; 0 keeps deliveries for ever'],
   'password-hash-cost': ['N', '17 (scrypt log2 N)'],

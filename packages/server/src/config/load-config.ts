@@ -7,6 +7,7 @@ import { DEFAULT_SCRYPT_PARAMS, MAX_PASSWORD_HASH_COST, MIN_PASSWORD_HASH_COST }
 import { parseNetwork } from '../core/detection/ip-address.js';
 import { SIGNING_ALGS, isSigningAlg, type SigningAlg } from '../core/tokens/signing-alg.js';
 import { DEFAULT_REDIS_NAMESPACE } from '../core/pubsub/redis.js';
+import { apiKeyPrefixProblem, DEFAULT_API_KEY_PREFIX } from '../core/api-keys/key-format.js';
 import { parseBranding, parseScopeDescriptions, type PageBranding } from './page-branding.js';
 
 /** Validated, typed configuration. Environment variables first; command-line flags override them. */
@@ -37,6 +38,11 @@ export interface Config {
   managementRateLimit: RateLimitPolicy;
   /** How long a cached key is trusted without a reload, should an invalidation be lost. */
   keyCacheTtlSeconds: number;
+  /**
+   * What new API keys start with (`<prefix>_live_...`); `sk` by default. Keys of any earlier prefix keep verifying:
+   * the lookup is by hash, and the format check accepts every well-formed prefix.
+   */
+  keyPrefix: string;
   bodyLimitBytes: number;
   /** scrypt cost of new password hashes, as log2 N (OWASP: 17). */
   passwordHashCost: number;
@@ -148,6 +154,7 @@ export const CONFIG_FLAGS = {
   'log-level': { type: 'string', env: 'GATEHOUSE_LOG_LEVEL' },
   'management-rate-limit': { type: 'string', env: 'GATEHOUSE_MANAGEMENT_RATE_LIMIT' },
   'key-cache-ttl': { type: 'string', env: 'GATEHOUSE_KEY_CACHE_TTL_SECONDS' },
+  'key-prefix': { type: 'string', env: 'GATEHOUSE_KEY_PREFIX' },
   'audit-retention-days': { type: 'string', env: 'GATEHOUSE_AUDIT_RETENTION_DAYS' },
   'redis-namespace': { type: 'string', env: 'GATEHOUSE_REDIS_NAMESPACE' },
   'redis-timeout': { type: 'string', env: 'GATEHOUSE_REDIS_TIMEOUT_MS' },
@@ -235,6 +242,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
 
   const managementRateLimit = parsePolicy(raw('management-rate-limit') ?? '1000/60', problems);
   const keyCacheTtlSeconds = parseInteger(raw('key-cache-ttl') ?? '300', 'GATEHOUSE_KEY_CACHE_TTL_SECONDS', 1, 86_400, problems);
+  const keyPrefix = raw('key-prefix') ?? DEFAULT_API_KEY_PREFIX;
+  const keyPrefixProblem = apiKeyPrefixProblem(keyPrefix);
+  if (keyPrefixProblem !== undefined) problems.push(`GATEHOUSE_KEY_PREFIX "${keyPrefix.slice(0, 32)}" is refused: ${keyPrefixProblem}`);
   const redisNamespace = raw('redis-namespace') ?? DEFAULT_REDIS_NAMESPACE;
   if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisNamespace)) {
     problems.push('GATEHOUSE_REDIS_NAMESPACE must be 1 to 64 letters, digits, dots, dashes or underscores');
@@ -313,6 +323,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     logLevel,
     managementRateLimit,
     keyCacheTtlSeconds,
+    keyPrefix,
     bodyLimitBytes: 64 * 1024,
     passwordHashCost,
     signingAlg: signingAlg as SigningAlg,

@@ -80,7 +80,7 @@ export function fastVerifyOf(app: App): FastVerify | undefined {
 export interface BuildAppOptions {
   /** Where JSON log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream;
-  /** The built console's directory (default: the @gatehouse/console package's dist/); null: not built. */
+  /** The built console's directory (default: this package's dist-console/); null: none. */
   consoleDir?: string | null;
 }
 

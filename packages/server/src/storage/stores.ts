@@ -1,5 +1,5 @@
 import type { SigningAlg } from '../core/tokens/signing-alg.js';
-import type { ApiKeyEnvironment } from '@gatehouse/sdk';
+import type { ApiKeyEnvironment } from 'gatehouse-sdk';
 import type { AuditEvent, AuditEventType } from '../core/audit/audit-event.js';
 import type { ClientJwks, GrantType, TlsClientAuthSubject, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
 import type { RateLimitPolicy } from '../core/rate-limit/decide.js';

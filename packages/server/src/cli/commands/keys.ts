@@ -1,4 +1,4 @@
-import { generateApiKey } from '../../core/api-keys/key-format.js';
+import { apiKeyPrefixProblem, DEFAULT_API_KEY_PREFIX, generateApiKey } from '../../core/api-keys/key-format.js';
 import { UsageError, type CommandGroup, type OptionSpec } from '../command.js';
 import { defined, emit, emitList, emitWithSecret, metadata, nonEmpty, oneOf, optionalInteger, rateLimit, record, timestamp } from '../output.js';
 import type { Column } from '../print-table.js';
@@ -36,9 +36,15 @@ export const keysGroup: CommandGroup = {
       name: 'generate',
       summary: 'Print a new, well-formed key (for GATEHOUSE_BOOTSTRAP_ADMIN_KEY); stores nothing, needs no server',
       remote: false,
-      options: { test: { type: 'boolean', help: 'A test-environment key (sk_test_...)' } },
+      options: {
+        test: { type: 'boolean', help: 'A test-environment key (<prefix>_test_...)' },
+        'key-prefix': { type: 'string', arg: 'PREFIX', help: "The key's prefix (default: GATEHOUSE_KEY_PREFIX, else sk)" },
+      },
       run(context) {
-        const key = generateApiKey(context.options.test ? 'test' : 'live').key;
+        const prefix = context.options['key-prefix'] ?? (process.env.GATEHOUSE_KEY_PREFIX?.trim() || DEFAULT_API_KEY_PREFIX);
+        const problem = apiKeyPrefixProblem(prefix);
+        if (problem !== undefined) throw new UsageError(`--key-prefix (or GATEHOUSE_KEY_PREFIX): ${problem}`);
+        const key = generateApiKey(context.options.test ? 'test' : 'live', prefix).key;
         process.stdout.write(context.json ? `${JSON.stringify({ key }, null, 2)}\n` : `${key}\n`);
       },
     },

@@ -77,6 +77,8 @@ export interface ApiKeyServiceDeps {
   guard: CredentialGuard;
   /** Drops a key from every process's cache (this one at once, the others through pub/sub). */
   invalidate(hash: string): Promise<void>;
+  /** What new keys start with (GATEHOUSE_KEY_PREFIX); unset: `sk`. */
+  keyPrefix?: string | undefined;
 }
 
 export const DEFAULT_ROTATION_GRACE_SECONDS = 86_400;
@@ -94,7 +96,7 @@ export class ApiKeyService {
       throw new GatehouseError('invalid_request', 'expiresAt must be in the future.');
     }
     const environment = input.environment ?? 'live';
-    const { key, displayPrefix } = generateApiKey(environment);
+    const { key, displayPrefix } = generateApiKey(environment, this.deps.keyPrefix);
     const record: ApiKeyRecord = {
       id: newId('key'),
       hash: hashApiKey(key),
@@ -163,7 +165,7 @@ export class ApiKeyService {
     // The successor holds what the old key holds, and its plaintext goes to the caller.
     this.deps.guard.assert(actor, 'key.rotate', keyTarget(old), [old]);
     const now = this.deps.clock.now();
-    const { key, displayPrefix } = generateApiKey(old.environment);
+    const { key, displayPrefix } = generateApiKey(old.environment, this.deps.keyPrefix);
     const successor: ApiKeyRecord = {
       ...old,
       id: newId('key'),

@@ -9,12 +9,19 @@ export type BootstrapResult =
   | { created: false }
   | { created: true; keyId: string; /** Only when Gatehouse generated it: to be shown once. */ generatedKey: string | null };
 
+export interface RootKeyDeps {
+  store: ApiKeyStore;
+  clock: Clock;
+  /** The prefix of a generated key (GATEHOUSE_KEY_PREFIX); unset: `sk`. A provided key may have any prefix. */
+  keyPrefix?: string | undefined;
+}
+
 /**
  * On an empty store, creates the root admin key: `provided` (GATEHOUSE_BOOTSTRAP_ADMIN_KEY) when given,
  * otherwise a generated one. Exactly once per database, even when several processes start together.
  */
-export async function bootstrapRootKey(deps: { store: ApiKeyStore; clock: Clock }, provided?: string): Promise<BootstrapResult> {
-  const key = provided ?? generateApiKey('live').key;
+export async function bootstrapRootKey(deps: RootKeyDeps, provided?: string): Promise<BootstrapResult> {
+  const key = provided ?? generateApiKey('live', deps.keyPrefix).key;
   const parsed = parseApiKey(key);
   if (!parsed.ok) {
     throw new TypeError(
@@ -66,8 +73,8 @@ export function rootKeyRecord(key: string, name: string, now: number): ApiKeyRec
  * Only someone with the server's data and master key can run it; audited as `system.recovery`. Returns the
  * plaintext, to be shown once.
  */
-export async function recoverRootKey(deps: { store: ApiKeyStore; clock: Clock }): Promise<{ keyId: string; key: string }> {
-  const { key } = generateApiKey('live');
+export async function recoverRootKey(deps: RootKeyDeps): Promise<{ keyId: string; key: string }> {
+  const { key } = generateApiKey('live', deps.keyPrefix);
   const now = deps.clock.now();
   const record = rootKeyRecord(key, `recovered root (${new Date(now).toISOString()})`, now);
   const event = createAuditEvent(now, {

@@ -1,12 +1,16 @@
+import { apiKeyShapesIn } from 'gatehouse-sdk';
 import { parseApiKey } from '../api-keys/key-format.js';
 
 /**
  * What `gatehouse scan` recognises in text. Gatehouse API keys always, and only when their checksum is valid
- * (so look-alikes and typos are not reported); the other formats with --all-formats, by shape alone. Each
+ * (so look-alikes and typos are not reported), of every prefix: `sk`, this deployment's GATEHOUSE_KEY_PREFIX and
+ * any earlier one, with no configuration (the checksum covers the prefix); the other formats with --all-formats,
+ * by shape alone. Each
  * finding carries a display prefix: enough to recognise the secret, never enough to use it.
  */
 export const SECRET_FORMATS = {
-  gatehouse_api_key: 'Gatehouse API key: sk_live_ / sk_test_ + 49 base62 characters, CRC-32 checksum verified',
+  gatehouse_api_key:
+    'Gatehouse API key: <prefix>_live_ / <prefix>_test_ (sk_ by default, or a deployment\'s GATEHOUSE_KEY_PREFIX) + 49 base62 characters, CRC-32 checksum verified',
   gatehouse_client_secret: 'Gatehouse OAuth client secret: cs_ + 43 base62 characters',
   gatehouse_refresh_token: 'Gatehouse refresh token: gatehouse_rt_ (or ghr_, as earlier versions issued them) + 43 base64url characters',
   aws_access_key_id: 'AWS access key id: AKIA / ASIA + 16 upper-case letters and digits',
@@ -33,8 +37,7 @@ interface Pattern {
   shown(value: string): string;
 }
 
-const GATEHOUSE_KEY = /(?<![0-9A-Za-z_])sk_(?:live|test)_[0-9A-Za-z]{49}(?![0-9A-Za-z])/g;
-/** Exactly a Gatehouse key's shape: one with a bad checksum is a look-alike, not a Stripe key. */
+/** Exactly a Gatehouse key's shape with the default prefix: one with a bad checksum is a look-alike, not a Stripe key. */
 const GATEHOUSE_SHAPE = /^sk_(?:live|test)_[0-9A-Za-z]{49}$/;
 
 const OTHER_PATTERNS: Pattern[] = [
@@ -57,7 +60,7 @@ const OTHER_PATTERNS: Pattern[] = [
 /** Every secret in `text` (one line, typically), in order of position, none overlapping another. */
 export function findSecrets(text: string, options: { allFormats: boolean }): SecretMatch[] {
   const found: SecretMatch[] = [];
-  for (const match of text.matchAll(GATEHOUSE_KEY)) {
+  for (const match of apiKeyShapesIn(text)) {
     const parsed = parseApiKey(match[0]);
     if (parsed.ok) found.push({ kind: 'gatehouse_api_key', value: match[0], index: match.index, displayPrefix: parsed.displayPrefix });
   }

@@ -1,5 +1,5 @@
 import { verify, type KeyObject } from 'node:crypto';
-import { checkTimeClaims, decodeJoseSegment } from '@gatehouse/sdk';
+import { checkTimeClaims, decodeJoseSegment } from 'gatehouse-sdk';
 import type { AccessTokenClaims } from './access-token.js';
 import { isSigningAlg, type SigningAlg } from './signing-alg.js';
 

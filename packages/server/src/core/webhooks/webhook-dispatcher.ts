@@ -1,4 +1,4 @@
-import { signWebhook } from '@gatehouse/sdk/webhooks';
+import { signWebhook } from 'gatehouse-sdk/webhooks';
 import type { AttemptResult, ClaimedDelivery, WebhookEndpointRecord, WebhookStore } from '../../storage/stores.js';
 import { createAuditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';

@@ -1,4 +1,4 @@
-import { generateWebhookSecret } from '@gatehouse/sdk/webhooks';
+import { generateWebhookSecret } from 'gatehouse-sdk/webhooks';
 import type {
   PageCursor,
   WebhookAttemptRecord,

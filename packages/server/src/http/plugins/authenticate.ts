@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import { credentialInQuery } from '@gatehouse/sdk';
+import { credentialInQuery } from 'gatehouse-sdk';
 import type { RequestOrigin } from '../../core/audit/audit-event.js';
 import type { Actor } from '../../core/api-keys/api-key-service.js';
 import { allowsManagementScope, isManagementScope, type ManagementScope } from '../../core/api-keys/management-scopes.js';

@@ -56,7 +56,7 @@ import { registerRotateWebhookSecret } from './webhook-endpoints/rotate-webhook-
 import { registerUpdateWebhookEndpoint } from './webhook-endpoints/update-webhook-endpoint.js';
 
 export interface RouteOptions {
-  /** The built console's directory (default: the @gatehouse/console package's dist/); null: not built. */
+  /** The built console's directory (default: this package's dist-console/); null: none. */
   consoleDir?: string | null;
 }
 

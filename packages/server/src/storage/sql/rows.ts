@@ -1,4 +1,4 @@
-import type { ApiKeyEnvironment } from '@gatehouse/sdk';
+import type { ApiKeyEnvironment } from 'gatehouse-sdk';
 import type { AuditEvent, AuditEventType } from '../../core/audit/audit-event.js';
 import type {
   ApiKeyRecord,

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, extname, join, relative, sep } from 'node:path';
+import { extname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
 /** One file of the built console, held in memory (the whole build is some 150 KB). */
@@ -27,16 +27,12 @@ const CONTENT_TYPES: Readonly<Record<string, string>> = {
 const COMPRESSIBLE = new Set(['.html', '.js', '.css', '.svg', '.json', '.txt']);
 
 /**
- * Where the built console is: the dist/ directory of the @gatehouse/console package, found the way Node finds
- * a dependency, so it works in this repository (an npm workspace link) and in an installed `gatehouse`
- * package alike. Null when the package is absent.
+ * Where the built console is: dist-console/ at the root of this package, where packages/console builds it.
+ * This module sits as deep in src/ (run by the tests) as in dist/ (run by `gatehouse start`), and the package
+ * ships dist-console/ beside dist/, so the same path serves this repository and an installed gatehouse-server.
  */
-export function resolveConsoleDir(): string | null {
-  try {
-    return join(dirname(createRequire(import.meta.url).resolve('@gatehouse/console/package.json')), 'dist');
-  } catch {
-    return null;
-  }
+export function resolveConsoleDir(): string {
+  return fileURLToPath(new URL('../../../../dist-console/', import.meta.url));
 }
 
 function* walk(dir: string): Generator<string> {

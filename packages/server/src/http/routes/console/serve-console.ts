@@ -47,8 +47,8 @@ function notBuiltPage(reply: FastifyReply): FastifyReply {
     .send(
       '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Console not built · Gatehouse</title></head><body>' +
         '<h1>The Gatehouse console is not built</h1>' +
-        '<p>This server found no built console (packages/console/dist). Build it with <code>npm run build</code> ' +
-        'at the root of the Gatehouse repository (or <code>npm run build -w @gatehouse/console</code>), then restart the server.</p>' +
+        '<p>This server found no built console (dist-console/ in the gatehouse-server package). Build it with ' +
+        '<code>npm run build</code> at the root of the Gatehouse repository, then restart the server.</p>' +
         '<p>The admin API itself works: see <a href="../docs">the API documentation</a>.</p></body></html>',
     );
 }
