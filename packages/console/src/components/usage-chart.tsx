@@ -27,10 +27,11 @@ export function UsageChart({ series, title }: { series: UsageSeries; title: stri
     if (!element || series.data.length === 0) return;
     const step = { minute: 60, hour: 3600, day: 86_400 }[series.granularity];
     const from = Math.floor(Date.parse(series.from) / 1000 / step) * step;
-    const to = Math.floor(Date.parse(series.to) / 1000 / step) * step;
+    // `to` is exclusive (the end of the last period).
+    const to = Math.ceil(Date.parse(series.to) / 1000 / step) * step;
     const byStart = new Map(series.data.map((period) => [Math.floor(Date.parse(period.start) / 1000), period]));
     const xs: number[] = [];
-    for (let t = from; t <= to; t += step) xs.push(t);
+    for (let t = from; t < to; t += step) xs.push(t);
     const data: uPlot.AlignedData = [xs, ...outcomes.map((outcome) => xs.map((t) => byStart.get(t)?.byOutcome[outcome] ?? 0))];
     const plot = new uPlot(
       {
