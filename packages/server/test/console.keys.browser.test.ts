@@ -91,7 +91,7 @@ describe('console: API keys (Chromium)', () => {
 
     // Revoke, after a confirmation that can be cancelled.
     await page.getByRole('button', { name: 'Revoke key' }).click();
-    const dialog = page.getByRole('dialog');
+    const dialog = page.getByRole('dialog', { name: 'Revoke billing-service?' });
     await dialog.getByText('stops working at once').waitFor();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     expect(await verify(replacement)).toMatchObject({ valid: true });

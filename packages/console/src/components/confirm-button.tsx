@@ -1,5 +1,5 @@
 import type { ComponentChildren } from 'preact';
-import { useRef, useState } from 'preact/hooks';
+import { useId, useRef, useState } from 'preact/hooks';
 import { ErrorMessage } from './status';
 
 /**
@@ -17,6 +17,7 @@ export function ConfirmButton(props: {
   disabled?: boolean;
 }) {
   const dialog = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const confirm = async () => {
@@ -36,8 +37,8 @@ export function ConfirmButton(props: {
       <button type="button" class={props.danger ? 'danger' : undefined} disabled={props.disabled} onClick={() => dialog.current?.showModal()}>
         {props.label}
       </button>
-      <dialog ref={dialog} aria-labelledby={`dialog-${props.label}`}>
-        <h2 id={`dialog-${props.label}`}>{props.title}</h2>
+      <dialog ref={dialog} aria-labelledby={titleId}>
+        <h2 id={titleId}>{props.title}</h2>
         <div>{props.children}</div>
         {error !== null && <ErrorMessage error={error} />}
         <div class="actions">
