@@ -111,20 +111,24 @@ describe('console: clients, webhooks, users, audit, security (Chromium)', () => 
     await delivered.waitFor();
     await screenshot(page, 'webhook');
 
-    // The receiver fails: the delivery is retried by the schedule, or now from the log.
+    // The receiver fails: the delivery waits for its next scheduled attempt, or is retried now from the log.
     receiver.respond((_request, response) => response.writeHead(500).end('down'));
     await c.t.createKey({ name: 'failing' });
     await c.t.services.webhooks.drain();
-    const failed = await c.t.api('GET', `/v1/webhook-endpoints/${/whe_\w+/.exec(page.url())![0]}/deliveries`);
-    const delivery = failed.body.data[0];
-    expect(delivery.lastStatusCode).toBe(500);
+    const endpointId = /whe_\w+/.exec(page.url())![0];
+    const failing = (await c.t.api('GET', `/v1/webhook-endpoints/${endpointId}/deliveries`)).body.data[0];
+    expect(failing).toMatchObject({ lastStatusCode: 500, attempts: 1 });
+    expect(failing.status).not.toBe('delivered');
     receiver.respond((_request, response) => response.writeHead(200).end('ok'));
     await page.getByRole('button', { name: 'Refresh' }).click();
     await page.getByRole('cell', { name: '500' }).waitFor();
-    if (delivery.status === 'failed') {
-      await page.getByRole('button', { name: 'Retry' }).click();
-      await c.t.services.webhooks.drain();
-    }
+    await page.getByRole('button', { name: 'Retry' }).click();
+    await c.t.services.webhooks.drain();
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('button', { name: 'Retry' }).waitFor({ state: 'detached' });
+    const retried = (await c.t.api('GET', `/v1/webhook-endpoints/${endpointId}/deliveries`)).body.data[0];
+    expect(retried).toMatchObject({ id: failing.id, status: 'delivered', attempts: 2, lastStatusCode: 200 });
+    expect(receiver.received.map((hook) => hook.json.type)).toEqual(['key.created', 'key.created', 'key.created']);
     await settle(page);
     expect(problems).toEqual([]);
   });

@@ -134,7 +134,7 @@ export function WebhookPage({ id }: { id: string }) {
                     <td>{delivery.lastStatusCode ?? delivery.lastError ?? '—'}</td>
                     <td>{formatTime(delivery.createdAt)}</td>
                     <td>
-                      {delivery.status === 'failed' && (
+                      {delivery.status !== 'delivered' && (
                         <button
                           type="button"
                           onClick={() =>
