@@ -111,6 +111,9 @@ describe('gatehouse-server and gatehouse-sdk installed from their npm pack tarba
       expect(server).toContain(file);
     }
     expect(server.some((f) => f.startsWith('dist/storage/sql/migrations/'))).toBe(true);
+    // The admin console, built (packages/console is not published on its own).
+    expect(server).toContain('dist-console/index.html');
+    expect(server.some((f) => /^dist-console\/assets\/index-[\w-]+\.js$/.test(f))).toBe(true);
     for (const file of ['package.json', 'README.md', 'LICENSE', 'dist/index.js', 'dist/index.d.ts', 'dist/client/index.js', 'dist/middleware/fastify.d.ts', 'dist/webhooks/index.js']) {
       expect(sdk).toContain(file);
     }
@@ -143,6 +146,10 @@ describe('gatehouse-server and gatehouse-sdk installed from their npm pack tarba
     });
     expect(existsSync(join(project, 'data', 'gatehouse.db'))).toBe(true);
     expect((await api(server.url, 'GET', '/healthz')).status).toBe(200);
+    // The console it carries is served.
+    const consolePage = await fetch(`${server.url}/console/keys`);
+    expect(consolePage.status).toBe(200);
+    expect(await consolePage.text()).toContain('<div id="app"></div>');
 
     const created = await api(server.url, 'POST', '/v1/keys', { key: rootKey, body: { name: 'my api caller', scopes: ['invoices:read'] } });
     expect(created.status).toBe(201);

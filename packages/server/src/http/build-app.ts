@@ -81,6 +81,8 @@ export function fastVerifyOf(app: App): FastVerify | undefined {
 export interface BuildAppOptions {
   /** Where JSON log lines go (tests capture them); default stdout. */
   logStream?: NodeJS.WritableStream;
+  /** The built console's directory (default: this package's dist-console/); null: none. */
+  consoleDir?: string | null;
 }
 
 /**
@@ -180,7 +182,7 @@ export async function buildApp(services: Services, options: BuildAppOptions = {}
   await app.register(authenticatePlugin, { services });
   await app.register(openApiPlugin, { issuer: () => config.issuer });
   await app.register(corsPlugin, { services });
-  registerRoutes(app, services);
+  registerRoutes(app, services, { consoleDir: options.consoleDir });
   // Every alert is also a structured log line at warn level.
   services.detection.alerts.onAlert((event) =>
     app!.log.warn(

@@ -46,6 +46,8 @@ export interface TestAppOptions {
   dataDir?: string;
   /** Receives the write-behind and other background failures (default: ignored). */
   onBackgroundError?: (message: string, error: unknown) => void;
+  /** The built console's directory (default: the real build of packages/console); null: not built. */
+  consoleDir?: string | null;
 }
 
 /** A real app over a real database (SQLite in a temp dir, or a fresh PostgreSQL schema), with a frozen clock. */
@@ -81,7 +83,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       done();
     },
   });
-  const app = await buildApp(services, { logStream });
+  const app = await buildApp(services, { logStream, consoleDir: options.consoleDir });
 
   const api: TestApp['api'] = async (method, url, opts = {}) => {
     const key = opts.key === undefined ? rootKey : opts.key;

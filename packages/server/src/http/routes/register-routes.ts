@@ -22,6 +22,8 @@ import { registerListClients } from './clients/list-clients.js';
 import { registerRotateClientSecret } from './clients/rotate-client-secret.js';
 import { registerUpdateClient } from './clients/update-client.js';
 import { registerHealthRoutes } from './health.js';
+import { loadConsoleFiles, resolveConsoleDir } from './console/console-files.js';
+import { registerServeConsole } from './console/serve-console.js';
 import { registerMetrics } from './metrics.js';
 import { registerCreateKey } from './keys/create-key.js';
 import { registerGetKey } from './keys/get-key.js';
@@ -57,8 +59,13 @@ import { registerRetryWebhookDelivery } from './webhook-endpoints/retry-webhook-
 import { registerRotateWebhookSecret } from './webhook-endpoints/rotate-webhook-secret.js';
 import { registerUpdateWebhookEndpoint } from './webhook-endpoints/update-webhook-endpoint.js';
 
+export interface RouteOptions {
+  /** The built console's directory (default: this package's dist-console/); null: none. */
+  consoleDir?: string | null;
+}
+
 /** Every endpoint, registered in one place. */
-export function registerRoutes(app: App, services: Services): void {
+export function registerRoutes(app: App, services: Services, options: RouteOptions = {}): void {
   registerHealthRoutes(app, services);
   registerMetrics(app, services);
   registerVerifyKey(app, services);
@@ -118,4 +125,5 @@ export function registerRoutes(app: App, services: Services): void {
   registerRevokeCertificate(app, services);
   registerRenewCertificate(app, services);
   registerGetCrl(app, services);
+  registerServeConsole(app, services, loadConsoleFiles(options.consoleDir === undefined ? resolveConsoleDir() : options.consoleDir));
 }
