@@ -188,14 +188,13 @@ describe.skipIf(!mountable)('SQLite on a disk that fills up (a 4 MiB tmpfs)', ()
       expect(await readiness(t)).toEqual({ status: 200, database: 'ok' });
       const filler = fillDisk(disk.path);
 
-      // Reads still work: a verification, here a failed one (its audit event is written behind by the background
-      // writer, like its usage count).
+      // Reads still work: a verification, here a failed one. Its answer waited for its audit event's write (by the
+      // background writer, durable-audit.ts), which failed: the answer is the same, the event stays buffered.
       const verify = await t.api('POST', '/v1/keys/verify', { body: { key: before.key, scopes: ['missing'] } });
       expect(verify.status).toBe(200);
       expect(verify.body.code).toBe('INSUFFICIENT_SCOPE');
-      expect(await readiness(t)).toEqual({ status: 200, database: 'ok' });
+      expect(t.services.audit.size).toBe(1);
       // The background writer's failure keeps its SQLite code across the thread boundary, and counts.
-      await t.services.audit.flush();
       expect(background.length).toBeGreaterThan(0);
       expect((background.at(-1) as { code?: string }).code).toBe('SQLITE_FULL');
       expect(isStorageUnavailable(background.at(-1))).toBe(true);
