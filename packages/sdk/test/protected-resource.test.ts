@@ -338,6 +338,14 @@ describe('setup validation', () => {
     expect(typeof nodeMetadata(bare, { resource: RESOURCE, authorizationServers: ['https://auth.example'] })).toBe('function');
   });
 
+  it('Fastify: a second protected resource on one origin fails registration (shared bare path), without crashing', async () => {
+    const app = Fastify();
+    app.register(fastifyMetadata(authenticator, { resource: 'https://mcp.example/a' }));
+    app.register(fastifyMetadata(authenticator, { resource: 'https://mcp.example/b' }));
+    await expect(app.ready()).rejects.toMatchObject({ code: 'FST_ERR_DUPLICATED_ROUTE' });
+    await app.close();
+  });
+
   it('a resource without a path is served at the bare well-known path only', async () => {
     const serveMetadata = nodeMetadata(authenticator, { resource: 'https://api.example.com', authorizationServers: ['https://auth.example', 'https://auth2.example'] });
     const server = createServer((req, res) => {

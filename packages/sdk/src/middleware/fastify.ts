@@ -83,7 +83,13 @@ export function protectedResourceMetadata(authenticator: Authenticator, options:
     reply.headers(metadata.headers).send(metadata.body);
   };
   return function gatehouseProtectedResourceMetadata(app, _options, done) {
-    for (const url of metadata.paths) app.get(url, handler);
+    try {
+      for (const url of metadata.paths) app.get(url, handler);
+    } catch (error) {
+      // A path already routed (another protected resource's bare well-known path): app.ready() rejects with it.
+      done(error as Error);
+      return;
+    }
     done();
   };
 }
