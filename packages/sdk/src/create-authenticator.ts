@@ -104,10 +104,10 @@ export interface AuthenticatorStatus {
 }
 
 export interface Authenticator {
-  /** The issuer the authenticator trusts (its `issuer` option): the default authorization server of metadata. */
-  readonly issuer?: string;
   /** Never throws for bad credentials: resolves to a success or a denial (see DENIAL_CODES). */
   authenticate(authorization: string | string[] | null | undefined, options?: AuthenticateOptions): Promise<AuthResult>;
+  /** The issuer the authenticator trusts (its `issuer` option): the default authorization server of metadata. */
+  readonly issuer?: string;
   /**
    * The same answer as `authenticate`, given synchronously when it needs no I/O (a cached API key, a missing or
    * malformed header) and as a promise otherwise. For middleware on the hot path, where a promise per request

@@ -1,5 +1,3 @@
-import type { AuthDenial } from './authentication-result.js';
-
 /** RFC 9728 section 3: the well-known URI suffix of Protected Resource Metadata. */
 export const PROTECTED_RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
 
@@ -208,7 +206,7 @@ export function withResourceChallenge<D extends { status: number; headers: Recor
   resource: ProtectedResource,
   routeScopes: readonly string[] | undefined,
 ): D {
-  const current = (denial as Partial<AuthDenial>).wwwAuthenticate;
+  const current = denial.wwwAuthenticate;
   if ((denial.status !== 401 && denial.status !== 403) || current === undefined) return denial;
   const scope = denial.status === 401 && routeScopes?.length ? `, scope=${quote(routeScopes.join(' '))}` : '';
   const wwwAuthenticate = `${current}${scope}, resource_metadata=${quote(resource.metadataUrl)}`;

@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify from 'fastify';
 import { Hono } from 'hono';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeServer, listen } from './helpers/listen.js';
 import { basicAuth, createOAuthTestApp, type OAuthTestApp } from '../../server/test/helpers/oauth.js';
 import { createAuthenticator, protectedResourceMetadataUrl, type Authenticator, type ProtectedResourceOptions } from '../src/index.js';
 import { protectedResourceMetadata as expressMetadata, requireAuth as expressAuth } from '../src/middleware/express.js';
@@ -40,15 +40,6 @@ interface Running {
   close(): Promise<void>;
 }
 
-const listen = async (server: Server): Promise<string> => {
-  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
-const closeServer = (server: Server) =>
-  new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
 
 /** One server per framework: the metadata, and GET /mcp protected by requireAuth with the protected resource. */
 const FRAMEWORKS: Record<string, (a: Authenticator) => Promise<Running>> = {
@@ -138,7 +129,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  authenticator?.close();
+  await authenticator?.close();
   await t?.close();
 });
 

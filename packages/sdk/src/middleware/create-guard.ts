@@ -70,8 +70,6 @@ export type GuardResult = AuthSuccess | RequestDenial;
 
 export interface Guard<Req> {
   readonly tenantParam: string | undefined;
-  /** The route's protected resource, when the options name one. */
-  readonly protectedResource: ProtectedResource | undefined;
   /**
    * Refuses credentials in the query, then authenticates. `tenant` is read only when the guard has a tenant
    * source; a missing tenant on such a route is a programming error (thrown, so the app answers 500).
@@ -208,7 +206,6 @@ export function createGuard<Req>(
   return {
     tenantParam,
     tenantFunction,
-    protectedResource,
     // Not async: a cached answer is returned as it is, and the authenticator's promise without another around it.
     check(url, authorization, readTenant, peerCertificate, request) {
       const parameter = credentialInQuery(url);

@@ -26,8 +26,8 @@ export interface AuthEnv {
 }
 
 /**
- * `scopes`, `tenantParam`, `protectedResource`, and `clientIp(c)`: default the socket's address on `@hono/node-server` (what its
- * `getConnInfo` reads; X-Forwarded-For is not looked at), nothing elsewhere. Behind a proxy, or on another
+ * `scopes`, `tenantParam`, `protectedResource`, and `clientIp(c)`: default the socket's address on
+ * `@hono/node-server` (what its `getConnInfo` reads; X-Forwarded-For is not looked at), nothing elsewhere. Behind a proxy, or on another
  * runtime, say where the address is (e.g. Bun: `(c) => c.env.requestIP(c.req.raw)?.address`).
  */
 export type RequireAuthOptions = BaseRequireAuthOptions<Context>;
