@@ -118,7 +118,8 @@ export function resolveProtectedResource(
   if (url.username || url.password) fail('resource must not contain credentials');
   // Byte for byte what clients send as `resource` and find in `aud`: compare in canonical form only.
   if (text !== url.href && !(url.pathname === '/' && `${text}/` === url.href)) {
-    fail(`resource must be in canonical form (lowercase scheme and host, no default port): ${JSON.stringify(url.href.replace(/\/$/, ''))}?`);
+    const canonical = url.pathname === '/' ? url.origin : url.href;
+    fail(`resource must be in canonical form (lowercase scheme and host, no default port): did you mean ${JSON.stringify(canonical)}?`);
   }
   if (!RESOURCE_PATH.test(url.pathname)) {
     fail('resource path may hold only A-Z a-z 0-9 - . _ ~ and / between non-empty segments (it becomes a route path)');

@@ -316,6 +316,8 @@ describe('setup validation', () => {
         /scopesSupported lacks "admin"/,
       );
       expect(() => factory(authenticator, { resource: 'https://MCP.example/mcp' })).toThrow(/canonical form.*"https:\/\/mcp\.example\/mcp"/);
+      expect(() => factory(authenticator, { resource: 'HTTPS://mcp.example:443/mcp/' })).toThrow(/did you mean "https:\/\/mcp\.example\/mcp\/"/);
+      expect(() => factory(authenticator, { resource: 'https://Mcp.Example' })).toThrow(/did you mean "https:\/\/mcp\.example"/);
     }
   });
 
