@@ -85,6 +85,12 @@ export interface AuthenticateOptions {
    * request's address for you.
    */
   clientIp?: string | (() => string | undefined) | undefined;
+  /**
+   * The resource this request is for (RFC 8707), in place of the authenticator's `audience`: an access token
+   * whose `aud` does not contain it is denied (`invalid_token`). API keys have no audience and are unaffected.
+   * The middleware passes its `protectedResource.resource`.
+   */
+  audience?: string;
 }
 
 export interface AuthenticatorStatus {
@@ -100,6 +106,8 @@ export interface AuthenticatorStatus {
 export interface Authenticator {
   /** Never throws for bad credentials: resolves to a success or a denial (see DENIAL_CODES). */
   authenticate(authorization: string | string[] | null | undefined, options?: AuthenticateOptions): Promise<AuthResult>;
+  /** The issuer the authenticator trusts (its `issuer` option): the default authorization server of metadata. */
+  readonly issuer?: string;
   /**
    * The same answer as `authenticate`, given synchronously when it needs no I/O (a cached API key, a missing or
    * malformed header) and as a promise otherwise. For middleware on the hot path, where a promise per request
@@ -394,7 +402,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
     try {
       ({ payload } = await jwtVerify(token, jwks.getKey, {
         issuer: settings.issuer,
-        audience: settings.audience,
+        audience: required.audience ?? settings.audience,
         algorithms: settings.algorithms,
         typ: 'at+jwt',
         clockTolerance: settings.clockToleranceSeconds,
@@ -462,6 +470,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticato
   };
 
   return {
+    issuer: settings.issuer,
     authenticate,
     authenticateMaybeSync,
     status: () => ({

@@ -39,6 +39,11 @@ export {
   type RevocationStreamOptions,
   type RevocationStreamState,
 } from './revocation-stream.js';
+export {
+  PROTECTED_RESOURCE_METADATA_PATH,
+  protectedResourceMetadataUrl,
+  type ProtectedResourceOptions,
+} from './protected-resource.js';
 export { createSseParser, type SseEvent } from './sse-parser.js';
 export { UnavailableError } from './unavailable-error.js';
 export * from './client/index.js';

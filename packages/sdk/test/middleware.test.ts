@@ -1,10 +1,10 @@
 import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import express from 'express';
 import Fastify, { type FastifyRequest } from 'fastify';
 import { Hono, type Context } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeServer, listen } from './helpers/listen.js';
 import { CREDENTIAL_QUERY_NAMES, HARMLESS_QUERY_NAMES } from './helpers/protocol-cases.js';
 import { basicAuth, createOAuthTestApp, type OAuthTestApp } from '../../server/test/helpers/oauth.js';
 import { createAuthenticator, type Auth, type Authenticator } from '../src/index.js';
@@ -31,15 +31,6 @@ interface Running {
   close(): Promise<void>;
 }
 
-const listen = async (server: Server): Promise<string> => {
-  if (!server.listening) await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
-const closeServer = (server: Server) =>
-  new Promise<void>((resolve) => {
-    server.closeAllConnections();
-    server.close(() => resolve());
-  });
 
 /**
  * How a test server is set up beyond the defaults: the framework's own trust of X-Forwarded-For (Fastify and

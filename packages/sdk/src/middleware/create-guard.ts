@@ -1,4 +1,5 @@
 import { credentialInQuery } from '../protocol/query-credentials.js';
+import { resolveProtectedResource, withResourceChallenge, type ProtectedResource, type ProtectedResourceOptions } from '../protected-resource.js';
 import type { Auth, AuthDenial, AuthenticateOptions, Authenticator, AuthSuccess, PeerCertificate } from '../index.js';
 
 /** What a guard needs of a socket: node:tls's peer certificate, when the socket is TLS. */
@@ -57,6 +58,12 @@ export interface BaseRequireAuthOptions<Req> {
    * asked, never for a cached key. A value that is not an IP address is not sent.
    */
   clientIp?: (request: Req) => string | undefined;
+  /**
+   * The API this route belongs to, as published by `protectedResourceMetadata` (RFC 9728): access tokens must
+   * name its `resource` in `aud`, and every 401 and 403 challenge carries `resource_metadata="<its metadata URL>"`
+   * (a 401 also `scope="<scopes>"`).
+   */
+  protectedResource?: ProtectedResourceOptions;
 }
 
 export type GuardResult = AuthSuccess | RequestDenial;
@@ -92,6 +99,7 @@ class RequestOptions<Req> implements AuthenticateOptions {
     readonly scopes: readonly string[] | undefined,
     readonly tenantId: string | undefined,
     readonly peerCertificate: (() => PeerCertificate | undefined) | undefined,
+    readonly audience: string | undefined,
     request: Req,
     clientIp: (request: Req) => string | undefined,
   ) {
@@ -115,6 +123,22 @@ function queryDenial(parameter: string): QueryCredentialDenial {
   };
 }
 
+function checkAuthenticator(owner: string, authenticator: Authenticator): void {
+  if (typeof authenticator !== 'object' || authenticator === null || typeof authenticator.authenticate !== 'function') {
+    throw new TypeError(`${owner}: the first argument must be an authenticator from createAuthenticator()`);
+  }
+}
+
+/**
+ * Validates the options of a framework's `protectedResourceMetadata(authenticator, options)` once (TypeError on
+ * misuse): the document it serves, and the paths it serves it at.
+ */
+export function resolveMetadata(middleware: string, authenticator: Authenticator, options: ProtectedResourceOptions): ProtectedResource {
+  const owner = `${middleware} protectedResourceMetadata`;
+  checkAuthenticator(owner, authenticator);
+  return resolveProtectedResource(owner, options, authenticator.issuer);
+}
+
 /** The body and content type of a refusal: the vague error shape, never the denial code. */
 export function denialBody(denial: RequestDenial): string {
   return JSON.stringify(denial.error);
@@ -135,9 +159,7 @@ export function createGuard<Req>(
   const fail = (message: string): never => {
     throw new TypeError(`${middleware} requireAuth: ${message}`);
   };
-  if (typeof authenticator !== 'object' || authenticator === null || typeof authenticator.authenticate !== 'function') {
-    fail('the first argument must be an authenticator from createAuthenticator()');
-  }
+  checkAuthenticator(`${middleware} requireAuth`, authenticator);
   if (options !== undefined && (typeof options !== 'object' || options === null)) fail('options must be an object');
   const given = (options ?? {}) as Record<string, unknown>;
   for (const name of Object.keys(given)) {
@@ -167,6 +189,12 @@ export function createGuard<Req>(
   const givenClientIp = given.clientIp;
   if (givenClientIp !== undefined && typeof givenClientIp !== 'function') fail('clientIp must be a function (request) => string | undefined');
   const clientIpOf = (givenClientIp as ((request: Req) => string | undefined) | undefined) ?? clientIp;
+  const protectedResource =
+    given.protectedResource === undefined
+      ? undefined
+      : resolveProtectedResource(`${middleware} requireAuth`, given.protectedResource, authenticator.issuer, scopes);
+  const audience = protectedResource?.resource;
+  const challenge = protectedResource && ((result: GuardResult): GuardResult => (result.ok ? result : withResourceChallenge(result, protectedResource, scopes)));
   // An authenticator written by hand (say, a test double) may only have `authenticate`.
   const authenticateMaybeSync: Authenticator['authenticateMaybeSync'] =
     typeof authenticator.authenticateMaybeSync === 'function'
@@ -190,9 +218,11 @@ export function createGuard<Req>(
           throw new Error(`${middleware} requireAuth: the ${what} gave no tenant id for this request`);
         }
       }
-      return authenticateMaybeSync(authorization, new RequestOptions(scopes, tenantId, peerCertificate, request, clientIpOf));
+      const result = authenticateMaybeSync(authorization, new RequestOptions(scopes, tenantId, peerCertificate, audience, request, clientIpOf));
+      if (challenge === undefined) return result;
+      return result instanceof Promise ? result.then(challenge) : challenge(result);
     },
   };
 }
 
-export type { Auth };
+export type { Auth, ProtectedResource, ProtectedResourceOptions };

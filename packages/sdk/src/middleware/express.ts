@@ -1,8 +1,17 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, socketPeerCertificate, type BaseRequireAuthOptions, type GuardResult, type RequestDenial } from './create-guard.js';
+import {
+  createGuard,
+  denialBody,
+  resolveMetadata,
+  socketPeerCertificate,
+  type BaseRequireAuthOptions,
+  type GuardResult,
+  type ProtectedResourceOptions,
+  type RequestDenial,
+} from './create-guard.js';
 
-export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
+export { QUERY_CREDENTIAL_PARAMS, type ProtectedResourceOptions, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
 export type { Auth } from '../index.js';
 
 declare global {
@@ -17,7 +26,7 @@ declare global {
   }
 }
 
-/** `scopes`, `tenantParam`, and `clientIp(req)` (default `req.ip`). */
+/** `scopes`, `tenantParam`, `clientIp(req)` (default `req.ip`), and `protectedResource`. */
 export type RequireAuthOptions = BaseRequireAuthOptions<Request>;
 
 /** Express's client address: the socket's, or X-Forwarded-For's per `app.set('trust proxy', ...)`. */
@@ -32,7 +41,7 @@ const requestIp = (req: Request): string | undefined => req.ip;
  * along as the client's address (option `clientIp`).
  */
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions) {
-  const guard = createGuard('gatehouse-sdk/express', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', requestIp);
+  const guard = createGuard('gatehouse-sdk/express', authenticator, options, ['scopes', 'tenantParam', 'clientIp', 'protectedResource'], 'tenantParam', requestIp);
   const { tenantParam } = guard;
 
   const finish = (req: Request, res: Response, next: NextFunction, result: GuardResult): void => {
@@ -64,5 +73,19 @@ export function requireAuth(authenticator: Authenticator, options?: RequireAuthO
     }
     if (result instanceof Promise) result.then((r) => finish(req, res, next, r), next);
     else finish(req, res, next, result);
+  };
+}
+
+/**
+ * Express middleware serving the Protected Resource Metadata (RFC 9728) of `options.resource`: it answers GET and
+ * HEAD at `/.well-known/oauth-protected-resource/<path of the resource>` and `/.well-known/oauth-protected-resource`
+ * and passes every other request on. Mount it on the app, not under a path: `app.use(protectedResourceMetadata(a, pr))`,
+ * with the same options as the routes' `requireAuth(a, { protectedResource: pr })`.
+ */
+export function protectedResourceMetadata(authenticator: Authenticator, options: ProtectedResourceOptions) {
+  const metadata = resolveMetadata('gatehouse-sdk/express', authenticator, options);
+  return function gatehouseProtectedResourceMetadata(req: Request, res: Response, next: NextFunction): void {
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !metadata.paths.includes(req.path)) return next();
+    res.set(metadata.headers).send(metadata.body);
   };
 }

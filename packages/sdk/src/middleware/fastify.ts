@@ -1,8 +1,17 @@
-import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, socketPeerCertificate, type BaseRequireAuthOptions, type GuardResult, type RequestDenial } from './create-guard.js';
+import {
+  createGuard,
+  denialBody,
+  resolveMetadata,
+  socketPeerCertificate,
+  type BaseRequireAuthOptions,
+  type GuardResult,
+  type ProtectedResourceOptions,
+  type RequestDenial,
+} from './create-guard.js';
 
-export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
+export { QUERY_CREDENTIAL_PARAMS, type ProtectedResourceOptions, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
 export type { Auth } from '../index.js';
 
 declare module 'fastify' {
@@ -14,7 +23,7 @@ declare module 'fastify' {
   }
 }
 
-/** `scopes`, `tenantParam`, and `clientIp(request)` (default `request.ip`). */
+/** `scopes`, `tenantParam`, `clientIp(request)` (default `request.ip`), and `protectedResource`. */
 export type RequireAuthOptions = BaseRequireAuthOptions<FastifyRequest>;
 
 /** Fastify's client address: the socket's, or X-Forwarded-For's per Fastify's own `trustProxy`. */
@@ -28,7 +37,7 @@ const requestIp = (request: FastifyRequest): string | undefined => request.ip;
  * When Gatehouse verifies an API key, `request.ip` goes along as the client's address (option `clientIp`).
  */
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions) {
-  const guard = createGuard('gatehouse-sdk/fastify', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', requestIp);
+  const guard = createGuard('gatehouse-sdk/fastify', authenticator, options, ['scopes', 'tenantParam', 'clientIp', 'protectedResource'], 'tenantParam', requestIp);
   const { tenantParam } = guard;
   const noTenant = () => undefined;
 
@@ -59,5 +68,28 @@ export function requireAuth(authenticator: Authenticator, options?: RequireAuthO
     }
     if (result instanceof Promise) result.then((r) => finish(request, reply, r, done), done);
     else finish(request, reply, result, done);
+  };
+}
+
+/**
+ * A Fastify plugin serving the Protected Resource Metadata (RFC 9728) of `options.resource` at
+ * `/.well-known/oauth-protected-resource/<path of the resource>` and at `/.well-known/oauth-protected-resource`
+ * (GET, and HEAD by Fastify's default). Register it without a prefix: `app.register(protectedResourceMetadata(a, pr))`,
+ * with the same options as the routes' `requireAuth(a, { protectedResource: pr })`.
+ */
+export function protectedResourceMetadata(authenticator: Authenticator, options: ProtectedResourceOptions): FastifyPluginCallback {
+  const metadata = resolveMetadata('gatehouse-sdk/fastify', authenticator, options);
+  const handler = (_request: FastifyRequest, reply: FastifyReply): void => {
+    reply.headers(metadata.headers).send(metadata.body);
+  };
+  return function gatehouseProtectedResourceMetadata(app, _options, done) {
+    try {
+      for (const url of metadata.paths) app.get(url, handler);
+    } catch (error) {
+      // A path already routed (another protected resource's bare well-known path): app.ready() rejects with it.
+      done(error as Error);
+      return;
+    }
+    done();
   };
 }

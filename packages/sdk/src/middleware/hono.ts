@@ -1,8 +1,17 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, socketPeerCertificate, type BaseRequireAuthOptions, type MaybeTlsSocket, type RequestDenial } from './create-guard.js';
+import {
+  createGuard,
+  denialBody,
+  resolveMetadata,
+  socketPeerCertificate,
+  type BaseRequireAuthOptions,
+  type MaybeTlsSocket,
+  type ProtectedResourceOptions,
+  type RequestDenial,
+} from './create-guard.js';
 
-export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
+export { QUERY_CREDENTIAL_PARAMS, type ProtectedResourceOptions, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
 export type { Auth } from '../index.js';
 
 /** The context variables `requireAuth` sets: `c.get('auth')` in handlers after it. */
@@ -17,8 +26,8 @@ export interface AuthEnv {
 }
 
 /**
- * `scopes`, `tenantParam`, and `clientIp(c)`: default the socket's address on `@hono/node-server` (what its
- * `getConnInfo` reads; X-Forwarded-For is not looked at), nothing elsewhere. Behind a proxy, or on another
+ * `scopes`, `tenantParam`, `protectedResource`, and `clientIp(c)`: default the socket's address on
+ * `@hono/node-server` (what its `getConnInfo` reads; X-Forwarded-For is not looked at), nothing elsewhere. Behind a proxy, or on another
  * runtime, say where the address is (e.g. Bun: `(c) => c.env.requestIP(c.req.raw)?.address`).
  */
 export type RequireAuthOptions = BaseRequireAuthOptions<Context>;
@@ -39,7 +48,7 @@ const socketIp = (c: Context): string | undefined => (c.env as NodeBindings | un
  * `clientIp`).
  */
 export function requireAuth(authenticator: Authenticator, options?: RequireAuthOptions): MiddlewareHandler<AuthEnv> {
-  const guard = createGuard<Context>('gatehouse-sdk/hono', authenticator, options, ['scopes', 'tenantParam', 'clientIp'], 'tenantParam', socketIp);
+  const guard = createGuard<Context>('gatehouse-sdk/hono', authenticator, options, ['scopes', 'tenantParam', 'clientIp', 'protectedResource'], 'tenantParam', socketIp);
   const { tenantParam } = guard;
 
   return async function gatehouseRequireAuth(c, next) {
@@ -64,5 +73,21 @@ export function requireAuth(authenticator: Authenticator, options?: RequireAuthO
       status: result.status,
       headers: { ...result.headers, 'content-type': 'application/json' },
     });
+  };
+}
+
+/**
+ * Hono middleware serving the Protected Resource Metadata (RFC 9728) of `options.resource`: it answers GET and HEAD
+ * at `/.well-known/oauth-protected-resource/<path of the resource>` and `/.well-known/oauth-protected-resource`
+ * and passes every other request on. `app.use(protectedResourceMetadata(a, pr))` on the root app, with the same
+ * options as the routes' `requireAuth(a, { protectedResource: pr })`.
+ */
+export function protectedResourceMetadata(authenticator: Authenticator, options: ProtectedResourceOptions): MiddlewareHandler {
+  const metadata = resolveMetadata('gatehouse-sdk/hono', authenticator, options);
+  return async function gatehouseProtectedResourceMetadata(c, next) {
+    const { method } = c.req;
+    if ((method !== 'GET' && method !== 'HEAD') || !metadata.paths.includes(c.req.path)) return next();
+    // A fresh headers object: @hono/node-server's Response may write to the one it is given.
+    return new Response(method === 'HEAD' ? null : metadata.body, { status: 200, headers: { ...metadata.headers } });
   };
 }

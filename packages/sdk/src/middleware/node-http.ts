@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Auth, Authenticator } from '../index.js';
-import { createGuard, denialBody, socketPeerCertificate, type RequestDenial } from './create-guard.js';
+import { createGuard, denialBody, resolveMetadata, socketPeerCertificate, type ProtectedResourceOptions, type RequestDenial } from './create-guard.js';
 
-export { QUERY_CREDENTIAL_PARAMS, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
+export { QUERY_CREDENTIAL_PARAMS, type ProtectedResourceOptions, type QueryCredentialDenial, type RequestDenial } from './create-guard.js';
 export type { Auth } from '../index.js';
 
 /** A request `requireAuth` has seen: `auth` on success, `authDenial` on refusal. */
@@ -23,6 +23,11 @@ export interface NodeRequireAuthOptions {
    * is not sent. Called only when Gatehouse is asked, never for a cached key.
    */
   clientIp?: (req: IncomingMessage) => string | undefined;
+  /**
+   * The API this route belongs to, as published by `protectedResourceMetadata` (RFC 9728): access tokens must
+   * name its `resource` in `aud`, and every 401 and 403 challenge carries `resource_metadata="<its metadata URL>"`.
+   */
+  protectedResource?: ProtectedResourceOptions;
 }
 
 const socketIp = (req: IncomingMessage): string | undefined => req.socket?.remoteAddress;
@@ -38,7 +43,7 @@ const socketIp = (req: IncomingMessage): string | undefined => req.socket?.remot
  *     if (!auth) return;
  */
 export function requireAuth(authenticator: Authenticator, options?: NodeRequireAuthOptions) {
-  const guard = createGuard('gatehouse-sdk/node', authenticator, options, ['scopes', 'tenant', 'clientIp'], 'tenant', socketIp);
+  const guard = createGuard('gatehouse-sdk/node', authenticator, options, ['scopes', 'tenant', 'clientIp', 'protectedResource'], 'tenant', socketIp);
   const tenant = guard.tenantFunction as ((req: IncomingMessage) => string | undefined) | undefined;
 
   return async function gatehouseRequireAuth(req: IncomingMessage, res: ServerResponse): Promise<Auth | undefined> {
@@ -52,5 +57,25 @@ export function requireAuth(authenticator: Authenticator, options?: NodeRequireA
     request.authDenial = result;
     res.writeHead(result.status, { ...result.headers, 'content-type': 'application/json' }).end(denialBody(result));
     return undefined;
+  };
+}
+
+/**
+ * For plain `node:http` servers: returns `serveMetadata(req, res)`, which answers GET and HEAD at
+ * `/.well-known/oauth-protected-resource/<path of the resource>` and `/.well-known/oauth-protected-resource`
+ * with the Protected Resource Metadata (RFC 9728) of `options.resource` and returns true, or returns false,
+ * answering nothing, for every other request:
+ *
+ *     if (serveMetadata(req, res)) return;
+ */
+export function protectedResourceMetadata(authenticator: Authenticator, options: ProtectedResourceOptions) {
+  const metadata = resolveMetadata('gatehouse-sdk/node', authenticator, options);
+  return function gatehouseProtectedResourceMetadata(req: IncomingMessage, res: ServerResponse): boolean {
+    const url = req.url ?? '';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || !metadata.paths.includes(path)) return false;
+    res.writeHead(200, metadata.headers).end(req.method === 'HEAD' ? undefined : metadata.body);
+    return true;
   };
 }
