@@ -181,13 +181,36 @@ describe('console: clients, webhooks, users, audit, security (Chromium)', () => 
     expect(problems).toEqual([]);
   });
 
-  it('shows the security page: blocks, alerts, signing keys, certificates', async () => {
+  it('shows the security page: blocks, alerts, signing keys; issues a client certificate (private key shown once) and revokes it', async () => {
     const { page, problems } = session;
     await go('Security', 'Security');
     await page.getByRole('heading', { name: 'Signing keys' }).waitFor();
     await page.getByText('No address is blocked.').waitFor();
     await page.locator('section[aria-labelledby="signing-keys"] li').first().waitFor();
     await screenshot(page, 'security');
+    // A client certificate for a service, with a key pair Gatehouse generates: its private key shown once, the
+    // certificate listed, then revoked from the list (and so in the CRL's revocations).
+    await c.t.services.ca.init();
+    const certificates = page.locator('section[aria-labelledby="certificates"]');
+    await certificates.getByRole('button', { name: 'Issue certificate' }).click();
+    const form = page.getByRole('form', { name: 'Issue a client certificate' });
+    await form.getByLabel('A service').check();
+    await form.getByLabel('Service name').fill('billing-worker');
+    await form.getByLabel('Lifetime in hours').fill('2');
+    await form.getByRole('button', { name: 'Issue certificate' }).click();
+    const privateKey = (await certificates.getByTestId('secret').textContent())!;
+    sinkCredential(privateKey);
+    expect(privateKey).toMatch(/^-----BEGIN PRIVATE KEY-----/);
+    expect(await certificates.getByTestId('certificate-pem').textContent()).toMatch(/^-----BEGIN CERTIFICATE-----/);
+    await certificates.getByRole('button', { name: 'I have stored it' }).click();
+    expect(await page.content()).not.toContain(privateKey.trim().split('\n')[1]!);
+    const [listed] = (await c.t.api('GET', '/v1/certificates')).body.data;
+    expect(listed).toMatchObject({ service: 'billing-worker', status: 'active' });
+    expect(Date.parse(listed.notAfter) - Date.parse(listed.notBefore)).toBeLessThanOrEqual(2 * 3600_000 + 60_000);
+    await certificates.getByRole('button', { name: `Revoke certificate ${listed.serialNumber}` }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Revoke' }).click();
+    await certificates.getByText('revoked').waitFor();
+    expect((await c.t.api('GET', '/v1/certificates')).body.data[0]).toMatchObject({ serialNumber: listed.serialNumber, status: 'revoked' });
     await go('Overview', 'Overview');
     await page.getByRole('heading', { name: 'Recent admin actions' }).waitFor();
     await page.locator('tr[data-event-type]').first().waitFor();

@@ -5,7 +5,18 @@ import { useState } from 'preact/hooks';
  * button and the warning that it will not be shown again. It lives only in this component's state: once the
  * user dismisses it, the console no longer holds it.
  */
-export function SecretOnce({ label, secret, onDone }: { label: string; secret: string; onDone: () => void }) {
+export function SecretOnce({
+  label,
+  secret,
+  onDone,
+  warning = 'Copy it now and store it safely: Gatehouse keeps only its hash and will never show it again.',
+}: {
+  label: string;
+  secret: string;
+  onDone: () => void;
+  /** What the user must know about it (default: Gatehouse keeps only its hash). */
+  warning?: string;
+}) {
   const [copied, setCopied] = useState<'no' | 'yes' | 'failed'>('no');
   const copy = async () => {
     try {
@@ -19,7 +30,7 @@ export function SecretOnce({ label, secret, onDone }: { label: string; secret: s
     <section class="secret-once" aria-labelledby="secret-once-title">
       <h3 id="secret-once-title">{label}</h3>
       <p class="warning" role="alert">
-        Copy it now and store it safely: Gatehouse keeps only its hash and will never show it again.
+        {warning}
       </p>
       <div class="secret-row">
         <code class="secret" data-testid="secret">

@@ -1,11 +1,25 @@
 import { useState } from 'preact/hooks';
 import { listAuditEvents } from '../api/audit';
-import { deleteBlock, listBlocks, listCertificates, listSigningKeys, reportLeakedKeys, revokeCertificate, rotateSigningKey, type LeakResult } from '../api/security';
+import {
+  deleteBlock,
+  issueCertificate,
+  listBlocks,
+  listCertificates,
+  listSigningKeys,
+  reportLeakedKeys,
+  revokeCertificate,
+  rotateSigningKey,
+  type IssueCertificateInput,
+  type IssuedCertificate,
+  type LeakResult,
+} from '../api/security';
 import { serverUrl } from '../base-url';
 import { AuditTable } from '../components/audit-table';
 import { ConfirmButton } from '../components/confirm-button';
 import { Field } from '../components/field';
-import { formatTime, splitList } from '../components/format';
+import { formFields, formatTime, splitList } from '../components/format';
+import { FormActions } from '../components/layout';
+import { SecretOnce } from '../components/secret-once';
 import { Async, Empty, ErrorMessage } from '../components/status';
 import { useAction } from '../components/use-action';
 import { useAsync } from '../components/use-async';
@@ -160,16 +174,34 @@ function SigningKeys() {
 
 function Certificates() {
   const [certificates, reload] = useAsync(() => listCertificates(), []);
+  const [issuing, setIssuing] = useState(false);
+  const [issued, setIssued] = useState<IssuedCertificate | null>(null);
   return (
     <section class="card" aria-labelledby="certificates">
       <div class="page-header">
         <h2 id="certificates">Client certificates</h2>
         <a href={serverUrl('/ca/crl')}>CRL</a>
+        {!issuing && !issued && (
+          <button type="button" onClick={() => setIssuing(true)}>
+            Issue certificate
+          </button>
+        )}
       </div>
+      {issuing && (
+        <IssueCertificateForm
+          onCancel={() => setIssuing(false)}
+          onIssued={(certificate) => {
+            setIssuing(false);
+            setIssued(certificate);
+            reload();
+          }}
+        />
+      )}
+      {issued && <IssuedCertificateView certificate={issued} onDone={() => setIssued(null)} />}
       <Async state={certificates} what="certificates">
         {(page) =>
           page.data.length === 0 ? (
-            <Empty>No certificate issued. Issue one with the CLI or POST /v1/certificates.</Empty>
+            <Empty>No certificate issued yet.</Empty>
           ) : (
             <ul class="plain-list">
               {page.data.map((certificate) => (
@@ -196,6 +228,81 @@ function Certificates() {
           )
         }
       </Async>
+    </section>
+  );
+}
+
+/**
+ * Issues a client certificate for an OAuth client or a service: from a CSR (the private key never leaves its
+ * holder), or with a key pair Gatehouse generates and shows once.
+ */
+function IssueCertificateForm({ onCancel, onIssued }: { onCancel: () => void; onIssued: (certificate: IssuedCertificate) => void }) {
+  const [subject, setSubject] = useState<'client' | 'service'>('client');
+  const { busy, error, run } = useAction();
+  const submit = (event: Event) => {
+    const { text } = formFields(event);
+    const input: IssueCertificateInput = subject === 'client' ? { clientId: text('clientId') } : { commonName: text('commonName') };
+    const hours = text('lifetimeHours');
+    if (hours) input.lifetimeSeconds = Math.round(Number(hours) * 3600);
+    if (text('csr')) input.csr = text('csr');
+    void run(async () => onIssued(await issueCertificate(input)));
+  };
+  return (
+    <form class="form" aria-labelledby="certificate-form-title" onSubmit={submit}>
+      <h3 id="certificate-form-title">Issue a client certificate</h3>
+      <fieldset>
+        <legend>For</legend>
+        <label class="checkbox">
+          <input type="radio" name="subject" value="client" checked={subject === 'client'} onChange={() => setSubject('client')} />
+          An OAuth client (tls_client_auth)
+        </label>
+        <label class="checkbox">
+          <input type="radio" name="subject" value="service" checked={subject === 'service'} onChange={() => setSubject('service')} />
+          A service
+        </label>
+      </fieldset>
+      {subject === 'client' ? (
+        <Field id="certificate-client-id" label="Client id">
+          <input id="certificate-client-id" name="clientId" required maxLength={64} placeholder="cli_..." />
+        </Field>
+      ) : (
+        <Field id="certificate-service" label="Service name">
+          <input id="certificate-service" name="commonName" required maxLength={128} pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" />
+        </Field>
+      )}
+      <Field id="certificate-lifetime" label="Lifetime in hours" hint="Empty: 24 hours. At most the server's maximum.">
+        <input id="certificate-lifetime" name="lifetimeHours" type="number" min={1} step={1} aria-describedby="certificate-lifetime-hint" />
+      </Field>
+      <Field id="certificate-csr" label="Certificate signing request (PEM)" hint="Empty: Gatehouse generates the key pair and shows its private key once.">
+        <textarea id="certificate-csr" name="csr" rows={3} aria-describedby="certificate-csr-hint" />
+      </Field>
+      <FormActions error={error} busy={busy} submitLabel="Issue certificate" onCancel={onCancel} />
+    </form>
+  );
+}
+
+/** A certificate just issued: its PEM, and the private key Gatehouse generated, shown once (never stored). */
+function IssuedCertificateView({ certificate, onDone }: { certificate: IssuedCertificate; onDone: () => void }) {
+  return (
+    <section aria-labelledby="issued-certificate">
+      <h3 id="issued-certificate">
+        Certificate <code>{certificate.serialNumber}</code> for <code>{certificate.commonName}</code>, valid until {formatTime(certificate.notAfter)}
+      </h3>
+      <pre class="pem" data-testid="certificate-pem">
+        {certificate.certificatePem}
+      </pre>
+      {certificate.privateKeyPem ? (
+        <SecretOnce
+          label="Its private key"
+          secret={certificate.privateKeyPem}
+          warning="Copy it now and store it safely: Gatehouse does not keep it and will never show it again."
+          onDone={onDone}
+        />
+      ) : (
+        <button type="button" class="primary" onClick={onDone}>
+          Done
+        </button>
+      )}
     </section>
   );
 }
