@@ -58,7 +58,8 @@ function originOf(request: FastifyRequest): string | undefined {
  * A client endpoint (token, revocation, userinfo) now knows its client: allows the request's Origin if the client
  * registered it. With `enforce` (token, revocation: requests with effects), a cross-origin request from an origin
  * the client did not register is refused here, before anything happens, with 400 unauthorized_client and no
- * Access-Control-Allow-Origin (the page sees a network error). On other routes (introspection) a no-op.
+ * Access-Control-Allow-Origin (the page sees a network error). A no-op for a request without Origin (its answer is
+ * already decided: Vary: Origin only) and on other routes (introspection).
  */
 export function allowClientOrigin(
   request: FastifyRequest,
