@@ -123,6 +123,40 @@ describe('CORS', () => {
     });
   });
 
+  describe('requests without an Origin (servers), and Gatehouse\'s own origins', () => {
+    it('a failed client authentication without an Origin still says Vary: Origin and approves no origin', async () => {
+      const response = await post('/oauth/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(clientB.clientId, 'not-the-secret') });
+      expect(response.statusCode).toBe(401);
+      expect(response.json().error).toBe('invalid_client');
+      expect(response.headers.vary).toBe('Origin');
+      expect(noCorsHeaders(response.headers)).toStrictEqual([]);
+    });
+
+    it('follow the issuer when it changes (it is set once the listener knows its port)', async () => {
+      const revoke = (origin: string) => post('/oauth/revoke', { token: 'not-a-token', client_id: clientA.clientId }, { origin });
+      const config = t.services.config as { issuer: string };
+      const issuer = config.issuer;
+      const moved = 'https://moved.example';
+      // Gatehouse's own origin: not cross-origin, so not refused (client A never registered it).
+      const own = await revoke(new URL(issuer).origin);
+      expect(own.statusCode).toBe(200);
+      expect(noCorsHeaders(own.headers)).toStrictEqual([]);
+      expect((await revoke(moved)).statusCode).toBe(400);
+      config.issuer = `${moved}/`;
+      try {
+        const now = await revoke(moved);
+        expect(now.statusCode).toBe(200);
+        expect(noCorsHeaders(now.headers)).toStrictEqual([]);
+        const before = await revoke(new URL(issuer).origin);
+        expect(before.statusCode).toBe(400);
+        expect(before.json().error).toBe('unauthorized_client');
+      } finally {
+        config.issuer = issuer;
+      }
+      expect((await revoke(new URL(issuer).origin)).statusCode).toBe(200);
+    });
+  });
+
   describe('revocation endpoint', () => {
     it.each(Object.entries(ORIGINS))('Origin %s', async (kind, origin) => {
       const tokens = await tokensOfA();

@@ -108,8 +108,10 @@ function createReader(services: Services): Reader {
       byRequest.set(request, fromSocket);
       return fromSocket;
     }
+    // No header configured (the default): nothing more to look at (the socket's address is a call into libuv).
+    if (header === undefined) return undefined;
     const address = request.socket.remoteAddress;
-    if (header === undefined || address === undefined || !trusted(address, 0)) return undefined;
+    if (address === undefined || !trusted(address, 0)) return undefined;
     const value = request.headers[header];
     if (typeof value !== 'string' || value === '') {
       byRequest.set(request, null);

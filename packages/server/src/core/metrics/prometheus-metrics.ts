@@ -37,7 +37,8 @@ export class PrometheusMetrics implements Metrics {
   readonly #verificationSeconds: Histogram.Internal<string>;
   readonly #rateLimitRejections: Counter<'limit'>;
   readonly #rateLimitFallbackDecisions: Counter<'limit'>;
-  readonly #tokensIssued: Counter<'grant_type'>;
+  /** Counted here, cheaply (the token endpoint's hot path), and handed to prom-client at scrape time: by grant type. */
+  readonly #tokensIssued = new Map<string, number>();
   readonly #webhookDeliveries: Counter<'outcome'>;
   readonly #webhookDeliverySeconds: Histogram;
   readonly #ipBlocks: Counter;
@@ -99,11 +100,16 @@ export class PrometheusMetrics implements Metrics {
         this.set(sources.pubsub === undefined || sources.pubsub.subscribed ? 1 : 0);
       },
     });
-    this.#tokensIssued = new Counter({
+    const tokensIssued = this.#tokensIssued;
+    new Counter({
       name: 'gatehouse_tokens_issued_total',
       help: 'Access tokens issued by the token endpoint, by grant type.',
       labelNames: ['grant_type'],
       registers,
+      collect() {
+        this.reset();
+        for (const [grantType, count] of tokensIssued) this.inc({ grant_type: grantType }, count);
+      },
     });
     new Counter({
       name: 'gatehouse_key_cache_requests_total',
@@ -206,7 +212,7 @@ export class PrometheusMetrics implements Metrics {
   }
 
   tokenIssued(grantType: string): void {
-    this.#tokensIssued.inc({ grant_type: grantType });
+    this.#tokensIssued.set(grantType, (this.#tokensIssued.get(grantType) ?? 0) + 1);
   }
 
   webhookDelivery(outcome: WebhookDeliveryOutcome, seconds: number): void {

@@ -24,10 +24,28 @@ const pending = new WeakMap<FastifyRequest, Record<string, string>>();
 /** Per request on a client endpoint: what the plugin needs to decide once the client is known. */
 const clientEndpoint = new WeakMap<FastifyRequest, { methods: readonly string[]; ownOrigins: readonly string[] }>();
 
-function ownOrigins(services: Services): string[] {
-  const { issuer, mtlsUrl } = services.config;
-  return [new URL(issuer).origin, ...(mtlsUrl ? [new URL(mtlsUrl).origin] : [])];
+/**
+ * Gatehouse's own origins, parsed again only when the issuer or the mTLS URL changes (the issuer is set once the
+ * listener knows its port): two URL parses per request were the largest part of this plugin's cost on the token
+ * endpoint.
+ */
+function ownOriginsOf(services: Services): () => readonly string[] {
+  let issuer: string | undefined;
+  let mtlsUrl: string | undefined;
+  let origins: readonly string[] = [];
+  return () => {
+    const config = services.config;
+    if (config.issuer !== issuer || config.mtlsUrl !== mtlsUrl) {
+      issuer = config.issuer;
+      mtlsUrl = config.mtlsUrl;
+      origins = [new URL(issuer).origin, ...(mtlsUrl ? [new URL(mtlsUrl).origin] : [])];
+    }
+    return origins;
+  };
 }
+
+/** What a client endpoint's answer carries whatever the client: caches must keep one answer per Origin. */
+const VARY_ORIGIN = { vary: 'Origin' } as const;
 
 const asArray = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 
@@ -40,7 +58,8 @@ function originOf(request: FastifyRequest): string | undefined {
  * A client endpoint (token, revocation, userinfo) now knows its client: allows the request's Origin if the client
  * registered it. With `enforce` (token, revocation: requests with effects), a cross-origin request from an origin
  * the client did not register is refused here, before anything happens, with 400 unauthorized_client and no
- * Access-Control-Allow-Origin (the page sees a network error). On other routes (introspection) a no-op.
+ * Access-Control-Allow-Origin (the page sees a network error). A no-op for a request without Origin (its answer is
+ * already decided: Vary: Origin only) and on other routes (introspection).
  */
 export function allowClientOrigin(
   request: FastifyRequest,
@@ -65,16 +84,24 @@ export const corsPlugin = fp(
       if (headers !== undefined) reply.headers(headers);
       done(null, payload);
     };
+    const ownOrigins = ownOriginsOf(services);
     // Hooks on the browser endpoints' own routes only: the other routes (the verify hot path among them) pay nothing.
     app.addHook('onRoute', (route) => {
       const entry = BROWSER_ENDPOINTS[route.url];
       if (entry === undefined || route.method === 'OPTIONS') return;
       const onRequest: onRequestHookHandler = (request, reply, done) => {
-        const decision = decideCors({ ...entry, preflight: false, origin: originOf(request), ownOrigins: ownOrigins(services) });
+        const origin = originOf(request);
+        if (origin === undefined && entry.endpoint === 'client') {
+          // No Origin (a server, not a page: the token endpoint's usual caller): not a cross-origin request, whatever
+          // the client turns out to be (decideCors's same_origin), so nothing is left to decide per request.
+          reply.headers(VARY_ORIGIN);
+          return done();
+        }
+        const decision = decideCors({ ...entry, preflight: false, origin, ownOrigins: ownOrigins() });
         if (entry.endpoint === 'public') {
           reply.headers(decision.headers);
         } else {
-          clientEndpoint.set(request, { methods: entry.methods, ownOrigins: ownOrigins(services) });
+          clientEndpoint.set(request, { methods: entry.methods, ownOrigins: ownOrigins() });
           // Until the client is known (and if it never is: a failed client authentication), no origin is allowed.
           pending.set(request, decision.headers);
         }
@@ -89,7 +116,7 @@ export const corsPlugin = fp(
           ...entry,
           preflight: request.headers['access-control-request-method'] !== undefined,
           origin: originOf(request),
-          ownOrigins: ownOrigins(services),
+          ownOrigins: ownOrigins(),
         });
         return reply.status(204).header('allow', [...entry.methods, 'OPTIONS'].join(', ')).headers(decision.headers).send();
       });
