@@ -468,6 +468,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       secretBox,
       clock,
       allowInsecure: config.webhooksAllowInsecure,
+      retryWindowMs: config.webhookRetryWindowSeconds * 1000,
       wake: () => webhooks.wake(),
     });
     const keyExpiry = new KeyExpirySweep({ store: stores.apiKeys, clock, intervalMs: 60_000, onError: report });

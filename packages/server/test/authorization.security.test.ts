@@ -151,6 +151,7 @@ const CASES: RouteCase[] = [
     },
     expect: ['ok', 'ok', 403, 403, 403, 404],
   },
+  { route: 'POST /v1/webhook-endpoints/{id}/test', call: async (t) => ({ path: `/v1/webhook-endpoints/${(await t1Endpoint(t)).id}/test`, body: {} }), expect: ['ok', 'ok', 403, 403, 403, 404] },
 
   { route: 'POST /v1/certificates', call: async () => ({ path: '/v1/certificates', body: { commonName: `svc-${++userCounter}` } }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },
   { route: 'GET /v1/certificates', call: async () => ({ path: '/v1/certificates' }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },

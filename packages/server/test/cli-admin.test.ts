@@ -308,7 +308,7 @@ describe('gatehouse users: administrators of the console', () => {
 });
 
 describe('gatehouse webhooks', () => {
-  it('create (the printed secret signs the deliveries), list, get, update, deliveries list and retry, rotate-secret, delete', async () => {
+  it('create (the printed secret signs the deliveries), list, get, update, deliveries list and retry, test, rotate-secret, delete', async () => {
     const created = await gatehouse(['webhooks', 'create', '--url', receiverUrl, '--event', 'key.*', '--description', 'ops hook']);
     expect(created.code, created.stderr).toBe(0);
     expect(created.stderr).toMatch(SHOWN_ONCE);
@@ -337,6 +337,12 @@ describe('gatehouse webhooks', () => {
     expect(retried.id).toBe(deliveries[0].id);
     await waitFor('the retried delivery', async () => (hooks.length >= 2 ? true : undefined));
     expect(hooks[1]!.headers['webhook-id']).toBe(hooks[0]!.headers['webhook-id']);
+
+    // The endpoint takes key.* only; the test event reaches it all the same.
+    const test = await okJson(['webhooks', 'test', endpointId]);
+    expect(test).toMatchObject({ endpointId, eventType: 'webhook.test', status: 'pending' });
+    await waitFor('the test event', async () => (hooks.length >= 3 ? true : undefined));
+    expect(JSON.parse(hooks[2]!.body)).toMatchObject({ id: test.eventId, type: 'webhook.test', data: { endpointId, test: true } });
 
     await ok(['webhooks', 'update', endpointId, '--disable', '--event', 'alert.*', '--description', '']);
     expect((await get(`/v1/webhook-endpoints/${endpointId}`)).body).toMatchObject({ status: 'disabled', events: ['alert.*'], description: null });

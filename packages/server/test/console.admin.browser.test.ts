@@ -1,6 +1,7 @@
 /**
  * The console's other pages in a real Chromium, signed in as an admin user: OAuth clients (create with the
- * secret shown once, edit, rotate, delete), webhook endpoints (a delivery in the log, a failed one retried),
+ * secret shown once, edit, rotate, delete), webhook endpoints (a delivery in the log, a failed one retried, a
+ * test event sent),
  * users (create with roles, disable), the audit log filter, and the security page.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -129,6 +130,16 @@ describe('console: clients, webhooks, users, audit, security (Chromium)', () => 
     const retried = (await c.t.api('GET', `/v1/webhook-endpoints/${endpointId}/deliveries`)).body.data[0];
     expect(retried).toMatchObject({ id: failing.id, status: 'delivered', attempts: 2, lastStatusCode: 200 });
     expect(receiver.received.map((hook) => hook.json.type)).toEqual(['key.created', 'key.created', 'key.created']);
+
+    // A test event, though the endpoint subscribes to key.* only: queued, then delivered at the receiver.
+    await page.getByRole('button', { name: 'Send test event' }).click();
+    await page.getByRole('status').filter({ hasText: /Test event queued \(delivery whd_\w+\)/ }).waitFor();
+    await page.getByRole('row', { name: /webhook\.test.*pending/ }).waitFor();
+    await c.t.services.webhooks.drain();
+    expect(receiver.received.map((hook) => hook.json.type)).toEqual(['key.created', 'key.created', 'key.created', 'webhook.test']);
+    expect(receiver.received[3]!.json.data).toMatchObject({ endpointId, test: true });
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('row', { name: /webhook\.test.*delivered/ }).waitFor();
     await settle(page);
     expect(problems).toEqual([]);
   });

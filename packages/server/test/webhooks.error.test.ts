@@ -69,12 +69,14 @@ describe('webhook endpoints: bad input', () => {
       ['GET', `/v1/webhook-endpoints/${unknown}/deliveries`],
       ['POST', `/v1/webhook-endpoints/${unknown}/secret/rotate`],
       ['POST', `/v1/webhook-endpoints/${id}/deliveries/whd_0000000000000000000000/retry`],
+      ['POST', `/v1/webhook-endpoints/${unknown}/test`],
     ] as const) {
       const response = await t.api(method, url, method === 'POST' && url.endsWith('rotate') ? { body: {} } : {});
       expect(response.status, `${method} ${url}`).toBe(404);
       expect(response.body.error).toBe('not_found');
     }
     expect((await t.api('GET', '/v1/webhook-endpoints/cli_abc')).status).toBe(400);
+    expect((await t.api('POST', '/v1/webhook-endpoints/cli_abc/test')).status).toBe(400);
     expect((await t.api('GET', `/v1/webhook-endpoints/${id}/deliveries?status=lost`)).status).toBe(400);
     expect((await t.api('GET', `/v1/webhook-endpoints/${id}/deliveries?cursor=nonsense`)).status).toBe(400);
   });
@@ -140,6 +142,21 @@ describe('webhook delivery: failures', () => {
     const retry = await t.api('POST', `/v1/webhook-endpoints/${id}/deliveries/${delivery.id}/retry`);
     expect(retry.status).toBe(409);
     expect(retry.body.error).toBe('conflict');
+
+    // A test event too: refused with a clear answer, nothing queued, nothing audited; sent once enabled again.
+    const before = (await deliveries(id)).length;
+    const test = await t.api('POST', `/v1/webhook-endpoints/${id}/test`);
+    expect(test.status).toBe(409);
+    expect(test.body).toMatchObject({ error: 'endpoint_disabled', error_description: expect.stringContaining('Enable it first'), request_id: expect.any(String) });
+    expect(await deliveries(id)).toHaveLength(before);
+    expect((await t.api('GET', '/v1/audit-events?type=webhook_delivery.test_sent')).body.data).toEqual([]);
+    receiver.respond((_request, response) => response.writeHead(204).end());
+    expect((await t.api('PATCH', `/v1/webhook-endpoints/${id}`, { body: { enabled: true } })).status).toBe(200);
+    const sent = await t.api('POST', `/v1/webhook-endpoints/${id}/test`);
+    expect(sent.status).toBe(202);
+    await t.services.webhooks.drain();
+    expect(receiver.received.map((hook) => hook.json.type)).toEqual(['key.created', 'webhook.test']);
+    expect((await deliveries(id))[0]).toMatchObject({ id: sent.body.id, status: 'delivered', lastStatusCode: 204 });
   });
 
   it('honours Retry-After, capped at an hour', async () => {

@@ -237,6 +237,51 @@ describe.each(dialects)('webhook endpoints and delivery (happy paths, %s)', (dia
     expect(audit.body.data).toHaveLength(1);
   });
 
+  it('sends a test event to that endpoint only, whatever its filters, signed and verifiable like any other', async () => {
+    // Subscribed to one type only: the test event targets the endpoint, its filters do not apply.
+    const { id, secret } = await createEndpoint({ events: ['key.revoked'], tenantId: 'acme' });
+    const other = await createEndpoint({ events: ['*'] });
+    const sent = await t.api('POST', `/v1/webhook-endpoints/${id}/test`);
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    expect(sent.body).toEqual({
+      id: expect.stringMatching(/^whd_/),
+      object: 'webhook_delivery',
+      endpointId: id,
+      eventId: expect.stringMatching(/^evt_/),
+      eventType: 'webhook.test',
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: new Date(t.clock.now()).toISOString(),
+      lastStatusCode: null,
+      lastError: null,
+      createdAt: new Date(t.clock.now()).toISOString(),
+      deliveredAt: null,
+      attemptLog: [],
+    });
+    await t.services.webhooks.drain();
+
+    expect(receiver.received).toHaveLength(1);
+    const [hook] = receiver.received;
+    expect(hook!.json).toEqual({
+      id: sent.body.eventId,
+      type: 'webhook.test',
+      createdAt: new Date(t.clock.now()).toISOString(),
+      tenantId: 'acme',
+      data: { endpointId: id, url: receiver.url, test: true, message: expect.stringContaining('test event') },
+    });
+    expect(hook!.body).not.toContain('whsec_');
+    expect(hook!.headers['webhook-id']).toBe(sent.body.eventId);
+    expect(verifyWebhook({ payload: hook!.body, headers: hook!.headers, secret, scheme: 'standard', now: () => t.clock.now() })).toEqual(hook!.json);
+    expect(new Webhook(secret).verify(hook!.body, hook!.headers as Record<string, string>)).toEqual(hook!.json);
+
+    const [delivery] = (await t.api('GET', `/v1/webhook-endpoints/${id}/deliveries`)).body.data;
+    expect(delivery).toMatchObject({ id: sent.body.id, eventType: 'webhook.test', status: 'delivered', attempts: 1, lastStatusCode: 200 });
+    expect((await t.api('GET', `/v1/webhook-endpoints/${other.id}/deliveries`)).body.data).toEqual([]);
+    const audit = await t.api('GET', '/v1/audit-events?type=webhook_delivery.test_sent');
+    expect(audit.body.data).toHaveLength(1);
+    expect(audit.body.data[0]).toMatchObject({ tenantId: 'acme', details: { endpointId: id, deliveryId: sent.body.id, eventId: sent.body.eventId } });
+  });
+
   it('a manual retry of a delivery still being retried keeps the rest of its retry window', async () => {
     const { id } = await createEndpoint();
     receiver.respond((_request, response) => response.writeHead(500).end());

@@ -13,3 +13,4 @@ export const rotateWebhookSecret = (id: string) => request<WebhookEndpointWithSe
 export const listWebhookDeliveries = (id: string) => request<Page<WebhookDelivery>>('GET', `${path(id)}/deliveries`, { query: { limit: 50 } });
 export const retryWebhookDelivery = (id: string, deliveryId: string) =>
   request<WebhookDelivery>('POST', `${path(id)}/deliveries/${encodeURIComponent(deliveryId)}/retry`);
+export const sendWebhookTestEvent = (id: string) => request<WebhookDelivery>('POST', `${path(id)}/test`);

@@ -5,6 +5,7 @@ import {
   listWebhookDeliveries,
   retryWebhookDelivery,
   rotateWebhookSecret,
+  sendWebhookTestEvent,
   updateWebhookEndpoint,
 } from '../api/webhooks';
 import { ConfirmButton } from '../components/confirm-button';
@@ -17,11 +18,12 @@ import { useAsync } from '../components/use-async';
 import { navigate } from '../router';
 import { Table } from '../components/layout';
 
-/** One webhook endpoint: enable/disable, rotate its secret, delete, and its delivery log with retry. */
+/** One webhook endpoint: enable/disable, send a test event, rotate its secret, delete, and its delivery log with retry. */
 export function WebhookPage({ id }: { id: string }) {
   const [endpoint, reload] = useAsync(() => getWebhookEndpoint(id), [id]);
   const [deliveries, reloadDeliveries] = useAsync(() => listWebhookDeliveries(id), [id]);
   const [secret, setSecret] = useState<string | null>(null);
+  const [notice, setNotice] = useState('');
   const { error, run } = useAction();
   return (
     <>
@@ -30,6 +32,9 @@ export function WebhookPage({ id }: { id: string }) {
       </p>
       {secret && <SecretOnce label="The new signing secret" secret={secret} onDone={() => setSecret(null)} />}
       {error !== null && <ErrorMessage error={error} />}
+      <p role="status" aria-live="polite" class="notice">
+        {notice}
+      </p>
       <Async state={endpoint} what="the endpoint">
         {(value) => (
           <>
@@ -70,6 +75,21 @@ export function WebhookPage({ id }: { id: string }) {
                 }
               >
                 {value.status === 'enabled' ? 'Disable' : 'Enable'}
+              </button>
+              <button
+                type="button"
+                disabled={value.status !== 'enabled'}
+                title={value.status === 'enabled' ? 'Send a webhook.test event to this endpoint only' : 'Enable the endpoint first'}
+                onClick={() =>
+                  void run(async () => {
+                    setNotice('');
+                    const delivery = await sendWebhookTestEvent(value.id);
+                    setNotice(`Test event queued (delivery ${delivery.id}); it shows in the delivery log below.`);
+                    reloadDeliveries();
+                  })
+                }
+              >
+                Send test event
               </button>
               <ConfirmButton
                 label="Rotate secret"

@@ -24,6 +24,7 @@ export const ERROR_CATALOG = {
     description: 'The last active admin key bound to no tenant cannot be revoked or lose its admin scope.',
   },
   key_already_rotated: { status: 409, description: 'The key has already been rotated; rotate its successor instead.' },
+  endpoint_disabled: { status: 409, description: 'The webhook endpoint is disabled; enable it first.' },
   conflict: { status: 409, description: 'The request conflicts with the current state of the resource.' },
   payload_too_large: { status: 413, description: 'The request body is too large.' },
   unsupported_media_type: { status: 415, description: 'The request body must be application/json.' },

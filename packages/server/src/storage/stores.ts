@@ -732,6 +732,16 @@ export interface WebhookDeliveryListQuery {
   after?: PageCursor;
 }
 
+export interface TestDeliveryInput {
+  endpointId: string;
+  /** The outbox event: its id, type, tenant and the exact body to send. */
+  event: { id: string; type: string; tenantId: string | null; payload: string };
+  deliveryId: string;
+  now: number;
+  /** No automatic retry after this time. */
+  deadlineAt: number;
+}
+
 export type WriteOutcome<T> = { ok: true; value: T } | { ok: false; reason: 'not_found' | 'conflict' };
 
 export interface WebhookStore {
@@ -787,6 +797,13 @@ export interface WebhookStore {
     now: number,
     events: AuditEvent[],
   ): Promise<{ ok: true; delivery: WebhookDeliveryRecord } | { ok: false; reason: 'not_found' | 'in_flight' }>;
+  /**
+   * A test event (`webhook.test`) and its one delivery, to this endpoint only, due at `now`, with its audit
+   * events: one transaction. The event is written fanned out already, so no other endpoint receives it. Refused
+   * (nothing written) when the endpoint does not exist or is disabled; a concurrent disable either comes first
+   * (refused) or fails the delivery as it fails every pending one.
+   */
+  queueTestDelivery(input: TestDeliveryInput, events: AuditEvent[]): Promise<{ ok: true; delivery: WebhookDeliveryRecord } | { ok: false; reason: 'not_found' | 'disabled' }>;
   /**
    * Retention: deletes up to `limit` finished (delivered or failed) deliveries last changed before `cutoff`, with
    * their attempts, and up to `limit` outbox events fanned out before `cutoff` that no delivery refers to any

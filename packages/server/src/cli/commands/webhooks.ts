@@ -115,6 +115,15 @@ export const webhooksGroup: CommandGroup = {
       },
     },
     {
+      name: 'test',
+      summary: 'Send a test event (webhook.test) to this endpoint only',
+      args: ['ID'],
+      async run(context) {
+        const delivery = await context.api.call('POST', `${path(context.args[0]!)}/test`);
+        emit(context, delivery, () => record(delivery, ['attemptLog']));
+      },
+    },
+    {
       name: 'deliveries list',
       summary: "List an endpoint's deliveries, newest first",
       args: ['ENDPOINT_ID'],

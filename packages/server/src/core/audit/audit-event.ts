@@ -47,6 +47,7 @@ export const AUDIT_EVENT_TYPES = [
   'webhook_endpoint.secret_rotated',
   'webhook_endpoint.disabled',
   'webhook_delivery.retried',
+  'webhook_delivery.test_sent',
   'ca.created',
   'ca.rotated',
   'certificate.issued',

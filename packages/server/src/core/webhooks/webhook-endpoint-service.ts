@@ -15,9 +15,9 @@ import { actorFields, createAuditEvent, type AuditEvent, type AuditEventType } f
 import type { Clock } from '../clock.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { GatehouseError } from '../errors.js';
-import { newId } from '../random.js';
+import { newId, newSortableId } from '../random.js';
 import { endpointUrlProblem } from './endpoint-url.js';
-import { eventFilterProblem } from './webhook-events.js';
+import { eventFilterProblem, testWebhookEvent } from './webhook-events.js';
 
 export interface CreateEndpointInput {
   url: string;
@@ -41,6 +41,8 @@ export interface WebhookEndpointServiceDeps {
   secretBox: SecretBox;
   clock: Clock;
   allowInsecure: boolean;
+  /** A test delivery is retried (as every delivery) for this long. */
+  retryWindowMs: number;
   /** Tells the dispatcher there is work (a delivery queued for retry). */
   wake(): void;
 }
@@ -179,6 +181,32 @@ export class WebhookEndpointService {
     return result.delivery;
   }
 
+  /**
+   * Sends a `webhook.test` event to this endpoint only (whatever its filters): one new delivery, due now, signed
+   * and retried like any other. 409 endpoint_disabled for a disabled endpoint (nothing would be sent).
+   */
+  async sendTestEvent(actor: Actor, id: string): Promise<WebhookDeliveryRecord> {
+    const endpoint = await this.get(actor, id);
+    if (endpoint.disabledAt !== null) throw endpointDisabled();
+    const now = this.deps.clock.now();
+    const event = testWebhookEvent(newSortableId('evt', now), now, endpoint);
+    const deliveryId = newSortableId('whd', now);
+    const audit = this.#event(actor, 'webhook_delivery.test_sent', endpoint, { deliveryId, eventId: event.id });
+    const result = await this.deps.store.queueTestDelivery(
+      {
+        endpointId: id,
+        event: { id: event.id, type: event.type, tenantId: endpoint.tenantId, payload: JSON.stringify(event) },
+        deliveryId,
+        now,
+        deadlineAt: now + this.deps.retryWindowMs,
+      },
+      [audit],
+    );
+    if (!result.ok) throw result.reason === 'disabled' ? endpointDisabled() : notFound();
+    this.deps.wake();
+    return result.delivery;
+  }
+
   #assertUrl(url: string): void {
     const problem = endpointUrlProblem(url, this.deps.allowInsecure);
     if (problem) throw new GatehouseError('invalid_request', problem);
@@ -211,6 +239,7 @@ function normaliseEvents(events: readonly string[]): string[] {
   return unique;
 }
 
+const endpointDisabled = () => new GatehouseError('endpoint_disabled', 'The endpoint is disabled: no test event was sent. Enable it first.');
 const notFound = () => new GatehouseError('not_found', 'No webhook endpoint with that id.');
 
 function unwrap(outcome: WriteOutcome<WebhookEndpointRecord>): WebhookEndpointRecord {

@@ -49,6 +49,23 @@ export function matchesEventFilter(filters: readonly string[], type: string): bo
   return false;
 }
 
+/**
+ * The event `POST /v1/webhook-endpoints/{id}/test` sends (as GitHub's `ping`): to that one endpoint only, whatever
+ * its filters, signed and delivered like any other. It is not an audit event type and no filter names it.
+ */
+export const TEST_WEBHOOK_EVENT_TYPE = 'webhook.test';
+
+/** The test event's body: it names the endpoint and says it is a test, nothing more (never a secret). Pure. */
+export function testWebhookEvent(id: string, now: number, endpoint: { id: string; url: string; tenantId: string | null }): WebhookEvent {
+  return {
+    id,
+    type: TEST_WEBHOOK_EVENT_TYPE,
+    createdAt: new Date(now).toISOString(),
+    ...(endpoint.tenantId !== null ? { tenantId: endpoint.tenantId } : {}),
+    data: { endpointId: endpoint.id, url: endpoint.url, test: true, message: 'A test event sent from Gatehouse to this endpoint. No action is needed.' },
+  };
+}
+
 /** The body of a webhook: `{id, type, createdAt, tenantId?, data}`. */
 export interface WebhookEvent {
   id: string;

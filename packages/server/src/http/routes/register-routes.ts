@@ -56,6 +56,7 @@ import { registerGetWebhookEndpoint } from './webhook-endpoints/get-webhook-endp
 import { registerListWebhookDeliveries } from './webhook-endpoints/list-webhook-deliveries.js';
 import { registerListWebhookEndpoints } from './webhook-endpoints/list-webhook-endpoints.js';
 import { registerRetryWebhookDelivery } from './webhook-endpoints/retry-webhook-delivery.js';
+import { registerSendWebhookTestEvent } from './webhook-endpoints/send-webhook-test-event.js';
 import { registerRotateWebhookSecret } from './webhook-endpoints/rotate-webhook-secret.js';
 import { registerUpdateWebhookEndpoint } from './webhook-endpoints/update-webhook-endpoint.js';
 
@@ -112,6 +113,7 @@ export function registerRoutes(app: App, services: Services, options: RouteOptio
   registerRotateWebhookSecret(app, services);
   registerListWebhookDeliveries(app, services);
   registerRetryWebhookDelivery(app, services);
+  registerSendWebhookTestEvent(app, services);
   registerRevokeUserGrants(app, services);
   registerRevokeClientGrants(app, services);
   registerListBlocks(app, services);

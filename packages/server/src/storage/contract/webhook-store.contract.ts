@@ -191,6 +191,59 @@ export function webhookStoreContract(name: string, open: OpenStores): void {
       expect(await webhooks().findDelivery(id)).toBeUndefined();
     });
 
+    it('queues a test delivery to one endpoint only, fanned out already, with its audit event; refuses a disabled or missing endpoint', async () => {
+      const endpoint = makeEndpoint({ events: ['key.revoked'], tenantId: 'acme' });
+      const other = makeEndpoint();
+      await webhooks().insertEndpoint(endpoint, []);
+      await webhooks().insertEndpoint(other, []);
+      const eventId = newSortableId('evt', T0 + 5);
+      const payload = JSON.stringify({ id: eventId, type: 'webhook.test', data: { endpointId: endpoint.id } });
+      const input = (endpointId: string, id = eventId) => ({
+        endpointId,
+        event: { id, type: 'webhook.test', tenantId: 'acme', payload },
+        deliveryId: newSortableId('whd', T0 + 5),
+        now: T0 + 5,
+        deadlineAt: T0 + 5 + DAY,
+      });
+      const audit = createAuditEvent(T0 + 5, { type: 'webhook_delivery.test_sent', outcome: 'success', tenantId: 'acme', details: { endpointId: endpoint.id } });
+      const queued = await webhooks().queueTestDelivery(input(endpoint.id), [audit]);
+      expect(queued).toStrictEqual({
+        ok: true,
+        delivery: {
+          id: expect.stringMatching(/^whd_/),
+          endpointId: endpoint.id,
+          eventId,
+          eventType: 'webhook.test',
+          status: 'pending',
+          attempts: 0,
+          nextAttemptAt: T0 + 5,
+          deadlineAt: T0 + 5 + DAY,
+          lastStatusCode: null,
+          lastError: null,
+          createdAt: T0 + 5,
+          updatedAt: T0 + 5,
+          deliveredAt: null,
+        },
+      });
+      if (!queued.ok) throw new Error('not queued');
+      expect(await webhooks().findDelivery(queued.delivery.id)).toStrictEqual(queued.delivery);
+      expect((await stores().audit.list({ type: 'webhook_delivery.test_sent', limit: 10 })).map((e) => e.id)).toStrictEqual([audit.id]);
+      // Marked fanned out: the other endpoint (receiving everything) never gets it.
+      expect(await webhooks().fanOut(fanOutInput(T0 + 6))).toBe(0);
+      expect(await webhooks().listDeliveries({ endpointId: other.id, limit: 10 })).toStrictEqual([]);
+      // Claimed and sent like any delivery, with the exact body.
+      const claimed = await webhooks().claimDue(T0 + 6, 'me', T0 + 1000, 10);
+      expect(claimed).toStrictEqual([{ delivery: { ...queued.delivery }, payload }]);
+
+      // Refused, nothing written: a missing endpoint, a disabled one.
+      expect(await webhooks().queueTestDelivery(input('whe_missing', newSortableId('evt', T0)), [])).toStrictEqual({ ok: false, reason: 'not_found' });
+      await webhooks().updateEndpoint(other.id, 1, { disabledAt: T0 + 7, disabledReason: 'manual' }, T0 + 7, []);
+      const refusedAudit = createAuditEvent(T0 + 8, { type: 'webhook_delivery.test_sent', outcome: 'success', details: { endpointId: other.id } });
+      expect(await webhooks().queueTestDelivery(input(other.id, newSortableId('evt', T0 + 8)), [refusedAudit])).toStrictEqual({ ok: false, reason: 'disabled' });
+      expect(await webhooks().listDeliveries({ endpointId: other.id, limit: 10 })).toStrictEqual([]);
+      expect((await stores().audit.list({ type: 'webhook_delivery.test_sent', limit: 10 })).map((e) => e.id)).toStrictEqual([audit.id]);
+    });
+
     it('purges finished deliveries with their attempts and unreferenced outbox events by age, never pending ones', async () => {
       const endpoint = makeEndpoint({ events: ['key.created', 'key.revoked'] });
       await webhooks().insertEndpoint(endpoint, []);

@@ -6,6 +6,7 @@ import type {
   CompleteAttemptsInput,
   FanOutInput,
   PageCursor,
+  TestDeliveryInput,
   WebhookAttemptRecord,
   WebhookDeliveryListQuery,
   WebhookDeliveryRecord,
@@ -370,6 +371,48 @@ export class SqlWebhookStore implements WebhookStore {
       .orderBy('attempt')
       .execute();
     return rows.map(rowToWebhookAttempt);
+  }
+
+  async queueTestDelivery(
+    input: TestDeliveryInput,
+    events: AuditEvent[],
+  ): Promise<{ ok: true; delivery: WebhookDeliveryRecord } | { ok: false; reason: 'not_found' | 'disabled' }> {
+    const { now } = input;
+    return this.db.transaction().execute(async (trx) => {
+      let find = trx.selectFrom('webhook_endpoints').select(['id', 'disabled_at']).where('id', '=', input.endpointId);
+      // Waits for a disable under way (it updates this row): the test delivery never outlives a disable as pending.
+      if (this.database.dialect === 'postgres') find = find.forUpdate();
+      const endpoint = await find.executeTakeFirst();
+      if (!endpoint) return { ok: false, reason: 'not_found' };
+      if (endpoint.disabled_at !== null) return { ok: false, reason: 'disabled' };
+      await trx
+        .insertInto('webhook_events')
+        .values({ id: input.event.id, type: input.event.type, tenant_id: input.event.tenantId, created_at: now, payload: input.event.payload, fanned_out_at: now })
+        .execute();
+      const row = await trx
+        .insertInto('webhook_deliveries')
+        .values({
+          id: input.deliveryId,
+          endpoint_id: input.endpointId,
+          event_id: input.event.id,
+          event_type: input.event.type,
+          status: 'pending',
+          attempts: 0,
+          next_attempt_at: now,
+          deadline_at: input.deadlineAt,
+          lease_owner: null,
+          lease_until: null,
+          last_status_code: null,
+          last_error: null,
+          created_at: now,
+          updated_at: now,
+          delivered_at: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      await insertAuditEvents(trx, events);
+      return { ok: true, delivery: rowToWebhookDelivery(row) };
+    });
   }
 
   async requeueDelivery(
