@@ -175,23 +175,7 @@ export class SqlWebhookStore implements WebhookStore {
         for (const endpoint of endpoints) {
           if (endpoint.createdAt > event.created_at) continue;
           if (!input.receives(endpoint, { type: event.type, tenantId: event.tenant_id })) continue;
-          deliveries.push({
-            id: input.newDeliveryId(),
-            endpoint_id: endpoint.id,
-            event_id: event.id,
-            event_type: event.type,
-            status: 'pending',
-            attempts: 0,
-            next_attempt_at: now,
-            deadline_at: event.created_at + input.retryWindowMs,
-            lease_owner: null,
-            lease_until: null,
-            last_status_code: null,
-            last_error: null,
-            created_at: now,
-            updated_at: now,
-            delivered_at: null,
-          });
+          deliveries.push(newDeliveryRow(input.newDeliveryId(), endpoint.id, event, now, event.created_at + input.retryWindowMs));
         }
       }
       for (let i = 0; i < deliveries.length; i += 500) {
@@ -391,23 +375,7 @@ export class SqlWebhookStore implements WebhookStore {
         .execute();
       const row = await trx
         .insertInto('webhook_deliveries')
-        .values({
-          id: input.deliveryId,
-          endpoint_id: input.endpointId,
-          event_id: input.event.id,
-          event_type: input.event.type,
-          status: 'pending',
-          attempts: 0,
-          next_attempt_at: now,
-          deadline_at: input.deadlineAt,
-          lease_owner: null,
-          lease_until: null,
-          last_status_code: null,
-          last_error: null,
-          created_at: now,
-          updated_at: now,
-          delivered_at: null,
-        })
+        .values(newDeliveryRow(input.deliveryId, input.endpointId, input.event, now, input.deadlineAt))
         .returningAll()
         .executeTakeFirstOrThrow();
       await insertAuditEvents(trx, events);
@@ -451,6 +419,27 @@ export class SqlWebhookStore implements WebhookStore {
       return { ok: true, delivery: rowToWebhookDelivery(row) };
     });
   }
+}
+
+/** A new delivery of an event to an endpoint: pending, due at `now`. */
+function newDeliveryRow(id: string, endpointId: string, event: { id: string; type: string }, now: number, deadlineAt: number): WebhookDeliveriesTable {
+  return {
+    id,
+    endpoint_id: endpointId,
+    event_id: event.id,
+    event_type: event.type,
+    status: 'pending',
+    attempts: 0,
+    next_attempt_at: now,
+    deadline_at: deadlineAt,
+    lease_owner: null,
+    lease_until: null,
+    last_status_code: null,
+    last_error: null,
+    created_at: now,
+    updated_at: now,
+    delivered_at: null,
+  };
 }
 
 /** Fails the pending deliveries of disabled endpoints, except those being attempted right now. */
