@@ -53,7 +53,7 @@ export function matchesEventFilter(filters: readonly string[], type: string): bo
  * The event `POST /v1/webhook-endpoints/{id}/test` sends (as GitHub's `ping`): to that one endpoint only, whatever
  * its filters, signed and delivered like any other. It is not an audit event type and no filter names it.
  */
-export const TEST_WEBHOOK_EVENT_TYPE = 'webhook.test';
+const TEST_WEBHOOK_EVENT_TYPE = 'webhook.test';
 
 /** The test event's body: it names the endpoint and says it is a test, nothing more (never a secret). Pure. */
 export function testWebhookEvent(id: string, now: number, endpoint: { id: string; url: string; tenantId: string | null }): WebhookEvent {

@@ -56,8 +56,8 @@ import { registerGetWebhookEndpoint } from './webhook-endpoints/get-webhook-endp
 import { registerListWebhookDeliveries } from './webhook-endpoints/list-webhook-deliveries.js';
 import { registerListWebhookEndpoints } from './webhook-endpoints/list-webhook-endpoints.js';
 import { registerRetryWebhookDelivery } from './webhook-endpoints/retry-webhook-delivery.js';
-import { registerSendWebhookTestEvent } from './webhook-endpoints/send-webhook-test-event.js';
 import { registerRotateWebhookSecret } from './webhook-endpoints/rotate-webhook-secret.js';
+import { registerSendWebhookTestEvent } from './webhook-endpoints/send-webhook-test-event.js';
 import { registerUpdateWebhookEndpoint } from './webhook-endpoints/update-webhook-endpoint.js';
 
 export interface RouteOptions {
