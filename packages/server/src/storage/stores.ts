@@ -243,7 +243,17 @@ export interface AuditEventQuery {
   typePrefix?: string;
   keyId?: string;
   tenantId?: string;
+  outcome?: 'success' | 'failure';
+  /** Events about this OAuth client (details.clientId). */
+  clientId?: string;
+  /** Events about this user (details.userId) or made by this admin user (actorUserId). */
+  userId?: string;
+  /** Events made by this admin key. */
+  actorKeyId?: string;
+  /** Occurred at or after (ms). */
   since?: number;
+  /** Occurred before (ms, exclusive): `since` and `until` tile time without overlap. */
+  until?: number;
   limit: number;
   after?: PageCursor;
 }

@@ -13,6 +13,8 @@ const DISTINCT_TIMES = 120;
 const TYPES: AuditEventType[] = ['key.created', 'key.verification', 'key.revoked', 'admin.authentication', 'key.updated'];
 const KEY_IDS = ['key_a', 'key_b', 'key_c', null] as const;
 const TENANTS = ['tenant_1', 'tenant_2', null] as const;
+const CLIENT_IDS = ['cli_a', 'cli_b'] as const;
+const USER_IDS = ['usr_a', 'usr_b'] as const;
 
 /** Small deterministic PRNG (mulberry32), so the insertion order is scrambled the same way every run. */
 function prng(seed: number): () => number {
@@ -48,13 +50,26 @@ function makeEvent(i: number): AuditEvent {
     reason: failure ? 'REVOKED' : null,
     keyId: KEY_IDS[i % KEY_IDS.length]!,
     keyPrefix: i % 4 === 3 ? null : 'sk_live_Ab12Cd',
-    actorKeyId: i % 2 === 0 ? 'key_admin' : null,
+    actorKeyId: i % 2 === 0 ? (i % 4 === 0 ? 'key_admin' : 'key_other') : null,
+    // The admin user who acted: some events of usr_a are made by it, others are about it (details.userId).
+    actorUserId: i % 11 === 5 ? USER_IDS[i % 2]! : null,
     tenantId: TENANTS[i % TENANTS.length]!,
     ip: i % 3 === 0 ? '2001:db8::1' : '203.0.113.7',
     userAgent: i % 5 === 0 ? null : 'contract/1.0 (ünïcode ✓)',
     route: 'POST /v1/keys/verify',
     requestId: `req_${i}`,
-    details: i % 6 === 0 ? null : i % 6 === 1 ? {} : { n: i, ok: !failure, nested: { list: [i, 'x', null] } },
+    details:
+      i % 6 === 0
+        ? null
+        : i % 6 === 1
+          ? {}
+          : {
+              n: i,
+              ok: !failure,
+              nested: { list: [i, 'x', null] },
+              ...(i % 5 === 2 ? { clientId: CLIENT_IDS[i % 2]! } : {}),
+              ...(i % 5 === 3 || i % 5 === 4 ? { userId: USER_IDS[i % 2]! } : {}),
+            },
   });
   return { ...event, id: `evt_${String(i).padStart(5, '0')}` };
 }
@@ -137,6 +152,37 @@ export function auditStoreContract(name: string, open: OpenStores): void {
           (e) => e.type === 'key.verification' && e.keyId === 'key_b' && e.tenantId === 'tenant_1' && e.occurredAt >= T0 + 30 * SECOND,
         ],
         ['keyId + since', { keyId: 'key_a', since: T0 + 100 * SECOND }, (e) => e.keyId === 'key_a' && e.occurredAt >= T0 + 100 * SECOND],
+        ['outcome failure', { outcome: 'failure' }, (e) => e.outcome === 'failure'],
+        ['outcome success', { outcome: 'success' }, (e) => e.outcome === 'success'],
+        ['clientId (details.clientId)', { clientId: 'cli_b' }, (e) => e.details?.['clientId'] === 'cli_b'],
+        [
+          'userId (details.userId or actorUserId)',
+          { userId: 'usr_a' },
+          (e) => e.details?.['userId'] === 'usr_a' || e.actorUserId === 'usr_a',
+        ],
+        ['actorKeyId', { actorKeyId: 'key_admin' }, (e) => e.actorKeyId === 'key_admin'],
+        // `until` is exclusive: the events at T0 + 60 s are left out, so since/until ranges tile without overlap.
+        ['until', { until: T0 + 60 * SECOND }, (e) => e.occurredAt < T0 + 60 * SECOND],
+        [
+          'since + until',
+          { since: T0 + 30 * SECOND, until: T0 + 90 * SECOND },
+          (e) => e.occurredAt >= T0 + 30 * SECOND && e.occurredAt < T0 + 90 * SECOND,
+        ],
+        [
+          'outcome + clientId + tenantId + since + until',
+          { outcome: 'success', clientId: 'cli_a', tenantId: 'tenant_2', since: T0 + 10 * SECOND, until: T0 + 110 * SECOND },
+          (e) =>
+            e.outcome === 'success' &&
+            e.details?.['clientId'] === 'cli_a' &&
+            e.tenantId === 'tenant_2' &&
+            e.occurredAt >= T0 + 10 * SECOND &&
+            e.occurredAt < T0 + 110 * SECOND,
+        ],
+        [
+          'userId + outcome + actorKeyId',
+          { userId: 'usr_a', outcome: 'failure', actorKeyId: 'key_other' },
+          (e) => (e.details?.['userId'] === 'usr_a' || e.actorUserId === 'usr_a') && e.outcome === 'failure' && e.actorKeyId === 'key_other',
+        ],
       ];
       it.each(filters)('filters by %s, across pages', async (_label, query, keep) => {
         const expected = newestFirst(ALL.filter(keep));
@@ -156,6 +202,10 @@ export function auditStoreContract(name: string, open: OpenStores): void {
         expect(await audit().list({ typePrefix: '%', limit: 100 })).toStrictEqual([]);
         expect(await audit().list({ keyId: 'key_unknown', limit: 100 })).toStrictEqual([]);
         expect(await audit().list({ since: T0 + DISTINCT_TIMES * SECOND, limit: 100 })).toStrictEqual([]);
+        expect(await audit().list({ until: T0, limit: 100 })).toStrictEqual([]);
+        expect(await audit().list({ clientId: 'cli_unknown', limit: 100 })).toStrictEqual([]);
+        expect(await audit().list({ userId: 'usr_unknown', limit: 100 })).toStrictEqual([]);
+        expect(await audit().list({ actorKeyId: 'key_unknown', limit: 100 })).toStrictEqual([]);
       });
 
       it('re-inserting events already written is harmless: no error, no duplicate, originals kept', async () => {
@@ -210,6 +260,21 @@ export function auditStoreContract(name: string, open: OpenStores): void {
       await audit().insertNow([a, b]);
       await audit().insertNow([]);
       expect(await audit().list({ limit: 10 })).toStrictEqual([b, a]);
+    });
+
+    it('filters by client and user on events written by insertNow too, and only on string ids of a sane length', async () => {
+      const about = createAuditEvent(T0, { type: 'oauth.token', outcome: 'success', details: { clientId: 'cli_x', userId: 'usr_x' } });
+      const acted = createAuditEvent(T0 + 1, { type: 'user.updated', outcome: 'success', actorUserId: 'usr_x', details: { userId: 'usr_y' } });
+      // A failed client authentication records whatever id was claimed: not a string, or too long to index.
+      const odd = createAuditEvent(T0 + 2, { type: 'client.authentication', outcome: 'failure', details: { clientId: 42, userId: ['usr_x'] } });
+      const long = createAuditEvent(T0 + 3, { type: 'client.authentication', outcome: 'failure', details: { clientId: `cli_${'x'.repeat(300)}` } });
+      await audit().insertNow([about, acted, odd, long]);
+      expect(await audit().list({ clientId: 'cli_x', limit: 10 })).toStrictEqual([about]);
+      expect(await audit().list({ userId: 'usr_x', limit: 10 })).toStrictEqual([acted, about]);
+      expect(await audit().list({ userId: 'usr_y', limit: 10 })).toStrictEqual([acted]);
+      expect(await audit().list({ clientId: `cli_${'x'.repeat(300)}`, limit: 10 })).toStrictEqual([]);
+      // The details come back exactly as written.
+      expect(await audit().list({ type: 'client.authentication', limit: 10 })).toStrictEqual([long, odd]);
     });
 
     it('keeps a batch written in several insertMany calls in one ordering', async () => {

@@ -52,7 +52,13 @@ export class SqlAuditStore implements AuditStore {
     }
     if (query.keyId !== undefined) q = q.where('key_id', '=', query.keyId);
     if (query.tenantId !== undefined) q = q.where('tenant_id', '=', query.tenantId);
+    if (query.outcome !== undefined) q = q.where('outcome', '=', query.outcome);
+    if (query.clientId !== undefined) q = q.where('client_id', '=', query.clientId);
+    const userId = query.userId;
+    if (userId !== undefined) q = q.where((eb) => eb.or([eb('user_id', '=', userId), eb('actor_user_id', '=', userId)]));
+    if (query.actorKeyId !== undefined) q = q.where('actor_key_id', '=', query.actorKeyId);
     if (query.since !== undefined) q = q.where('occurred_at', '>=', query.since);
+    if (query.until !== undefined) q = q.where('occurred_at', '<', query.until);
     const after = query.after;
     if (after) {
       q = q.where((eb) =>

@@ -18,6 +18,7 @@ import * as userDisabledSessionIds from './migrations/2026-12-06-0030-user-disab
 import * as postLogoutRedirectUris from './migrations/2026-12-06-0031-post-logout-redirect-uris.js';
 import * as usage from './migrations/2026-12-06-0040-usage.js';
 import * as userAdminScopes from './migrations/2026-12-06-0050-user-admin-scopes.js';
+import * as auditEventSubjects from './migrations/2026-12-06-0090-audit-event-subjects.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06-0031-post-logout-redirect-uris': postLogoutRedirectUris,
   '2026-12-06-0040-usage': usage,
   '2026-12-06-0050-user-admin-scopes': userAdminScopes,
+  '2026-12-06-0090-audit-event-subjects': auditEventSubjects,
 };
 
 /**

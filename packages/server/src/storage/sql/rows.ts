@@ -72,8 +72,22 @@ export function rowToApiKey(row: ApiKeysTable): ApiKeyRecord {
   };
 }
 
+/** Longer values (a client id a failed authentication claimed, say) are not indexed: the filter would not match. */
+const SUBJECT_MAX_LENGTH = 255;
+
+function subject(details: AuditEvent['details'], field: 'clientId' | 'userId'): string | null {
+  const value = details?.[field];
+  return typeof value === 'string' && value.length <= SUBJECT_MAX_LENGTH ? value : null;
+}
+
+/** The OAuth client and the user an event is about, as its details name them: the columns the audit filters use. */
+export function eventSubjects(event: AuditEvent): { client_id: string | null; user_id: string | null } {
+  return { client_id: subject(event.details, 'clientId'), user_id: subject(event.details, 'userId') };
+}
+
 export function auditEventToRow(event: AuditEvent): AuditEventsTable {
   return {
+    ...eventSubjects(event),
     id: event.id,
     type: event.type,
     occurred_at: event.occurredAt,
@@ -103,6 +117,8 @@ export const AUDIT_EVENT_COLUMNS: ReadonlyArray<keyof AuditEventsTable> = [
   'key_prefix',
   'actor_key_id',
   'actor_user_id',
+  'client_id',
+  'user_id',
   'tenant_id',
   'ip',
   'user_agent',
@@ -113,6 +129,7 @@ export const AUDIT_EVENT_COLUMNS: ReadonlyArray<keyof AuditEventsTable> = [
 
 /** Appends an event's column values (AUDIT_EVENT_COLUMNS order) to a flat array: a batch without row objects. */
 export function pushAuditEventValues(out: unknown[], event: AuditEvent): void {
+  const { client_id, user_id } = eventSubjects(event);
   out.push(
     event.id,
     event.type,
@@ -123,6 +140,8 @@ export function pushAuditEventValues(out: unknown[], event: AuditEvent): void {
     event.keyPrefix,
     event.actorKeyId,
     event.actorUserId,
+    client_id,
+    user_id,
     event.tenantId,
     event.ip,
     event.userAgent,

@@ -33,6 +33,10 @@ export interface AuditEventsTable {
   key_prefix: string | null;
   actor_key_id: string | null;
   actor_user_id: string | null;
+  /** The OAuth client the event is about: details.clientId, copied into a column to filter on (see eventSubjects). */
+  client_id: string | null;
+  /** The user the event is about: details.userId, likewise. */
+  user_id: string | null;
   tenant_id: string | null;
   ip: string | null;
   user_agent: string | null;
