@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { AUDIT_EVENT_TYPES, type AuditEvent, type AuditEventType } from '../../core/audit/audit-event.js';
+import { GatehouseError } from '../../core/errors.js';
 import type { Services } from '../../services.js';
 import type { App } from '../app-types.js';
 import { decodeCursor, page, parseTimestamp } from '../cursor.js';
@@ -44,8 +45,20 @@ export function registerAuditEvents(app: App, { stores, audit }: Services): void
                 description: 'One event type, or a family of them: `key.*` is every type beginning `key.`.',
               }),
             ),
-            keyId: Type.Optional(Type.String({ pattern: '^key_[0-9A-Za-z]{1,64}$' })),
-            since: Type.Optional(Timestamp),
+            keyId: Type.Optional(Type.String({ pattern: '^key_[0-9A-Za-z]{1,64}$', description: 'Events about this API key.' })),
+            outcome: Type.Optional(Type.Union([Type.Literal('success'), Type.Literal('failure')])),
+            clientId: Type.Optional(
+              Type.String({ pattern: '^cli_[0-9A-Za-z]{1,64}$', description: 'Events about this OAuth client (`details.clientId`).' }),
+            ),
+            userId: Type.Optional(
+              Type.String({
+                pattern: '^usr_[0-9A-Za-z]{1,64}$',
+                description: 'Events about this user (`details.userId`) or made by this admin user (`actorUserId`).',
+              }),
+            ),
+            actorKeyId: Type.Optional(Type.String({ pattern: '^key_[0-9A-Za-z]{1,64}$', description: 'Events made by this admin key.' })),
+            since: Type.Optional(Type.String({ format: 'date-time', description: 'Events that occurred at or after this time (RFC 3339).' })),
+            until: Type.Optional(Type.String({ format: 'date-time', description: 'Events that occurred before this time (RFC 3339, exclusive); later than `since`.' })),
             limit: PageLimit(200, 50),
             cursor: Type.Optional(Cursor),
           },
@@ -58,15 +71,20 @@ export function registerAuditEvents(app: App, { stores, audit }: Services): void
       },
     },
     async (request) => {
-      const { limit, cursor, since, type, ...filters } = request.query;
+      const { limit, cursor, type, ...filters } = request.query;
       const typeFilter = type?.endsWith('.*') ? { typePrefix: type.slice(0, -1) } : { type: type as AuditEventType | undefined };
       const after = decodeCursor(cursor);
+      const since = parseTimestamp(filters.since, 'since');
+      const until = parseTimestamp(filters.until, 'until');
+      if (since !== undefined && until !== undefined && until <= since) {
+        throw new GatehouseError('invalid_request', 'until must be later than since.');
+      }
       // Events of this process still waiting in the write-behind buffer are written first.
       await audit.flush();
       const tenantId = request.admin!.tenantId ?? undefined;
       const result = await page(
         limit,
-        (n) => stores.audit.list({ ...filters, ...typeFilter, tenantId, since: parseTimestamp(since, 'since'), limit: n, after }),
+        (n) => stores.audit.list({ ...filters, ...typeFilter, tenantId, since, until, limit: n, after }),
         (event) => ({ at: event.occurredAt, id: event.id }),
       );
       return { data: result.items.map(view), nextCursor: result.nextCursor };
