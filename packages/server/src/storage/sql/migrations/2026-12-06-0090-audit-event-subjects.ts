@@ -26,10 +26,10 @@ export async function up(db: Kysely<any>): Promise<void> {
   ] as const) {
     const value = sqlite
       ? sql`case when json_type(details, ${`$.${field}`}) = 'text' then json_extract(details, ${`$.${field}`}) end`
-      : sql`case when jsonb_typeof(details::jsonb -> ${field}) = 'string' then details::jsonb ->> ${field} end`;
+      : sql`case when jsonb_typeof(details::jsonb -> cast(${field} as text)) = 'string' then details::jsonb ->> cast(${field} as text) end`;
     // The LIKE only skips rows that cannot hold the field; the JSON type check decides.
     await sql`update audit_events set ${sql.ref(column)} = ${value}
-      where details like ${`%"${field}"%`}`.execute(db);
+      where details like cast(${`%"${field}"%`} as text)`.execute(db);
     await sql`update audit_events set ${sql.ref(column)} = null
       where ${sql.ref(column)} is not null and length(${sql.ref(column)}) > ${SUBJECT_MAX_LENGTH}`.execute(db);
   }
