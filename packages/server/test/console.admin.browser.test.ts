@@ -1,8 +1,8 @@
 /**
  * The console's other pages in a real Chromium, signed in as an admin user: OAuth clients (create with the
  * secret shown once, edit, rotate, delete), webhook endpoints (a delivery in the log, a failed one retried, a
- * test event sent),
- * users (create with roles, disable), the audit log filter, and the security page.
+ * test event sent), users (create with roles, disable), the audit log filters (server-side, beyond one page), and
+ * the security page.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { screenshot, settle, signIn, startConsoleBrowser, type ConsoleBrowser, type ConsolePage } from './helpers/console-browser.js';
@@ -188,6 +188,57 @@ describe('console: clients, webhooks, users, audit, security (Chromium)', () => 
     await page.locator('tr[data-event-type] summary').first().click();
     await page.locator('tr[data-event-type] dl.event-detail').first().waitFor();
     await screenshot(page, 'audit');
+    await settle(page);
+    expect(problems).toEqual([]);
+  });
+
+  it('filters the audit log on the server: outcome, client and user beyond the first page, and a time range', async () => {
+    const { page, problems } = session;
+    const api = async (query: string) =>
+      (await c.t.api('GET', `/v1/audit-events?${query}`)).body.data as Array<{ type: string; outcome: string; details: Record<string, unknown> | null }>;
+    const [created] = await api('type=client.created&limit=1');
+    const clientId = created!.details!['clientId'] as string;
+    const [auditor] = (await c.t.api('GET', '/v1/users')).body.data.filter((u: { email: string }) => u.email === 'auditor@example.com');
+    // More than a page (the console loads 100) of newer successes: a filter applied within the loaded page would
+    // find no failure, no event of the client and none of the user.
+    const key = await c.t.createKey({ name: 'busy key' });
+    for (let i = 0; i < 105; i++) expect((await c.t.api('PATCH', `/v1/keys/${key.id}`, { body: { name: `busy key ${i}` } })).status).toBe(200);
+    const newest = await api('limit=100');
+    expect(newest).toHaveLength(100);
+    expect(newest.filter((e) => e.outcome === 'failure' || e.details?.['clientId'] === clientId || e.details?.['userId'] === auditor.id)).toEqual([]);
+
+    const filters = page.getByRole('search', { name: 'Filter the audit log' });
+    const shownTypes = () => page.locator('tr[data-event-type]').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-event-type')));
+    const apply = async (fields: { type?: string; outcome?: string; client?: string; user?: string; since?: string; until?: string }) => {
+      await filters.getByLabel('Type').fill(fields.type ?? '');
+      await filters.getByLabel('Outcome').selectOption(fields.outcome ?? '');
+      await filters.getByLabel('Client id').fill(fields.client ?? '');
+      await filters.getByLabel('User id').fill(fields.user ?? '');
+      await filters.getByLabel('Since').fill(fields.since ?? '');
+      await filters.getByLabel('Until').fill(fields.until ?? '');
+      await filters.getByRole('button', { name: 'Filter' }).click();
+    };
+
+    await apply({ outcome: 'failure' });
+    const failures = await api('outcome=failure&limit=100');
+    expect(failures.length).toBeGreaterThan(0);
+    await expect.poll(shownTypes, { timeout: 10_000 }).toEqual(failures.map((e) => e.type));
+    expect(new Set(await page.locator('tr[data-event-type] .status').allTextContents())).toEqual(new Set(['failure']));
+
+    await apply({ client: clientId });
+    const ofClient = await api(`clientId=${clientId}&limit=100`);
+    expect(ofClient.map((e) => e.type)).toEqual(expect.arrayContaining(['client.created', 'client.updated', 'client.secret_rotated', 'client.deleted']));
+    await expect.poll(shownTypes, { timeout: 10_000 }).toEqual(ofClient.map((e) => e.type));
+
+    await apply({ user: auditor.id });
+    const ofUser = await api(`userId=${auditor.id}&limit=100`);
+    expect(ofUser.map((e) => e.type)).toContain('user.created');
+    await expect.poll(shownTypes, { timeout: 10_000 }).toEqual(ofUser.map((e) => e.type));
+
+    // A time range that holds nothing: the server applies `until` too.
+    await apply({ client: clientId, until: '2001-01-01T00:00' });
+    await page.getByText('No event matches these filters.').waitFor();
+    expect(await page.locator('tr[data-event-type]').count()).toBe(0);
     await settle(page);
     expect(problems).toEqual([]);
   });
