@@ -1,9 +1,8 @@
 import { sql, type Kysely } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../src/storage/sql/database.js';
 import { migrateToLatest } from '../src/storage/sql/migrate.js';
 import * as subjects from '../src/storage/sql/migrations/2026-12-06-0090-audit-event-subjects.js';
-import { createPgSchema, dialects, tempDir } from './helpers/databases.js';
+import { dialects, openTestDatabase } from './helpers/databases.js';
 
 /** Events stored before migration 2026-12-06-0090 name their client and user only in details: it fills the columns. */
 describe.each(dialects)('migration 2026-12-06-0090-audit-event-subjects (%s)', (dialect) => {
@@ -13,17 +12,7 @@ describe.each(dialects)('migration 2026-12-06-0090-audit-event-subjects (%s)', (
   });
 
   it('copies details.clientId and details.userId of stored events into their columns, and only id strings', async () => {
-    const dir = tempDir('subjects-migration');
-    cleanups.push(() => dir.remove());
-    let database: Database;
-    if (dialect === 'postgres') {
-      const pg = await createPgSchema();
-      cleanups.push(() => pg.drop());
-      database = openDatabase({ url: pg.url, dataDir: dir.path, schema: pg.schema });
-    } else {
-      database = openDatabase({ dataDir: dir.path });
-    }
-    cleanups.push(() => database.close());
+    const database = await openTestDatabase(dialect, 'subjects-migration', cleanups);
     await migrateToLatest(database);
     const db = database.db as unknown as Kysely<any>;
     await subjects.down(db);

@@ -12,10 +12,10 @@ import { userStoreContract } from '../src/storage/contract/user-store.contract.j
 import { signingKeyStoreContract } from '../src/storage/contract/signing-key-store.contract.js';
 import { webhookStoreContract } from '../src/storage/contract/webhook-store.contract.js';
 import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
-import { openDatabase, type Database } from '../src/storage/sql/database.js';
+import type { Database } from '../src/storage/sql/database.js';
 import { migrateToLatest } from '../src/storage/sql/migrate.js';
 import type { Stores } from '../src/storage/stores.js';
-import { createPgSchema, dialects, tempDir, type TestDialect } from './helpers/databases.js';
+import { dialects, openTestDatabase, type TestDialect } from './helpers/databases.js';
 
 interface OpenedStores {
   stores: Stores;
@@ -39,17 +39,7 @@ async function cleanUp(steps: Array<() => unknown>): Promise<void> {
 async function openFresh(dialect: TestDialect): Promise<OpenedStores> {
   const cleanups: Array<() => unknown> = [];
   try {
-    const dir = tempDir('contract');
-    cleanups.push(() => dir.remove());
-    let database: Database;
-    if (dialect === 'postgres') {
-      const pg = await createPgSchema();
-      cleanups.push(() => pg.drop());
-      database = openDatabase({ url: pg.url, dataDir: dir.path, schema: pg.schema });
-    } else {
-      database = openDatabase({ dataDir: dir.path });
-    }
-    cleanups.push(() => database.close());
+    const database = await openTestDatabase(dialect, 'contract', cleanups);
     expectDialect(database, dialect);
     await migrateToLatest(database);
     return { stores: createSqlStores(database), close: () => cleanUp(cleanups) };

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { randomBase62 } from '../../src/core/random.js';
+import { openDatabase, type Database } from '../../src/storage/sql/database.js';
 import { testDatabaseUrl } from './env.js';
 
 export type TestDialect = 'sqlite' | 'postgres';
@@ -45,4 +46,23 @@ export async function createPgDatabase(): Promise<{ url: string; drop(): Promise
     url: url.toString(),
     drop: () => withAdminClient(testDatabaseUrl!, (c) => c.query(`drop database if exists ${name} with (force)`)).then(() => {}),
   };
+}
+
+/**
+ * A fresh, empty database of the dialect (SQLite in a temp dir, or a fresh PostgreSQL schema), not migrated. Each
+ * cleanup it needs is pushed onto `cleanups` as soon as it is needed; run them in reverse order.
+ */
+export async function openTestDatabase(dialect: TestDialect, label: string, cleanups: Array<() => unknown>): Promise<Database> {
+  const dir = tempDir(label);
+  cleanups.push(() => dir.remove());
+  let database: Database;
+  if (dialect === 'postgres') {
+    const pg = await createPgSchema();
+    cleanups.push(() => pg.drop());
+    database = openDatabase({ url: pg.url, dataDir: dir.path, schema: pg.schema });
+  } else {
+    database = openDatabase({ dataDir: dir.path });
+  }
+  cleanups.push(() => database.close());
+  return database;
 }
