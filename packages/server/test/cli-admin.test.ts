@@ -418,6 +418,13 @@ describe('gatehouse blocks, signing-keys, audit', () => {
     const table = await ok(['audit', 'list', '--key-id', created.id]);
     expect(table).toMatch(/^TIME +TYPE +OUTCOME/);
     expect(table).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z +key\.revoked +success/m);
+    // The other filters reach the API: outcome, the acting key, a time range.
+    const created2 = (await get('/v1/audit-events?type=key.created&limit=1')).body.data[0];
+    const byActor = await okJson(['audit', 'list', '--actor-key-id', created2.actorKeyId, '--outcome', 'success', '--until', '2100-01-01T00:00:00Z']);
+    expect(byActor.data.length).toBeGreaterThan(0);
+    for (const event of byActor.data) expect(event).toMatchObject({ actorKeyId: created2.actorKeyId, outcome: 'success' });
+    expect((await okJson(['audit', 'list', '--key-id', created.id, '--until', '2020-01-01T00:00:00Z'])).data).toEqual([]);
+    expect((await okJson(['audit', 'list', '--key-id', created.id, '--outcome', 'failure'])).data).toEqual([]);
   });
 });
 

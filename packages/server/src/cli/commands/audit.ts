@@ -27,7 +27,12 @@ export const auditGroup: CommandGroup = {
       options: {
         type: { type: 'string', arg: 'TYPE', help: 'Only events of this type, e.g. key.revoked (docs/api-keys.md lists them)' },
         'key-id': { type: 'string', arg: 'KEY_ID', help: 'Only events about this key' },
+        'client-id': { type: 'string', arg: 'CLIENT_ID', help: 'Only events about this OAuth client' },
+        'user-id': { type: 'string', arg: 'USER_ID', help: 'Only events about this user or made by this admin user' },
+        'actor-key-id': { type: 'string', arg: 'KEY_ID', help: 'Only events made by this admin key' },
+        outcome: { type: 'string', arg: 'success|failure', help: 'Only successes or only failures' },
         since: { type: 'string', arg: 'TIME', help: 'Only events at or after this time (ISO 8601)' },
+        until: { type: 'string', arg: 'TIME', help: 'Only events before this time (ISO 8601, exclusive)' },
       },
       examples: ['gatehouse audit list --type key.revoked --since 2026-12-01T00:00:00Z --all --json'],
       async run(context) {
@@ -35,7 +40,16 @@ export const auditGroup: CommandGroup = {
         await emitList(
           context,
           '/v1/audit-events',
-          { type: o.type, keyId: o['key-id'], since: o.since === undefined ? undefined : timestamp(o.since, '--since') },
+          {
+            type: o.type,
+            keyId: o['key-id'],
+            clientId: o['client-id'],
+            userId: o['user-id'],
+            actorKeyId: o['actor-key-id'],
+            outcome: o.outcome,
+            since: o.since === undefined ? undefined : timestamp(o.since, '--since'),
+            until: o.until === undefined ? undefined : timestamp(o.until, '--until'),
+          },
           columns,
         );
       },
