@@ -6,7 +6,7 @@ import { ConfirmButton } from '../components/confirm-button';
 import { formatTime } from '../components/format';
 import { Link } from '../components/link';
 import { SecretOnce } from '../components/secret-once';
-import { Async, Empty } from '../components/status';
+import { Async } from '../components/status';
 import { UsageChart } from '../components/usage-chart';
 import { useAsync } from '../components/use-async';
 import { navigate } from '../router';
@@ -121,7 +121,7 @@ function ClientUsage({ id }: { id: string }) {
     <section class="card" aria-labelledby="client-usage">
       <h2 id="client-usage">Usage, last 24 hours</h2>
       <Async state={usage} what="usage">
-        {(series) => (series ? <UsageChart series={series} title="Token requests per hour by outcome" /> : <Empty>This server has no usage API.</Empty>)}
+        {(series) => <UsageChart series={series} title="Token requests per hour by outcome" />}
       </Async>
     </section>
   );
