@@ -30,13 +30,16 @@ if (!dataDir || !keysFile) {
 const database = openServerDatabase(dataDir);
 const stores = createSqlStores(database);
 const clock = systemClock;
+// Nothing audited (successes are only shown to observers, and there are none): `added` never moves, so no answer
+// waits for a write (http/fast-verify.ts, as durable-audit.ts).
+const audit = { add() {}, observeOnly() {}, added: 0, flush: async () => {} };
 const apiKeys = new ApiKeyService({
   store: stores.apiKeys,
   cache: new KeyCache({ load: (hash) => stores.apiKeys.findByHash(hash), clock, ttlMs: 3_600_000, maxEntries: 1_000_000 }),
   rateLimiter: new MemoryRateLimiter({ clock }),
   clock,
-  // Nothing audited (successes are only shown to observers, and there are none), nothing counted.
-  audit: { add() {}, observeOnly() {} },
+  audit,
+  // Nothing counted.
   auditSuccessSample: 0,
   usage: { count() {}, touch() {}, lastUsedAt: () => undefined },
   metrics: { verificationSeconds() {} },
@@ -45,7 +48,7 @@ const apiKeys = new ApiKeyService({
 const { adminKey } = JSON.parse(readFileSync(keysFile, 'utf8'));
 const admin = await apiKeys.authenticate(adminKey);
 if (!admin.valid) throw new Error(`the admin key does not verify in ${dataDir}: ${admin.code}`);
-const services = { apiKeys, clock, detection: { blocks: { size: 0, retryAfterSeconds: () => 0 } } };
+const services = { apiKeys, audit, clock, detection: { blocks: { size: 0, retryAfterSeconds: () => 0 } } };
 
 const notTaken = (_request, response) => {
   response.writeHead(404, { 'content-type': 'text/plain' });
