@@ -46,15 +46,12 @@ export class UsageAccumulator {
    * the server measured them (one event), null otherwise. False when the cell was new and there was no room.
    */
   add(credentialId: string, minute: number, outcome: number, count: number, latencyUs: number | null): boolean {
-    let perCredential = this.#cells.get(credentialId);
+    const perCredential = this.#cells.get(credentialId);
     const slot = minute * OUTCOME_SLOTS + outcome;
     let cell = perCredential?.get(slot);
     if (cell === undefined) {
-      if (this.#size >= this.maxCells) return false;
       cell = emptyCell(credentialId, minute, outcome);
-      if (perCredential === undefined) this.#cells.set(credentialId, (perCredential = new Map()));
-      perCredential.set(slot, cell);
-      this.#size++;
+      if (!this.#insert(credentialId, perCredential, slot, cell)) return false;
     }
     cell.count += count;
     if (latencyUs !== null) {
@@ -97,21 +94,21 @@ export class UsageAccumulator {
     let dropped = 0;
     for (const cell of batch.cells) {
       const slot = cell.minute * OUTCOME_SLOTS + cell.outcome;
-      let perCredential = this.#cells.get(cell.credentialId);
+      const perCredential = this.#cells.get(cell.credentialId);
       const newer = perCredential?.get(slot);
-      if (newer !== undefined) {
-        mergeCounts(newer, cell);
-        continue;
-      }
-      if (this.#size >= this.maxCells) {
-        dropped += cell.count;
-        continue;
-      }
-      if (perCredential === undefined) this.#cells.set(cell.credentialId, (perCredential = new Map()));
-      perCredential.set(slot, cell);
-      this.#size++;
+      if (newer !== undefined) mergeCounts(newer, cell);
+      else if (!this.#insert(cell.credentialId, perCredential, slot, cell)) dropped += cell.count;
     }
     for (const [keyId, minute] of batch.lastUsed) this.touch(keyId, minute);
     return dropped;
+  }
+
+  /** Puts a new cell in its empty slot (its credential's map made if there is none yet); false when full. */
+  #insert(credentialId: string, perCredential: Map<number, UsageCell> | undefined, slot: number, cell: UsageCell): boolean {
+    if (this.#size >= this.maxCells) return false;
+    if (perCredential === undefined) this.#cells.set(credentialId, (perCredential = new Map()));
+    perCredential.set(slot, cell);
+    this.#size++;
+    return true;
   }
 }
