@@ -1,7 +1,7 @@
 import type { SigningAlg } from '../core/tokens/signing-alg.js';
 import type { ApiKeyEnvironment } from 'gatehouse-sdk';
 import type { AuditEvent, AuditEventType } from '../core/audit/audit-event.js';
-import type { ClientJwks, GrantType, TlsClientAuthSubject, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
+import type { ClientJwks, ClientRegistration, GrantType, TlsClientAuthSubject, TokenEndpointAuthMethod } from '../core/oauth/client-metadata.js';
 import type { RateLimitPolicy } from '../core/rate-limit/decide.js';
 
 /**
@@ -158,6 +158,8 @@ export interface OAuthClientRecord {
   tlsClientAuth: TlsClientAuthSubject | null;
   /** self_signed_tls_client_auth: the registered certificates, as a JWK Set with x5c. */
   jwks: ClientJwks | null;
+  /** `admin` (created through the admin API) or `dynamic` (RFC 7591); metadata-document clients have no record. */
+  registration: Exclude<ClientRegistration, 'metadata_document'>;
   secretHash: string | null;
   /** Display prefix of the current secret (`cs_` + 6 characters); null for public clients. */
   secretPrefix: string | null;

@@ -49,6 +49,14 @@ const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 /** An audience is a resource indicator or a name: printable ASCII without spaces. */
 const AUDIENCE = /^[\x21-\x7E]{1,256}$/;
 
+/**
+ * How a client came to be known: created through the admin API (`admin`), registered by itself through Dynamic
+ * Client Registration (`dynamic`, RFC 7591), or described by a Client ID Metadata Document fetched from its
+ * `client_id` URL (`metadata_document`, never stored as a client row).
+ */
+export const CLIENT_REGISTRATIONS = ['admin', 'dynamic', 'metadata_document'] as const;
+export type ClientRegistration = (typeof CLIENT_REGISTRATIONS)[number];
+
 /** The registrable fields of a client, after defaults. */
 export interface ClientMetadata {
   redirectUris: string[];

@@ -103,6 +103,7 @@ export class ClientService {
       name: input.name,
       ...metadata,
       tenantId,
+      registration: 'admin',
       secretHash: secret ? hashClientSecret(secret.secret) : null,
       secretPrefix: secret?.displayPrefix ?? null,
       previousSecretHash: null,

@@ -47,6 +47,7 @@ export function consoleClient(issuer: string): OAuthClientRecord {
     idTokenSignedResponseAlg: DEFAULT_ID_TOKEN_ALG,
     tlsClientAuth: null,
     jwks: null,
+    registration: 'admin',
     secretHash: null,
     secretPrefix: null,
     previousSecretHash: null,

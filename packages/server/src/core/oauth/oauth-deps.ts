@@ -6,7 +6,7 @@ import type { AccessTokenClaims } from '../tokens/access-token.js';
 import type { TokenDenylist } from '../tokens/token-denylist.js';
 import type { ConsentStore, GrantStore, SessionStore } from '../../storage/stores.js';
 import type { KeyObject } from 'node:crypto';
-import type { TokenEndpointAuthMethod } from './client-metadata.js';
+import type { ClientRegistration, TokenEndpointAuthMethod } from './client-metadata.js';
 
 /** What the OAuth logic needs to know of a registered client. */
 export interface OAuthClientView {
@@ -25,6 +25,8 @@ export interface OAuthClientView {
   accessTokenTtlSeconds: number | null;
   /** The JWS algorithm of its ID tokens (OIDC Dynamic Client Registration `id_token_signed_response_alg`). */
   idTokenSignedResponseAlg: OAuthSigningKey['alg'];
+  /** How the client came to be known (admin API, Dynamic Client Registration, Client ID Metadata Document). */
+  registration: ClientRegistration;
 }
 
 /** What the OAuth logic needs to know of a user. */

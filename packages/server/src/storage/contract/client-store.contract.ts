@@ -29,6 +29,7 @@ function makeClient(overrides: Partial<OAuthClientRecord> = {}): OAuthClientReco
     idTokenSignedResponseAlg: 'RS256',
     tlsClientAuth: null,
     jwks: null,
+    registration: 'admin',
     secretHash: null,
     secretPrefix: null,
     previousSecretHash: null,

@@ -61,6 +61,7 @@ export function rowToClient(row: OAuthClientsTable): OAuthClientRecord {
     idTokenSignedResponseAlg: row.id_token_signed_response_alg as SigningAlg,
     tlsClientAuth: row.tls_client_auth === null ? null : (JSON.parse(row.tls_client_auth) as TlsClientAuthSubject),
     jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as ClientJwks),
+    registration: 'admin',
     secretHash: row.secret_hash,
     secretPrefix: row.secret_prefix,
     previousSecretHash: row.previous_secret_hash,
