@@ -15,6 +15,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
 import { ClientService } from './core/oauth/client-service.js';
+import { ResourceService, type CachedResource } from './core/resources/resource-service.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
 import { CHANGE_POLL_OVERLAP_MS, ChangePoll, changedRecordsTask, type ChangePollTask } from './core/pubsub/change-poll.js';
 import { RedisPubSub } from './core/pubsub/redis.js';
@@ -65,6 +66,7 @@ import { isStorageUnavailable } from './storage/is-storage-unavailable.js';
 
 const KEY_INVALIDATION_CHANNEL = 'invalidate:api-key';
 const CLIENT_INVALIDATION_CHANNEL = 'invalidate:oauth-client';
+const RESOURCE_INVALIDATION_CHANNEL = 'invalidate:resource';
 /** Each readiness check that has not answered within this is 'unavailable': /readyz answers within a second. */
 export const READINESS_CHECK_TIMEOUT_MS = 800;
 
@@ -182,6 +184,15 @@ export async function createServices(config: Config, options: CreateServicesOpti
     });
     await bus.subscribe(CLIENT_INVALIDATION_CHANNEL, (id) => clientCache.invalidate(id));
     bus.onResubscribe(() => clientCache.clear());
+    // Registered resources (RFC 8707) by identifier, "none registered" included; invalidated like clients.
+    const resourceCache = new KeyCache<CachedResource>({
+      load: async (identifier) => ({ resource: (await stores.resources.findByIdentifier(identifier)) ?? null }),
+      clock,
+      ttlMs: config.keyCacheTtlSeconds * 1000,
+      maxEntries: 100_000,
+    });
+    await bus.subscribe(RESOURCE_INVALIDATION_CHANNEL, (identifier) => resourceCache.invalidate(identifier));
+    bus.onResubscribe(() => resourceCache.clear());
 
     const audit = new WriteBehindLog<AuditEvent>({
       write: (events) => stores.audit.insertMany(events),
@@ -351,6 +362,18 @@ export async function createServices(config: Config, options: CreateServicesOpti
         await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
       },
     });
+    const resources = new ResourceService({
+      store: stores.resources,
+      guard,
+      cache: resourceCache,
+      clock,
+      async invalidate(identifiers) {
+        for (const identifier of identifiers) {
+          resourceCache.invalidate(identifier);
+          await bus.publish(RESOURCE_INVALIDATION_CHANNEL, identifier);
+        }
+      },
+    });
     const users = new UserService({ store: stores.users, clock, guard, hashParams: scryptParamsForCost(config.passwordHashCost) });
     const denylist = await TokenDenylist.open({
       store: stores.grants,
@@ -378,6 +401,12 @@ export async function createServices(config: Config, options: CreateServicesOpti
           list: (since, limit) => stores.clients.listChangedSince(since, limit),
           changed: ({ id }) => clientCache.invalidate(id),
           overflow: () => clientCache.clear(),
+        }),
+        changedRecordsTask({
+          list: (since, limit) => stores.resources.listChangedSince(since, limit),
+          // A changed identifier leaves its old one cached: resources are few, so forget them all.
+          changed: () => resourceCache.clear(),
+          overflow: () => resourceCache.clear(),
         }),
         () => denylist.reload(),
         () => blocks.reload(),
@@ -412,6 +441,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         const client = await clients.lookup(id);
         return client && client.deletedAt === null ? client : undefined;
       },
+      findResource: (identifier) => resources.lookup(identifier),
       async findUser(id) {
         const user = await stores.users.findById(id);
         return user && user.deletedAt === null && user.disabledAt === null ? user : undefined;
@@ -504,6 +534,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       apiKeys,
       guard,
       clients,
+      resources,
       users,
       webhookEndpoints,
       webhooks,

@@ -53,6 +53,9 @@ export const AUDIT_EVENT_TYPES = [
   'certificate.issued',
   'certificate.revoked',
   'mtls.certificate_refused',
+  'resource.created',
+  'resource.updated',
+  'resource.deleted',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

@@ -35,6 +35,11 @@ export const CREDENTIAL_ACTIONS = [
   'user.create',
   'user.update',
   'user.delete',
+  // Resources (RFC 8707 APIs): their scopes are what tokens for them may carry; the read is the tenant rule alone.
+  'resource.create',
+  'resource.read',
+  'resource.update',
+  'resource.delete',
 ] as const;
 export type CredentialAction = (typeof CREDENTIAL_ACTIONS)[number];
 

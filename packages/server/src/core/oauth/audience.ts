@@ -2,7 +2,7 @@ import { OAuthError } from '../errors.js';
 import type { OAuthClientView } from './oauth-deps.js';
 
 /** RFC 8707 section 2: an absolute URI without a fragment. */
-function isResourceIndicator(value: string): boolean {
+export function isResourceIndicator(value: string): boolean {
   if (value.includes('#')) return false;
   try {
     new URL(value);

@@ -29,6 +29,17 @@ export interface OAuthClientView {
   registration: ClientRegistration;
 }
 
+/** What the OAuth logic needs to know of a registered resource (an API tokens are for). */
+export interface OAuthResourceView {
+  identifier: string;
+  name: string;
+  scopes: string[];
+  /** Self-registered clients (registration other than admin) may ask for it. */
+  dynamicClients: boolean;
+  /** Caps the lifetime of its access tokens. */
+  accessTokenTtlSeconds: number | null;
+}
+
 /** What the OAuth logic needs to know of a user. */
 export interface OAuthUserView {
   id: string;
@@ -74,6 +85,8 @@ export interface OAuthDeps {
   idTokenSigningKey(alg: OAuthSigningKey['alg']): OAuthSigningKey;
   findClient(id: string): Promise<OAuthClientView | undefined>;
   findUser(id: string): Promise<OAuthUserView | undefined>;
+  /** The registered resource (RFC 8707) with this exact identifier, not deleted; from an in-process cache. */
+  findResource(identifier: string): Promise<OAuthResourceView | undefined>;
   /**
    * Checks an access token Gatehouse issued: signature under a published key (allow-listed algorithm), typ,
    * issuer and expiry (all but expiry with `anyTime`). Undefined for anything else. Does not consult the denylist.

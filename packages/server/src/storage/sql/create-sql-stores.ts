@@ -9,6 +9,7 @@ import type { Database } from './database.js';
 import { SqlConsentStore } from './consent-store.js';
 import { SqlGrantStore } from './grant-store.js';
 import { SqlMetaStore } from './meta-store.js';
+import { SqlResourceStore } from './resource-store.js';
 import { SqlSessionStore } from './session-store.js';
 import { SqlUserStore } from './user-store.js';
 import { SqlSigningKeyStore } from './signing-key-store.js';
@@ -31,5 +32,6 @@ export function createSqlStores(database: Database): Stores {
     webhooks: new SqlWebhookStore(database),
     certificates: new SqlCertificateStore(database),
     usage: new SqlUsageStore(database),
+    resources: new SqlResourceStore(database),
   };
 }

@@ -72,6 +72,21 @@ export interface OAuthClientsTable {
   deleted_at: number | null;
 }
 
+export interface ResourcesTable {
+  id: string;
+  identifier: string;
+  name: string;
+  scopes: string; // JSON array
+  dynamic_clients: number; // 0 or 1
+  access_token_ttl_seconds: number | null;
+  tenant_id: string | null;
+  version: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 export interface MetaTable {
   name: string;
   value: string;
@@ -303,4 +318,5 @@ export interface Schema {
   webhook_attempts: WebhookAttemptsTable;
   certificate_authorities: CertificateAuthoritiesTable;
   issued_certificates: IssuedCertificatesTable;
+  resources: ResourcesTable;
 }
