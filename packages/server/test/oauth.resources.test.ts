@@ -155,6 +155,43 @@ describe('OAuth with registered resources (RFC 8707)', () => {
     });
   });
 
+  describe('GET /oauth/resource-metadata (RFC 9728 document of a registered resource)', () => {
+    it('answers the registered resource: public, any origin, cacheable; and follows changes at once', async () => {
+      const url = `${t.issuer}/oauth/resource-metadata?resource=${encodeURIComponent(MCP)}`;
+      const response = await fetch(url, { headers: { origin: 'https://anywhere.example' } });
+      expect(response.status).toBe(200);
+      expect(response.headers.get('access-control-allow-origin')).toBe('*');
+      expect(response.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(await response.json()).toStrictEqual({
+        resource: MCP,
+        authorization_servers: [t.issuer],
+        scopes_supported: ['tools:call', 'tools:list'],
+        resource_name: 'MCP',
+        bearer_methods_supported: ['header'],
+      });
+      const preflight = await fetch(url, { method: 'OPTIONS', headers: { origin: 'https://anywhere.example', 'access-control-request-method': 'GET' } });
+      expect(preflight.status).toBe(204);
+
+      const made = await registerResource({ identifier: 'https://changing.example.com', name: 'changing', scopes: ['x:y'] });
+      const of = (identifier: string) => fetch(`${t.issuer}/oauth/resource-metadata?resource=${encodeURIComponent(identifier)}`);
+      expect(((await (await of(made.identifier)).json()) as any).scopes_supported).toEqual(['x:y']);
+      await t.api('PATCH', `/v1/resources/${made.id}`, { body: { scopes: ['x:y', 'x:z'] } });
+      expect(((await (await of(made.identifier)).json()) as any).scopes_supported).toEqual(['x:y', 'x:z']);
+      await t.api('DELETE', `/v1/resources/${made.id}`);
+      expect((await of(made.identifier)).status).toBe(404);
+    });
+
+    it('404 for an unregistered resource (exact match), 400 without one', async () => {
+      for (const identifier of ['https://unknown.example.com', `${MCP}/`, MCP.toUpperCase()]) {
+        const response = await fetch(`${t.issuer}/oauth/resource-metadata?resource=${encodeURIComponent(identifier)}`);
+        expect(response.status, identifier).toBe(404);
+        expect(((await response.json()) as any).error).toBe('not_found');
+      }
+      expect((await fetch(`${t.issuer}/oauth/resource-metadata`)).status).toBe(400);
+      expect((await fetch(`${t.issuer}/oauth/resource-metadata?resource=${'a'.repeat(300)}`)).status).toBe(400);
+    });
+  });
+
   describe('a self-registered client (registration dynamic)', () => {
     let clientId: string;
     const exchange = (code: string, verifier: string, extra: Record<string, string> = {}) =>
