@@ -56,11 +56,17 @@ export async function resolveAudience(
     if (!isResourceIndicator(resource)) throw new OAuthError('invalid_target', 'A resource must be an absolute URI without a fragment.');
   }
   const audience = [...new Set(requested)];
+  // An admin-registered client is refused what it is not registered for before any lookup: what it can make
+  // Gatehouse look up is bounded by its registration.
+  const refuse = (identifier: string) =>
+    new OAuthError('invalid_target', undefined, { reason: `resource not allowed to the client: ${identifier.slice(0, 200)}` });
+  if (!selfRegistered(client)) {
+    const outside = audience.find((identifier) => !client.audiences.includes(identifier));
+    if (outside !== undefined) throw refuse(outside);
+  }
   const found = await registered(deps, audience);
   audience.forEach((identifier, i) => {
-    if (!mayHave(client, identifier, found[i])) {
-      throw new OAuthError('invalid_target', undefined, { reason: `resource not allowed to the client: ${identifier.slice(0, 200)}` });
-    }
+    if (!mayHave(client, identifier, found[i])) throw refuse(identifier);
   });
   return { audience, resources: found.filter((r) => r !== undefined) };
 }
