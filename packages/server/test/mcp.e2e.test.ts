@@ -32,6 +32,7 @@ import { generateApiKey } from '../src/core/api-keys/key-format.js';
 import { createRootCertificate, exportPkcs8, generateKeyPair, issueLeafCertificate, newSerialNumber, privateKeyPem } from '../src/core/ca/x509.js';
 import { tempDir } from './helpers/databases.js';
 import { sinkCredential } from './helpers/log-sink.js';
+import { tlsRequest } from './helpers/mtls.js';
 import { FormBrowser, formAction, hiddenFields } from './helpers/oauth.js';
 import { api, killSpawned, REPO_ROOT, spawnProcess, spawnServer, waitFor, waitForExit, type SpawnedProcess, type SpawnedServer } from './helpers/spawn-server.js';
 
@@ -48,7 +49,7 @@ interface TestCertificates {
   key: string;
 }
 
-/** A test CA and a serverAuth certificate for 127.0.0.1 / localhost signed by it. */
+/** A test CA and a serverAuth certificate for ::1, 127.0.0.1 and localhost signed by it. */
 async function createTestCertificates(): Promise<TestCertificates> {
   const now = Date.now();
   const caKeys = await generateKeyPair();
@@ -58,11 +59,11 @@ async function createTestCertificates(): Promise<TestCertificates> {
     issuer: { certificatePem: caPem, privateKey: caKeys.privateKey },
     publicKey: leafKeys.publicKey,
     serialNumber: newSerialNumber(),
-    commonName: '127.0.0.1',
+    commonName: 'localhost',
     notBefore: now - 60_000,
     notAfter: now + 86_400_000,
     usage: 'server',
-    ipAddresses: ['127.0.0.1'],
+    ipAddresses: ['::1', '127.0.0.1'],
     dnsNames: ['localhost'],
   });
   return { caPem, cert: leaf.pem, key: privateKeyPem(await exportPkcs8(leafKeys.privateKey)) };
@@ -230,7 +231,10 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
   let user: { id: string; email: string; password: string };
   let certificates: TestCertificates;
   let documentServer: HttpsServer;
-  /** https://127.0.0.1:<port>/clients/mcp-e2e.json */
+  /**
+   * https://[::1]:<port>/clients/mcp-e2e.json: on ::1 so that its host, which the consent page must show, appears
+   * nowhere else on the page (Gatehouse, the MCP server and the redirect URI are on 127.0.0.1).
+   */
   let clientMetadataUrl: string;
   const documentRequests: string[] = [];
   /** The answer of POST /v1/resources for the MCP server (shared design A). */
@@ -378,7 +382,7 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
         // Issue 18 (shared design B and C): both ways an MCP client registers itself.
         GATEHOUSE_CLIENT_REGISTRATION: 'open',
         GATEHOUSE_CLIENT_ID_METADATA_DOCUMENTS: 'on',
-        // The test's document server is on 127.0.0.1, with a certificate of the test CA.
+        // The test's document server is on ::1, with a certificate of the test CA.
         GATEHOUSE_CIMD_ALLOW_LOOPBACK: 'true',
         NODE_EXTRA_CA_CERTS: caFile,
       },
@@ -423,8 +427,8 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
         }),
       );
     });
-    await new Promise<void>((resolve) => documentServer.listen(0, '127.0.0.1', resolve));
-    clientMetadataUrl = `https://127.0.0.1:${(documentServer.address() as AddressInfo).port}/clients/mcp-e2e.json`;
+    await new Promise<void>((resolve) => documentServer.listen(0, '::1', resolve));
+    clientMetadataUrl = `https://[::1]:${(documentServer.address() as AddressInfo).port}/clients/mcp-e2e.json`;
   });
 
   afterAll(async () => {
@@ -461,6 +465,14 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
       const as = (await api(gatehouse.url, 'GET', '/.well-known/oauth-authorization-server')).body;
       expect(as).toMatchObject({ issuer, response_types_supported: ['code'], code_challenge_methods_supported: ['S256'] });
       expect(as.token_endpoint_auth_methods_supported).toContain('none');
+    });
+
+    it('the test\'s Client ID Metadata Document is served over HTTPS with a certificate of the test CA', async () => {
+      const response = await tlsRequest(new URL(clientMetadataUrl).origin, { ca: certificates.caPem, path: '/clients/mcp-e2e.json' });
+      expect(response.status).toBe(200);
+      expect(JSON.parse(response.body)).toMatchObject({ client_id: clientMetadataUrl, redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' });
+      // Not trusted without the test CA (what Gatehouse gets through NODE_EXTRA_CA_CERTS).
+      await expect(tlsRequest(new URL(clientMetadataUrl).origin, { ca: (await createTestCertificates()).caPem, path: '/clients/mcp-e2e.json' })).rejects.toThrow();
     });
 
     it('Gatehouse advertises Client ID Metadata Documents and Dynamic Client Registration when they are on', async () => {
@@ -514,7 +526,7 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
         // The consent page shows the host the document came from (CIMD phishing: the name alone proves nothing).
         const consent = provider.pages[0]!.find((page) => page.includes('name="decision"'));
         expect(consent).toBeDefined();
-        expect(consent).toContain(new URL(clientMetadataUrl).host);
+        expect(consent).toContain('::1');
         // The document declares no scope: the scopes of the registered resource are the limit, step-up works.
         await stepUp(provider, log, client, transport);
       } finally {
