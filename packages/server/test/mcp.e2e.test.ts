@@ -579,6 +579,37 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
       expect(JSON.parse(body.result.content[0].text)).toMatchObject({ subject: user.id, clientId });
     });
 
+    it('the MCP endpoint: no GET stream and no sessions (stateless), a batch is guarded by its most demanding tool', async () => {
+      const get = await fetch(mcpUrl, { headers: { authorization: `Bearer ${readToken}`, accept: 'text/event-stream' } });
+      expect(get.status).toBe(405);
+      expect(get.headers.get('allow')).toBe('POST');
+      // Without a token the GET is refused first: nothing of the server is reachable unauthenticated.
+      expect((await fetch(mcpUrl, { headers: { accept: 'text/event-stream' } })).status).toBe(401);
+      const batch = await fetch(mcpUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', authorization: `Bearer ${readToken}` },
+        body: JSON.stringify([
+          { jsonrpc: '2.0', id: 1, ...callTool('whoami') },
+          { jsonrpc: '2.0', id: 2, ...callTool('add_note', { text: 'hidden in a batch' }) },
+        ]),
+      });
+      expect(batch.status).toBe(403);
+      expect(batch.headers.get('www-authenticate')).toContain(`error="insufficient_scope", scope="${READ} ${WRITE}"`);
+    });
+
+    it('a request naming another Host is refused before anything else (DNS rebinding of a loopback server)', async () => {
+      const { request } = await import('node:http');
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = request(mcpUrl, { method: 'POST', headers: { host: 'attacker.example', 'content-type': 'application/json' } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        req.on('error', reject);
+        req.end('{}');
+      });
+      expect(status).toBe(403);
+    });
+
     it('a token Gatehouse issued for another resource: 401 invalid_token (no token passthrough)', async () => {
       const other = await tokenFor(clientId, OTHER_RESOURCE, READ);
       expect([decodeJwt(other).aud].flat()).toEqual([OTHER_RESOURCE]);
