@@ -202,6 +202,9 @@ class TestOAuthProvider implements OAuthClientProvider {
   }
 }
 
+/** The JSON bodies of the registration responses the MCP SDK received (it keeps only RFC 7591 fields of them). */
+const registrationResponses = new WeakMap<Exchange[], any[]>();
+
 /** A fetch that records what the MCP SDK asks (method, URL, status), for the order of the protocol steps. */
 function recordingFetch(log: Exchange[]): typeof fetch {
   return async (input, init) => {
@@ -209,6 +212,10 @@ function recordingFetch(log: Exchange[]): typeof fetch {
     const method = init?.method ?? (input instanceof Request ? input.method : 'GET');
     const response = await fetch(input, init);
     log.push({ method, url, status: response.status });
+    if (method === 'POST' && new URL(url).pathname.endsWith('/oauth/register')) {
+      const body = await response.clone().json().catch(() => undefined);
+      registrationResponses.set(log, [...(registrationResponses.get(log) ?? []), body]);
+    }
     return response;
   };
 }
@@ -548,12 +555,16 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
         provider = new TestOAuthProvider(issuer, user);
         connected = await connectAndCallWhoami(provider, log);
         expect(log).toContainEqual({ method: 'POST', url: `${issuer}/oauth/register`, status: 201 });
-        const registered = provider.savedClientInformation[0] as Record<string, unknown>;
-        if (typeof registered.registration_access_token === 'string') sinkCredential(registered.registration_access_token);
-        expect(registered.client_id).toBe(connected.clientId);
-        expect(registered).toMatchObject({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' });
-        expect(registered.client_secret).toBeUndefined();
-        expect(registered.registration_client_uri).toBe(`${issuer}/oauth/register/${connected.clientId}`);
+        // What the SDK kept of the registration (RFC 7591 fields only), and what Gatehouse answered (RFC 7592 too).
+        const saved = provider.savedClientInformation[0] as Record<string, unknown>;
+        expect(saved.client_id).toBe(connected.clientId);
+        expect(saved).toMatchObject({ redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' });
+        expect(saved.client_secret).toBeUndefined();
+        const [answered] = registrationResponses.get(log) ?? [];
+        if (typeof answered?.registration_access_token === 'string') sinkCredential(answered.registration_access_token);
+        expect(answered).toMatchObject({ client_id: connected.clientId, scope: READ, redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' });
+        expect(answered.registration_client_uri).toBe(`${issuer}/oauth/register/${connected.clientId}`);
+        expect(answered.registration_access_token).toEqual(expect.any(String));
       });
 
       it('step-up works for the registered client too (it registered with the scope of the first 401 only)', async () => {
