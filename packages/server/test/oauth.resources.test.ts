@@ -230,11 +230,13 @@ describe('OAuth with registered resources (RFC 8707)', () => {
       }
     });
 
-    it('a client that declared scopes is limited to them', async () => {
+    it("a client's declared scopes do not cap it (step-up), the resources' scopes do", async () => {
+      // MCP clients register with the scope of their first challenge and ask for more on a step-up challenge.
       const declared = await t.createClient({ tokenEndpointAuthMethod: 'none', scopes: ['tools:list'], audiences: [] });
       selfRegistered(declared.clientId);
-      expect((await authorize(declared.clientId, [MCP], 'tools:call')).callback.searchParams.get('error')).toBe('invalid_scope');
       expect((await authorize(declared.clientId, [MCP], 'tools:list')).code).toBeTruthy();
+      expect((await authorize(declared.clientId, [MCP], 'tools:list tools:call')).code).toBeTruthy();
+      expect((await authorize(declared.clientId, [MCP], 'tools:list closed:read')).callback.searchParams.get('error')).toBe('invalid_scope');
     });
 
     it('loses the resource at refresh once it is closed to self-registered clients or deleted', async () => {

@@ -74,13 +74,13 @@ export async function resolveAudience(
 /**
  * The scopes `client` may be granted for tokens whose audience holds `resources`. An admin-registered client: its
  * registered scopes. A self-registered one: the OpenID scopes plus the scopes of the registered resources asked
- * for, and, when the client declared scopes of its own (DCR `scope`, metadata document `scope`), only those.
+ * for. The `scope` such a client declared (DCR, metadata document) is what it expects to use (RFC 7591 section 2),
+ * not a limit: MCP clients register with the scope of their first challenge and must be able to step up later
+ * (MCP authorization, "Scope Challenge Handling"); the resources decide what exists and the user consents to it.
  */
 export function allowedScopes(client: OAuthClientView, resources: readonly OAuthResourceView[]): string[] {
   if (!selfRegistered(client)) return client.scopes;
-  const allowed = new Set<string>([...OPENID_SCOPES, ...resources.flatMap((r) => r.scopes)]);
-  if (client.scopes.length === 0) return [...allowed];
-  return client.scopes.filter((scope) => allowed.has(scope));
+  return [...new Set<string>([...OPENID_SCOPES, ...resources.flatMap((r) => r.scopes)])];
 }
 
 /** At the token endpoint, `resource` may only narrow the audience the grant already has. */
