@@ -5,7 +5,7 @@ import { certificateThumbprint } from '../ca/certificate-thumbprint.js';
 import type { Clock } from '../clock.js';
 import { registeredCertificates, type TokenEndpointAuthMethod } from './client-metadata.js';
 import { hashClientSecret, sameHash } from './client-secret.js';
-import type { OAuthClient } from './client-service.js';
+import type { LookedUpClient } from './client-service.js';
 import { certificateMatchesClient, subjectAltNames } from './tls-client-auth-match.js';
 
 export type ClientAuthMethod = TokenEndpointAuthMethod;
@@ -24,7 +24,7 @@ export interface ClientCertificate {
  * `clientId` is the id the request claimed (for the audit log), when it had one.
  */
 export type ClientAuthResult =
-  | { ok: true; client: OAuthClient; method: ClientAuthMethod }
+  | { ok: true; client: LookedUpClient; method: ClientAuthMethod }
   | {
       ok: false;
       error: 'invalid_client' | 'invalid_request';
@@ -53,7 +53,7 @@ export function wrongMethodDescription(used: ClientAuthMethod, expected: ClientA
 
 export interface ClientLookup {
   /** The client by id from the in-process cache (loading on a miss), deleted ones included. Throws on storage failure. */
-  lookup(clientId: string): Promise<OAuthClient | undefined>;
+  lookup(clientId: string): Promise<LookedUpClient | undefined>;
 }
 
 export interface ClientAuthRequest {
@@ -181,7 +181,7 @@ export async function authenticateClient(request: ClientAuthRequest, deps: Clien
 }
 
 /** Why the presented certificate does not authenticate this mTLS client, or null when it does. */
-function certificateProblem(client: OAuthClient, presented: ClientCertificate | undefined): string | null {
+function certificateProblem(client: LookedUpClient, presented: ClientCertificate | undefined): string | null {
   if (!presented) return 'no_client_certificate';
   if (client.tokenEndpointAuthMethod === 'tls_client_auth') {
     if (!presented.issued) return 'certificate_not_issued_by_ca';
@@ -198,7 +198,7 @@ function certificateProblem(client: OAuthClient, presented: ClientCertificate | 
  * The current secret, or the previous one inside its grace window; both compared, timing-safely, every time.
  * A replaced secret presented after its grace window is told apart (for the audit log and anomaly detection).
  */
-function checkSecret(client: OAuthClient, secret: string, now: number): 'ok' | 'wrong_secret' | 'expired_previous_secret' {
+function checkSecret(client: LookedUpClient, secret: string, now: number): 'ok' | 'wrong_secret' | 'expired_previous_secret' {
   if (client.secretHash === null) return 'wrong_secret';
   const presented = hashClientSecret(secret);
   const current = sameHash(presented, client.secretHash);
