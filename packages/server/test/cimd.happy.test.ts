@@ -132,6 +132,17 @@ describe('Client ID Metadata Documents, in process', () => {
     expect(page).toContain('Renamed Client');
   });
 
+  it('end-session: a post_logout_redirect_uri from the document', async () => {
+    const clientId = `${documents.origin}/logout/client.json`;
+    documents.route('/logout/client.json', { body: metadataDocument(clientId, { post_logout_redirect_uris: ['https://app.example/bye'] }) });
+    const query = new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: 'https://app.example/bye', state: 's1' });
+    const response = await fetch(`${t.issuer}/oauth/logout?${query}`, { redirect: 'manual' });
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('https://app.example/bye?state=s1');
+    const unlisted = new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: 'https://evil.example/bye' });
+    expect((await fetch(`${t.issuer}/oauth/logout?${unlisted}`, { redirect: 'manual' })).status).toBe(400);
+  });
+
   it('fetches once for concurrent authorization requests of one client_id', async () => {
     const clientId = `${documents.origin}/concurrent/client.json`;
     documents.route('/concurrent/client.json', { body: metadataDocument(clientId), delayMs: 150 });
