@@ -15,6 +15,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
 import { ClientService } from './core/oauth/client-service.js';
+import { ClientAssertionReplay } from './core/oauth/client-assertion-replay.js';
 import { MetadataDocumentClients } from './core/oauth/client-id-metadata/metadata-document-clients.js';
 import { DEFAULT_MAX_DOCUMENT_BYTES, fetchMetadataDocument } from './core/oauth/client-id-metadata/metadata-document-fetcher.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
@@ -541,6 +542,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       apiKeys,
       guard,
       clients,
+      clientAssertions: new ClientAssertionReplay({ clock }),
       users,
       webhookEndpoints,
       webhooks,

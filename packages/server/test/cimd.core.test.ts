@@ -143,6 +143,11 @@ describe('metadata document validation', () => {
     });
   });
 
+  it('private_key_jwt with public keys inline', () => {
+    const jwks = { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] };
+    expect(validate({ ...base, token_endpoint_auth_method: 'private_key_jwt', jwks })).toMatchObject({ ok: true, client: { tokenEndpointAuthMethod: 'private_key_jwt', jwks } });
+  });
+
   it('defaults: name = host, grants = authorization_code, no scopes', () => {
     const result = validate({ client_id: URL_ID, redirect_uris: ['https://app.example/cb'] });
     expect(result).toMatchObject({ ok: true, client: { name: 'app.example', grantTypes: ['authorization_code'], scopes: [] } });
@@ -159,7 +164,12 @@ describe('metadata document validation', () => {
     ['client_secret_basic', { ...base, token_endpoint_auth_method: 'client_secret_basic' }, 'shared_secret_auth_method_not_allowed'],
     ['client_secret_post', { ...base, token_endpoint_auth_method: 'client_secret_post' }, 'shared_secret_auth_method_not_allowed'],
     ['client_secret_jwt', { ...base, token_endpoint_auth_method: 'client_secret_jwt' }, 'shared_secret_auth_method_not_allowed'],
-    ['private_key_jwt', { ...base, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [] } }, 'private_key_jwt_not_supported'],
+    ['private_key_jwt without jwks', { ...base, token_endpoint_auth_method: 'private_key_jwt' }, 'jwks_missing'],
+    ['private_key_jwt with jwks_uri only', { ...base, token_endpoint_auth_method: 'private_key_jwt', jwks_uri: 'https://app.example/jwks' }, 'jwks_uri_not_supported'],
+    ['private_key_jwt with no keys', { ...base, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [] } }, 'jwks_invalid'],
+    ['private_key_jwt with a private key', { ...base, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b', d: 'c' }] } }, 'jwks_not_public'],
+    ['private_key_jwt with a symmetric key', { ...base, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } }, 'jwks_not_public'],
+    ['private_key_jwt with http://localhost (a confidential client)', { ...base, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ kty: 'EC', crv: 'P-256', x: 'a', y: 'b' }] }, redirect_uris: ['http://localhost/cb'] }, 'redirect_uri_invalid'],
     ['tls_client_auth', { ...base, token_endpoint_auth_method: 'tls_client_auth' }, 'token_endpoint_auth_method_unsupported'],
     ['no redirect_uris', { ...base, redirect_uris: undefined }, 'redirect_uris_missing'],
     ['empty redirect_uris', { ...base, redirect_uris: [] }, 'redirect_uris_missing'],

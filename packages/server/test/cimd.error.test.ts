@@ -106,8 +106,8 @@ describe('Client ID Metadata Documents: refused documents and failed fetches', (
     await expectRefused('basic', (id) => ({ body: metadataDocument(id, { token_endpoint_auth_method: 'client_secret_basic' }) }), 'shared_secret_auth_method_not_allowed');
   });
 
-  it('document asking for private_key_jwt (not supported: refused with a clear reason)', async () => {
-    await expectRefused('pkjwt', (id) => ({ body: metadataDocument(id, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [] } }) }), 'private_key_jwt_not_supported');
+  it('document asking for private_key_jwt with its keys behind a jwks_uri (not fetched)', async () => {
+    await expectRefused('pkjwt', (id) => ({ body: metadataDocument(id, { token_endpoint_auth_method: 'private_key_jwt', jwks_uri: `${documents.origin}/jwks.json` }) }), 'jwks_uri_not_supported');
   });
 
   it('oversize document', async () => {

@@ -12,6 +12,7 @@ import {
   clientMetadataProblem,
   unique,
   type ClientJwks,
+  type ClientAuthenticationMethod,
   type ClientMetadata,
   type ClientRegistration,
   type GrantType,
@@ -29,7 +30,10 @@ export type OAuthClient = OAuthClientRecord;
  * A client as a lookup by id finds it: stored, built in (the console), or described by a Client ID Metadata
  * Document (registration `metadata_document`, never stored: core/oauth/client-id-metadata/).
  */
-export type LookedUpClient = Omit<OAuthClientRecord, 'registration'> & { registration: ClientRegistration };
+export type LookedUpClient = Omit<OAuthClientRecord, 'registration' | 'tokenEndpointAuthMethod'> & {
+  registration: ClientRegistration;
+  tokenEndpointAuthMethod: ClientAuthenticationMethod;
+};
 
 export interface CreateClientInput {
   name: string;

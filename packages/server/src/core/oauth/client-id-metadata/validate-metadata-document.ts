@@ -1,5 +1,5 @@
 import { DEFAULT_ID_TOKEN_ALG, isSigningAlg, type SigningAlg } from '../../tokens/signing-alg.js';
-import { MAX_REDIRECT_URIS, MAX_SCOPES, type GrantType } from '../client-metadata.js';
+import { MAX_CLIENT_JWKS_KEYS, MAX_REDIRECT_URIS, MAX_SCOPES, type ClientJwks, type GrantType } from '../client-metadata.js';
 import type { LookedUpClient } from '../client-service.js';
 import { checkRedirectUriRegistration } from '../redirect-uri.js';
 import { parseScope } from '../scopes.js';
@@ -27,6 +27,23 @@ const SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'cl
 
 const refuse = (reason: string): MetadataDocumentValidation => ({ ok: false, reason });
 
+/** JWK members that only a private (or symmetric) key has. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+/** Why a document's jwks cannot verify client assertions, or null: 1 to 10 public RSA, EC or OKP keys. */
+function assertionKeysProblem(jwks: unknown): string | null {
+  if (typeof jwks !== 'object' || jwks === null || !Array.isArray((jwks as { keys?: unknown }).keys)) return 'jwks_invalid';
+  const keys = (jwks as { keys: unknown[] }).keys;
+  if (keys.length === 0 || keys.length > MAX_CLIENT_JWKS_KEYS) return 'jwks_invalid';
+  for (const key of keys) {
+    if (typeof key !== 'object' || key === null || Array.isArray(key)) return 'jwks_invalid';
+    const jwk = key as Record<string, unknown>;
+    if (PRIVATE_MEMBERS.some((member) => Object.hasOwn(jwk, member))) return 'jwks_not_public';
+    if (jwk.kty !== 'RSA' && jwk.kty !== 'EC' && jwk.kty !== 'OKP') return 'jwks_invalid';
+  }
+  return null;
+}
+
 function stringArray(value: unknown): string[] | undefined {
   return Array.isArray(value) && value.every((item) => typeof item === 'string') ? value : undefined;
 }
@@ -46,14 +63,21 @@ export function validateMetadataDocument(url: string, document: unknown, options
   const method = doc.token_endpoint_auth_method ?? 'none';
   if (typeof method !== 'string') return refuse('token_endpoint_auth_method_invalid');
   if (SECRET_METHODS.has(method)) return refuse('shared_secret_auth_method_not_allowed');
-  if (method === 'private_key_jwt') return refuse('private_key_jwt_not_supported');
-  if (method !== 'none') return refuse('token_endpoint_auth_method_unsupported');
+  if (method !== 'none' && method !== 'private_key_jwt') return refuse('token_endpoint_auth_method_unsupported');
+  let jwks: ClientJwks | null = null;
+  if (method === 'private_key_jwt') {
+    // RFC 7523 client authentication with the keys the document publishes inline (jwks_uri: not fetched).
+    if (doc.jwks === undefined) return refuse(doc.jwks_uri !== undefined ? 'jwks_uri_not_supported' : 'jwks_missing');
+    const problem = assertionKeysProblem(doc.jwks);
+    if (problem) return refuse(problem);
+    jwks = doc.jwks as ClientJwks;
+  }
 
   const redirectUris = stringArray(doc.redirect_uris);
   if (!redirectUris || redirectUris.length === 0) return refuse('redirect_uris_missing');
   if (redirectUris.length > MAX_REDIRECT_URIS) return refuse('redirect_uris_too_many');
   for (const uri of redirectUris) {
-    if (!checkRedirectUriRegistration(uri, { publicClient: true }).ok) return refuse('redirect_uri_invalid');
+    if (!checkRedirectUriRegistration(uri, { publicClient: method === 'none' }).ok) return refuse('redirect_uri_invalid');
   }
   let postLogoutRedirectUris: string[] = [];
   if (doc.post_logout_redirect_uris !== undefined) {
@@ -107,14 +131,14 @@ export function validateMetadataDocument(url: string, document: unknown, options
       postLogoutRedirectUris,
       grantTypes: [...new Set(grantTypes)] as GrantType[],
       scopes,
-      tokenEndpointAuthMethod: 'none',
+      tokenEndpointAuthMethod: method,
       audiences: [],
       defaultAudience: null,
       tenantId: null,
       accessTokenTtlSeconds: null,
       idTokenSignedResponseAlg,
       tlsClientAuth: null,
-      jwks: null,
+      jwks,
       registration: 'metadata_document',
       secretHash: null,
       secretPrefix: null,

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { issuerBase, issuerPath } from '../../../config/issuer-path.js';
 import { OIDC_SCOPES } from '../../../core/oauth/scopes.js';
+import { CLIENT_ASSERTION_ALGS } from '../../../core/oauth/client-auth.js';
 import { SUPPORTED_GRANT_TYPES } from '../../../core/oauth/token-request.js';
 import type { Services } from '../../../services.js';
 
@@ -19,7 +20,9 @@ export function authorizationServerMetadata(
   const base = issuerBase(issuer);
   const mtlsBase = mtlsUrl === undefined ? undefined : mtlsUrl + issuerPath(issuer);
   const mtlsMethods = mtlsUrl ? ['tls_client_auth', 'self_signed_tls_client_auth'] : [];
-  const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none', ...mtlsMethods];
+  // private_key_jwt (RFC 7523) is for clients described by a Client ID Metadata Document with a jwks.
+  const assertionMethods = options.clientIdMetadataDocuments ? ['private_key_jwt'] : [];
+  const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none', ...mtlsMethods, ...assertionMethods];
   return {
     issuer,
     authorization_endpoint: `${base}/oauth/authorize`,
@@ -46,7 +49,13 @@ export function authorizationServerMetadata(
     request_uri_parameter_supported: false,
     claims_parameter_supported: false,
     // draft-ietf-oauth-client-id-metadata-document: https URLs as client_id (GATEHOUSE_CLIENT_ID_METADATA_DOCUMENTS=on).
-    ...(options.clientIdMetadataDocuments ? { client_id_metadata_document_supported: true } : {}),
+    ...(options.clientIdMetadataDocuments
+      ? {
+          client_id_metadata_document_supported: true,
+          token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+          revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+        }
+      : {}),
     ...(mtlsBase !== undefined
       ? {
           tls_client_certificate_bound_access_tokens: true,
