@@ -130,6 +130,16 @@ describe('MetadataDocumentClients (cache)', () => {
     expect(server.hits('/concurrent.json') - before).toBe(1);
   });
 
+  it('bounds the fetches under way at once, all URLs together', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 11, 6));
+    for (const n of [1, 2, 3]) server.route(`/busy-${n}.json`, { body: metadataDocument(`${server.origin}/busy-${n}.json`), delayMs: 100 });
+    const { resolver } = clients(clock, { maxConcurrentFetches: 2 });
+    const results = await Promise.all([1, 2, 3].map((n) => resolver.resolve(`${server.origin}/busy-${n}.json`)));
+    expect(results.map((r) => (r.ok ? 'ok' : r.reason))).toEqual(['ok', 'ok', 'too_many_fetches']);
+    // Not cached: once the others are done, it is fetched.
+    expect(await resolver.resolve(`${server.origin}/busy-3.json`)).toMatchObject({ ok: true });
+  });
+
   it('remembers a failure briefly (audited once), then tries again', async () => {
     const clock = new ManualClock(Date.UTC(2026, 11, 6));
     const url = `${server.origin}/broken.json`;

@@ -22,6 +22,11 @@ export interface MetadataDocumentClientsDeps {
   /** Bounds of the in-process cache (least recently used entries go first). */
   maxEntries?: number;
   maxBytes?: number;
+  /**
+   * Fetches under way at once, all URLs together (default 32): client_ids are chosen by strangers, so Gatehouse is
+   * not made to open connections without bound. Beyond it a request is refused (`too_many_fetches`, not cached).
+   */
+  maxConcurrentFetches?: number;
 }
 
 interface Entry {
@@ -63,6 +68,7 @@ export class MetadataDocumentClients {
     }
     const pending = this.#inflight.get(clientId);
     if (pending) return pending;
+    if (this.#inflight.size >= (this.deps.maxConcurrentFetches ?? 32)) return { ok: false, reason: 'too_many_fetches' };
     const fetching = this.#fetch(clientId).finally(() => this.#inflight.delete(clientId));
     this.#inflight.set(clientId, fetching);
     return fetching;
