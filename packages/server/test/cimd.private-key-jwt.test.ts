@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey } from 'jose';
+import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metadataDocument, startDocumentServer, type DocumentServer } from './helpers/document-server.js';
 import { authorizeThroughForms, createOAuthTestApp, FormBrowser, pkcePair, type OAuthTestApp } from './helpers/oauth.js';
@@ -145,5 +146,41 @@ describe('private_key_jwt for metadata-document clients', () => {
     expect(mismatch.status).toBe(401);
     const wrongType = await token({ grant_type: 'refresh_token', refresh_token: 'x', client_assertion_type: 'urn:other', client_assertion: await assertion() });
     expect(wrongType.status).toBe(401);
+  });
+});
+
+describe('interoperability: oauth4webapi as a metadata-document client', () => {
+  const insecure = { [oauth.allowInsecureRequests]: true } as const;
+
+  it('runs the code flow with PKCE and private_key_jwt as the library does it, then refreshes', async () => {
+    t.clock.set(Date.now());
+    const issuer = new URL(t.issuer);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { algorithm: 'oidc', ...insecure }));
+    expect(as.client_id_metadata_document_supported).toBe(true);
+    const c: oauth.Client = { client_id: clientId, token_endpoint_auth_method: 'private_key_jwt' };
+    const clientAuth = oauth.PrivateKeyJwt({ key, kid: 'k1' });
+    const codeVerifier = oauth.generateRandomCodeVerifier();
+    const state = oauth.generateRandomState();
+    const nonce = oauth.generateRandomNonce();
+    const authorizationUrl = new URL(as.authorization_endpoint!);
+    for (const [name, value] of Object.entries({
+      client_id: c.client_id,
+      redirect_uri: REDIRECT,
+      response_type: 'code',
+      scope: 'openid read',
+      code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    })) {
+      authorizationUrl.searchParams.set(name, value);
+    }
+    const callback = await authorizeThroughForms(new FormBrowser(t.issuer), authorizationUrl.href, { email: user.email, password: 'correct horse battery staple' });
+    const params = oauth.validateAuthResponse(as, c, callback, state);
+    const response = await oauth.authorizationCodeGrantRequest(as, c, clientAuth, params, REDIRECT, codeVerifier, insecure);
+    const tokens = await oauth.processAuthorizationCodeResponse(as, c, response, { expectedNonce: nonce, requireIdToken: true });
+    expect(oauth.getValidatedIdTokenClaims(tokens)).toMatchObject({ aud: clientId });
+    const refreshed = await oauth.processRefreshTokenResponse(as, c, await oauth.refreshTokenGrantRequest(as, c, clientAuth, tokens.refresh_token!, insecure));
+    expect(refreshed.access_token).toBeTruthy();
   });
 });
