@@ -16,6 +16,9 @@ import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
 import { ClientService } from './core/oauth/client-service.js';
 import { ResourceService, type CachedResource } from './core/resources/resource-service.js';
+import { ClientAssertionReplay } from './core/oauth/client-assertion-replay.js';
+import { MetadataDocumentClients } from './core/oauth/client-id-metadata/metadata-document-clients.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES, fetchMetadataDocument } from './core/oauth/client-id-metadata/metadata-document-fetcher.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
 import { CHANGE_POLL_OVERLAP_MS, ChangePoll, changedRecordsTask, type ChangePollTask } from './core/pubsub/change-poll.js';
 import { RedisPubSub } from './core/pubsub/redis.js';
@@ -85,6 +88,11 @@ export interface CreateServicesOptions {
   webhookPollIntervalMs?: number;
   /** Called after every webhook delivery attempt (metrics). */
   onWebhookAttempt?: (observation: AttemptObservation) => void;
+  /**
+   * Test-only: one more CA (PEM) trusted when fetching client metadata documents. A deployment extends Node's
+   * trust store with NODE_EXTRA_CA_CERTS instead; no configuration sets this.
+   */
+  metadataDocumentExtraCa?: string;
 }
 
 export function connectRedis(url: string, commandTimeoutMs = 500): Redis {
@@ -349,6 +357,30 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
     });
 
+    // Client ID Metadata Documents (GATEHOUSE_CLIENT_ID_METADATA_DOCUMENTS=on): an https client_id is resolved
+    // through the document it names, fetched, validated and cached here; a failure is audited with its reason.
+    const cimd = config.clientIdMetadataDocuments;
+    const metadataDocuments = cimd.enabled
+      ? new MetadataDocumentClients({
+          clock,
+          policy: cimd,
+          fetch: (url) =>
+            fetchMetadataDocument(url, {
+              allowLoopback: cimd.allowLoopback,
+              timeoutMs: 5_000,
+              connectTimeoutMs: 3_000,
+              maxBytes: DEFAULT_MAX_DOCUMENT_BYTES,
+              extraCa: options.metadataDocumentExtraCa,
+            }),
+          idTokenAlgs: () => signingKeys.idTokenAlgs(),
+          onFailure: (clientId, reason) =>
+            apiKeys.record(
+              clock.now(),
+              { type: 'client.authentication', outcome: 'failure', reason: 'metadata_document_refused', details: { clientId: clientId.slice(0, 300), problem: reason } },
+              null,
+            ),
+        })
+      : undefined;
     const clients = new ClientService({
       store: stores.clients,
       guard,
@@ -357,6 +389,12 @@ export async function createServices(config: Config, options: CreateServicesOpti
       audit,
       idTokenAlgs: () => signingKeys.idTokenAlgs(),
       builtIn: (id) => (id === CONSOLE_CLIENT_ID ? consoleClient(config.issuer) : undefined),
+      ...(metadataDocuments
+        ? { metadataDocument: async (id: string) => {
+            const resolved = await metadataDocuments.resolve(id);
+            return resolved.ok ? resolved.client : undefined;
+          } }
+        : {}),
       async invalidate(id) {
         clientCache.invalidate(id);
         await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
@@ -535,6 +573,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       guard,
       clients,
       resources,
+      clientAssertions: new ClientAssertionReplay({ clock }),
       users,
       webhookEndpoints,
       webhooks,

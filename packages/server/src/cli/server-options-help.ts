@@ -62,6 +62,10 @@ const FLAG_HELP = {
   'mtls-trust-domain': ['DOMAIN', "the issuer's host"],
   'certificate-max-ttl': ['S', '604800'],
   'client-cert-header': ['HEADER', 'off | client-cert | x-ssl-client-cert'],
+  'client-id-metadata-documents': ['on|off', 'off; on: https URLs as client_id (Client ID Metadata Documents)'],
+  'cimd-allowed-hosts': ['HOSTS', 'empty: any host; else only these (example.com, *.example.com)'],
+  'cimd-denied-hosts': ['HOSTS', 'empty'],
+  'cimd-allow-loopback': ['BOOL', 'false; true fetches documents from loopback and private addresses (development only)'],
 } satisfies Record<keyof ConfigFlags, [arg: string, help: string]>;
 
 export function serverOptionsHelp(flags: ConfigFlags): string {

@@ -1,5 +1,6 @@
 import { OAuthError } from '../errors.js';
 import { allowedScopes, resolveAudience, type ResolvedAudience } from './audience.js';
+import { isMetadataDocumentClientId, MAX_CLIENT_ID_URL_LENGTH } from './client-id-metadata/metadata-document-url.js';
 import type { OAuthClientView, OAuthDeps } from './oauth-deps.js';
 import { isValidS256Challenge } from './pkce.js';
 import { matchRedirectUri } from './redirect-uri.js';
@@ -48,8 +49,12 @@ export async function parseAuthorizationRequest(
   }
   const clientId = param(params, 'client_id');
   if (clientId === undefined) return fatal('The client_id parameter is required.');
-  const client = clientId.length <= 200 ? await deps.findClient(clientId) : undefined;
-  if (!client) return fatal('Unknown client.');
+  const client = clientId.length <= MAX_CLIENT_ID_URL_LENGTH ? await deps.findClient(clientId) : undefined;
+  if (!client) {
+    // A client_id URL (Client ID Metadata Document) whose document is off, unreachable or invalid: the detail is
+    // in the audit log (client.authentication, metadata_document_refused), not for the person in the browser.
+    return fatal(isMetadataDocumentClientId(clientId) ? 'Unknown client: this application could not be identified from its client_id.' : 'Unknown client.');
+  }
   const redirectUri = param(params, 'redirect_uri');
   if (redirectUri === undefined) return fatal('The redirect_uri parameter is required.');
   if (!matchRedirectUri(client.redirectUris, redirectUri)) return fatal('The redirect_uri is not registered for this client.');

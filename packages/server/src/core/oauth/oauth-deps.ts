@@ -6,7 +6,7 @@ import type { AccessTokenClaims } from '../tokens/access-token.js';
 import type { TokenDenylist } from '../tokens/token-denylist.js';
 import type { ConsentStore, GrantStore, SessionStore } from '../../storage/stores.js';
 import type { KeyObject } from 'node:crypto';
-import type { ClientRegistration, TokenEndpointAuthMethod } from './client-metadata.js';
+import type { ClientAuthenticationMethod, ClientRegistration } from './client-metadata.js';
 
 /** What the OAuth logic needs to know of a registered client. */
 export interface OAuthClientView {
@@ -18,7 +18,7 @@ export interface OAuthClientView {
   postLogoutRedirectUris: string[];
   grantTypes: string[];
   scopes: string[];
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  tokenEndpointAuthMethod: ClientAuthenticationMethod;
   audiences: string[];
   defaultAudience: string | null;
   tenantId: string | null;
