@@ -16,7 +16,7 @@ async function token(issuer: string, body: Record<string, string>) {
   return { status: response.status, body: (await response.json().catch(() => ({}))) as any };
 }
 
-function authorizeUrl(clientId: string, challenge: string, redirectUri = 'http://127.0.0.1:53682/callback', scope = 'openid profile read'): string {
+function authorizeUrl(clientId: string, challenge: string, redirectUri = 'http://127.0.0.1:53682/callback', scope = 'openid profile'): string {
   return `/oauth/authorize?${new URLSearchParams({
     response_type: 'code',
     client_id: clientId,
@@ -55,7 +55,7 @@ async function fullFlow(issuer: string, clientId: string, user: { email: string;
 
   const issued = await token(issuer, { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier, client_id: clientId });
   expect(issued.status).toBe(200);
-  expect(issued.body).toMatchObject({ token_type: 'Bearer', scope: 'openid profile read' });
+  expect(issued.body).toMatchObject({ token_type: 'Bearer', scope: 'openid profile' });
   expect(issued.body.refresh_token).toBeTruthy();
   const claims = JSON.parse(Buffer.from(issued.body.access_token.split('.')[1], 'base64url').toString());
   expect(claims.client_id).toBe(clientId);

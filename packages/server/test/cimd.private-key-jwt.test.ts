@@ -64,7 +64,7 @@ async function code(): Promise<{ code: string; verifier: string }> {
   const { verifier, challenge } = pkcePair();
   const callback = await authorizeThroughForms(
     new FormBrowser(t.issuer),
-    `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope: 'openid read', code_challenge: challenge, code_challenge_method: 'S256' })}`,
+    `/oauth/authorize?${new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: REDIRECT, scope: 'openid profile', code_challenge: challenge, code_challenge_method: 'S256' })}`,
     { email: user.email, password: 'correct horse battery staple' },
   );
   return { code: callback.searchParams.get('code')!, verifier };
@@ -167,7 +167,7 @@ describe('interoperability: oauth4webapi as a metadata-document client', () => {
       client_id: c.client_id,
       redirect_uri: REDIRECT,
       response_type: 'code',
-      scope: 'openid read',
+      scope: 'openid profile',
       code_challenge: await oauth.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
       state,
