@@ -243,7 +243,7 @@ export class ApiKeyService {
     this.deps.metrics.verificationSeconds(elapsedMs / 1000);
     const now = this.deps.clock.now();
     // Counted per key and minute, whatever the outcome (a key that was not found names no key to count under).
-    if (result.key) this.deps.usage.count(result.key.id, result.code, Math.round(elapsedMs * 1000));
+    if (result.key) this.deps.usage.count(result.key.id, result.code, Math.round(elapsedMs * 1000), now);
     const event: AuditEventInput = {
       type: 'key.verification',
       outcome: result.valid ? 'success' : 'failure',
