@@ -5,7 +5,7 @@ import { CONSOLE_CLIENT_ID, consoleClient } from './core/oauth/console-client.js
 import { bootstrapRootKey, type BootstrapResult } from './core/api-keys/bootstrap-root-key.js';
 import { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import { RetentionSweep } from './core/retention/retention-sweep.js';
-import type { AuditEvent } from './core/audit/audit-event.js';
+import type { AuditEvent, ObservedAuditEvent } from './core/audit/audit-event.js';
 import { CertificateAuthority } from './core/ca/certificate-authority.js';
 import { defaultTrustDomain } from './core/ca/certificate-identity.js';
 import { KeyCache } from './core/cache/key-cache.js';
@@ -202,7 +202,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
     await bus.subscribe(RESOURCE_INVALIDATION_CHANNEL, (identifier) => resourceCache.invalidate(identifier));
     bus.onResubscribe(() => resourceCache.clear());
 
-    const audit = new WriteBehindLog<AuditEvent>({
+    const audit = new WriteBehindLog<AuditEvent, ObservedAuditEvent>({
       write: (events) => stores.audit.insertMany(events),
       intervalMs: options.auditFlushIntervalMs ?? 1000,
       // Large batches: each SQLite batch rewrites one page of the audit key index per distinct key it

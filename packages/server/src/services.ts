@@ -2,7 +2,7 @@ import type { CredentialGuard } from './core/authorization/credential-guard.js';
 import type { ApiKeyService } from './core/api-keys/api-key-service.js';
 import type { KeyExpirySweep } from './core/api-keys/key-expiry-sweep.js';
 import type { RetentionSweep } from './core/retention/retention-sweep.js';
-import type { AuditEvent } from './core/audit/audit-event.js';
+import type { AuditEvent, ObservedAuditEvent } from './core/audit/audit-event.js';
 import type { CertificateAuthority } from './core/ca/certificate-authority.js';
 import type { KeyCache } from './core/cache/key-cache.js';
 import type { PrometheusMetrics } from './core/metrics/prometheus-metrics.js';
@@ -77,7 +77,7 @@ export interface Services {
    * decides while Redis is unavailable, so that revocation keeps working (docs/failure-modes.md).
    */
   managementRateLimiter: RateLimiter;
-  audit: WriteBehindLog<AuditEvent>;
+  audit: WriteBehindLog<AuditEvent, ObservedAuditEvent>;
   /** Usage per credential and minute, flushed every GATEHOUSE_USAGE_FLUSH_SECONDS and at close(). */
   usage: UsageCounter;
   /** JWT signing keys and the JWKS, in memory. */

@@ -15,9 +15,13 @@ export interface WriteBehindLogOptions<V> {
   onError(error: unknown, context: { buffered: number; dropped: number }): void;
 }
 
-export class WriteBehindLog<V> extends BatchedWriter<V[]> {
+/**
+ * `O` is what observers are shown: `V`, or a wider type when some values are shown to them without ever being
+ * written (observeOnly), such as the audit log's id-less successes (ObservedAuditEvent).
+ */
+export class WriteBehindLog<V extends O, O = V> extends BatchedWriter<V[]> {
   #buffer: V[] = [];
-  #observers: Array<(value: V) => void> = [];
+  #observers: Array<(value: O) => void> = [];
   #added = 0;
 
   constructor(private readonly options: WriteBehindLogOptions<V>) {
@@ -41,12 +45,12 @@ export class WriteBehindLog<V> extends BatchedWriter<V[]> {
    * and the value is dropped): the one place to watch, say, every authentication as it happens. Observers run
    * on the hot path, so they must be cheap and must not throw.
    */
-  observe(observer: (value: V) => void): void {
+  observe(observer: (value: O) => void): void {
     this.#observers.push(observer);
   }
 
   /** Shows a value to the observers without writing it (a success the usage counters count instead). */
-  observeOnly(value: V): void {
+  observeOnly(value: O): void {
     for (const observer of this.#observers) observer(value);
   }
 

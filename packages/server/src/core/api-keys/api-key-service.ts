@@ -1,5 +1,5 @@
 import type { AnomalyAction, ApiKeyPatch, ApiKeyRecord, ApiKeyStatus, ApiKeyStore, PageCursor } from '../../storage/stores.js';
-import { actorFields, createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
+import { actorFields, createAuditEvent, observedAuditEvent, type AuditEvent, type AuditEventInput, type ObservedAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
 import type { KeyCache } from '../cache/key-cache.js';
 import type { CredentialGuard } from '../authorization/credential-guard.js';
 import type { Clock } from '../clock.js';
@@ -70,7 +70,7 @@ export interface ApiKeyServiceDeps {
   cache: KeyCache;
   rateLimiter: RateLimiter;
   clock: Clock;
-  audit: WriteBehindLog<AuditEvent>;
+  audit: WriteBehindLog<AuditEvent, ObservedAuditEvent>;
   /** Per-credential, per-minute usage counts; keys' lastUsedAt derives from them. */
   usage: UsageCounter;
   /** GATEHOUSE_AUDIT_SUCCESS_SAMPLE: the fraction of repetitive successes still written as audit events. */
@@ -243,7 +243,7 @@ export class ApiKeyService {
     this.deps.metrics.verificationSeconds(elapsedMs / 1000);
     const now = this.deps.clock.now();
     // Counted per key and minute, whatever the outcome (a key that was not found names no key to count under).
-    if (result.key) this.deps.usage.count(result.key.id, result.code, Math.round(elapsedMs * 1000));
+    if (result.key) this.deps.usage.count(result.key.id, result.code, Math.round(elapsedMs * 1000), now);
     const event: AuditEventInput = {
       type: 'key.verification',
       outcome: result.valid ? 'success' : 'failure',
@@ -251,7 +251,9 @@ export class ApiKeyService {
       keyId: result.key?.id ?? null,
       keyPrefix: result.key?.displayPrefix ?? (result.valid ? null : result.displayPrefix),
       tenantId: result.key?.tenantId ?? null,
-      ...actorFields(actor),
+      // As actorFields(actor), without the intermediate object (the hot path).
+      actorKeyId: actor.keyId,
+      actorUserId: actor.userId,
       details: verificationDetails(actor, result),
     };
     // A failure is audited one event each; a success is counted, and audited only when sampled.
@@ -304,13 +306,13 @@ export class ApiKeyService {
   /**
    * A repetitive success (a verification, a client_credentials grant, an introspection), which the usage counters
    * count: written as an audit event only for the sampled fraction (GATEHOUSE_AUDIT_SUCCESS_SAMPLE). Every one is
-   * still shown to the audit log's observers (authentication metrics, anomaly detection).
+   * still shown to the audit log's observers (authentication metrics, anomaly detection): an unsampled one as an
+   * ObservedAuditEvent, without the id that only a written event needs.
    */
   recordSuccess(now: number, input: AuditEventInput, origin?: RequestOrigin | null): void {
-    const event = createAuditEvent(now, input, origin);
     const sample = this.deps.auditSuccessSample;
-    if (sample > 0 && (sample >= 1 || (this.deps.random ?? Math.random)() < sample)) this.deps.audit.add(event);
-    else this.deps.audit.observeOnly(event);
+    if (sample > 0 && (sample >= 1 || (this.deps.random ?? Math.random)() < sample)) this.deps.audit.add(createAuditEvent(now, input, origin));
+    else this.deps.audit.observeOnly(observedAuditEvent(now, input, origin));
   }
 
   #lifecycleEvent(actor: Actor, type: AuditEventInput['type'], key: ApiKeyRecord, details?: Record<string, unknown>): AuditEvent {

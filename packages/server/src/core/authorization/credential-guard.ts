@@ -1,5 +1,5 @@
 import type { Actor } from '../api-keys/api-key-service.js';
-import { actorFields, createAuditEvent, type AuditEvent } from '../audit/audit-event.js';
+import { actorFields, createAuditEvent, type AuditEvent, type ObservedAuditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import { GatehouseError } from '../errors.js';
 import type { WriteBehindLog } from '../write-behind-log.js';
@@ -20,7 +20,7 @@ export interface GuardedTarget {
  * the target, the management scopes the caller lacked).
  */
 export class CredentialGuard {
-  constructor(private readonly deps: { clock: Clock; audit: WriteBehindLog<AuditEvent> }) {}
+  constructor(private readonly deps: { clock: Clock; audit: WriteBehindLog<AuditEvent, ObservedAuditEvent> }) {}
 
   assert(actor: Actor, action: CredentialAction, target: GuardedTarget, privileges: readonly Privilege[]): void {
     const decision = decideCredentialAction(actor, action, privileges);

@@ -1,5 +1,5 @@
 import type { CredentialProfileRecord, CredentialProfileStore } from '../../storage/stores.js';
-import type { AuditEvent } from '../audit/audit-event.js';
+import type { ObservedAuditEvent } from '../audit/audit-event.js';
 import type { Clock } from '../clock.js';
 import { WriteBehind } from '../write-behind.js';
 import type { Alerts } from './alerts.js';
@@ -19,7 +19,8 @@ export interface Anomaly {
   reason: AnomalyReason;
   /** `key_...` or `cli_...`. */
   credentialId: string;
-  event: AuditEvent;
+  /** The authentication that looked anomalous (a success is shown to observers without an id: it is not written). */
+  event: ObservedAuditEvent;
   details: Record<string, unknown>;
 }
 
@@ -93,7 +94,7 @@ export class CredentialAnomalies {
   }
 
   /** The audit observer. Cheap, synchronous, never throws. */
-  readonly observe = (event: AuditEvent): void => {
+  readonly observe = (event: ObservedAuditEvent): void => {
     if (event.outcome === 'success') {
       const id = event.type === 'key.verification' || event.type === 'admin.authentication' ? event.keyId : event.type === 'oauth.token' ? clientIdOf(event) : null;
       if (id !== null && event.ip !== null) this.#used(id, event.ip, event);
@@ -122,7 +123,7 @@ export class CredentialAnomalies {
     await this.#dirty.stop();
   }
 
-  #used(id: string, address: string, event: AuditEvent): void {
+  #used(id: string, address: string, event: ObservedAuditEvent): void {
     const now = event.occurredAt;
     const minute = Math.floor(now / MINUTE);
     let profile = this.#profiles.get(id);
@@ -215,7 +216,7 @@ export class CredentialAnomalies {
   }
 }
 
-function clientIdOf(event: AuditEvent): string | null {
+function clientIdOf(event: ObservedAuditEvent): string | null {
   const clientId = event.details?.clientId;
   return typeof clientId === 'string' ? clientId : null;
 }

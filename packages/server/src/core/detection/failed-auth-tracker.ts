@@ -1,4 +1,4 @@
-import type { AuditEvent } from '../audit/audit-event.js';
+import type { ObservedAuditEvent } from '../audit/audit-event.js';
 import type { Alerts } from './alerts.js';
 import type { DetectionCounters } from './counters.js';
 import { clientKey } from './ip-address.js';
@@ -13,7 +13,7 @@ import type { IpBlocks } from './ip-blocks.js';
 const NOT_A_GUESS = new Set(['RATE_LIMITED', 'INSUFFICIENT_SCOPE', 'MISSING_CREDENTIALS', 'no_client_authentication', 'missing_credentials', 'origin_not_allowed']);
 const COUNTED_TYPES = new Set(['key.verification', 'admin.authentication', 'client.authentication', 'oauth.login', 'oauth.token']);
 
-export function isCredentialFailure(event: AuditEvent): boolean {
+export function isCredentialFailure(event: ObservedAuditEvent): boolean {
   return event.outcome === 'failure' && COUNTED_TYPES.has(event.type) && !NOT_A_GUESS.has(event.reason ?? '');
 }
 
@@ -53,7 +53,7 @@ export class FailedAuthTracker {
   constructor(private readonly options: FailedAuthTrackerOptions) {}
 
   /** The audit observer: cheap and never throws (the counting is asynchronous). */
-  readonly observe = (event: AuditEvent): void => {
+  readonly observe = (event: ObservedAuditEvent): void => {
     if (event.outcome !== 'failure' || event.ip === null || !isCredentialFailure(event)) return;
     // An address a tenant-bound verifier claimed (clientIp) is not counted: one tenant must not block it for all.
     if (event.details?.clientIpClaimedByTenant === true) return;
@@ -77,7 +77,7 @@ export class FailedAuthTracker {
     this.#pending.add(tracked);
   }
 
-  #counted(ip: string, count: number, event: AuditEvent): Promise<void> | void {
+  #counted(ip: string, count: number, event: ObservedAuditEvent): Promise<void> | void {
     const verdict = failureVerdict(count, this.options);
     if (verdict === 'none') return;
     const { windowSeconds, blockSeconds } = this.options;

@@ -1,4 +1,4 @@
-import type { AuditEvent, AuditEventType } from '../audit/audit-event.js';
+import type { AuditEventType, ObservedAuditEvent } from '../audit/audit-event.js';
 import type { AuthenticationMethod, FailureReason, Metrics } from './metrics.js';
 
 /** The audit events that record an authentication, by the method they record. */
@@ -41,7 +41,7 @@ export interface AuthenticationLabels {
 }
 
 /** The authentication an audit event records, as metric labels; undefined for events that record none. */
-export function authenticationOf(event: AuditEvent): AuthenticationLabels | undefined {
+export function authenticationOf(event: ObservedAuditEvent): AuthenticationLabels | undefined {
   const method = METHOD_OF.get(event.type);
   if (method === undefined) return undefined;
   if (event.outcome === 'success') return { method, outcome: 'success' };
@@ -54,8 +54,14 @@ export function authenticationOf(event: AuditEvent): AuthenticationLabels | unde
  * verifications a key's own rate limit refused: whatever writes an audit event is counted, without a line in
  * the authentication code itself. It runs on the hot path: a map lookup and a counter increment.
  */
-export function countAuthentications(metrics: Metrics): (event: AuditEvent) => void {
+export function countAuthentications(metrics: Metrics): (event: ObservedAuditEvent) => void {
   return (event) => {
+    if (event.outcome === 'success') {
+      // The hot path (every verification): no labels object.
+      const method = METHOD_OF.get(event.type);
+      if (method !== undefined) metrics.authentication(method, 'success');
+      return;
+    }
     const labels = authenticationOf(event);
     if (labels === undefined) return;
     metrics.authentication(labels.method, labels.outcome, labels.reason);

@@ -1,6 +1,6 @@
 import type { ClientStore, ClientWriteOutcome, OAuthClientPatch, OAuthClientRecord, PageCursor } from '../../storage/stores.js';
 import { actorId, type Actor } from '../api-keys/api-key-service.js';
-import { actorFields, createAuditEvent, type AuditEvent, type AuditEventInput, type RequestOrigin } from '../audit/audit-event.js';
+import { actorFields, createAuditEvent, type AuditEvent, type AuditEventInput, type ObservedAuditEvent, type RequestOrigin } from '../audit/audit-event.js';
 import type { KeyCache } from '../cache/key-cache.js';
 import type { CredentialGuard } from '../authorization/credential-guard.js';
 import type { Clock } from '../clock.js';
@@ -63,7 +63,7 @@ export interface ClientServiceDeps {
   /** By client id; holds deleted clients too, so a deleted id is answered from memory. */
   cache: KeyCache<OAuthClientRecord>;
   clock: Clock;
-  audit: WriteBehindLog<AuditEvent>;
+  audit: WriteBehindLog<AuditEvent, ObservedAuditEvent>;
   /** The credential policy: no caller obtains, confers or acts on more privilege than it holds. */
   guard: CredentialGuard;
   /** The algorithms ID tokens can be signed with now (SigningKeys.idTokenAlgs): what idTokenSignedResponseAlg may be. */

@@ -34,9 +34,9 @@ export class UsageCounter extends BatchedWriter<UsageBatch> {
     return this.#buffer.size;
   }
 
-  /** One event measured by this server, now: `latencyUs` its duration. */
-  count(credentialId: string, outcome: UsageOutcome, latencyUs: number | null): void {
-    const minute = minuteOf(this.options.clock.now());
+  /** One event measured by this server, now (`at`, when the caller already read the clock): `latencyUs` its duration. */
+  count(credentialId: string, outcome: UsageOutcome, latencyUs: number | null, at: number = this.options.clock.now()): void {
+    const minute = minuteOf(at);
     if (!this.#buffer.add(credentialId, minute, usageOutcomeCode(outcome), 1, latencyUs)) this.droppedCount++;
     if (SUCCESS_OUTCOMES.has(outcome) && credentialId.startsWith('key_')) this.#buffer.touch(credentialId, minute);
   }

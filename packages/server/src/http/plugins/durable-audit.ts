@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import type { AuditEvent } from '../../core/audit/audit-event.js';
+import type { AuditEvent, ObservedAuditEvent } from '../../core/audit/audit-event.js';
 import type { WriteBehindLog } from '../../core/write-behind-log.js';
 
 declare module 'fastify' {
@@ -19,7 +19,7 @@ declare module 'fastify' {
  * and is retried, and the outage is logged and shown by /readyz.
  */
 export const durableAuditPlugin = fp(
-  async (app: FastifyInstance, { audit }: { audit: WriteBehindLog<AuditEvent> }) => {
+  async (app: FastifyInstance, { audit }: { audit: WriteBehindLog<AuditEvent, ObservedAuditEvent> }) => {
     app.decorateRequest('auditMark', 0);
     app.addHook('onRequest', (request, _reply, done) => {
       request.auditMark = audit.added;
