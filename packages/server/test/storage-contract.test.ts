@@ -11,6 +11,7 @@ import { usageStoreContract } from '../src/storage/contract/usage-store.contract
 import { userStoreContract } from '../src/storage/contract/user-store.contract.js';
 import { signingKeyStoreContract } from '../src/storage/contract/signing-key-store.contract.js';
 import { webhookStoreContract } from '../src/storage/contract/webhook-store.contract.js';
+import { registrationTokenStoreContract } from '../src/storage/contract/registration-token-store.contract.js';
 import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
 import type { Database } from '../src/storage/sql/database.js';
 import { migrateToLatest } from '../src/storage/sql/migrate.js';
@@ -67,4 +68,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   webhookStoreContract(dialect, open);
   certificateStoreContract(dialect, open);
   usageStoreContract(dialect, open);
+  registrationTokenStoreContract(dialect, open);
 });

@@ -53,6 +53,10 @@ export const AUDIT_EVENT_TYPES = [
   'certificate.issued',
   'certificate.revoked',
   'mtls.certificate_refused',
+  'client.registered',
+  'client.expired',
+  'registration_token.created',
+  'registration_token.revoked',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 
