@@ -29,6 +29,7 @@ import { TokenDenylist } from './core/tokens/token-denylist.js';
 import { verifyAccessToken } from './core/tokens/verify-access-token.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import { revokeGrants } from './core/oauth/revoke-grants.js';
+import { createAuditEvent } from './core/audit/audit-event.js';
 import { KeyRevocationRelay, RevocationFeed } from './core/revocation-feed.js';
 import { Alerts } from './core/detection/alerts.js';
 import { MemoryCounters, type DetectionCounters } from './core/detection/counters.js';
@@ -483,6 +484,24 @@ export async function createServices(config: Config, options: CreateServicesOpti
           days: config.usageRetentionDays[resolution],
           purge: (cutoff: number, limit: number) => stores.usage.purge(resolution, cutoff, limit),
         })),
+        // Self-registered clients that obtained no token for GATEHOUSE_DYNAMIC_CLIENT_IDLE_DAYS: deleted like an admin
+        // deletion (every process forgets them, their grants end), one client.expired event each.
+        {
+          kind: 'dynamic_clients',
+          days: config.clientRegistration.idleDays,
+          purge: async (cutoff: number, limit: number) => {
+            const now = clock.now();
+            const idleDays = config.clientRegistration.idleDays;
+            const deleted = await stores.clients.deleteIdleDynamic(cutoff, now, limit, (client) =>
+              createAuditEvent(now, { type: 'client.expired', outcome: 'success', tenantId: client.tenantId, details: { clientId: client.id, idleDays } }),
+            );
+            for (const client of deleted) {
+              await clients.forget(client.id);
+              await revokeGrants(oauth, { clientId: client.id }, { reason: 'client expired', tenantId: client.tenantId, origin: null });
+            }
+            return deleted.length;
+          },
+        },
       ],
       // Complete hours and days are rolled up before anything is purged (minutes never go before their hour does).
       beforeSweep: () => stores.usage.rollUp(minuteOf(clock.now())),

@@ -62,6 +62,11 @@ const FLAG_HELP = {
   'mtls-trust-domain': ['DOMAIN', "the issuer's host"],
   'certificate-max-ttl': ['S', '604800'],
   'client-cert-header': ['HEADER', 'off | client-cert | x-ssl-client-cert'],
+  'client-registration': ['MODE', 'off | token | open'],
+  'client-registration-rate-limit': ['LIMIT/S', '10/3600 per address'],
+  'client-registration-max-per-address': ['N', '20; 0: no limit'],
+  'client-registration-grant-types': ['LIST', 'authorization_code,refresh_token'],
+  'dynamic-client-idle-days': ['DAYS', '90; 0: never'],
 } satisfies Record<keyof ConfigFlags, [arg: string, help: string]>;
 
 export function serverOptionsHelp(flags: ConfigFlags): string {

@@ -228,6 +228,11 @@ export class ClientService {
     return result.client;
   }
 
+  /** Drops a client deleted outside this service (idle expiry) from every process's cache. */
+  forget(clientId: string): Promise<void> {
+    return this.deps.invalidate(clientId);
+  }
+
   /**
    * The hot-path lookup for client authentication: from the in-process cache, loading on a miss. Deleted
    * clients are returned too (with `deletedAt`); the caller refuses them. Throws only on storage failure.
