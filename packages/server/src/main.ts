@@ -15,6 +15,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
 import { ClientService } from './core/oauth/client-service.js';
+import { ClientRegistrationService } from './core/oauth/client-registration-service.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
 import { CHANGE_POLL_OVERLAP_MS, ChangePoll, changedRecordsTask, type ChangePollTask } from './core/pubsub/change-poll.js';
 import { RedisPubSub } from './core/pubsub/redis.js';
@@ -352,6 +353,20 @@ export async function createServices(config: Config, options: CreateServicesOpti
         await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
       },
     });
+    const registrationConfig = config.clientRegistration;
+    const registration =
+      registrationConfig.mode === 'off'
+        ? undefined
+        : new ClientRegistrationService({
+            clients: stores.clients,
+            tokens: stores.registrationTokens,
+            rateLimiter,
+            clock,
+            policy: { ...registrationConfig, mode: registrationConfig.mode },
+            idTokenAlgs: () => signingKeys.idTokenAlgs(),
+            invalidate: (id) => clients.forget(id),
+            audit: (input, origin) => audit.add(createAuditEvent(clock.now(), input, origin)),
+          });
     const users = new UserService({ store: stores.users, clock, guard, hashParams: scryptParamsForCost(config.passwordHashCost) });
     const denylist = await TokenDenylist.open({
       store: stores.grants,
@@ -523,6 +538,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       apiKeys,
       guard,
       clients,
+      registration,
       users,
       webhookEndpoints,
       webhooks,

@@ -9,6 +9,7 @@ import type { PrometheusMetrics } from './core/metrics/prometheus-metrics.js';
 import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
+import type { ClientRegistrationService } from './core/oauth/client-registration-service.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import type { Alerts } from './core/detection/alerts.js';
 import type { CredentialAnomalies } from './core/detection/credential-anomalies.js';
@@ -52,6 +53,8 @@ export interface Services {
   guard: CredentialGuard;
   /** OAuth clients: management, and the cached lookup client authentication uses. */
   clients: ClientService;
+  /** Dynamic Client Registration (RFC 7591 / 7592); undefined when GATEHOUSE_CLIENT_REGISTRATION is off. */
+  registration: ClientRegistrationService | undefined;
   users: UserService;
   /** Webhook endpoints, their delivery logs and manual retries. */
   webhookEndpoints: WebhookEndpointService;

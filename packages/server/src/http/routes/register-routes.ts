@@ -3,6 +3,8 @@ import type { App } from '../app-types.js';
 import { registerRevokeClientGrants } from './grants/revoke-client-grants.js';
 import { registerRevokeUserGrants } from './grants/revoke-user-grants.js';
 import { registerOAuthRoutes } from './oauth/register-oauth-routes.js';
+import { registerClientRegistrationEndpoint } from './oauth/register-client.js';
+import { registerRegisteredClientEndpoints } from './oauth/registered-client.js';
 import { registerAuditEvents } from './audit-events.js';
 import { registerDeleteBlock } from './blocks/delete-block.js';
 import { registerListBlocks } from './blocks/list-blocks.js';
@@ -88,6 +90,9 @@ export function registerRoutes(app: App, services: Services, options: RouteOptio
   registerUpdateClient(app, services);
   registerDeleteClient(app, services);
   registerRotateClientSecret(app, services);
+  // Dynamic Client Registration (RFC 7591 / 7592): JSON, so outside the OAuth endpoints' form-body context.
+  registerClientRegistrationEndpoint(app, services);
+  registerRegisteredClientEndpoints(app, services);
   registerGetMe(app, services);
   // The first-run page: a form, in its own context (form bodies, like the OAuth pages).
   app.register(async (setup) => {
