@@ -16,6 +16,7 @@ import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
 import { ClientService } from './core/oauth/client-service.js';
 import { ClientRegistrationService } from './core/oauth/client-registration-service.js';
+import { RegistrationTokenService } from './core/oauth/registration-token-service.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
 import { CHANGE_POLL_OVERLAP_MS, ChangePoll, changedRecordsTask, type ChangePollTask } from './core/pubsub/change-poll.js';
 import { RedisPubSub } from './core/pubsub/redis.js';
@@ -367,6 +368,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
             invalidate: (id) => clients.forget(id),
             audit: (input, origin) => audit.add(createAuditEvent(clock.now(), input, origin)),
           });
+    const registrationTokens = new RegistrationTokenService({ store: stores.registrationTokens, clock, guard });
     const users = new UserService({ store: stores.users, clock, guard, hashParams: scryptParamsForCost(config.passwordHashCost) });
     const denylist = await TokenDenylist.open({
       store: stores.grants,
@@ -539,6 +541,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
       guard,
       clients,
       registration,
+      registrationTokens,
       users,
       webhookEndpoints,
       webhooks,

@@ -10,6 +10,7 @@ import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
 import type { ClientRegistrationService } from './core/oauth/client-registration-service.js';
+import type { RegistrationTokenService } from './core/oauth/registration-token-service.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import type { Alerts } from './core/detection/alerts.js';
 import type { CredentialAnomalies } from './core/detection/credential-anomalies.js';
@@ -55,6 +56,8 @@ export interface Services {
   clients: ClientService;
   /** Dynamic Client Registration (RFC 7591 / 7592); undefined when GATEHOUSE_CLIENT_REGISTRATION is off. */
   registration: ClientRegistrationService | undefined;
+  /** Initial access tokens for token-mode registration (the admin API manages them whatever the mode). */
+  registrationTokens: RegistrationTokenService;
   users: UserService;
   /** Webhook endpoints, their delivery logs and manual retries. */
   webhookEndpoints: WebhookEndpointService;

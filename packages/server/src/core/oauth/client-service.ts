@@ -42,6 +42,7 @@ export interface CreateClientInput {
 
 export interface ListClientsInput {
   tenantId?: string | undefined;
+  registration?: 'admin' | 'dynamic' | undefined;
   limit: number;
   after?: PageCursor | undefined;
 }
@@ -124,7 +125,8 @@ export class ClientService {
 
   async list(actor: Actor, input: ListClientsInput): Promise<OAuthClient[]> {
     if (actor.tenantId !== null && input.tenantId !== undefined && input.tenantId !== actor.tenantId) return [];
-    return this.deps.store.list({ ...input, tenantId: actor.tenantId ?? input.tenantId });
+    const { registration, ...rest } = input;
+    return this.deps.store.list({ ...rest, tenantId: actor.tenantId ?? input.tenantId, ...(registration !== undefined ? { registration } : {}) });
   }
 
   /** The client, or not_found when it does not exist, is deleted, or belongs to another tenant. */
