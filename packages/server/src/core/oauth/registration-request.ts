@@ -106,8 +106,12 @@ export function parseRegistrationRequest(input: unknown, policy: RegistrationPol
     throw invalidMetadata('response_types code goes with grant_types authorization_code, and only with it.');
   }
 
-  const redirectUris = optionalStringArray(body, 'redirect_uris', MAX_REDIRECT_URIS, 2000);
-  if (body.redirect_uris !== undefined && redirectUris === undefined) throw invalidRedirect('redirect_uris must be an array of strings.');
+  let redirectUris: string[] | undefined;
+  try {
+    redirectUris = optionalStringArray(body, 'redirect_uris', MAX_REDIRECT_URIS, 2000);
+  } catch {
+    throw invalidRedirect(`redirect_uris must be an array of at most ${MAX_REDIRECT_URIS} URIs.`);
+  }
   for (const uri of redirectUris ?? []) {
     const check = checkRedirectUriRegistration(uri, { publicClient: isPublicMethod(method) });
     if (!check.ok) throw invalidRedirect(`redirect_uris: ${JSON.stringify(uri.slice(0, 100))} is refused: ${check.reason}`);
