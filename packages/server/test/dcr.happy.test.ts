@@ -4,9 +4,10 @@
  */
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dialects } from './helpers/databases.js';
+import { dialects, tempDir } from './helpers/databases.js';
 import { sinkCredential } from './helpers/log-sink.js';
 import { manage, register } from './helpers/registration.js';
+import { killSpawned, spawnServer, withFreePorts } from './helpers/spawn-server.js';
 import { authorizeThroughForms, createOAuthTestApp, FormBrowser, pkcePair, type OAuthTestApp } from './helpers/oauth.js';
 
 async function token(t: OAuthTestApp, body: Record<string, string>) {
@@ -216,5 +217,38 @@ describe.each(dialects)('Dynamic Client Registration, open mode (%s)', (dialect)
     const tokens = await oauth.processAuthorizationCodeResponse(as, client, tokenResponse, { expectedNonce: oauth.expectNoNonce, requireIdToken: false });
     expect(tokens.access_token).toBeTruthy();
     expect(tokens.scope).toBe('openid');
+  });
+});
+
+describe('Dynamic Client Registration under an issuer with a path (a real `gatehouse start`)', () => {
+  const dir = tempDir('dcr-issuer-path');
+  let issuer: string;
+  afterAll(async () => {
+    await killSpawned();
+    dir.remove();
+  });
+
+  it('advertises, registers and manages under the path', async () => {
+    await withFreePorts(1, async ([port]) => {
+      issuer = `http://127.0.0.1:${port}/t1`;
+      return spawnServer({
+        env: {
+          GATEHOUSE_DATA_DIR: dir.path,
+          GATEHOUSE_PORT: String(port),
+          GATEHOUSE_ISSUER: issuer,
+          GATEHOUSE_CLIENT_REGISTRATION: 'open',
+          GATEHOUSE_LOG_LEVEL: 'warn',
+        },
+      });
+    });
+    const origin = new URL(issuer).origin;
+    const metadata = (await (await fetch(`${origin}/.well-known/oauth-authorization-server/t1`)).json()) as any;
+    expect(metadata.registration_endpoint).toBe(`${issuer}/oauth/register`);
+    const registered = await register({ issuer }, { redirect_uris: ['https://app.example/cb'], client_name: 'under a path' });
+    expect(registered.status).toBe(201);
+    expect(registered.body.registration_client_uri).toBe(`${issuer}/oauth/register/${registered.body.client_id}`);
+    const read = await manage(registered.body.registration_client_uri, 'GET', registered.body.registration_access_token);
+    expect(read.status).toBe(200);
+    expect(read.body.client_name).toBe('under a path');
   });
 });
