@@ -81,6 +81,18 @@ describe.each(dialects)('Dynamic Client Registration, open mode (%s)', (dialect)
     // Only the hash of the registration access token is kept.
     expect(stored!.registrationAccessTokenHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(stored)).not.toContain(body.registration_access_token);
+    // The admin API shows how it came to be, and filters by it.
+    const viewed = (await t.api('GET', `/v1/clients/${body.client_id}`)).body;
+    expect(viewed).toMatchObject({ registration: 'dynamic', registeredAddress: '127.0.0.1', lastUsedAt: null, name: 'Editor plugin' });
+    const admin = await t.createClient();
+    expect(admin.registration).toBe('admin');
+    const dynamicIds = (await t.api('GET', '/v1/clients?registration=dynamic&limit=100')).body.data.map((c: any) => c.clientId);
+    expect(dynamicIds).toContain(body.client_id);
+    expect(dynamicIds).not.toContain(admin.clientId);
+    const adminIds = (await t.api('GET', '/v1/clients?registration=admin&limit=100')).body.data.map((c: any) => c.clientId);
+    expect(adminIds).toContain(admin.clientId);
+    expect(adminIds).not.toContain(body.client_id);
+    expect((await t.api('GET', '/v1/clients?registration=metadata_document')).status).toBe(400);
     await t.services.audit.flush();
     const events = await t.services.stores.audit.list({ limit: 100, type: 'client.registered' });
     const event = events.find((e) => e.details?.clientId === body.client_id);
