@@ -10,6 +10,7 @@ import { KeyPage } from './pages/key-page';
 import { KeysPage } from './pages/keys-page';
 import { NotFoundPage } from './pages/not-found-page';
 import { OverviewPage } from './pages/overview-page';
+import { ResourcesPage } from './pages/resources-page';
 import { SecurityPage } from './pages/security-page';
 import { SignInPage } from './pages/sign-in-page';
 import { UserPage } from './pages/user-page';
@@ -25,6 +26,7 @@ function page(path: string) {
   if ((params = match('/keys/:id', path))) return <KeyPage id={params.id!} />;
   if (path === '/clients') return <ClientsPage />;
   if ((params = match('/clients/:id', path))) return <ClientPage id={params.id!} />;
+  if (path === '/resources') return <ResourcesPage />;
   if (path === '/users') return <UsersPage />;
   if ((params = match('/users/:id', path))) return <UserPage id={params.id!} />;
   if (path === '/webhooks') return <WebhooksPage />;

@@ -44,6 +44,7 @@ export {
   protectedResourceMetadataUrl,
   type ProtectedResourceOptions,
 } from './protected-resource.js';
+export { fetchProtectedResourceOptions, type FetchProtectedResourceOptionsInput } from './fetch-protected-resource-options.js';
 export { createSseParser, type SseEvent } from './sse-parser.js';
 export { UnavailableError } from './unavailable-error.js';
 export * from './client/index.js';

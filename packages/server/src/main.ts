@@ -17,6 +17,10 @@ import { SecretBox } from './core/crypto/secret-box.js';
 import { ClientService } from './core/oauth/client-service.js';
 import { ClientRegistrationService } from './core/oauth/client-registration-service.js';
 import { RegistrationTokenService } from './core/oauth/registration-token-service.js';
+import { ResourceService, type CachedResource } from './core/resources/resource-service.js';
+import { ClientAssertionReplay } from './core/oauth/client-assertion-replay.js';
+import { MetadataDocumentClients } from './core/oauth/client-id-metadata/metadata-document-clients.js';
+import { DEFAULT_MAX_DOCUMENT_BYTES, fetchMetadataDocument } from './core/oauth/client-id-metadata/metadata-document-fetcher.js';
 import { MemoryPubSub, type PubSub } from './core/pubsub/pubsub.js';
 import { CHANGE_POLL_OVERLAP_MS, ChangePoll, changedRecordsTask, type ChangePollTask } from './core/pubsub/change-poll.js';
 import { RedisPubSub } from './core/pubsub/redis.js';
@@ -68,6 +72,7 @@ import { isStorageUnavailable } from './storage/is-storage-unavailable.js';
 
 const KEY_INVALIDATION_CHANNEL = 'invalidate:api-key';
 const CLIENT_INVALIDATION_CHANNEL = 'invalidate:oauth-client';
+const RESOURCE_INVALIDATION_CHANNEL = 'invalidate:resource';
 /** Each readiness check that has not answered within this is 'unavailable': /readyz answers within a second. */
 export const READINESS_CHECK_TIMEOUT_MS = 800;
 
@@ -86,6 +91,11 @@ export interface CreateServicesOptions {
   webhookPollIntervalMs?: number;
   /** Called after every webhook delivery attempt (metrics). */
   onWebhookAttempt?: (observation: AttemptObservation) => void;
+  /**
+   * Test-only: one more CA (PEM) trusted when fetching client metadata documents. A deployment extends Node's
+   * trust store with NODE_EXTRA_CA_CERTS instead; no configuration sets this.
+   */
+  metadataDocumentExtraCa?: string;
 }
 
 export function connectRedis(url: string, commandTimeoutMs = 500): Redis {
@@ -185,6 +195,15 @@ export async function createServices(config: Config, options: CreateServicesOpti
     });
     await bus.subscribe(CLIENT_INVALIDATION_CHANNEL, (id) => clientCache.invalidate(id));
     bus.onResubscribe(() => clientCache.clear());
+    // Registered resources (RFC 8707) by identifier, "none registered" included; invalidated like clients.
+    const resourceCache = new KeyCache<CachedResource>({
+      load: async (identifier) => ({ resource: (await stores.resources.findByIdentifier(identifier)) ?? null }),
+      clock,
+      ttlMs: config.keyCacheTtlSeconds * 1000,
+      maxEntries: 100_000,
+    });
+    await bus.subscribe(RESOURCE_INVALIDATION_CHANNEL, (identifier) => resourceCache.invalidate(identifier));
+    bus.onResubscribe(() => resourceCache.clear());
 
     const audit = new WriteBehindLog<AuditEvent>({
       write: (events) => stores.audit.insertMany(events),
@@ -341,6 +360,30 @@ export async function createServices(config: Config, options: CreateServicesOpti
       },
     });
 
+    // Client ID Metadata Documents (GATEHOUSE_CLIENT_ID_METADATA_DOCUMENTS=on): an https client_id is resolved
+    // through the document it names, fetched, validated and cached here; a failure is audited with its reason.
+    const cimd = config.clientIdMetadataDocuments;
+    const metadataDocuments = cimd.enabled
+      ? new MetadataDocumentClients({
+          clock,
+          policy: cimd,
+          fetch: (url) =>
+            fetchMetadataDocument(url, {
+              allowLoopback: cimd.allowLoopback,
+              timeoutMs: 5_000,
+              connectTimeoutMs: 3_000,
+              maxBytes: DEFAULT_MAX_DOCUMENT_BYTES,
+              extraCa: options.metadataDocumentExtraCa,
+            }),
+          idTokenAlgs: () => signingKeys.idTokenAlgs(),
+          onFailure: (clientId, reason) =>
+            apiKeys.record(
+              clock.now(),
+              { type: 'client.authentication', outcome: 'failure', reason: 'metadata_document_refused', details: { clientId: clientId.slice(0, 300), problem: reason } },
+              null,
+            ),
+        })
+      : undefined;
     const clients = new ClientService({
       store: stores.clients,
       guard,
@@ -349,6 +392,12 @@ export async function createServices(config: Config, options: CreateServicesOpti
       audit,
       idTokenAlgs: () => signingKeys.idTokenAlgs(),
       builtIn: (id) => (id === CONSOLE_CLIENT_ID ? consoleClient(config.issuer) : undefined),
+      ...(metadataDocuments
+        ? { metadataDocument: async (id: string) => {
+            const resolved = await metadataDocuments.resolve(id);
+            return resolved.ok ? resolved.client : undefined;
+          } }
+        : {}),
       async invalidate(id) {
         clientCache.invalidate(id);
         await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
@@ -369,6 +418,18 @@ export async function createServices(config: Config, options: CreateServicesOpti
             audit: (input, origin) => audit.add(createAuditEvent(clock.now(), input, origin)),
           });
     const registrationTokens = new RegistrationTokenService({ store: stores.registrationTokens, clock, guard });
+    const resources = new ResourceService({
+      store: stores.resources,
+      guard,
+      cache: resourceCache,
+      clock,
+      async invalidate(identifiers) {
+        for (const identifier of identifiers) {
+          resourceCache.invalidate(identifier);
+          await bus.publish(RESOURCE_INVALIDATION_CHANNEL, identifier);
+        }
+      },
+    });
     const users = new UserService({ store: stores.users, clock, guard, hashParams: scryptParamsForCost(config.passwordHashCost) });
     const denylist = await TokenDenylist.open({
       store: stores.grants,
@@ -396,6 +457,12 @@ export async function createServices(config: Config, options: CreateServicesOpti
           list: (since, limit) => stores.clients.listChangedSince(since, limit),
           changed: ({ id }) => clientCache.invalidate(id),
           overflow: () => clientCache.clear(),
+        }),
+        changedRecordsTask({
+          list: (since, limit) => stores.resources.listChangedSince(since, limit),
+          // A changed identifier leaves its old one cached: resources are few, so forget them all.
+          changed: () => resourceCache.clear(),
+          overflow: () => resourceCache.clear(),
         }),
         () => denylist.reload(),
         () => blocks.reload(),
@@ -430,6 +497,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
         const client = await clients.lookup(id);
         return client && client.deletedAt === null ? client : undefined;
       },
+      findResource: (identifier) => resources.lookup(identifier),
       async findUser(id) {
         const user = await stores.users.findById(id);
         return user && user.deletedAt === null && user.disabledAt === null ? user : undefined;
@@ -542,6 +610,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
       clients,
       registration,
       registrationTokens,
+      resources,
+      clientAssertions: new ClientAssertionReplay({ clock }),
       users,
       webhookEndpoints,
       webhooks,

@@ -11,6 +11,8 @@ import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
 import type { ClientRegistrationService } from './core/oauth/client-registration-service.js';
 import type { RegistrationTokenService } from './core/oauth/registration-token-service.js';
+import type { ResourceService } from './core/resources/resource-service.js';
+import type { ClientAssertionReplay } from './core/oauth/client-assertion-replay.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import type { Alerts } from './core/detection/alerts.js';
 import type { CredentialAnomalies } from './core/detection/credential-anomalies.js';
@@ -58,6 +60,10 @@ export interface Services {
   registration: ClientRegistrationService | undefined;
   /** Initial access tokens for token-mode registration (the admin API manages them whatever the mode). */
   registrationTokens: RegistrationTokenService;
+  /** RFC 8707 resources (APIs) registered with their scopes; the cached lookup the OAuth endpoints use. */
+  resources: ResourceService;
+  /** The jti of every client assertion (private_key_jwt) accepted, until it expires: each is used once. */
+  clientAssertions: ClientAssertionReplay;
   users: UserService;
   /** Webhook endpoints, their delivery logs and manual retries. */
   webhookEndpoints: WebhookEndpointService;

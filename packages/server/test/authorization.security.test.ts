@@ -68,6 +68,8 @@ const t1Client = (t: TestApp) =>
     tenantId: 't1',
   });
 let userCounter = 0;
+/** A resource of tenant t1 whose scopes hold `admin`: the privileged target of the resource routes. */
+const t1Resource = (t: TestApp) => root(t, 'POST', '/v1/resources', { identifier: `https://api${++userCounter}.example.com`, name: 'target', scopes: ['admin'], tenantId: 't1' });
 const t1User = (t: TestApp) => root(t, 'POST', '/v1/users', { email: `u${++userCounter}@example.com`, password: 'correct horse battery', tenantId: 't1' });
 const t1Endpoint = (t: TestApp, events = ['token.reuse_detected']) => root(t, 'POST', '/v1/webhook-endpoints', { url: WEBHOOK_URL, events, tenantId: 't1' });
 /** A certificate of tenant t1 (issued by t1's admin key). */
@@ -120,6 +122,12 @@ const CASES: RouteCase[] = [
     call: async (t) => ({ path: `/v1/registration-tokens/${(await root(t, 'POST', '/v1/registration-tokens', { name: 'target', tenantId: 't1' })).id}` }),
     expect: ['ok', 'ok', 403, 403, 403, 404],
   },
+
+  { route: 'POST /v1/resources', call: async () => ({ path: '/v1/resources', body: { identifier: `https://new${++userCounter}.example.com`, name: 'n', scopes: ['admin'], tenantId: 't1' } }), expect: ['ok', 'ok', 403, 403, 403, 403] },
+  { route: 'GET /v1/resources', call: async () => ({ path: '/v1/resources' }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },
+  { route: 'GET /v1/resources/{id}', call: async (t) => ({ path: `/v1/resources/${(await t1Resource(t)).id}` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
+  { route: 'PATCH /v1/resources/{id}', call: async (t) => ({ path: `/v1/resources/${(await t1Resource(t)).id}`, body: { name: 'renamed' } }), expect: ['ok', 'ok', 403, 403, 403, 404] },
+  { route: 'DELETE /v1/resources/{id}', call: async (t) => ({ path: `/v1/resources/${(await t1Resource(t)).id}` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
 
   { route: 'POST /v1/users', call: async () => ({ path: '/v1/users', body: { email: `new${++userCounter}@example.com`, password: 'correct horse battery', tenantId: 't1' } }), expect: ['ok', 'ok', 403, 403, 403, 403] },
   { route: 'GET /v1/users', call: async () => ({ path: '/v1/users' }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },

@@ -276,6 +276,27 @@ describe('gatehouse registration-tokens', () => {
   });
 });
 
+describe('gatehouse resources', () => {
+  it('create, list, get, update and delete', async () => {
+    const created = await okJson([
+      'resources', 'create', '--identifier', 'https://mcp.example.com/mcp', '--name', 'MCP tools',
+      '--scope', 'tools:call', '--scope', 'tools:list', '--dynamic-clients', 'true', '--access-token-ttl', '600',
+    ]);
+    expect(created).toMatchObject({ identifier: 'https://mcp.example.com/mcp', scopes: ['tools:call', 'tools:list'], dynamicClients: true, accessTokenTtlSeconds: 600 });
+    const id = created.id as string;
+    expect((await okJson(['resources', 'list'])).data.map((r: any) => r.id)).toContain(id);
+    expect(await ok(['resources', 'list'])).toMatch(new RegExp(`^${id} +https://mcp.example.com/mcp +MCP tools`, 'm'));
+    expect(field(await ok(['resources', 'get', id]), 'identifier')).toBe('https://mcp.example.com/mcp');
+    await ok(['resources', 'update', id, '--scope', 'tools:call', '--dynamic-clients', 'false', '--access-token-ttl', 'default']);
+    expect((await get(`/v1/resources/${id}`)).body).toMatchObject({ scopes: ['tools:call'], dynamicClients: false, accessTokenTtlSeconds: null });
+    const refused = await gatehouse(['resources', 'update', id, '--dynamic-clients', 'maybe']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toMatch(/--dynamic-clients must be one of true, false/);
+    expect(await ok(['resources', 'delete', id])).toBe(`Deleted ${id}\n`);
+    expect((await get(`/v1/resources/${id}`)).status).toBe(404);
+  });
+});
+
 describe('gatehouse users', () => {
   it('create (password from stdin), list, get and delete', async () => {
     const password = 'correct horse battery staple';

@@ -113,14 +113,14 @@ describe.each(dialects)('Dynamic Client Registration, open mode (%s)', (dialect)
   });
 
   it('a registered public client completes authorization code + PKCE and refreshes', async () => {
-    const registered = (await register(t, { redirect_uris: ['https://app.example/cb'], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid read', client_name: 'MCP client' })).body;
+    const registered = (await register(t, { redirect_uris: ['https://app.example/cb'], grant_types: ['authorization_code', 'refresh_token'], scope: 'openid', client_name: 'MCP client' })).body;
     const user = await t.createUser();
     const { verifier, challenge } = pkcePair();
     const authorize = `/oauth/authorize?${new URLSearchParams({
       response_type: 'code',
       client_id: registered.client_id,
       redirect_uri: 'https://app.example/cb',
-      scope: 'openid read',
+      scope: 'openid',
       state: 's1',
       code_challenge: challenge,
       code_challenge_method: 'S256',
@@ -129,7 +129,7 @@ describe.each(dialects)('Dynamic Client Registration, open mode (%s)', (dialect)
     const code = callback.searchParams.get('code')!;
     const tokens = await token(t, { grant_type: 'authorization_code', code, redirect_uri: 'https://app.example/cb', code_verifier: verifier, client_id: registered.client_id });
     expect(tokens.status).toBe(200);
-    expect(tokens.body).toMatchObject({ token_type: 'Bearer', scope: 'openid read' });
+    expect(tokens.body).toMatchObject({ token_type: 'Bearer', scope: 'openid' });
     sinkCredential(tokens.body.refresh_token);
     const refreshed = await token(t, { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token, client_id: registered.client_id });
     expect(refreshed.status).toBe(200);

@@ -29,7 +29,7 @@ async function tokenRequest(t: OAuthTestApp, body: Record<string, string>, auth?
 }
 
 /** Runs the code flow for a registered public client; returns the token response. */
-async function codeFlow(t: OAuthTestApp, clientId: string, scope = 'openid read') {
+async function codeFlow(t: OAuthTestApp, clientId: string, scope = 'openid') {
   const user = await t.createUser();
   const { verifier, challenge } = pkcePair();
   const callback = await authorizeThroughForms(

@@ -8,6 +8,7 @@ import { ipBlockStoreContract } from '../src/storage/contract/ip-block-store.con
 import { grantStoreContract } from '../src/storage/contract/grant-store.contract.js';
 import { metaStoreContract } from '../src/storage/contract/meta-store.contract.js';
 import { usageStoreContract } from '../src/storage/contract/usage-store.contract.js';
+import { resourceStoreContract } from '../src/storage/contract/resource-store.contract.js';
 import { userStoreContract } from '../src/storage/contract/user-store.contract.js';
 import { signingKeyStoreContract } from '../src/storage/contract/signing-key-store.contract.js';
 import { webhookStoreContract } from '../src/storage/contract/webhook-store.contract.js';
@@ -69,4 +70,5 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   certificateStoreContract(dialect, open);
   usageStoreContract(dialect, open);
   registrationTokenStoreContract(dialect, open);
+  resourceStoreContract(dialect, open);
 });

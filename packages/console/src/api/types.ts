@@ -184,3 +184,17 @@ export interface UsageSeries {
   to: string;
   data: UsagePeriod[];
 }
+
+/** A resource (RFC 8707): an API tokens are issued for, with its scopes. */
+export interface Resource {
+  id: string;
+  object: 'resource';
+  identifier: string;
+  name: string;
+  scopes: string[];
+  dynamicClients: boolean;
+  accessTokenTtlSeconds: number | null;
+  tenantId: string | null;
+  createdAt: string;
+  updatedAt: string;
+}

@@ -9,6 +9,7 @@ export const NAVIGATION: ReadonlyArray<{ path: string; label: string }> = [
   { path: '/', label: 'Overview' },
   { path: '/keys', label: 'Keys' },
   { path: '/clients', label: 'OAuth clients' },
+  { path: '/resources', label: 'Resources' },
   { path: '/users', label: 'Users' },
   { path: '/webhooks', label: 'Webhooks' },
   { path: '/audit', label: 'Audit log' },

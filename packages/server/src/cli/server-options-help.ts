@@ -67,6 +67,10 @@ const FLAG_HELP = {
   'client-registration-max-per-address': ['N', '20; 0: no limit'],
   'client-registration-grant-types': ['LIST', 'authorization_code,refresh_token'],
   'dynamic-client-idle-days': ['DAYS', '90; 0: never'],
+  'client-id-metadata-documents': ['on|off', 'off; on: https URLs as client_id (Client ID Metadata Documents)'],
+  'cimd-allowed-hosts': ['HOSTS', 'empty: any host; else only these (example.com, *.example.com)'],
+  'cimd-denied-hosts': ['HOSTS', 'empty'],
+  'cimd-allow-loopback': ['BOOL', 'false; true fetches documents from loopback and private addresses (development only)'],
 } satisfies Record<keyof ConfigFlags, [arg: string, help: string]>;
 
 export function serverOptionsHelp(flags: ConfigFlags): string {

@@ -10,6 +10,7 @@ import { DEFAULT_REDIS_NAMESPACE } from '../core/pubsub/redis.js';
 import { apiKeyPrefixProblem, DEFAULT_API_KEY_PREFIX } from '../core/api-keys/key-format.js';
 import { parseBranding, parseScopeDescriptions, type PageBranding } from './page-branding.js';
 import { GRANT_TYPES, type GrantType } from '../core/oauth/client-metadata.js';
+import { hostPatternProblem } from '../core/oauth/client-id-metadata/host-policy.js';
 
 /** Validated, typed configuration. Environment variables first; command-line flags override them. */
 export interface Config {
@@ -118,6 +119,8 @@ export interface Config {
   clientCertHeader: 'client-cert' | 'x-ssl-client-cert' | undefined;
   /** Dynamic Client Registration (RFC 7591 / 7592, docs/client-registration.md). */
   clientRegistration: ClientRegistrationConfig;
+  /** Client ID Metadata Documents (docs/client-id-metadata-documents.md): https URLs as client_id; off by default. */
+  clientIdMetadataDocuments: ClientIdMetadataDocumentsConfig;
 }
 
 /** GATEHOUSE_CLIENT_REGISTRATION and its policy. */
@@ -132,6 +135,17 @@ export interface ClientRegistrationConfig {
   grantTypes: GrantType[];
   /** Dynamic clients unused this many days are deleted by the retention sweep; 0: never. */
   idleDays: number;
+}
+
+export interface ClientIdMetadataDocumentsConfig {
+  /** GATEHOUSE_CLIENT_ID_METADATA_DOCUMENTS=on. Off: an https client_id is an unknown client like any other. */
+  enabled: boolean;
+  /** GATEHOUSE_CIMD_ALLOWED_HOSTS: empty, any host; else only these (`example.com`, `*.example.com`). */
+  allowedHosts: string[];
+  /** GATEHOUSE_CIMD_DENIED_HOSTS: never these. */
+  deniedHosts: string[];
+  /** GATEHOUSE_CIMD_ALLOW_LOOPBACK: documents may be fetched from loopback and private addresses (tests, development). */
+  allowLoopback: boolean;
 }
 
 export interface DetectionConfig {
@@ -225,6 +239,10 @@ export const CONFIG_FLAGS = {
   'client-registration-max-per-address': { type: 'string', env: 'GATEHOUSE_CLIENT_REGISTRATION_MAX_PER_ADDRESS' },
   'client-registration-grant-types': { type: 'string', env: 'GATEHOUSE_CLIENT_REGISTRATION_GRANT_TYPES' },
   'dynamic-client-idle-days': { type: 'string', env: 'GATEHOUSE_DYNAMIC_CLIENT_IDLE_DAYS' },
+  'client-id-metadata-documents': { type: 'string', env: 'GATEHOUSE_CLIENT_ID_METADATA_DOCUMENTS' },
+  'cimd-allowed-hosts': { type: 'string', env: 'GATEHOUSE_CIMD_ALLOWED_HOSTS' },
+  'cimd-denied-hosts': { type: 'string', env: 'GATEHOUSE_CIMD_DENIED_HOSTS' },
+  'cimd-allow-loopback': { type: 'string', env: 'GATEHOUSE_CIMD_ALLOW_LOOPBACK' },
 } as const;
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -352,6 +370,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const branding = parseBranding(env, problems);
   const scopeDescriptions = parseScopeDescriptions(env.GATEHOUSE_SCOPE_DESCRIPTIONS, problems);
   const clientRegistration = parseClientRegistration(raw, problems);
+  const clientIdMetadataDocuments = parseClientIdMetadataDocuments(raw, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return {
@@ -398,6 +417,28 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     scopeDescriptions,
     ...mtls,
     clientRegistration,
+    clientIdMetadataDocuments,
+  };
+}
+
+function parseClientIdMetadataDocuments(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undefined, problems: string[]): ClientIdMetadataDocumentsConfig {
+  const switchValue = raw('client-id-metadata-documents') ?? 'off';
+  if (!/^(on|off)$/i.test(switchValue)) problems.push('GATEHOUSE_CLIENT_ID_METADATA_DOCUMENTS must be on or off');
+  const hosts = (flag: 'cimd-allowed-hosts' | 'cimd-denied-hosts', name: string) => {
+    const list = (raw(flag) ?? '').split(',').map((part) => part.trim()).filter(Boolean);
+    for (const pattern of list) {
+      const problem = hostPatternProblem(pattern);
+      if (problem) problems.push(`${name}: "${pattern.slice(0, 64)}" is refused: ${problem}`);
+    }
+    return list;
+  };
+  const loopback = raw('cimd-allow-loopback');
+  if (loopback !== undefined && !/^(1|true|yes|on|0|false|no|off)$/i.test(loopback)) problems.push('GATEHOUSE_CIMD_ALLOW_LOOPBACK must be true or false');
+  return {
+    enabled: switchValue.toLowerCase() === 'on',
+    allowedHosts: hosts('cimd-allowed-hosts', 'GATEHOUSE_CIMD_ALLOWED_HOSTS'),
+    deniedHosts: hosts('cimd-denied-hosts', 'GATEHOUSE_CIMD_DENIED_HOSTS'),
+    allowLoopback: loopback !== undefined && /^(1|true|yes|on)$/i.test(loopback),
   };
 }
 

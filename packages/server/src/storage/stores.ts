@@ -312,6 +312,57 @@ export interface RegistrationTokenStore {
   revoke(id: string, now: number, events: AuditEvent[]): Promise<{ token: RegistrationTokenRecord; changed: boolean } | undefined>;
 }
 
+/** An API (RFC 8707 resource) registered with its scopes: what clients may ask tokens for, and with which scopes. */
+export interface ResourceRecord {
+  id: string;
+  /** The resource indicator: an absolute URI without a fragment; unique among resources not deleted. */
+  identifier: string;
+  name: string;
+  /** The scopes this API defines (what its tokens may carry). */
+  scopes: string[];
+  /** Clients that registered themselves (Dynamic Client Registration, Client ID Metadata Documents) may ask for it. */
+  dynamicClients: boolean;
+  /** Caps the lifetime of access tokens for this resource; null: the client's or the server's default. */
+  accessTokenTtlSeconds: number | null;
+  tenantId: string | null;
+  /** Incremented by every change; updates are conditional on it. */
+  version: number;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+  deletedAt: number | null;
+}
+
+export type ResourcePatch = Partial<Pick<ResourceRecord, 'identifier' | 'name' | 'scopes' | 'dynamicClients' | 'accessTokenTtlSeconds'>>;
+
+export interface ResourceListQuery {
+  tenantId?: string;
+  limit: number;
+  after?: PageCursor;
+}
+
+/** `duplicate`: another resource not deleted has that identifier. */
+export type ResourceWriteOutcome =
+  | { ok: true; resource: ResourceRecord }
+  | { ok: false; reason: 'not_found' | 'conflict' | 'duplicate' };
+
+export interface ResourceStore {
+  /** Inserts a resource and its audit events atomically; `duplicate` (nothing written) when its identifier is taken. */
+  insert(resource: ResourceRecord, events: AuditEvent[]): Promise<'ok' | 'duplicate'>;
+  /** Deleted resources too (their `deletedAt` is set). */
+  findById(id: string): Promise<ResourceRecord | undefined>;
+  /** The resource not deleted with this identifier (exact match). */
+  findByIdentifier(identifier: string): Promise<ResourceRecord | undefined>;
+  /** Resources changed (deleted ones included) after `since`, at most `limit`, most recently changed first; `hash` is the identifier. */
+  listChangedSince(since: number, limit: number): Promise<ChangedRecord[]>;
+  /** Resources not deleted, newest first; at most `limit` after the cursor. */
+  list(query: ResourceListQuery): Promise<ResourceRecord[]>;
+  /** Applies a patch to a resource not deleted and still at `expectedVersion`, bumping the version. */
+  update(id: string, expectedVersion: number, patch: ResourcePatch, now: number, events: AuditEvent[]): Promise<ResourceWriteOutcome>;
+  /** Soft-deletes a resource if it is not deleted yet; the resource as it now is, and whether this call deleted it. */
+  softDelete(id: string, now: number, events: AuditEvent[]): Promise<{ resource: ResourceRecord; changed: boolean } | undefined>;
+}
+
 export interface AuditEventQuery {
   type?: AuditEventType;
   /** Events whose type starts with this, e.g. `key.` for every key event. */
@@ -1075,4 +1126,5 @@ export interface Stores {
   certificates: CertificateStore;
   usage: UsageStore;
   registrationTokens: RegistrationTokenStore;
+  resources: ResourceStore;
 }

@@ -48,6 +48,8 @@ export interface TestAppOptions {
   onBackgroundError?: (message: string, error: unknown) => void;
   /** The built console's directory (default: the real build of packages/console); null: not built. */
   consoleDir?: string | null;
+  /** One more CA trusted when fetching client metadata documents (test-only; see CreateServicesOptions). */
+  metadataDocumentExtraCa?: string;
 }
 
 /** A real app over a real database (SQLite in a temp dir, or a fresh PostgreSQL schema), with a frozen clock. */
@@ -72,6 +74,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     databaseSchema: pgSchema?.schema,
     onBackgroundError: options.onBackgroundError ?? (() => {}),
     ...(options.sleep ? { sleep: options.sleep } : {}),
+    ...(options.metadataDocumentExtraCa ? { metadataDocumentExtraCa: options.metadataDocumentExtraCa } : {}),
   });
   await bootstrapRootKey({ store: services.stores.apiKeys, clock }, rootKey);
   sinkCredential(rootKey);

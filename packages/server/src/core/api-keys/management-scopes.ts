@@ -23,6 +23,8 @@ export const MANAGEMENT_SCOPES = [
   'webhooks:write',
   'certificates:read',
   'certificates:write',
+  'resources:read',
+  'resources:write',
 ] as const;
 export type ManagementScope = (typeof MANAGEMENT_SCOPES)[number];
 

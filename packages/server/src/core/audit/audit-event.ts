@@ -57,6 +57,9 @@ export const AUDIT_EVENT_TYPES = [
   'client.expired',
   'registration_token.created',
   'registration_token.revoked',
+  'resource.created',
+  'resource.updated',
+  'resource.deleted',
 ] as const;
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number];
 

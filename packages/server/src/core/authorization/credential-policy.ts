@@ -38,6 +38,11 @@ export const CREDENTIAL_ACTIONS = [
   // Initial access tokens for Dynamic Client Registration: the tenant rule alone applies (they confer no management scope).
   'registration_token.create',
   'registration_token.revoke',
+  // Resources (RFC 8707 APIs): their scopes are what tokens for them may carry; the read is the tenant rule alone.
+  'resource.create',
+  'resource.read',
+  'resource.update',
+  'resource.delete',
 ] as const;
 export type CredentialAction = (typeof CREDENTIAL_ACTIONS)[number];
 

@@ -1,5 +1,6 @@
 import { OAuthError } from '../errors.js';
-import { resolveAudience } from './audience.js';
+import { allowedScopes, resolveAudience, type ResolvedAudience } from './audience.js';
+import { isMetadataDocumentClientId, MAX_CLIENT_ID_URL_LENGTH } from './client-id-metadata/metadata-document-url.js';
 import type { OAuthClientView, OAuthDeps } from './oauth-deps.js';
 import { isValidS256Challenge } from './pkce.js';
 import { matchRedirectUri } from './redirect-uri.js';
@@ -37,7 +38,7 @@ const MAX_NONCE_LENGTH = 512;
  */
 export async function parseAuthorizationRequest(
   raw: string,
-  deps: Pick<OAuthDeps, 'findClient' | 'issuer'>,
+  deps: Pick<OAuthDeps, 'findClient' | 'issuer' | 'findResource'>,
 ): Promise<AuthorizationRequestResult> {
   const fatal = (description: string) => ({ ok: false as const, redirect: false as const, error: new OAuthError('invalid_request', description) });
   if (raw.length > 8192) return fatal('The authorization request is too long.');
@@ -48,8 +49,12 @@ export async function parseAuthorizationRequest(
   }
   const clientId = param(params, 'client_id');
   if (clientId === undefined) return fatal('The client_id parameter is required.');
-  const client = clientId.length <= 200 ? await deps.findClient(clientId) : undefined;
-  if (!client) return fatal('Unknown client.');
+  const client = clientId.length <= MAX_CLIENT_ID_URL_LENGTH ? await deps.findClient(clientId) : undefined;
+  if (!client) {
+    // A client_id URL (Client ID Metadata Document) whose document is off, unreachable or invalid: the detail is
+    // in the audit log (client.authentication, metadata_document_refused), not for the person in the browser.
+    return fatal(isMetadataDocumentClientId(clientId) ? 'Unknown client: this application could not be identified from its client_id.' : 'Unknown client.');
+  }
   const redirectUri = param(params, 'redirect_uri');
   if (redirectUri === undefined) return fatal('The redirect_uri parameter is required.');
   if (!matchRedirectUri(client.redirectUris, redirectUri)) return fatal('The redirect_uri is not registered for this client.');
@@ -80,7 +85,6 @@ export async function parseAuthorizationRequest(
 
   const scopes = parseScope(param(params, 'scope'));
   if (scopes === undefined) return fail('invalid_scope', 'The scope parameter is malformed.');
-  if (scopesOutside(scopes, client.scopes).length > 0) return fail('invalid_scope');
 
   const nonce = param(params, 'nonce') ?? null;
   if (nonce !== null && nonce.length > MAX_NONCE_LENGTH) return fail('invalid_request', 'The nonce parameter is too long.');
@@ -102,13 +106,16 @@ export async function parseAuthorizationRequest(
     maxAgeSeconds = Number(maxAgeText);
   }
 
-  let audience: string[];
+  let resolved: ResolvedAudience;
   try {
-    audience = resolveAudience(client, allParams(params, 'resource'), deps.issuer());
+    resolved = await resolveAudience(client, allParams(params, 'resource'), deps);
   } catch (error) {
     if (error instanceof OAuthError) return fail(error.code, error.message);
     throw error;
   }
+  const { audience } = resolved;
+  // After the audience: a self-registered client's scopes are those of the resources it asks for.
+  if (scopesOutside(scopes, allowedScopes(client, resolved.resources)).length > 0) return fail('invalid_scope');
   return {
     ok: true,
     request: { client, redirectUri, state, scopes, audience, codeChallenge, nonce, prompt, maxAgeSeconds, raw },

@@ -3,12 +3,13 @@ import type { X509Certificate } from 'node:crypto';
 import { certificateTenant } from '../ca/certificate-identity.js';
 import { certificateThumbprint } from '../ca/certificate-thumbprint.js';
 import type { Clock } from '../clock.js';
-import { registeredCertificates, type TokenEndpointAuthMethod } from './client-metadata.js';
+import { createLocalJWKSet, decodeJwt, jwtVerify, type JSONWebKeySet } from 'jose';
+import { registeredCertificates, type ClientAuthenticationMethod } from './client-metadata.js';
 import { hashClientSecret, sameHash } from './client-secret.js';
-import type { OAuthClient } from './client-service.js';
+import type { LookedUpClient } from './client-service.js';
 import { certificateMatchesClient, subjectAltNames } from './tls-client-auth-match.js';
 
-export type ClientAuthMethod = TokenEndpointAuthMethod;
+export type ClientAuthMethod = ClientAuthenticationMethod;
 
 /** The verified client certificate of the request (TLS connection or trusted proxy), if any. */
 export interface ClientCertificate {
@@ -24,7 +25,7 @@ export interface ClientCertificate {
  * `clientId` is the id the request claimed (for the audit log), when it had one.
  */
 export type ClientAuthResult =
-  | { ok: true; client: OAuthClient; method: ClientAuthMethod }
+  | { ok: true; client: LookedUpClient; method: ClientAuthMethod }
   | {
       ok: false;
       error: 'invalid_client' | 'invalid_request';
@@ -44,7 +45,17 @@ const METHOD_USE: Record<ClientAuthMethod, string> = {
   none: 'none (a public client): client_id in the request body and no secret',
   tls_client_auth: 'tls_client_auth: client_id in the request body and its client certificate, issued by the Gatehouse CA, on the TLS connection',
   self_signed_tls_client_auth: 'self_signed_tls_client_auth: client_id in the request body and its registered self-signed certificate on the TLS connection',
+  private_key_jwt:
+    'private_key_jwt (RFC 7523): client_assertion_type=urn:ietf:params:oauth:client-assertion-type:jwt-bearer and a client_assertion JWT signed with a key of its jwks',
 };
+
+/** RFC 7523 section 2.2. */
+export const JWT_BEARER_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+/** The algorithms a client assertion may be signed with (asymmetric only: there is no shared secret). */
+export const CLIENT_ASSERTION_ALGS = ['RS256', 'PS256', 'ES256', 'ES384', 'EdDSA'] as const;
+/** A client assertion may not be valid for longer than this (its jti is remembered that long). */
+export const MAX_CLIENT_ASSERTION_LIFETIME_SECONDS = 300;
+const MAX_ASSERTION_LENGTH = 8192;
 
 /** The error_description of an authentication by the wrong method: how this client must authenticate. */
 export function wrongMethodDescription(used: ClientAuthMethod, expected: ClientAuthMethod): string {
@@ -53,7 +64,7 @@ export function wrongMethodDescription(used: ClientAuthMethod, expected: ClientA
 
 export interface ClientLookup {
   /** The client by id from the in-process cache (loading on a miss), deleted ones included. Throws on storage failure. */
-  lookup(clientId: string): Promise<OAuthClient | undefined>;
+  lookup(clientId: string): Promise<LookedUpClient | undefined>;
 }
 
 export interface ClientAuthRequest {
@@ -64,9 +75,19 @@ export interface ClientAuthRequest {
   certificate?: ClientCertificate | undefined;
 }
 
+/** RFC 7523 client assertions (private_key_jwt). */
+export interface ClientAssertionDeps {
+  /** What the assertion's `aud` may be: the issuer and the token endpoint's URL(s). */
+  audiences(): readonly string[];
+  /** Records a jti until its expiry; false when it was seen already (a replay). */
+  firstUse(clientId: string, jti: string, expiresAt: number): boolean;
+}
+
 export interface ClientAuthDeps {
   clients: ClientLookup;
   clock: Clock;
+  /** Absent: client assertions are refused. */
+  assertions?: ClientAssertionDeps | undefined;
 }
 
 const MAX_CREDENTIAL_LENGTH = 1024;
@@ -129,12 +150,34 @@ export async function authenticateClient(request: ClientAuthRequest, deps: Clien
   if (!idParam.ok || !secretParam.ok) return deny('invalid_request', 'repeated_or_invalid_client_parameter');
   const bodyId = idParam.value;
   const bodySecret = secretParam.value;
+  const assertionType = bodyParam(request.body, 'client_assertion_type');
+  const assertionValue = Object.hasOwn(request.body, 'client_assertion') ? request.body.client_assertion : undefined;
+  if (!assertionType.ok || (assertionValue !== undefined && (typeof assertionValue !== 'string' || assertionValue.length > MAX_ASSERTION_LENGTH))) {
+    return deny('invalid_request', 'repeated_or_invalid_client_parameter');
+  }
 
   let method: ClientAuthMethod;
   let clientId: string;
   let secret: string | undefined;
+  let assertion: string | undefined;
   const header = request.authorization;
-  if (header !== undefined && header !== '') {
+  if (assertionType.value !== undefined || assertionValue !== undefined) {
+    // RFC 7523 section 2.2: client_assertion_type and client_assertion, client_id optional.
+    if ((header !== undefined && header !== '') || bodySecret !== undefined) return deny('invalid_request', 'multiple_client_auth_methods', bodyId);
+    if (assertionType.value !== JWT_BEARER_ASSERTION_TYPE || typeof assertionValue !== 'string') {
+      return deny('invalid_client', 'unsupported_client_assertion', bodyId);
+    }
+    let subject: unknown;
+    try {
+      subject = decodeJwt(assertionValue).sub;
+    } catch {
+      return deny('invalid_client', 'malformed_client_assertion', bodyId);
+    }
+    if (typeof subject !== 'string' || (bodyId !== undefined && bodyId !== subject)) return deny('invalid_client', 'client_assertion_subject_mismatch', bodyId);
+    method = 'private_key_jwt';
+    clientId = subject;
+    assertion = assertionValue;
+  } else if (header !== undefined && header !== '') {
     if (!/^Basic /i.test(header)) return deny('invalid_client', 'unsupported_authorization_scheme', bodyId);
     if (bodySecret !== undefined) return deny('invalid_request', 'multiple_client_auth_methods', bodyId);
     const basic = parseBasic(header);
@@ -175,13 +218,47 @@ export async function authenticateClient(request: ClientAuthRequest, deps: Clien
     };
   }
   if (method === 'none') return { ok: true, client, method };
+  if (method === 'private_key_jwt') {
+    const problem = await assertionProblem(client, assertion!, deps);
+    return problem ? deny('invalid_client', problem, clientId) : { ok: true, client, method };
+  }
   const check = checkSecret(client, secret!, deps.clock.now());
   if (check !== 'ok') return deny('invalid_client', check, clientId);
   return { ok: true, client, method };
 }
 
+/**
+ * Why a client assertion does not authenticate this client, or null when it does (RFC 7523 section 3): signed by
+ * a key of the client's jwks with an asymmetric algorithm, iss and sub the client_id, aud the issuer or the token
+ * endpoint, unexpired with exp at most MAX_CLIENT_ASSERTION_LIFETIME_SECONDS ahead, and a jti never seen before.
+ */
+async function assertionProblem(client: LookedUpClient, assertion: string, deps: ClientAuthDeps): Promise<string | null> {
+  if (!deps.assertions) return 'client_assertions_unsupported';
+  if (!client.jwks) return 'client_has_no_jwks';
+  const now = deps.clock.now();
+  let payload: Awaited<ReturnType<typeof jwtVerify>>['payload'];
+  try {
+    ({ payload } = await jwtVerify(assertion, createLocalJWKSet(client.jwks as unknown as JSONWebKeySet), {
+      issuer: client.id,
+      subject: client.id,
+      audience: [...deps.assertions.audiences()],
+      algorithms: [...CLIENT_ASSERTION_ALGS],
+      requiredClaims: ['exp', 'jti'],
+      currentDate: new Date(now),
+      clockTolerance: 5,
+    }));
+  } catch {
+    return 'client_assertion_invalid';
+  }
+  const expiresAt = payload.exp! * 1000;
+  if (expiresAt > now + MAX_CLIENT_ASSERTION_LIFETIME_SECONDS * 1000) return 'client_assertion_lifetime_too_long';
+  if (typeof payload.jti !== 'string' || payload.jti.length === 0 || payload.jti.length > 256) return 'client_assertion_jti_invalid';
+  if (!deps.assertions.firstUse(client.id, payload.jti, expiresAt)) return 'client_assertion_replayed';
+  return null;
+}
+
 /** Why the presented certificate does not authenticate this mTLS client, or null when it does. */
-function certificateProblem(client: OAuthClient, presented: ClientCertificate | undefined): string | null {
+function certificateProblem(client: LookedUpClient, presented: ClientCertificate | undefined): string | null {
   if (!presented) return 'no_client_certificate';
   if (client.tokenEndpointAuthMethod === 'tls_client_auth') {
     if (!presented.issued) return 'certificate_not_issued_by_ca';
@@ -198,7 +275,7 @@ function certificateProblem(client: OAuthClient, presented: ClientCertificate | 
  * The current secret, or the previous one inside its grace window; both compared, timing-safely, every time.
  * A replaced secret presented after its grace window is told apart (for the audit log and anomaly detection).
  */
-function checkSecret(client: OAuthClient, secret: string, now: number): 'ok' | 'wrong_secret' | 'expired_previous_secret' {
+function checkSecret(client: LookedUpClient, secret: string, now: number): 'ok' | 'wrong_secret' | 'expired_previous_secret' {
   if (client.secretHash === null) return 'wrong_secret';
   const presented = hashClientSecret(secret);
   const current = sameHash(presented, client.secretHash);

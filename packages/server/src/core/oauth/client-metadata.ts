@@ -23,6 +23,13 @@ export const TOKEN_ENDPOINT_AUTH_METHODS = [
 ] as const;
 export type TokenEndpointAuthMethod = (typeof TOKEN_ENDPOINT_AUTH_METHODS)[number];
 
+/**
+ * How a client may authenticate at the token endpoint: the methods a stored client registers, plus RFC 7523
+ * `private_key_jwt` (a JWT signed with a key of the client's `jwks`), which only clients described by a Client ID
+ * Metadata Document use (core/oauth/client-id-metadata/).
+ */
+export type ClientAuthenticationMethod = TokenEndpointAuthMethod | 'private_key_jwt';
+
 /** RFC 8705 section 2.1.2: the one certificate field a tls_client_auth client registers, and its value. */
 export const TLS_CLIENT_AUTH_FIELDS = ['subject_dn', 'san_dns', 'san_uri', 'san_ip', 'san_email'] as const;
 export type TlsClientAuthField = (typeof TLS_CLIENT_AUTH_FIELDS)[number];

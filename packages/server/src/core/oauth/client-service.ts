@@ -12,16 +12,28 @@ import {
   clientMetadataProblem,
   unique,
   type ClientJwks,
+  type ClientAuthenticationMethod,
   type ClientMetadata,
+  type ClientRegistration,
   type GrantType,
   type TlsClientAuthSubject,
   type TokenEndpointAuthMethod,
 } from './client-metadata.js';
 import { generateClientSecret, hashClientSecret } from './client-secret.js';
+import { isMetadataDocumentClientId } from './client-id-metadata/metadata-document-url.js';
 import { DEFAULT_ID_TOKEN_ALG, type SigningAlg } from '../tokens/signing-alg.js';
 
 /** A registered OAuth client as the rest of the server sees it. */
 export type OAuthClient = OAuthClientRecord;
+
+/**
+ * A client as a lookup by id finds it: stored, built in (the console), or described by a Client ID Metadata
+ * Document (registration `metadata_document`, never stored: core/oauth/client-id-metadata/).
+ */
+export type LookedUpClient = Omit<OAuthClientRecord, 'registration' | 'tokenEndpointAuthMethod'> & {
+  registration: ClientRegistration;
+  tokenEndpointAuthMethod: ClientAuthenticationMethod;
+};
 
 export interface CreateClientInput {
   name: string;
@@ -61,6 +73,11 @@ export interface ClientServiceDeps {
   invalidate(clientId: string): Promise<void>;
   /** Gatehouse's own clients (the console, core/oauth/console-client.ts), defined in code rather than stored. */
   builtIn?: (clientId: string) => OAuthClient | undefined;
+  /**
+   * Clients whose client_id is an https URL (Client ID Metadata Documents), when they are on: resolved through
+   * the fetched document; undefined when it cannot be used (the reason is audited there). Never throws.
+   */
+  metadataDocument?: (clientId: string) => Promise<LookedUpClient | undefined>;
 }
 
 export const DEFAULT_CLIENT_SECRET_GRACE_SECONDS = 86_400;
@@ -239,9 +256,10 @@ export class ClientService {
    * The hot-path lookup for client authentication: from the in-process cache, loading on a miss. Deleted
    * clients are returned too (with `deletedAt`); the caller refuses them. Throws only on storage failure.
    */
-  lookup(clientId: string): Promise<OAuthClient | undefined> {
+  lookup(clientId: string): Promise<LookedUpClient | undefined> {
     const builtIn = this.deps.builtIn?.(clientId);
     if (builtIn) return Promise.resolve(builtIn);
+    if (this.deps.metadataDocument && isMetadataDocumentClientId(clientId)) return this.deps.metadataDocument(clientId);
     if (!isClientId(clientId)) return Promise.resolve(undefined);
     return this.deps.cache.get(clientId);
   }

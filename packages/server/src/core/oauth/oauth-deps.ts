@@ -6,7 +6,7 @@ import type { AccessTokenClaims } from '../tokens/access-token.js';
 import type { TokenDenylist } from '../tokens/token-denylist.js';
 import type { ConsentStore, GrantStore, SessionStore } from '../../storage/stores.js';
 import type { KeyObject } from 'node:crypto';
-import type { ClientRegistration, TokenEndpointAuthMethod } from './client-metadata.js';
+import type { ClientAuthenticationMethod, ClientRegistration } from './client-metadata.js';
 
 /** What the OAuth logic needs to know of a registered client. */
 export interface OAuthClientView {
@@ -18,7 +18,7 @@ export interface OAuthClientView {
   postLogoutRedirectUris: string[];
   grantTypes: string[];
   scopes: string[];
-  tokenEndpointAuthMethod: TokenEndpointAuthMethod;
+  tokenEndpointAuthMethod: ClientAuthenticationMethod;
   audiences: string[];
   defaultAudience: string | null;
   tenantId: string | null;
@@ -27,6 +27,17 @@ export interface OAuthClientView {
   idTokenSignedResponseAlg: OAuthSigningKey['alg'];
   /** How the client came to be known (admin API, Dynamic Client Registration, Client ID Metadata Document). */
   registration: ClientRegistration;
+}
+
+/** What the OAuth logic needs to know of a registered resource (an API tokens are for). */
+export interface OAuthResourceView {
+  identifier: string;
+  name: string;
+  scopes: string[];
+  /** Self-registered clients (registration other than admin) may ask for it. */
+  dynamicClients: boolean;
+  /** Caps the lifetime of its access tokens. */
+  accessTokenTtlSeconds: number | null;
 }
 
 /** What the OAuth logic needs to know of a user. */
@@ -74,6 +85,8 @@ export interface OAuthDeps {
   idTokenSigningKey(alg: OAuthSigningKey['alg']): OAuthSigningKey;
   findClient(id: string): Promise<OAuthClientView | undefined>;
   findUser(id: string): Promise<OAuthUserView | undefined>;
+  /** The registered resource (RFC 8707) with this exact identifier, not deleted; from an in-process cache. */
+  findResource(identifier: string): Promise<OAuthResourceView | undefined>;
   /**
    * Checks an access token Gatehouse issued: signature under a published key (allow-listed algorithm), typ,
    * issuer and expiry (all but expiry with `anyTime`). Undefined for anything else. Does not consult the denylist.

@@ -125,3 +125,8 @@ export function matchRedirectUri(registered: readonly string[], requested: strin
     return parts !== undefined && parts.host === presented.host && parts.rest === presented.rest;
   });
 }
+
+/** Whether a redirect URI goes to this machine: `http` on 127.0.0.1, [::1] or localhost (RFC 8252 7.3). */
+export function isLoopbackRedirectUri(uri: string): boolean {
+  return loopbackParts(uri) !== undefined;
+}

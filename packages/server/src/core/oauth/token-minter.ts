@@ -40,8 +40,10 @@ export interface MintedAccessToken {
   ttlSeconds: number;
 }
 
-export function accessTokenTtl(deps: Pick<OAuthDeps, 'policy'>, client: OAuthClientView): number {
-  return Math.min(client.accessTokenTtlSeconds ?? deps.policy.accessTokenTtlSeconds, deps.policy.maxTokenTtlSeconds);
+/** The client's lifetime (or the server default), capped by the server maximum and by `resourceCap` (the resources' own). */
+export function accessTokenTtl(deps: Pick<OAuthDeps, 'policy'>, client: OAuthClientView, resourceCap: number | null = null): number {
+  const ttl = Math.min(client.accessTokenTtlSeconds ?? deps.policy.accessTokenTtlSeconds, deps.policy.maxTokenTtlSeconds);
+  return resourceCap === null ? ttl : Math.min(ttl, resourceCap);
 }
 
 export async function mintAccessToken(
@@ -56,9 +58,11 @@ export async function mintAccessToken(
     authTime?: number | null;
     /** RFC 8705: binds the token to this certificate thumbprint (`cnf.x5t#S256`). */
     certificateThumbprint?: string | undefined;
+    /** The registered resources' cap on the lifetime (their accessTokenTtlSeconds); null or absent: none. */
+    maxTtlSeconds?: number | null;
   },
 ): Promise<MintedAccessToken> {
-  const ttlSeconds = accessTokenTtl(deps, input.client);
+  const ttlSeconds = accessTokenTtl(deps, input.client, input.maxTtlSeconds ?? null);
   const extraClaims: Record<string, unknown> = {};
   if (input.authTime != null) extraClaims.auth_time = Math.floor(input.authTime / 1000);
   if (input.certificateThumbprint !== undefined) extraClaims.cnf = { 'x5t#S256': input.certificateThumbprint };

@@ -12,6 +12,13 @@ export interface ConsentPageInput {
   scopes: ReadonlyArray<{ name: string; description: string }>;
   /** Who is signed in. */
   userEmail: string;
+  /**
+   * A client described by a Client ID Metadata Document: the host its document was fetched from, the one thing
+   * about its identity that is verified (anyone can publish a document that names itself anything).
+   */
+  publishedBy?: string | undefined;
+  /** The redirect goes to this machine (loopback): any program on it could claim the application's name. */
+  loopbackRedirect?: boolean;
   branding?: PageBranding;
 }
 
@@ -29,9 +36,18 @@ export function renderConsentPage(input: ConsentPageInput): string {
       ? html`<ul class="scopes">
 ${input.scopes.map((s) => html`<li>${s.description} <code>${s.name}</code></li>\n`)}</ul>`
       : html`<p>It asks for no particular permissions.</p>`;
+  const publisher =
+    input.publishedBy !== undefined
+      ? html`<p class="publisher">This application's identity was published by <strong>${input.publishedBy}</strong>. Allow it only if you trust ${input.publishedBy}.</p>
+`
+      : '';
+  const loopback = input.loopbackRedirect
+    ? html`<p class="warning">This application runs on your own computer: after you allow it, your account is handed to a program on this machine, and any program on it could claim this name. Allow it only if you just started it yourself.</p>
+`
+    : '';
   const body = html`<h1>Allow access?</h1>
 <p><strong>${input.clientName}</strong> wants to access your account.</p>
-<p class="muted">Signed in as ${input.userEmail}</p>
+${publisher}${loopback}<p class="muted">Signed in as ${input.userEmail}</p>
 <p>It will be able to:</p>
 ${scopes}
 <form method="post" action="${input.action}">

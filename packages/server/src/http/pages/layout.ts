@@ -29,6 +29,9 @@ ul.scopes li{margin:.375rem 0}
 code{font-size:.875rem;overflow-wrap:anywhere}
 .brand{display:flex;align-items:center;gap:.5rem;margin:0 0 1rem;font-weight:600;color:var(--muted)}
 .brand img{max-height:2.5rem;max-width:10rem}
+.publisher{border:2px solid var(--accent);border-radius:8px;padding:.5rem .75rem;margin:1rem 0}
+.publisher strong{font-size:1.125rem;overflow-wrap:anywhere}
+.warning{color:var(--danger);border:1px solid var(--danger);border-radius:8px;padding:.5rem .75rem;margin:1rem 0;font-size:.9375rem}
 `;
 
 /**

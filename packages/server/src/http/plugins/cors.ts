@@ -14,6 +14,7 @@ export const BROWSER_ENDPOINTS: Readonly<Record<string, { endpoint: CorsEndpoint
   '/.well-known/oauth-authorization-server': { endpoint: 'public', methods: ['GET'] },
   '/.well-known/openid-configuration': { endpoint: 'public', methods: ['GET'] },
   '/.well-known/jwks.json': { endpoint: 'public', methods: ['GET'] },
+  '/oauth/resource-metadata': { endpoint: 'public', methods: ['GET'] },
   '/oauth/token': { endpoint: 'client', methods: ['POST'] },
   '/oauth/revoke': { endpoint: 'client', methods: ['POST'] },
   '/oauth/userinfo': { endpoint: 'client', methods: ['GET', 'POST'] },

@@ -26,6 +26,11 @@ import { registerGetClientUsage } from './clients/get-client-usage.js';
 import { registerListClients } from './clients/list-clients.js';
 import { registerRotateClientSecret } from './clients/rotate-client-secret.js';
 import { registerUpdateClient } from './clients/update-client.js';
+import { registerCreateResource } from './resources/create-resource.js';
+import { registerDeleteResource } from './resources/delete-resource.js';
+import { registerGetResource } from './resources/get-resource.js';
+import { registerListResources } from './resources/list-resources.js';
+import { registerUpdateResource } from './resources/update-resource.js';
 import { registerHealthRoutes } from './health.js';
 import { loadConsoleFiles, resolveConsoleDir } from './console/console-files.js';
 import { registerServeConsole } from './console/serve-console.js';
@@ -99,6 +104,11 @@ export function registerRoutes(app: App, services: Services, options: RouteOptio
   registerCreateRegistrationToken(app, services);
   registerListRegistrationTokens(app, services);
   registerRevokeRegistrationToken(app, services);
+  registerCreateResource(app, services);
+  registerListResources(app, services);
+  registerGetResource(app, services);
+  registerUpdateResource(app, services);
+  registerDeleteResource(app, services);
   registerGetMe(app, services);
   // The first-run page: a form, in its own context (form bodies, like the OAuth pages).
   app.register(async (setup) => {

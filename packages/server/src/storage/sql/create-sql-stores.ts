@@ -9,6 +9,7 @@ import type { Database } from './database.js';
 import { SqlConsentStore } from './consent-store.js';
 import { SqlGrantStore } from './grant-store.js';
 import { SqlMetaStore } from './meta-store.js';
+import { SqlResourceStore } from './resource-store.js';
 import { SqlSessionStore } from './session-store.js';
 import { SqlUserStore } from './user-store.js';
 import { SqlSigningKeyStore } from './signing-key-store.js';
@@ -33,5 +34,6 @@ export function createSqlStores(database: Database): Stores {
     certificates: new SqlCertificateStore(database),
     usage: new SqlUsageStore(database),
     registrationTokens: new SqlRegistrationTokenStore(database),
+    resources: new SqlResourceStore(database),
   };
 }

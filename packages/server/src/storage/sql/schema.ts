@@ -94,6 +94,21 @@ export interface RegistrationTokensTable {
   updated_at: number;
 }
 
+export interface ResourcesTable {
+  id: string;
+  identifier: string;
+  name: string;
+  scopes: string; // JSON array
+  dynamic_clients: number; // 0 or 1
+  access_token_ttl_seconds: number | null;
+  tenant_id: string | null;
+  version: number;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 export interface MetaTable {
   name: string;
   value: string;
@@ -326,4 +341,5 @@ export interface Schema {
   certificate_authorities: CertificateAuthoritiesTable;
   issued_certificates: IssuedCertificatesTable;
   registration_tokens: RegistrationTokensTable;
+  resources: ResourcesTable;
 }

@@ -1,7 +1,7 @@
 import { createAuditEvent } from '../../audit/audit-event.js';
 import { OAuthError } from '../../errors.js';
 import { newId } from '../../random.js';
-import { narrowAudience } from '../audience.js';
+import { tokenTarget } from '../audience.js';
 import { verifyPkce } from '../pkce.js';
 import { param, allParams } from '../request-params.js';
 import { revokeGrants } from '../revoke-grants.js';
@@ -42,11 +42,21 @@ export const authorizationCodeGrant: GrantHandler = {
 
     const user = await deps.findUser(record.userId);
     if (!user) throw INVALID_GRANT('the user no longer exists');
-    const audience = narrowAudience(record.audience, allParams(params, 'resource'));
+    // A token per resource: `resource` narrows this token's audience and scope; the grant keeps them all.
+    const target = await tokenTarget(client, record, allParams(params, 'resource'), deps);
     const tenantId = client.tenantId ?? user.tenantId;
 
     const key = deps.signingKey();
-    const access = await mintAccessToken(deps, key, { client, subject: user.id, scopes: record.scopes, audience, tenantId, authTime: record.authTime, certificateThumbprint });
+    const access = await mintAccessToken(deps, key, {
+      client,
+      subject: user.id,
+      scopes: target.scopes,
+      audience: target.audience,
+      tenantId,
+      authTime: record.authTime,
+      certificateThumbprint,
+      maxTtlSeconds: target.maxTtlSeconds,
+    });
     const grantId = newId('grt');
     const refreshToken = client.grantTypes.includes('refresh_token') ? newRefreshToken() : null;
     const grantExpiresAt = now + deps.policy.refreshTokenAbsoluteSeconds * 1000;
@@ -93,7 +103,7 @@ export const authorizationCodeGrant: GrantHandler = {
     }
     if (outcome.outcome === 'not_redeemable') throw INVALID_GRANT('code expired');
 
-    const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.ttlSeconds, scope: formatScope(record.scopes) };
+    const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.ttlSeconds, scope: formatScope(target.scopes) };
     if (refreshToken) response.refresh_token = refreshToken;
     if (wantsIdToken(record.scopes)) {
       response.id_token = await mintIdToken(deps, { client, user, scopes: record.scopes, nonce: record.nonce, authTime: record.authTime, accessToken: access.token });

@@ -1,5 +1,5 @@
 import { OAuthError } from '../../errors.js';
-import { resolveAudience } from '../audience.js';
+import { resolveAudience, resourceTtlCap } from '../audience.js';
 import { OPENID_SCOPES, formatScope, parseScope, scopesOutside } from '../scopes.js';
 import { mintAccessToken } from '../token-minter.js';
 import { allParams, param } from '../request-params.js';
@@ -25,8 +25,16 @@ export const clientCredentialsGrant: GrantHandler = {
     if (outside.length > 0 || scopes.some((scope) => OIDC.has(scope))) {
       throw new OAuthError('invalid_scope', undefined, { reason: `not allowed: ${formatScope(outside).slice(0, 200)}` });
     }
-    const audience = resolveAudience(client, allParams(params, 'resource'), deps.issuer());
-    const access = await mintAccessToken(deps, deps.signingKey(), { client, subject: client.id, scopes, audience, tenantId: client.tenantId, certificateThumbprint });
+    const { audience, resources } = await resolveAudience(client, allParams(params, 'resource'), deps);
+    const access = await mintAccessToken(deps, deps.signingKey(), {
+      client,
+      subject: client.id,
+      scopes,
+      audience,
+      tenantId: client.tenantId,
+      certificateThumbprint,
+      maxTtlSeconds: resourceTtlCap(resources),
+    });
     deps.recordSuccess(
       { type: 'oauth.token', outcome: 'success', tenantId: client.tenantId, details: { grantType: 'client_credentials', clientId: client.id, jti: access.jti } },
       origin,

@@ -1,6 +1,6 @@
 import { createAuditEvent } from '../../audit/audit-event.js';
 import { OAuthError } from '../../errors.js';
-import { narrowAudience } from '../audience.js';
+import { tokenTarget } from '../audience.js';
 import { allParams, param } from '../request-params.js';
 import { revokeGrants } from '../revoke-grants.js';
 import { formatScope, parseScope, scopesOutside } from '../scopes.js';
@@ -38,7 +38,8 @@ export const refreshTokenGrant: GrantHandler = {
     if (requested === undefined) throw new OAuthError('invalid_scope', 'The scope parameter is malformed.');
     const scopes = requested.length > 0 ? requested : token.scopes;
     if (scopesOutside(scopes, token.scopes).length > 0) throw new OAuthError('invalid_scope', 'A refresh cannot widen the scope.');
-    const audience = narrowAudience(grant.audience, allParams(params, 'resource'));
+    // A token per resource: `resource` narrows this token's audience and scope; the refresh token keeps them all.
+    const target = await tokenTarget(client, { audience: grant.audience, scopes }, allParams(params, 'resource'), deps);
     const user = grant.userId === null ? undefined : await deps.findUser(grant.userId);
     if (grant.userId !== null && !user) throw INVALID_GRANT('the user no longer exists');
 
@@ -46,11 +47,12 @@ export const refreshTokenGrant: GrantHandler = {
     const access = await mintAccessToken(deps, key, {
       client,
       subject: grant.userId ?? client.id,
-      scopes,
-      audience,
+      scopes: target.scopes,
+      audience: target.audience,
       tenantId: grant.tenantId,
       authTime: grant.authTime,
       certificateThumbprint,
+      maxTtlSeconds: target.maxTtlSeconds,
     });
     const next = newRefreshToken();
     const outcome = await deps.grants.rotateRefreshToken({
@@ -81,7 +83,7 @@ export const refreshTokenGrant: GrantHandler = {
     }
     if (outcome.outcome === 'not_active') throw INVALID_GRANT('refresh token no longer active');
 
-    const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.ttlSeconds, scope: formatScope(scopes), refresh_token: next };
+    const response: TokenResponse = { access_token: access.token, token_type: 'Bearer', expires_in: access.ttlSeconds, scope: formatScope(target.scopes), refresh_token: next };
     if (user && grant.authTime !== null && wantsIdToken(scopes)) {
       response.id_token = await mintIdToken(deps, { client, user, scopes, nonce: null, authTime: grant.authTime, accessToken: access.token });
     }

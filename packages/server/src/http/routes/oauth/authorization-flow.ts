@@ -11,6 +11,8 @@ import { cookieNameSuffix, issuerPath } from '../../../config/issuer-path.js';
 import type { Services } from '../../../services.js';
 import { requestOrigin } from '../../plugins/authenticate.js';
 import { renderConsentPage } from '../../pages/consent-page.js';
+import { documentHost } from '../../../core/oauth/client-id-metadata/metadata-document-url.js';
+import { isLoopbackRedirectUri } from '../../../core/oauth/redirect-uri.js';
 import { renderErrorPage } from '../../pages/error-page.js';
 import { renderLoginPage } from '../../pages/login-page.js';
 import { pageHeaders } from '../../pages/page-headers.js';
@@ -155,6 +157,8 @@ export function renderConsent(
           description: services.config.scopeDescriptions[name] ?? SCOPE_DESCRIPTIONS[name] ?? `Use "${name}" on your behalf`,
         })),
         userEmail: session.user.email,
+        ...(authorization.client.registration === 'metadata_document' ? { publishedBy: documentHost(authorization.client.id) } : {}),
+        loopbackRedirect: isLoopbackRedirectUri(authorization.redirectUri),
       }),
     );
 }

@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { OAuthError } from '../../../core/errors.js';
+import { issuerBase, issuerPath } from '../../../config/issuer-path.js';
 import { authenticateClient, wrongMethodDescription } from '../../../core/oauth/client-auth.js';
 import type { OAuthClientView } from '../../../core/oauth/oauth-deps.js';
 import type { RequestParams } from '../../../core/oauth/request-params.js';
@@ -21,7 +22,23 @@ export async function requireClient(services: Services, request: FastifyRequest,
   const certificate = presented && { certificate: presented.certificate, thumbprint: presented.thumbprint, issued: presented.kind === 'issued' };
   const result = await authenticateClient(
     { authorization: request.headers.authorization, body: firstValues(params), certificate },
-    { clients: services.clients, clock: services.clock },
+    {
+      clients: services.clients,
+      clock: services.clock,
+      // RFC 7523 section 3: aud is the token endpoint; the issuer is accepted too (RFC 7523 allows the AS's identifier).
+      assertions: {
+        audiences: () => {
+          const issuer = services.oauth.issuer();
+          const path = issuerPath(issuer);
+          return [
+            issuer,
+            `${issuerBase(issuer)}/oauth/token`,
+            ...(services.config.mtlsUrl ? [`${services.config.mtlsUrl}${path}/oauth/token`] : []),
+          ];
+        },
+        firstUse: (clientId, jti, expiresAt) => services.clientAssertions.firstUse(clientId, jti, expiresAt),
+      },
+    },
   );
   if (result.ok) {
     // Failures are counted from their audit event; a success writes none.

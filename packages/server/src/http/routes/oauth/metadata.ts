@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { issuerBase, issuerPath } from '../../../config/issuer-path.js';
 import { OIDC_SCOPES } from '../../../core/oauth/scopes.js';
+import { CLIENT_ASSERTION_ALGS } from '../../../core/oauth/client-auth.js';
 import { SUPPORTED_GRANT_TYPES } from '../../../core/oauth/token-request.js';
 import type { Services } from '../../../services.js';
 
@@ -10,11 +11,18 @@ import type { Services } from '../../../services.js';
  * `issuer` is byte for byte the configured one; the endpoints are under it (its terminating slash dropped), and
  * the mTLS aliases under the mTLS origin with the issuer's path.
  */
-export function authorizationServerMetadata(issuer: string, signingAlgs: readonly string[], mtlsUrl?: string): Record<string, unknown> {
+export function authorizationServerMetadata(
+  issuer: string,
+  signingAlgs: readonly string[],
+  mtlsUrl?: string,
+  options: { clientIdMetadataDocuments?: boolean } = {},
+): Record<string, unknown> {
   const base = issuerBase(issuer);
   const mtlsBase = mtlsUrl === undefined ? undefined : mtlsUrl + issuerPath(issuer);
   const mtlsMethods = mtlsUrl ? ['tls_client_auth', 'self_signed_tls_client_auth'] : [];
-  const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none', ...mtlsMethods];
+  // private_key_jwt (RFC 7523) is for clients described by a Client ID Metadata Document with a jwks.
+  const assertionMethods = options.clientIdMetadataDocuments ? ['private_key_jwt'] : [];
+  const clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'none', ...mtlsMethods, ...assertionMethods];
   return {
     issuer,
     authorization_endpoint: `${base}/oauth/authorize`,
@@ -40,6 +48,14 @@ export function authorizationServerMetadata(issuer: string, signingAlgs: readonl
     request_parameter_supported: false,
     request_uri_parameter_supported: false,
     claims_parameter_supported: false,
+    // draft-ietf-oauth-client-id-metadata-document: https URLs as client_id (GATEHOUSE_CLIENT_ID_METADATA_DOCUMENTS=on).
+    ...(options.clientIdMetadataDocuments
+      ? {
+          client_id_metadata_document_supported: true,
+          token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+          revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+        }
+      : {}),
     ...(mtlsBase !== undefined
       ? {
           tls_client_certificate_bound_access_tokens: true,
@@ -59,7 +75,9 @@ export function registerMetadataEndpoints(app: FastifyInstance, services: Servic
     reply.header('cache-control', 'public, max-age=300');
     const issuer = services.oauth.issuer();
     return {
-      ...authorizationServerMetadata(issuer, services.signingKeys.idTokenAlgs(), services.config.mtlsUrl),
+      ...authorizationServerMetadata(issuer, services.signingKeys.idTokenAlgs(), services.config.mtlsUrl, {
+        clientIdMetadataDocuments: services.config.clientIdMetadataDocuments.enabled,
+      }),
       // RFC 7591 section 3 / RFC 8414: only when GATEHOUSE_CLIENT_REGISTRATION is token or open.
       ...(services.registration ? { registration_endpoint: `${issuerBase(issuer)}/oauth/register` } : {}),
     };

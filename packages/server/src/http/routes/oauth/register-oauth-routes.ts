@@ -8,6 +8,7 @@ import { registerAccountPassword } from './account-password.js';
 import { acceptFormBodies } from './form-body.js';
 import { registerIntrospectionEndpoint } from './introspect.js';
 import { registerMetadataEndpoints } from './metadata.js';
+import { registerResourceMetadataEndpoint } from './resource-metadata.js';
 import { registerRevocationEndpoint } from './revoke.js';
 import { registerTokenEndpoint } from './token.js';
 import { registerUserinfoEndpoint } from './userinfo.js';
@@ -17,6 +18,7 @@ export function registerOAuthRoutes(app: App, services: Services): void {
   app.register(async (oauth) => {
     acceptFormBodies(oauth);
     registerMetadataEndpoints(oauth, services);
+    registerResourceMetadataEndpoint(oauth, services);
     registerAuthorizeEndpoint(oauth, services);
     registerAuthorizeLogin(oauth, services);
     registerAuthorizeConsent(oauth, services);
