@@ -15,6 +15,8 @@ import { systemClock, type Clock } from './core/clock.js';
 import { checkMasterKey } from './core/crypto/check-master-key.js';
 import { SecretBox } from './core/crypto/secret-box.js';
 import { ClientService } from './core/oauth/client-service.js';
+import { ClientRegistrationService } from './core/oauth/client-registration-service.js';
+import { RegistrationTokenService } from './core/oauth/registration-token-service.js';
 import { ResourceService, type CachedResource } from './core/resources/resource-service.js';
 import { ClientAssertionReplay } from './core/oauth/client-assertion-replay.js';
 import { MetadataDocumentClients } from './core/oauth/client-id-metadata/metadata-document-clients.js';
@@ -33,6 +35,7 @@ import { TokenDenylist } from './core/tokens/token-denylist.js';
 import { verifyAccessToken } from './core/tokens/verify-access-token.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
 import { revokeGrants } from './core/oauth/revoke-grants.js';
+import { createAuditEvent } from './core/audit/audit-event.js';
 import { KeyRevocationRelay, RevocationFeed } from './core/revocation-feed.js';
 import { Alerts } from './core/detection/alerts.js';
 import { MemoryCounters, type DetectionCounters } from './core/detection/counters.js';
@@ -400,6 +403,21 @@ export async function createServices(config: Config, options: CreateServicesOpti
         await bus.publish(CLIENT_INVALIDATION_CHANNEL, id);
       },
     });
+    const registrationConfig = config.clientRegistration;
+    const registration =
+      registrationConfig.mode === 'off'
+        ? undefined
+        : new ClientRegistrationService({
+            clients: stores.clients,
+            tokens: stores.registrationTokens,
+            rateLimiter,
+            clock,
+            policy: { ...registrationConfig, mode: registrationConfig.mode },
+            idTokenAlgs: () => signingKeys.idTokenAlgs(),
+            invalidate: (id) => clients.forget(id),
+            audit: (input, origin) => audit.add(createAuditEvent(clock.now(), input, origin)),
+          });
+    const registrationTokens = new RegistrationTokenService({ store: stores.registrationTokens, clock, guard });
     const resources = new ResourceService({
       store: stores.resources,
       guard,
@@ -551,6 +569,24 @@ export async function createServices(config: Config, options: CreateServicesOpti
           days: config.usageRetentionDays[resolution],
           purge: (cutoff: number, limit: number) => stores.usage.purge(resolution, cutoff, limit),
         })),
+        // Self-registered clients that obtained no token for GATEHOUSE_DYNAMIC_CLIENT_IDLE_DAYS: deleted like an admin
+        // deletion (every process forgets them, their grants end), one client.expired event each.
+        {
+          kind: 'dynamic_clients',
+          days: config.clientRegistration.idleDays,
+          purge: async (cutoff: number, limit: number) => {
+            const now = clock.now();
+            const idleDays = config.clientRegistration.idleDays;
+            const deleted = await stores.clients.deleteIdleDynamic(cutoff, now, limit, (client) =>
+              createAuditEvent(now, { type: 'client.expired', outcome: 'success', tenantId: client.tenantId, details: { clientId: client.id, idleDays } }),
+            );
+            for (const client of deleted) {
+              await clients.forget(client.id);
+              await revokeGrants(oauth, { clientId: client.id }, { reason: 'client expired', tenantId: client.tenantId, origin: null });
+            }
+            return deleted.length;
+          },
+        },
       ],
       // Complete hours and days are rolled up before anything is purged (minutes never go before their hour does).
       beforeSweep: () => stores.usage.rollUp(minuteOf(clock.now())),
@@ -572,6 +608,8 @@ export async function createServices(config: Config, options: CreateServicesOpti
       apiKeys,
       guard,
       clients,
+      registration,
+      registrationTokens,
       resources,
       clientAssertions: new ClientAssertionReplay({ clock }),
       users,

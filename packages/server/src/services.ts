@@ -9,6 +9,8 @@ import type { PrometheusMetrics } from './core/metrics/prometheus-metrics.js';
 import type { Clock } from './core/clock.js';
 import type { SecretBox } from './core/crypto/secret-box.js';
 import type { ClientService } from './core/oauth/client-service.js';
+import type { ClientRegistrationService } from './core/oauth/client-registration-service.js';
+import type { RegistrationTokenService } from './core/oauth/registration-token-service.js';
 import type { ResourceService } from './core/resources/resource-service.js';
 import type { ClientAssertionReplay } from './core/oauth/client-assertion-replay.js';
 import type { OAuthDeps } from './core/oauth/oauth-deps.js';
@@ -54,6 +56,10 @@ export interface Services {
   guard: CredentialGuard;
   /** OAuth clients: management, and the cached lookup client authentication uses. */
   clients: ClientService;
+  /** Dynamic Client Registration (RFC 7591 / 7592); undefined when GATEHOUSE_CLIENT_REGISTRATION is off. */
+  registration: ClientRegistrationService | undefined;
+  /** Initial access tokens for token-mode registration (the admin API manages them whatever the mode). */
+  registrationTokens: RegistrationTokenService;
   /** RFC 8707 resources (APIs) registered with their scopes; the cached lookup the OAuth endpoints use. */
   resources: ResourceService;
   /** The jti of every client assertion (private_key_jwt) accepted, until it expires: each is used once. */

@@ -115,6 +115,13 @@ const CASES: RouteCase[] = [
   { route: 'DELETE /v1/clients/{id}', call: async (t) => ({ path: `/v1/clients/${(await t1Client(t)).clientId}` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
   { route: 'POST /v1/clients/{id}/secret/rotate', call: async (t) => ({ path: `/v1/clients/${(await t1Client(t)).clientId}/secret/rotate`, body: {} }), expect: ['ok', 'ok', 403, 403, 403, 404] },
   { route: 'DELETE /v1/clients/{id}/grants', call: async (t) => ({ path: `/v1/clients/${(await t1Client(t)).clientId}/grants` }), expect: ['ok', 'ok', 403, 403, 403, 404] },
+  { route: 'POST /v1/registration-tokens', call: async () => ({ path: '/v1/registration-tokens', body: { name: 'onboarding', tenantId: 't1', maxUses: 1 } }), expect: ['ok', 'ok', 403, 403, 403, 403] },
+  { route: 'GET /v1/registration-tokens', call: async () => ({ path: '/v1/registration-tokens' }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },
+  {
+    route: 'DELETE /v1/registration-tokens/{id}',
+    call: async (t) => ({ path: `/v1/registration-tokens/${(await root(t, 'POST', '/v1/registration-tokens', { name: 'target', tenantId: 't1' })).id}` }),
+    expect: ['ok', 'ok', 403, 403, 403, 404],
+  },
 
   { route: 'POST /v1/resources', call: async () => ({ path: '/v1/resources', body: { identifier: `https://new${++userCounter}.example.com`, name: 'n', scopes: ['admin'], tenantId: 't1' } }), expect: ['ok', 'ok', 403, 403, 403, 403] },
   { route: 'GET /v1/resources', call: async () => ({ path: '/v1/resources' }), expect: ['ok', 'ok', 403, 403, 403, 'ok'] },

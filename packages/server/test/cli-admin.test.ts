@@ -258,6 +258,24 @@ describe('gatehouse clients', () => {
   });
 });
 
+describe('gatehouse registration-tokens', () => {
+  it('create (the token printed once), list, revoke; clients list --registration filters', async () => {
+    const created = await gatehouse(['registration-tokens', 'create', '--name', 'partner onboarding', '--max-uses', '3', '--expires-in', '3600', '--tenant', 'acme']);
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stderr).toMatch(SHOWN_ONCE);
+    const id = field(created.stdout, 'id');
+    const token = created.stdout.trimEnd().split('\n').at(-1)!.trim();
+    expect(token).toMatch(/^iat_[0-9A-Za-z]{43}$/);
+    printedSecrets.push(token);
+    expect(occurrences(created.stdout, token)).toBe(1);
+    expect(await ok(['registration-tokens', 'list'])).toMatch(new RegExp(`^${id} +partner onboarding +${token.slice(0, 10)} +active +0/3 +acme`, 'm'));
+    expect((await okJson(['registration-tokens', 'revoke', id])).status).toBe('revoked');
+    expect((await okJson(['registration-tokens', 'list', '--tenant', 'acme'])).data.map((t: any) => [t.id, t.status])).toStrictEqual([[id, 'revoked']]);
+    expect((await okJson(['clients', 'list', '--registration', 'dynamic'])).data).toStrictEqual([]);
+    expect((await okJson(['clients', 'list', '--registration', 'admin'])).data.every((c: any) => c.registration === 'admin')).toBe(true);
+  });
+});
+
 describe('gatehouse resources', () => {
   it('create, list, get, update and delete', async () => {
     const created = await okJson([

@@ -214,4 +214,35 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ GATEHOUSE_ACCESS_TOKEN_TTL_SECONDS: '3600', GATEHOUSE_MAX_TOKEN_TTL_SECONDS: '600' })).toThrow(/must not exceed/);
     expect(() => loadConfig({ GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS: '0' })).toThrow(/GATEHOUSE_REFRESH_TOKEN_IDLE_SECONDS/);
   });
+
+  it('reads the Dynamic Client Registration policy: off by default, and refuses what it cannot mean', () => {
+    expect(loadConfig({}).clientRegistration).toStrictEqual({
+      mode: 'off',
+      rateLimit: { limit: 10, windowSeconds: 3600 },
+      maxClientsPerAddress: 20,
+      grantTypes: ['authorization_code', 'refresh_token'],
+      idleDays: 90,
+    });
+    const custom = loadConfig(
+      {
+        GATEHOUSE_CLIENT_REGISTRATION: 'token',
+        GATEHOUSE_CLIENT_REGISTRATION_RATE_LIMIT: '3/60',
+        GATEHOUSE_CLIENT_REGISTRATION_GRANT_TYPES: 'authorization_code, client_credentials',
+        GATEHOUSE_DYNAMIC_CLIENT_IDLE_DAYS: '0',
+      },
+      ['--client-registration-max-per-address', '0'],
+    );
+    expect(custom.clientRegistration).toStrictEqual({
+      mode: 'token',
+      rateLimit: { limit: 3, windowSeconds: 60 },
+      maxClientsPerAddress: 0,
+      grantTypes: ['authorization_code', 'client_credentials'],
+      idleDays: 0,
+    });
+    expect(loadConfig({}, ['--client-registration', 'open']).clientRegistration.mode).toBe('open');
+    expect(() => loadConfig({ GATEHOUSE_CLIENT_REGISTRATION: 'yes' })).toThrow(/GATEHOUSE_CLIENT_REGISTRATION must be off, token or open/);
+    expect(() => loadConfig({ GATEHOUSE_CLIENT_REGISTRATION_RATE_LIMIT: '10' })).toThrow(/GATEHOUSE_CLIENT_REGISTRATION_RATE_LIMIT/);
+    expect(() => loadConfig({ GATEHOUSE_CLIENT_REGISTRATION_GRANT_TYPES: 'implicit' })).toThrow(/GATEHOUSE_CLIENT_REGISTRATION_GRANT_TYPES/);
+    expect(() => loadConfig({ GATEHOUSE_DYNAMIC_CLIENT_IDLE_DAYS: '-1' })).toThrow(/GATEHOUSE_DYNAMIC_CLIENT_IDLE_DAYS/);
+  });
 });

@@ -136,7 +136,7 @@ describe.each(dialects)('retention on a real store (%s)', (dialect) => {
     const metrics = await t.services.metrics.render();
     expect(metrics).toMatch(new RegExp(`gatehouse_retention_purged_rows_total\\{kind="audit_events"\\} ${totals.get('audit_events')}\\b`));
     expect(await t.services.retention.run()).toStrictEqual(
-      new Map([['audit_events', 0], ['webhook_deliveries', 0], ['usage_minutes', 0], ['usage_hours', 0], ['usage_days', 0]]),
+      new Map([['audit_events', 0], ['webhook_deliveries', 0], ['usage_minutes', 0], ['usage_hours', 0], ['usage_days', 0], ['dynamic_clients', 0]]),
     );
   });
 });

@@ -76,6 +76,8 @@ describe('findSecrets', () => {
       ['private_key', '-----BEGIN OPENSSH PRIVATE KEY-----', '-----BEGIN OPENSSH PRIVATE KEY-----'],
       ['gatehouse_client_secret', `cs_${'Ab1'.repeat(14)}C`, 'cs_Ab1Ab1'],
       ['gatehouse_refresh_token', `gatehouse_rt_${'-_aZ09'.repeat(7)}x`, 'gatehouse_rt_-_aZ'],
+      ['gatehouse_registration_access_token', `rat_${'Ab1'.repeat(14)}C`, 'rat_Ab1Ab1'],
+      ['gatehouse_initial_access_token', `iat_${'Ab1'.repeat(14)}C`, 'iat_Ab1Ab1'],
       // As earlier versions issued them (still honoured): 43 characters, where GitHub's ghr_ tokens have 36.
       ['gatehouse_refresh_token', `ghr_${'-_aZ09'.repeat(7)}x`, 'ghr_-_aZ'],
       ['github_token', `ghr_${'a1B2c3D4e5'.repeat(3)}abcdef`, 'ghr_a1B2'],

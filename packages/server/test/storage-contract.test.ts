@@ -12,6 +12,7 @@ import { resourceStoreContract } from '../src/storage/contract/resource-store.co
 import { userStoreContract } from '../src/storage/contract/user-store.contract.js';
 import { signingKeyStoreContract } from '../src/storage/contract/signing-key-store.contract.js';
 import { webhookStoreContract } from '../src/storage/contract/webhook-store.contract.js';
+import { registrationTokenStoreContract } from '../src/storage/contract/registration-token-store.contract.js';
 import { createSqlStores } from '../src/storage/sql/create-sql-stores.js';
 import type { Database } from '../src/storage/sql/database.js';
 import { migrateToLatest } from '../src/storage/sql/migrate.js';
@@ -68,5 +69,6 @@ describe.each(dialects)('storage contract: %s', (dialect) => {
   webhookStoreContract(dialect, open);
   certificateStoreContract(dialect, open);
   usageStoreContract(dialect, open);
+  registrationTokenStoreContract(dialect, open);
   resourceStoreContract(dialect, open);
 });

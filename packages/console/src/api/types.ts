@@ -48,6 +48,10 @@ export interface OAuthClient {
   accessTokenTtlSeconds: number | null;
   secretPrefix: string | null;
   previousSecretExpiresAt: string | null;
+  /** admin: created through the admin API; dynamic: registered itself (RFC 7591). */
+  registration?: 'admin' | 'dynamic';
+  registeredAddress?: string;
+  lastUsedAt?: string | null;
   createdAt: string;
   updatedAt: string;
 }

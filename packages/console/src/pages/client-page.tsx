@@ -10,7 +10,7 @@ import { Async } from '../components/status';
 import { UsageChart } from '../components/usage-chart';
 import { useAsync } from '../components/use-async';
 import { navigate } from '../router';
-import { ClientForm } from './clients-page';
+import { ClientForm, SelfRegistered } from './clients-page';
 
 const list = (items: string[]) => (items.length ? items.map((item) => <div key={item}><code>{item}</code></div>) : '—');
 
@@ -83,7 +83,10 @@ export function ClientPage({ id }: { id: string }) {
 function ClientSummary({ client }: { client: OAuthClient }) {
   return (
     <section aria-labelledby="client-title">
-      <h1 id="client-title">{client.name}</h1>
+      <h1 id="client-title">
+        {client.name}
+        {client.registration === 'dynamic' && <SelfRegistered />}
+      </h1>
       <dl class="properties">
         <dt>Client id</dt>
         <dd>
@@ -108,6 +111,12 @@ function ClientSummary({ client }: { client: OAuthClient }) {
         <dd>{list(client.scopes)}</dd>
         <dt>Tenant</dt>
         <dd>{client.tenantId ?? '—'}</dd>
+        {client.registration === 'dynamic' && (
+          <>
+            <dt>Registered from</dt>
+            <dd>{client.registeredAddress ?? '—'}</dd>
+          </>
+        )}
         <dt>Created</dt>
         <dd>{formatTime(client.createdAt)}</dd>
       </dl>

@@ -53,6 +53,7 @@ export function ClientsPage() {
                 <tr key={client.clientId}>
                   <td>
                     <Link to={`/clients/${client.clientId}`}>{client.name}</Link>
+                    {client.registration === 'dynamic' && <SelfRegistered />}
                   </td>
                   <td>
                     <code>{client.clientId}</code>
@@ -68,6 +69,15 @@ export function ClientsPage() {
         }
       </Async>
     </>
+  );
+}
+
+/** The mark of a client that registered itself (Dynamic Client Registration, RFC 7591). */
+export function SelfRegistered() {
+  return (
+    <span class="badge" title="Registered itself through Dynamic Client Registration (RFC 7591)">
+      Self-registered
+    </span>
   );
 }
 

@@ -6,6 +6,7 @@ import { auditGroup } from './commands/audit.js';
 import { blocksGroup } from './commands/blocks.js';
 import { certificatesGroup } from './commands/certificates.js';
 import { clientsGroup } from './commands/clients.js';
+import { registrationTokensGroup } from './commands/registration-tokens.js';
 import { resourcesGroup } from './commands/resources.js';
 import { keysGroup } from './commands/keys.js';
 import { signingKeysGroup } from './commands/signing-keys.js';
@@ -17,7 +18,7 @@ import { serverOptionsHelp } from './server-options-help.js';
 // calls) start quickly.
 const loadConfigModule = () => import('../config/load-config.js');
 
-const GROUPS: CommandGroup[] = [keysGroup, clientsGroup, resourcesGroup, usersGroup, webhooksGroup, certificatesGroup, blocksGroup, signingKeysGroup, auditGroup];
+const GROUPS: CommandGroup[] = [keysGroup, clientsGroup, registrationTokensGroup, resourcesGroup, usersGroup, webhooksGroup, certificatesGroup, blocksGroup, signingKeysGroup, auditGroup];
 
 const USAGE = `Usage: gatehouse <command> [options]
 

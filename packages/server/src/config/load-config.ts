@@ -9,6 +9,7 @@ import { SIGNING_ALGS, isSigningAlg, type SigningAlg } from '../core/tokens/sign
 import { DEFAULT_REDIS_NAMESPACE } from '../core/pubsub/redis.js';
 import { apiKeyPrefixProblem, DEFAULT_API_KEY_PREFIX } from '../core/api-keys/key-format.js';
 import { parseBranding, parseScopeDescriptions, type PageBranding } from './page-branding.js';
+import { GRANT_TYPES, type GrantType } from '../core/oauth/client-metadata.js';
 import { hostPatternProblem } from '../core/oauth/client-id-metadata/host-policy.js';
 
 /** Validated, typed configuration. Environment variables first; command-line flags override them. */
@@ -116,8 +117,24 @@ export interface Config {
    * both: a proxy overwrites the header it sets, and passes the other one through from the client untouched.
    */
   clientCertHeader: 'client-cert' | 'x-ssl-client-cert' | undefined;
+  /** Dynamic Client Registration (RFC 7591 / 7592, docs/client-registration.md). */
+  clientRegistration: ClientRegistrationConfig;
   /** Client ID Metadata Documents (docs/client-id-metadata-documents.md): https URLs as client_id; off by default. */
   clientIdMetadataDocuments: ClientIdMetadataDocumentsConfig;
+}
+
+/** GATEHOUSE_CLIENT_REGISTRATION and its policy. */
+export interface ClientRegistrationConfig {
+  /** off: no registration endpoint; token: an initial access token is needed; open: anyone, public clients only. */
+  mode: 'off' | 'token' | 'open';
+  /** Registrations per client address. */
+  rateLimit: RateLimitPolicy;
+  /** Live dynamic clients one address may have registered; 0: no limit. */
+  maxClientsPerAddress: number;
+  /** The grant types a registration may ask for (client_credentials only ever for confidential clients in token mode). */
+  grantTypes: GrantType[];
+  /** Dynamic clients unused this many days are deleted by the retention sweep; 0: never. */
+  idleDays: number;
 }
 
 export interface ClientIdMetadataDocumentsConfig {
@@ -217,6 +234,11 @@ export const CONFIG_FLAGS = {
   'mtls-trust-domain': { type: 'string', env: 'GATEHOUSE_MTLS_TRUST_DOMAIN' },
   'certificate-max-ttl': { type: 'string', env: 'GATEHOUSE_CERTIFICATE_MAX_TTL_SECONDS' },
   'client-cert-header': { type: 'string', env: 'GATEHOUSE_CLIENT_CERT_HEADER' },
+  'client-registration': { type: 'string', env: 'GATEHOUSE_CLIENT_REGISTRATION' },
+  'client-registration-rate-limit': { type: 'string', env: 'GATEHOUSE_CLIENT_REGISTRATION_RATE_LIMIT' },
+  'client-registration-max-per-address': { type: 'string', env: 'GATEHOUSE_CLIENT_REGISTRATION_MAX_PER_ADDRESS' },
+  'client-registration-grant-types': { type: 'string', env: 'GATEHOUSE_CLIENT_REGISTRATION_GRANT_TYPES' },
+  'dynamic-client-idle-days': { type: 'string', env: 'GATEHOUSE_DYNAMIC_CLIENT_IDLE_DAYS' },
   'client-id-metadata-documents': { type: 'string', env: 'GATEHOUSE_CLIENT_ID_METADATA_DOCUMENTS' },
   'cimd-allowed-hosts': { type: 'string', env: 'GATEHOUSE_CIMD_ALLOWED_HOSTS' },
   'cimd-denied-hosts': { type: 'string', env: 'GATEHOUSE_CIMD_DENIED_HOSTS' },
@@ -347,6 +369,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
   const mtls = parseMtls(raw, databaseUrl, problems);
   const branding = parseBranding(env, problems);
   const scopeDescriptions = parseScopeDescriptions(env.GATEHOUSE_SCOPE_DESCRIPTIONS, problems);
+  const clientRegistration = parseClientRegistration(raw, problems);
   const clientIdMetadataDocuments = parseClientIdMetadataDocuments(raw, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
@@ -393,6 +416,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: string[] 
     branding,
     scopeDescriptions,
     ...mtls,
+    clientRegistration,
     clientIdMetadataDocuments,
   };
 }
@@ -478,6 +502,43 @@ function parseMtls(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undefined,
     problems.push('GATEHOUSE_CLIENT_CERT_HEADER must be off, client-cert or x-ssl-client-cert');
   }
   return { tlsPort, tlsCertFile, tlsKeyFile, mtlsUrl, mtlsTrustDomain, certificateMaxLifetimeSeconds, clientCertHeader };
+}
+
+function parseClientRegistration(raw: (flag: keyof typeof CONFIG_FLAGS) => string | undefined, problems: string[]): ClientRegistrationConfig {
+  const mode = (raw('client-registration') ?? 'off').toLowerCase();
+  if (mode !== 'off' && mode !== 'token' && mode !== 'open') problems.push('GATEHOUSE_CLIENT_REGISTRATION must be off, token or open');
+  const limitText = raw('client-registration-rate-limit') ?? '10/3600';
+  const match = /^(\d+)\/(\d+)$/.exec(limitText);
+  let rateLimit: RateLimitPolicy = { limit: Number(match?.[1]), windowSeconds: Number(match?.[2]) };
+  try {
+    assertValidPolicy(rateLimit);
+  } catch {
+    problems.push('GATEHOUSE_CLIENT_REGISTRATION_RATE_LIMIT must look like LIMIT/WINDOW_SECONDS, e.g. 10/3600');
+    rateLimit = { limit: 1, windowSeconds: 1 };
+  }
+  const maxClientsPerAddress = parseInteger(
+    raw('client-registration-max-per-address') ?? '20',
+    'GATEHOUSE_CLIENT_REGISTRATION_MAX_PER_ADDRESS',
+    0,
+    1_000_000,
+    problems,
+  );
+  const grantTypes = (raw('client-registration-grant-types') ?? 'authorization_code,refresh_token')
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean);
+  const unknown = grantTypes.filter((grant) => !(GRANT_TYPES as readonly string[]).includes(grant));
+  if (grantTypes.length === 0 || unknown.length > 0) {
+    problems.push(`GATEHOUSE_CLIENT_REGISTRATION_GRANT_TYPES must be a comma-separated list of ${GRANT_TYPES.join(', ')}`);
+  }
+  const idleDays = parseInteger(raw('dynamic-client-idle-days') ?? '90', 'GATEHOUSE_DYNAMIC_CLIENT_IDLE_DAYS', 0, 36_500, problems);
+  return {
+    mode: mode === 'token' || mode === 'open' ? mode : 'off',
+    rateLimit,
+    maxClientsPerAddress,
+    grantTypes: [...new Set(grantTypes)] as GrantType[],
+    idleDays,
+  };
 }
 
 /** `http://<host>:<port>`, the host bracketed when it is an IPv6 address. */

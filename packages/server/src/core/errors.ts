@@ -86,6 +86,8 @@ export const OAUTH_ERROR_CATALOG = {
   access_denied: { status: 403, description: 'The resource owner denied the request.' },
   login_required: { status: 400, description: 'The user must log in, and prompt=none forbids asking.' },
   consent_required: { status: 400, description: 'The user must consent, and prompt=none forbids asking.' },
+  invalid_redirect_uri: { status: 400, description: 'A redirect URI of the registration request is refused (RFC 7591).' },
+  invalid_client_metadata: { status: 400, description: 'A client metadata field of the registration request is invalid or not allowed (RFC 7591).' },
 } as const satisfies Record<string, { status: number; description: string }>;
 
 export type OAuthErrorCode = keyof typeof OAUTH_ERROR_CATALOG;

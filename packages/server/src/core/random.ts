@@ -24,7 +24,7 @@ export function randomBase62(length: number): string {
   return out;
 }
 
-export type IdPrefix = 'key' | 'evt' | 'req' | 'cli' | 'usr' | 'grt' | 'sig' | 'whe' | 'whd' | 'ca' | 'crt' | 'ses' | 'res';
+export type IdPrefix = 'key' | 'evt' | 'req' | 'cli' | 'usr' | 'grt' | 'sig' | 'whe' | 'whd' | 'ca' | 'crt' | 'ses' | 'res' | 'rgt';
 
 let sequence = 0;
 

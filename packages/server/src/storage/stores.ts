@@ -160,6 +160,14 @@ export interface OAuthClientRecord {
   jwks: ClientJwks | null;
   /** `admin` (created through the admin API) or `dynamic` (RFC 7591); metadata-document clients have no record. */
   registration: Exclude<ClientRegistration, 'metadata_document'>;
+  /** Dynamic clients: SHA-256 (hex) of the RFC 7592 registration access token; null for admin clients. */
+  registrationAccessTokenHash: string | null;
+  /** Dynamic clients: the address that registered it (the per-address maximum of live dynamic clients). */
+  registeredAddress: string | null;
+  /** Dynamic clients: the RFC 7591 descriptive fields they registered (client_uri, logo_uri, contacts, ...). */
+  registrationMetadata: RegistrationMetadata | null;
+  /** When it last obtained a token by client_credentials (from the usage counters), for idle expiry; null: never. */
+  lastUsedAt: number | null;
   secretHash: string | null;
   /** Display prefix of the current secret (`cs_` + 6 characters); null for public clients. */
   secretPrefix: string | null;
@@ -190,11 +198,25 @@ export type OAuthClientPatch = Partial<
     | 'idTokenSignedResponseAlg'
     | 'tlsClientAuth'
     | 'jwks'
+    | 'registrationMetadata'
   >
 >;
 
+/** RFC 7591 section 2: the descriptive client metadata a dynamic client may register; each field optional. */
+export interface RegistrationMetadata {
+  clientUri?: string;
+  logoUri?: string;
+  tosUri?: string;
+  policyUri?: string;
+  contacts?: string[];
+  softwareId?: string;
+  softwareVersion?: string;
+}
+
 export interface OAuthClientListQuery {
   tenantId?: string;
+  /** Only clients registered this way. */
+  registration?: Exclude<ClientRegistration, 'metadata_document'>;
   limit: number;
   after?: PageCursor;
 }
@@ -237,6 +259,57 @@ export interface ClientStore {
   rotateSecret(input: RotateClientSecretInput): Promise<ClientWriteOutcome<OAuthClientRecord>>;
   /** Soft-deletes a client if it is not deleted yet; the client as it now is, and whether this call deleted it. */
   softDelete(id: string, now: number, events: AuditEvent[]): Promise<{ client: OAuthClientRecord; changed: boolean } | undefined>;
+  /** Live (not deleted) dynamic clients registered from this address. */
+  countDynamicByAddress(address: string): Promise<number>;
+  /**
+   * Soft-deletes up to `limit` live dynamic clients unused since `cutoff`: created before it, not used by
+   * client_credentials since (lastUsedAt), and with no grant and no refresh token issued since. Writes one event
+   * per client (`eventFor`) with its deletion, atomically per client. Returns the clients deleted by this call
+   * (several processes sweeping at once delete each client once).
+   */
+  deleteIdleDynamic(cutoff: number, now: number, limit: number, eventFor: (client: OAuthClientRecord) => AuditEvent): Promise<OAuthClientRecord[]>;
+}
+
+/** An initial access token (RFC 7591 section 3): admits Dynamic Client Registration in `token` mode. */
+export interface RegistrationTokenRecord {
+  id: string;
+  /** SHA-256 (hex) of the token; the plaintext is shown once, at creation. */
+  hash: string;
+  /** `iat_` + 6 characters, for display. */
+  displayPrefix: string;
+  name: string;
+  /** Clients registered with it belong to this tenant. */
+  tenantId: string | null;
+  expiresAt: number | null;
+  /** How many registrations it admits; null: no limit. */
+  maxUses: number | null;
+  uses: number;
+  revokedAt: number | null;
+  createdBy: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface RegistrationTokenListQuery {
+  tenantId?: string;
+  limit: number;
+  after?: PageCursor;
+}
+
+export interface RegistrationTokenStore {
+  /** Inserts a token and its audit events atomically. */
+  insert(token: RegistrationTokenRecord, events: AuditEvent[]): Promise<void>;
+  findById(id: string): Promise<RegistrationTokenRecord | undefined>;
+  /** Newest first (revoked, expired and used-up tokens too); at most `limit` after the cursor. */
+  list(query: RegistrationTokenListQuery): Promise<RegistrationTokenRecord[]>;
+  /**
+   * Takes one use of the token with this hash if it is usable at `now` (not revoked, not expired, uses below
+   * maxUses), in one conditional write: of registrations racing for the last use exactly one gets it. Returns the
+   * token after the use, or undefined when no usable token has that hash.
+   */
+  consume(hash: string, now: number): Promise<RegistrationTokenRecord | undefined>;
+  /** Revokes a token if it is not revoked yet; the token as it now is, and whether this call revoked it. */
+  revoke(id: string, now: number, events: AuditEvent[]): Promise<{ token: RegistrationTokenRecord; changed: boolean } | undefined>;
 }
 
 /** An API (RFC 8707 resource) registered with its scopes: what clients may ask tokens for, and with which scopes. */
@@ -1052,5 +1125,6 @@ export interface Stores {
   webhooks: WebhookStore;
   certificates: CertificateStore;
   usage: UsageStore;
+  registrationTokens: RegistrationTokenStore;
   resources: ResourceStore;
 }

@@ -12,6 +12,7 @@ const columns: Column<any>[] = [
   ['GRANT TYPES', (c) => c.grantTypes],
   ['SCOPES', (c) => c.scopes],
   ['TENANT', (c) => c.tenantId],
+  ['REGISTRATION', (c) => c.registration],
   ['CREATED', (c) => c.createdAt],
 ];
 
@@ -78,9 +79,12 @@ export const clientsGroup: CommandGroup = {
       name: 'list',
       summary: 'List OAuth clients, newest first',
       paginated: true,
-      options: { tenant: { type: 'string', arg: 'TENANT', help: "Only this tenant's clients" } },
+      options: {
+        tenant: { type: 'string', arg: 'TENANT', help: "Only this tenant's clients" },
+        registration: { type: 'string', arg: 'HOW', help: 'admin | dynamic: only clients registered this way' },
+      },
       async run(context) {
-        await emitList(context, '/v1/clients', { tenantId: context.options.tenant }, columns);
+        await emitList(context, '/v1/clients', { tenantId: context.options.tenant, registration: context.options.registration }, columns);
       },
     },
     {

@@ -35,6 +35,9 @@ export const CREDENTIAL_ACTIONS = [
   'user.create',
   'user.update',
   'user.delete',
+  // Initial access tokens for Dynamic Client Registration: the tenant rule alone applies (they confer no management scope).
+  'registration_token.create',
+  'registration_token.revoke',
   // Resources (RFC 8707 APIs): their scopes are what tokens for them may carry; the read is the tenant rule alone.
   'resource.create',
   'resource.read',

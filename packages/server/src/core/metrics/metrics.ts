@@ -35,7 +35,7 @@ export type RateLimitKind = 'api_key' | 'management';
 export type WebhookDeliveryOutcome = 'delivered' | 'failed' | 'gone';
 
 /** What retention purges: audit events, and finished webhook deliveries with their outbox events. */
-export type RetentionKind = 'audit_events' | 'webhook_deliveries' | 'usage_minutes' | 'usage_hours' | 'usage_days';
+export type RetentionKind = 'audit_events' | 'webhook_deliveries' | 'usage_minutes' | 'usage_hours' | 'usage_days' | 'dynamic_clients';
 
 export interface Metrics {
   authentication(method: AuthenticationMethod, outcome: 'success' | 'failure', reason?: FailureReason): void;

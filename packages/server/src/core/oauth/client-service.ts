@@ -54,6 +54,7 @@ export interface CreateClientInput {
 
 export interface ListClientsInput {
   tenantId?: string | undefined;
+  registration?: 'admin' | 'dynamic' | undefined;
   limit: number;
   after?: PageCursor | undefined;
 }
@@ -121,6 +122,10 @@ export class ClientService {
       ...metadata,
       tenantId,
       registration: 'admin',
+      registrationAccessTokenHash: null,
+      registeredAddress: null,
+      registrationMetadata: null,
+      lastUsedAt: null,
       secretHash: secret ? hashClientSecret(secret.secret) : null,
       secretPrefix: secret?.displayPrefix ?? null,
       previousSecretHash: null,
@@ -137,7 +142,8 @@ export class ClientService {
 
   async list(actor: Actor, input: ListClientsInput): Promise<OAuthClient[]> {
     if (actor.tenantId !== null && input.tenantId !== undefined && input.tenantId !== actor.tenantId) return [];
-    return this.deps.store.list({ ...input, tenantId: actor.tenantId ?? input.tenantId });
+    const { registration, ...rest } = input;
+    return this.deps.store.list({ ...rest, tenantId: actor.tenantId ?? input.tenantId, ...(registration !== undefined ? { registration } : {}) });
   }
 
   /** The client, or not_found when it does not exist, is deleted, or belongs to another tenant. */
@@ -239,6 +245,11 @@ export class ClientService {
     // Announce even when it was already deleted: a retry after a failed broadcast must reach every node.
     await this.deps.invalidate(id);
     return result.client;
+  }
+
+  /** Drops a client deleted outside this service (idle expiry) from every process's cache. */
+  forget(clientId: string): Promise<void> {
+    return this.deps.invalidate(clientId);
   }
 
   /**

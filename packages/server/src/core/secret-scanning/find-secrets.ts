@@ -13,6 +13,8 @@ export const SECRET_FORMATS = {
     'Gatehouse API key: <prefix>_live_ / <prefix>_test_ (sk_ by default, or a deployment\'s GATEHOUSE_KEY_PREFIX) + 49 base62 characters, CRC-32 checksum verified',
   gatehouse_client_secret: 'Gatehouse OAuth client secret: cs_ + 43 base62 characters',
   gatehouse_refresh_token: 'Gatehouse refresh token: gatehouse_rt_ (or ghr_, as earlier versions issued them) + 43 base64url characters',
+  gatehouse_registration_access_token: 'Gatehouse registration access token (RFC 7592): rat_ + 43 base62 characters',
+  gatehouse_initial_access_token: 'Gatehouse initial access token (Dynamic Client Registration): iat_ + 43 base62 characters',
   aws_access_key_id: 'AWS access key id: AKIA / ASIA + 16 upper-case letters and digits',
   github_token: 'GitHub token: ghp_ / gho_ / ghu_ / ghs_ / ghr_ + 36 characters, or github_pat_ + 82',
   stripe_secret_key: 'Stripe live secret or restricted key: sk_live_ / rk_live_ + 24 or more characters (not exactly 49: the shape of a Gatehouse key)',
@@ -43,6 +45,8 @@ const GATEHOUSE_SHAPE = /^sk_(?:live|test)_[0-9A-Za-z]{49}$/;
 const OTHER_PATTERNS: Pattern[] = [
   { kind: 'gatehouse_client_secret', regex: /(?<![0-9A-Za-z_])cs_[0-9A-Za-z]{43}(?![0-9A-Za-z])/g, shown: (v) => v.slice(0, 9) },
   { kind: 'gatehouse_refresh_token', regex: /(?<![0-9A-Za-z_-])gatehouse_rt_[0-9A-Za-z_-]{43}(?![0-9A-Za-z_-])/g, shown: (v) => v.slice(0, 17) },
+  { kind: 'gatehouse_registration_access_token', regex: /(?<![0-9A-Za-z_])rat_[0-9A-Za-z]{43}(?![0-9A-Za-z])/g, shown: (v) => v.slice(0, 10) },
+  { kind: 'gatehouse_initial_access_token', regex: /(?<![0-9A-Za-z_])iat_[0-9A-Za-z]{43}(?![0-9A-Za-z])/g, shown: (v) => v.slice(0, 10) },
   // Issued before the prefix above; their 43 characters tell them from GitHub's ghr_ tokens (36).
   { kind: 'gatehouse_refresh_token', regex: /(?<![0-9A-Za-z_-])ghr_[0-9A-Za-z_-]{43}(?![0-9A-Za-z_-])/g, shown: (v) => v.slice(0, 8) },
   { kind: 'aws_access_key_id', regex: /(?<![0-9A-Z])(?:AKIA|ASIA)[0-9A-Z]{16}(?![0-9A-Z])/g, shown: (v) => v.slice(0, 8) },

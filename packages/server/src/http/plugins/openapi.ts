@@ -50,6 +50,13 @@ export const openApiPlugin = fp(async (app: FastifyInstance, { issuer }: { issue
             scheme: 'basic',
             description: 'OAuth client authentication (client_secret_basic); client_secret_post and public clients send client_id in the form body instead.',
           },
+          registrationToken: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'Dynamic Client Registration: an initial access token (iat_..., POST /v1/registration-tokens) for POST /oauth/register in token mode, ' +
+              "or a client's registration access token (rat_...) for /oauth/register/{client_id} (RFC 7592).",
+          },
         },
       },
     },

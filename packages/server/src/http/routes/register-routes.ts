@@ -3,6 +3,11 @@ import type { App } from '../app-types.js';
 import { registerRevokeClientGrants } from './grants/revoke-client-grants.js';
 import { registerRevokeUserGrants } from './grants/revoke-user-grants.js';
 import { registerOAuthRoutes } from './oauth/register-oauth-routes.js';
+import { registerClientRegistrationEndpoint } from './oauth/register-client.js';
+import { registerRegisteredClientEndpoints } from './oauth/registered-client.js';
+import { registerCreateRegistrationToken } from './registration-tokens/create-registration-token.js';
+import { registerListRegistrationTokens } from './registration-tokens/list-registration-tokens.js';
+import { registerRevokeRegistrationToken } from './registration-tokens/revoke-registration-token.js';
 import { registerAuditEvents } from './audit-events.js';
 import { registerDeleteBlock } from './blocks/delete-block.js';
 import { registerListBlocks } from './blocks/list-blocks.js';
@@ -93,6 +98,12 @@ export function registerRoutes(app: App, services: Services, options: RouteOptio
   registerUpdateClient(app, services);
   registerDeleteClient(app, services);
   registerRotateClientSecret(app, services);
+  // Dynamic Client Registration (RFC 7591 / 7592): JSON, so outside the OAuth endpoints' form-body context.
+  registerClientRegistrationEndpoint(app, services);
+  registerRegisteredClientEndpoints(app, services);
+  registerCreateRegistrationToken(app, services);
+  registerListRegistrationTokens(app, services);
+  registerRevokeRegistrationToken(app, services);
   registerCreateResource(app, services);
   registerListResources(app, services);
   registerGetResource(app, services);

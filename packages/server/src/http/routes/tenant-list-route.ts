@@ -1,4 +1,4 @@
-import { Type, type TSchema } from '@sinclair/typebox';
+import { Type, type TProperties, type TSchema } from '@sinclair/typebox';
 import type { Actor } from '../../core/api-keys/api-key-service.js';
 import type { ManagementScope } from '../../core/api-keys/management-scopes.js';
 import type { PageCursor } from '../../storage/stores.js';
@@ -14,10 +14,15 @@ export interface TenantListRoute<T extends { id: string; createdAt: number }> {
   summary: string;
   /** The schema of one listed item. */
   item: TSchema;
+  /** Optional query parameters of this collection besides limit, cursor and tenantId, passed to `list` as `filters`. */
+  filters?: TProperties;
   /** Error statuses the route may answer, besides 400, 401, 403 and 429. */
   moreErrors?: number[];
   /** Newest first, at most `limit` after the cursor; the admin key's own tenant only, when it has one. */
-  list(admin: Actor, query: { tenantId: string | undefined; limit: number; after: PageCursor | undefined }): Promise<T[]>;
+  list(
+    admin: Actor,
+    query: { tenantId: string | undefined; limit: number; after: PageCursor | undefined; filters: Record<string, unknown> },
+  ): Promise<T[]>;
   /** The page as answered. */
   view(items: T[]): unknown[];
 }
@@ -36,7 +41,7 @@ export function registerTenantListRoute<T extends { id: string; createdAt: numbe
         summary: route.summary,
         security: [{ adminKey: [] }],
         querystring: Type.Object(
-          { limit: PageLimit(100, 20), cursor: Type.Optional(Cursor), tenantId: Type.Optional(TenantId) },
+          { limit: PageLimit(100, 20), cursor: Type.Optional(Cursor), tenantId: Type.Optional(TenantId), ...route.filters },
           { additionalProperties: false },
         ),
         response: {
@@ -46,11 +51,11 @@ export function registerTenantListRoute<T extends { id: string; createdAt: numbe
       },
     },
     async (request) => {
-      const { limit, cursor, tenantId } = request.query;
+      const { limit, cursor, tenantId, ...filters } = request.query as { limit: number; cursor?: string; tenantId?: string } & Record<string, unknown>;
       const after = decodeCursor(cursor);
       const result = await page(
         limit,
-        (n) => route.list(request.admin!, { tenantId, limit: n, after }),
+        (n) => route.list(request.admin!, { tenantId, limit: n, after, filters }),
         (item) => ({ at: item.createdAt, id: item.id }),
       );
       return { data: route.view(result.items), nextCursor: result.nextCursor };

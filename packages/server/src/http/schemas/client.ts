@@ -164,6 +164,11 @@ export const OAuthClientSchema = Type.Object(
     jwks: Type.Optional(ClientJwksSchema),
     secretPrefix: Nullable(Type.String({ description: 'Display prefix of the current secret; null for public and mTLS clients.' })),
     previousSecretExpiresAt: Nullable(Timestamp),
+    registration: Type.Union([Type.Literal('admin'), Type.Literal('dynamic')], {
+      description: 'admin: created through this API; dynamic: registered itself (RFC 7591, POST /oauth/register).',
+    }),
+    registeredAddress: Type.Optional(Type.String({ description: 'Dynamic clients: the address that registered it.' })),
+    lastUsedAt: Type.Optional(Nullable(Timestamp)),
     createdAt: Timestamp,
     updatedAt: Timestamp,
   },
@@ -198,6 +203,9 @@ export function clientView(client: OAuthClientRecord, now: number) {
     ...(client.jwks ? { jwks: client.jwks } : {}),
     secretPrefix: client.secretPrefix,
     previousSecretExpiresAt: previousLive ? toIso(client.previousSecretExpiresAt) : null,
+    registration: client.registration,
+    ...(client.registration === 'dynamic' && client.registeredAddress !== null ? { registeredAddress: client.registeredAddress } : {}),
+    ...(client.registration === 'dynamic' ? { lastUsedAt: toIso(client.lastUsedAt) } : {}),
     createdAt: toIso(client.createdAt)!,
     updatedAt: toIso(client.updatedAt)!,
   };

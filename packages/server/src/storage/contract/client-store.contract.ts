@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createAuditEvent, type AuditEvent, type AuditEventType } from '../../core/audit/audit-event.js';
 import { newId } from '../../core/random.js';
-import type { OAuthClientRecord, RotateClientSecretInput } from '../stores.js';
+import type { AuthorizationCodeRecord, OAuthClientRecord, RotateClientSecretInput } from '../stores.js';
 import { useFreshStores, type OpenStores } from './fresh-stores.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -30,6 +30,10 @@ function makeClient(overrides: Partial<OAuthClientRecord> = {}): OAuthClientReco
     tlsClientAuth: null,
     jwks: null,
     registration: 'admin',
+    registrationAccessTokenHash: null,
+    registeredAddress: null,
+    registrationMetadata: null,
+    lastUsedAt: null,
     secretHash: null,
     secretPrefix: null,
     previousSecretHash: null,
@@ -297,6 +301,99 @@ export function clientStoreContract(name: string, open: OpenStores): void {
         );
         expect(results.filter((r) => r?.changed)).toHaveLength(1);
         expect(await allEvents()).toHaveLength(1);
+      });
+    });
+
+    describe('dynamic registration', () => {
+      const dynamic = (overrides: Partial<OAuthClientRecord> = {}) =>
+        makeClient({
+          registration: 'dynamic',
+          registrationAccessTokenHash: hex(),
+          registeredAddress: '203.0.113.7',
+          registrationMetadata: { clientUri: 'https://app.example.com', contacts: ['ops@example.com'], softwareId: 'app' },
+          ...overrides,
+        });
+
+      it('round-trips registration, the token hash, the address, the metadata and lastUsedAt', async () => {
+        const client = dynamic({ lastUsedAt: T0 + 5 });
+        await clients().insert(client, []);
+        expect(await clients().findById(client.id)).toStrictEqual(client);
+        const admin = makeClient();
+        await clients().insert(admin, []);
+        expect((await clients().findById(admin.id))?.registration).toBe('admin');
+      });
+
+      it('updates the registration metadata like any other field', async () => {
+        const client = dynamic();
+        await clients().insert(client, []);
+        const outcome = await clients().update(client.id, 1, { registrationMetadata: { logoUri: 'https://app.example.com/logo.png' } }, T0 + 1, []);
+        expect(outcome.ok && outcome.client.registrationMetadata).toStrictEqual({ logoUri: 'https://app.example.com/logo.png' });
+        expect((await clients().findById(client.id))?.registrationAccessTokenHash).toBe(client.registrationAccessTokenHash);
+      });
+
+      it('lists by registration, and counts the live dynamic clients of an address', async () => {
+        const a = dynamic({ createdAt: T0 + 1 });
+        const b = dynamic({ createdAt: T0 + 2, registeredAddress: '2001:db8::1' });
+        const gone = dynamic({ createdAt: T0 + 3, deletedAt: T0 + 4 });
+        const admin = makeClient({ createdAt: T0 + 5 });
+        for (const client of [a, b, gone, admin]) await clients().insert(client, []);
+        expect((await clients().list({ limit: 10, registration: 'dynamic' })).map((c) => c.id)).toStrictEqual([b.id, a.id]);
+        expect((await clients().list({ limit: 10, registration: 'admin' })).map((c) => c.id)).toStrictEqual([admin.id]);
+        expect(await clients().countDynamicByAddress('203.0.113.7')).toBe(1);
+        expect(await clients().countDynamicByAddress('2001:db8::1')).toBe(1);
+        expect(await clients().countDynamicByAddress('198.51.100.1')).toBe(0);
+      });
+
+      it('deletes the dynamic clients idle since the cutoff, once each, with their events', async () => {
+        const cutoff = T0 + 10 * DAY;
+        const idle = dynamic({ createdAt: T0 });
+        const young = dynamic({ createdAt: cutoff + 1 });
+        const usedLately = dynamic({ createdAt: T0, lastUsedAt: cutoff + MINUTE });
+        const usedLongAgo = dynamic({ createdAt: T0, lastUsedAt: T0 + DAY });
+        const withGrant = dynamic({ createdAt: T0 });
+        const admin = makeClient({ createdAt: T0 });
+        for (const client of [idle, young, usedLately, usedLongAgo, withGrant, admin]) await clients().insert(client, []);
+        // withGrant obtained a grant after the cutoff.
+        const code: AuthorizationCodeRecord = {
+          hash: 'd'.repeat(64),
+          clientId: withGrant.id,
+          userId: 'usr_1',
+          tenantId: null,
+          redirectUri: 'https://app.example.com/cb',
+          codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          scopes: ['openid'],
+          audience: [],
+          nonce: null,
+          authTime: cutoff + MINUTE,
+          createdAt: cutoff + MINUTE,
+          expiresAt: cutoff + 2 * MINUTE,
+          redeemedAt: null,
+          grantId: null,
+        };
+        await stores().grants.insertCode(code);
+        const now = cutoff + 2 * MINUTE;
+        await stores().grants.redeemCode({
+          codeHash: code.hash,
+          now: cutoff + MINUTE,
+          grant: { id: 'grt_dyn', clientId: withGrant.id, userId: 'usr_1', tenantId: null, scopes: ['openid'], audience: [], authTime: cutoff, createdAt: cutoff + MINUTE, expiresAt: now + DAY, revokedAt: null, revokedReason: null, certificateThumbprint: null },
+          refreshToken: null,
+          accessToken: { jti: 'jti_dyn', grantId: 'grt_dyn', expiresAt: now + DAY },
+          events: [],
+        });
+        const eventFor = (client: OAuthClientRecord) => clientEvent('client.expired', client, now);
+        const [first, second] = await Promise.all([
+          clients().deleteIdleDynamic(cutoff, now, 100, eventFor),
+          clients().deleteIdleDynamic(cutoff, now, 100, eventFor),
+        ]);
+        const deleted = [...first!, ...second!].map((c) => c.id).sort();
+        expect(deleted).toStrictEqual([idle.id, usedLongAgo.id].sort());
+        expect((await clients().findById(idle.id))?.deletedAt).toBe(now);
+        for (const kept of [young, usedLately, withGrant, admin]) expect((await clients().findById(kept.id))?.deletedAt).toBeNull();
+        const events = await allEvents();
+        expect(events.map((e) => [e.type, e.details?.clientId]).sort()).toStrictEqual(
+          [['client.expired', idle.id], ['client.expired', usedLongAgo.id]].sort(),
+        );
+        expect(await clients().deleteIdleDynamic(cutoff, now, 100, eventFor)).toStrictEqual([]);
       });
     });
 

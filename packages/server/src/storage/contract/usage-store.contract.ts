@@ -110,6 +110,25 @@ export function usageStoreContract(name: string, open: OpenStores): void {
       expect((await stores().apiKeys.findById(t2.id))?.lastUsedAt).toBe((M0 + 2) * 60_000);
     });
 
+    it("sets OAuth clients' last-used times too, never backwards (a dynamic client's idle expiry reads it)", async () => {
+      const id = 'cli_' + 'u'.repeat(22);
+      await stores().clients.insert(
+        {
+          id, name: 'm2m', redirectUris: [], allowedOrigins: [], postLogoutRedirectUris: [], grantTypes: ['client_credentials'], scopes: [],
+          tokenEndpointAuthMethod: 'client_secret_basic', audiences: [], defaultAudience: null, tenantId: null, accessTokenTtlSeconds: null,
+          idTokenSignedResponseAlg: 'RS256', tlsClientAuth: null, jwks: null, registration: 'dynamic', registrationAccessTokenHash: null,
+          registeredAddress: null, registrationMetadata: null, lastUsedAt: null, secretHash: null, secretPrefix: null, previousSecretHash: null,
+          previousSecretExpiresAt: null, version: 1, createdBy: null, createdAt: 0, updatedAt: 0, deletedAt: null,
+        },
+        [],
+      );
+      await usage().add({ cells: [cell(id, M0, 0, 1)], lastUsed: [[id, M0 + 4]] });
+      await usage().add({ cells: [], lastUsed: [[id, M0 + 2]] });
+      const client = await stores().clients.findById(id);
+      expect(client?.lastUsedAt).toBe((M0 + 4) * 60_000);
+      expect(client?.updatedAt).toBe(0);
+    });
+
     it("sets keys' last-used times to a minute's start: never backwards, in one batch the newest, unknown ids ignored, nothing else changed", async () => {
       const a = key(null);
       const b = { ...key('t1'), lastUsedAt: (M0 + 50) * 60_000, metadata: { team: 'billing' }, scopes: ['admin'] };

@@ -9,6 +9,7 @@ import type {
   OAuthClientListQuery,
   OAuthClientPatch,
   OAuthClientRecord,
+  RegistrationMetadata,
   RotateClientSecretInput,
 } from '../stores.js';
 import type { Database } from './database.js';
@@ -41,6 +42,11 @@ export function clientToRow(client: OAuthClientRecord): OAuthClientsTable {
     created_at: client.createdAt,
     updated_at: client.updatedAt,
     deleted_at: client.deletedAt,
+    registration: client.registration,
+    registration_access_token_hash: client.registrationAccessTokenHash,
+    registered_address: client.registeredAddress,
+    registration_metadata: client.registrationMetadata && JSON.stringify(client.registrationMetadata),
+    last_used_at: client.lastUsedAt,
   };
 }
 
@@ -61,7 +67,11 @@ export function rowToClient(row: OAuthClientsTable): OAuthClientRecord {
     idTokenSignedResponseAlg: row.id_token_signed_response_alg as SigningAlg,
     tlsClientAuth: row.tls_client_auth === null ? null : (JSON.parse(row.tls_client_auth) as TlsClientAuthSubject),
     jwks: row.jwks === null ? null : (JSON.parse(row.jwks) as ClientJwks),
-    registration: 'admin',
+    registration: row.registration === 'dynamic' ? 'dynamic' : 'admin',
+    registrationAccessTokenHash: row.registration_access_token_hash,
+    registeredAddress: row.registered_address,
+    registrationMetadata: row.registration_metadata === null ? null : (JSON.parse(row.registration_metadata) as RegistrationMetadata),
+    lastUsedAt: row.last_used_at === null ? null : Number(row.last_used_at),
     secretHash: row.secret_hash,
     secretPrefix: row.secret_prefix,
     previousSecretHash: row.previous_secret_hash,
@@ -114,6 +124,7 @@ export class SqlClientStore implements ClientStore {
   async list(query: OAuthClientListQuery): Promise<OAuthClientRecord[]> {
     let q = this.db.selectFrom('oauth_clients').selectAll().where('deleted_at', 'is', null);
     if (query.tenantId !== undefined) q = q.where('tenant_id', '=', query.tenantId);
+    if (query.registration !== undefined) q = q.where('registration', '=', query.registration);
     const after = query.after;
     if (after) {
       q = q.where((eb) => createdBefore(eb, after));
@@ -143,6 +154,9 @@ export class SqlClientStore implements ClientStore {
     if (patch.idTokenSignedResponseAlg !== undefined) changes.id_token_signed_response_alg = patch.idTokenSignedResponseAlg;
     if (patch.tlsClientAuth !== undefined) changes.tls_client_auth = patch.tlsClientAuth && JSON.stringify(patch.tlsClientAuth);
     if (patch.jwks !== undefined) changes.jwks = patch.jwks && JSON.stringify(patch.jwks);
+    if (patch.registrationMetadata !== undefined) {
+      changes.registration_metadata = patch.registrationMetadata && JSON.stringify(patch.registrationMetadata);
+    }
     return this.db.transaction().execute(async (trx) => {
       const row = await trx
         .updateTable('oauth_clients')
@@ -199,5 +213,68 @@ export class SqlClientStore implements ClientStore {
       const row = await trx.selectFrom('oauth_clients').selectAll().where('id', '=', id).executeTakeFirst();
       return row && { client: rowToClient(row), changed: false };
     });
+  }
+
+  async countDynamicByAddress(address: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('oauth_clients')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('registration', '=', 'dynamic')
+      .where('registered_address', '=', address)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+    return Number(row?.n ?? 0);
+  }
+
+  async deleteIdleDynamic(
+    cutoff: number,
+    now: number,
+    limit: number,
+    eventFor: (client: OAuthClientRecord) => AuditEvent,
+  ): Promise<OAuthClientRecord[]> {
+    const candidates = await this.db
+      .selectFrom('oauth_clients as c')
+      .select('c.id')
+      .where('c.registration', '=', 'dynamic')
+      .where('c.deleted_at', 'is', null)
+      .where('c.created_at', '<', cutoff)
+      .where((eb) => eb.or([eb('c.last_used_at', 'is', null), eb('c.last_used_at', '<', cutoff)]))
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('oauth_grants as g').select('g.id').whereRef('g.client_id', '=', 'c.id').where('g.created_at', '>=', cutoff))),
+      )
+      .where(({ not, exists, selectFrom }) =>
+        not(
+          exists(
+            selectFrom('oauth_refresh_tokens as r')
+              .innerJoin('oauth_grants as g', 'g.id', 'r.grant_id')
+              .select('r.hash')
+              .whereRef('g.client_id', '=', 'c.id')
+              .where('r.created_at', '>=', cutoff),
+          ),
+        ),
+      )
+      .orderBy('c.created_at')
+      .limit(limit)
+      .execute();
+    const deleted: OAuthClientRecord[] = [];
+    for (const { id } of candidates) {
+      const client = await this.db.transaction().execute(async (trx) => {
+        // Conditional on still being idle: a client used meanwhile (last_used_at moved) is kept.
+        const row = await trx
+          .updateTable('oauth_clients')
+          .set((eb) => ({ deleted_at: now, updated_at: now, version: eb('version', '+', 1) }))
+          .where('id', '=', id)
+          .where('deleted_at', 'is', null)
+          .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', cutoff)]))
+          .returningAll()
+          .executeTakeFirst();
+        if (!row) return undefined;
+        const record = rowToClient(row);
+        await insertAuditEvents(trx, [eventFor(record)]);
+        return record;
+      });
+      if (client) deleted.push(client);
+    }
+    return deleted;
   }
 }

@@ -15,6 +15,7 @@ import { SqlUserStore } from './user-store.js';
 import { SqlSigningKeyStore } from './signing-key-store.js';
 import { SqlUsageStore } from './usage-store.js';
 import { SqlWebhookStore } from './webhook-store.js';
+import { SqlRegistrationTokenStore } from './registration-token-store.js';
 
 export function createSqlStores(database: Database): Stores {
   return {
@@ -32,6 +33,7 @@ export function createSqlStores(database: Database): Stores {
     webhooks: new SqlWebhookStore(database),
     certificates: new SqlCertificateStore(database),
     usage: new SqlUsageStore(database),
+    registrationTokens: new SqlRegistrationTokenStore(database),
     resources: new SqlResourceStore(database),
   };
 }

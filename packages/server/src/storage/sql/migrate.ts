@@ -19,6 +19,7 @@ import * as postLogoutRedirectUris from './migrations/2026-12-06-0031-post-logou
 import * as usage from './migrations/2026-12-06-0040-usage.js';
 import * as userAdminScopes from './migrations/2026-12-06-0050-user-admin-scopes.js';
 import * as auditEventSubjects from './migrations/2026-12-06-0090-audit-event-subjects.js';
+import * as dynamicClientRegistration from './migrations/2026-12-06-0110-dynamic-client-registration.js';
 import * as resources from './migrations/2026-12-06-0100-resources.js';
 
 /** Every migration, by dated name. Listed statically so the built server needs no directory scan. */
@@ -42,6 +43,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '2026-12-06-0040-usage': usage,
   '2026-12-06-0050-user-admin-scopes': userAdminScopes,
   '2026-12-06-0090-audit-event-subjects': auditEventSubjects,
+  '2026-12-06-0110-dynamic-client-registration': dynamicClientRegistration,
   '2026-12-06-0100-resources': resources,
 };
 

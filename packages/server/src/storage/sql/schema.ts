@@ -70,6 +70,28 @@ export interface OAuthClientsTable {
   created_at: number;
   updated_at: number;
   deleted_at: number | null;
+  /** 'admin' or 'dynamic' (RFC 7591). */
+  registration: string;
+  registration_access_token_hash: string | null;
+  registered_address: string | null;
+  registration_metadata: string | null; // JSON: RFC 7591 descriptive fields
+  last_used_at: number | null;
+}
+
+/** Initial access tokens for Dynamic Client Registration (RFC 7591 section 3): hashed, counted, revocable. */
+export interface RegistrationTokensTable {
+  id: string;
+  hash: string;
+  display_prefix: string;
+  name: string;
+  tenant_id: string | null;
+  expires_at: number | null;
+  max_uses: number | null;
+  uses: number;
+  revoked_at: number | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 export interface ResourcesTable {
@@ -318,5 +340,6 @@ export interface Schema {
   webhook_attempts: WebhookAttemptsTable;
   certificate_authorities: CertificateAuthoritiesTable;
   issued_certificates: IssuedCertificatesTable;
+  registration_tokens: RegistrationTokensTable;
   resources: ResourcesTable;
 }

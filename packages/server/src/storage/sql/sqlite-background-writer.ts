@@ -57,6 +57,7 @@ function open() {
 // connection moves before it writes.
 function prepareUsage(db) {
   const touch = db.prepare('update api_keys set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)');
+  const touchClient = db.prepare('update oauth_clients set last_used_at = ? where id = ? and (last_used_at is null or last_used_at < ?)');
   const addUsage = usageSql.add.map((text) => db.prepare(text));
   const moveHour = db.prepare(usageSql.moveHour);
   const moveDay = db.prepare(usageSql.moveDay);
@@ -65,7 +66,7 @@ function prepareUsage(db) {
   const purgeUsage = Object.fromEntries(Object.entries(usageSql.purge).map(([table, text]) => [table, db.prepare(text)]));
   const usageAdd = db.transaction(({ rows, lastUsed }) => {
     if (rows !== null) for (const statement of addUsage) statement.run(rows);
-    for (const [id, at] of lastUsed) touch.run(at, id, at);
+    for (const [id, at] of lastUsed) (id.startsWith('cli_') ? touchClient : touch).run(at, id, at);
   });
   const usageRollUp = db.transaction(({ hour, day }) => {
     if (hour && moveHour.run(hour.to, hour.from).changes === 1) rollHours.run(hour.from, hour.to);

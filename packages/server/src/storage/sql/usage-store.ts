@@ -78,6 +78,10 @@ export class SqlUsageStore implements UsageStore {
         await sql`update api_keys as k set last_used_at = v.at
           from json_to_recordset(${json}::json) as v(id text, at bigint)
           where k.id = v.id and (k.last_used_at is null or k.last_used_at < v.at)`.execute(trx);
+        // OAuth clients (client_credentials) too: a dynamic client's last use decides its idle expiry.
+        await sql`update oauth_clients as c set last_used_at = v.at
+          from json_to_recordset(${json}::json) as v(id text, at bigint)
+          where c.id = v.id and (c.last_used_at is null or c.last_used_at < v.at)`.execute(trx);
       }
     });
   }

@@ -73,12 +73,14 @@ export function authorizationServerMetadata(
 export function registerMetadataEndpoints(app: FastifyInstance, services: Services): void {
   const handler = async (_request: unknown, reply: { header(name: string, value: string): unknown }) => {
     reply.header('cache-control', 'public, max-age=300');
-    return authorizationServerMetadata(
-      services.oauth.issuer(),
-      services.signingKeys.idTokenAlgs(),
-      services.config.mtlsUrl,
-      { clientIdMetadataDocuments: services.config.clientIdMetadataDocuments.enabled },
-    );
+    const issuer = services.oauth.issuer();
+    return {
+      ...authorizationServerMetadata(issuer, services.signingKeys.idTokenAlgs(), services.config.mtlsUrl, {
+        clientIdMetadataDocuments: services.config.clientIdMetadataDocuments.enabled,
+      }),
+      // RFC 7591 section 3 / RFC 8414: only when GATEHOUSE_CLIENT_REGISTRATION is token or open.
+      ...(services.registration ? { registration_endpoint: `${issuerBase(issuer)}/oauth/register` } : {}),
+    };
   };
   // Under an issuer with a path (https://host/t1) these also answer at /.well-known/oauth-authorization-server/t1
   // (RFC 8414 section 3.1) and /t1/.well-known/openid-configuration (OIDC Discovery section 4): build-app.ts.
