@@ -37,6 +37,12 @@ const clock = systemClock;
 const clientCache = new KeyCache({ load: (id) => stores.clients.findById(id), clock, ttlMs: 3_600_000, maxEntries: 100_000 });
 if (!(await clientCache.get(clientId))) throw new Error(`no client ${clientId} in ${dataDir}`);
 const clients = { lookup: (id) => clientCache.get(id) };
+// RFC 8707 resources, as the server looks them up (the audience of a client_credentials token): remembered, misses too.
+const resources = new Map();
+async function findResource(identifier) {
+  if (!resources.has(identifier)) resources.set(identifier, await stores.resources.findByIdentifier(identifier));
+  return resources.get(identifier);
+}
 const signingKey = { kid: 'sig_token_floor', alg: 'EdDSA', privateKey: generateKeyPairSync('ed25519').privateKey };
 const unused = () => {
   throw new Error('not used by client_credentials');
@@ -50,6 +56,7 @@ const deps = {
   audit: () => {},
   recordSuccess: () => {},
   findClient: unused,
+  findResource,
   findUser: unused,
   verifyAccessToken: unused,
 };
