@@ -29,8 +29,8 @@ import { createAuthenticator } from 'gatehouse-sdk';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateApiKey } from '../src/core/api-keys/key-format.js';
-import { createRootCertificate, exportPkcs8, generateKeyPair, issueLeafCertificate, newSerialNumber, privateKeyPem } from '../src/core/ca/x509.js';
 import { tempDir } from './helpers/databases.js';
+import { createTestServerCertificates, type TestServerCertificates } from './helpers/document-server.js';
 import { sinkCredential } from './helpers/log-sink.js';
 import { tlsRequest } from './helpers/mtls.js';
 import { FormBrowser, formAction, hiddenFields } from './helpers/oauth.js';
@@ -42,32 +42,6 @@ const REDIRECT_URI = 'http://127.0.0.1/mcp-callback';
 const OTHER_RESOURCE = 'https://other-mcp.example/mcp';
 const READ = 'mcp:read';
 const WRITE = 'mcp:write';
-
-interface TestCertificates {
-  caPem: string;
-  cert: string;
-  key: string;
-}
-
-/** A test CA and a serverAuth certificate for ::1, 127.0.0.1 and localhost signed by it. */
-async function createTestCertificates(): Promise<TestCertificates> {
-  const now = Date.now();
-  const caKeys = await generateKeyPair();
-  const caPem = await createRootCertificate({ keys: caKeys, commonName: 'Gatehouse MCP e2e test CA', serialNumber: newSerialNumber(), notBefore: now - 60_000, notAfter: now + 86_400_000 });
-  const leafKeys = await generateKeyPair();
-  const leaf = await issueLeafCertificate({
-    issuer: { certificatePem: caPem, privateKey: caKeys.privateKey },
-    publicKey: leafKeys.publicKey,
-    serialNumber: newSerialNumber(),
-    commonName: 'localhost',
-    notBefore: now - 60_000,
-    notAfter: now + 86_400_000,
-    usage: 'server',
-    ipAddresses: ['::1', '127.0.0.1'],
-    dnsNames: ['localhost'],
-  });
-  return { caPem, cert: leaf.pem, key: privateKeyPem(await exportPkcs8(leafKeys.privateKey)) };
-}
 
 /** One HTTP exchange the MCP SDK made (through the fetch given to its transport). */
 interface Exchange {
@@ -236,7 +210,7 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
   let mcpUrl: string;
   let mcpOrigin: string;
   let user: { id: string; email: string; password: string };
-  let certificates: TestCertificates;
+  let certificates: TestServerCertificates;
   let documentServer: HttpsServer;
   /**
    * https://[::1]:<port>/clients/mcp-e2e.json: on ::1 so that its host, which the consent page must show, appears
@@ -376,7 +350,7 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
   }
 
   beforeAll(async () => {
-    certificates = await createTestCertificates();
+    certificates = await createTestServerCertificates('Gatehouse MCP e2e test CA');
     const caFile = join(dir.path, 'test-ca.pem');
     writeFileSync(caFile, certificates.caPem);
 
@@ -479,7 +453,7 @@ describe('the MCP SDK against the example MCP server protected by Gatehouse', ()
       expect(response.status).toBe(200);
       expect(JSON.parse(response.body)).toMatchObject({ client_id: clientMetadataUrl, redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: 'none' });
       // Not trusted without the test CA (what Gatehouse gets through NODE_EXTRA_CA_CERTS).
-      await expect(tlsRequest(new URL(clientMetadataUrl).origin, { ca: (await createTestCertificates()).caPem, path: '/clients/mcp-e2e.json' })).rejects.toThrow();
+      await expect(tlsRequest(new URL(clientMetadataUrl).origin, { ca: (await createTestServerCertificates('Gatehouse MCP e2e test CA')).caPem, path: '/clients/mcp-e2e.json' })).rejects.toThrow();
     });
 
     it('Gatehouse advertises Client ID Metadata Documents and Dynamic Client Registration when they are on', async () => {

@@ -36,11 +36,17 @@ export interface DocumentServer {
   close(): Promise<void>;
 }
 
-export async function startDocumentServer(): Promise<DocumentServer> {
-  const dir = tempDir('cimd-ca');
+/** A test CA and a serverAuth certificate (localhost, 127.0.0.1, ::1) it signed, in PEM. */
+export interface TestServerCertificates {
+  caPem: string;
+  cert: string;
+  key: string;
+}
+
+export async function createTestServerCertificates(caName = 'Gatehouse test CA'): Promise<TestServerCertificates> {
   const now = Date.now();
   const caKeys = await generateKeyPair();
-  const caPem = await createRootCertificate({ keys: caKeys, commonName: 'CIMD test CA', serialNumber: newSerialNumber(), notBefore: now - 60_000, notAfter: now + 86_400_000 });
+  const caPem = await createRootCertificate({ keys: caKeys, commonName: caName, serialNumber: newSerialNumber(), notBefore: now - 60_000, notAfter: now + 86_400_000 });
   const leafKeys = await generateKeyPair();
   const leaf = await issueLeafCertificate({
     issuer: { certificatePem: caPem, privateKey: caKeys.privateKey },
@@ -53,12 +59,18 @@ export async function startDocumentServer(): Promise<DocumentServer> {
     dnsNames: ['localhost'],
     ipAddresses: ['127.0.0.1', '::1'],
   });
+  return { caPem, cert: leaf.pem, key: privateKeyPem(await exportPkcs8(leafKeys.privateKey)) };
+}
+
+export async function startDocumentServer(): Promise<DocumentServer> {
+  const dir = tempDir('cimd-ca');
+  const { caPem, cert, key } = await createTestServerCertificates('CIMD test CA');
   const caFile = join(dir.path, 'ca.pem');
   writeFileSync(caFile, caPem);
   const routes = new Map<string, DocumentRoute>();
   const counts = new Map<string, number>();
   const timers = new Set<NodeJS.Timeout>();
-  const server = https.createServer({ cert: leaf.pem, key: privateKeyPem(await exportPkcs8(leafKeys.privateKey)) }, (req, res) => {
+  const server = https.createServer({ cert, key }, (req, res) => {
     const path = (req.url ?? '/').split('?', 1)[0]!;
     counts.set(path, (counts.get(path) ?? 0) + 1);
     const route = routes.get(path) ?? { status: 404, body: 'not found', headers: { 'content-type': 'text/plain' } };
