@@ -69,6 +69,8 @@ describe('console: sign-in, tenants, sign-out (Chromium)', () => {
     await page.getByRole('heading', { name: 'Recent admin actions' }).waitFor();
     await page.locator('tr[data-event-type]').first().waitFor();
     expect(grants.map((g) => g.grant)).toEqual(['authorization_code', 'refresh_token']);
+    // The listener reads each token answer's body asynchronously.
+    await expect.poll(() => issued.length, { timeout: 10_000 }).toBe(2);
     expect(grants[1]!.refreshToken).toBe(issued[0]);
     expect(issued[1]).toBeTruthy();
     expect(issued[1]).not.toBe(issued[0]);
@@ -125,7 +127,8 @@ describe('console: sign-in, tenants, sign-out (Chromium)', () => {
       if (response.url().endsWith('/oauth/token') && response.ok()) refreshToken = (await response.json()).refresh_token ?? refreshToken;
     });
     await signIn(page, c.t.issuer, admin.email);
-    expect(refreshToken).toMatch(/\S{20,}/);
+    // The listener reads the token answer's body asynchronously: the page can be signed in before it has.
+    await expect.poll(() => refreshToken, { timeout: 10_000 }).toMatch(/\S{20,}/);
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.waitForURL(`${c.t.issuer}/console/`);
     await page.getByRole('button', { name: 'Sign in' }).waitFor();
