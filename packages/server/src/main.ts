@@ -415,7 +415,7 @@ export async function createServices(config: Config, options: CreateServicesOpti
             policy: { ...registrationConfig, mode: registrationConfig.mode },
             idTokenAlgs: () => signingKeys.idTokenAlgs(),
             invalidate: (id) => clients.forget(id),
-            audit: (input, origin) => audit.add(createAuditEvent(clock.now(), input, origin)),
+            audit: (input, origin) => apiKeys.record(clock.now(), input, origin),
           });
     const registrationTokens = new RegistrationTokenService({ store: stores.registrationTokens, clock, guard });
     const resources = new ResourceService({
